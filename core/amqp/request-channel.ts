@@ -1,0 +1,135 @@
+import type { ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
+import { randomBytes } from 'node:crypto';
+import { Code } from '../code.js';
+import type { Logger } from '../logger.js';
+import { RpcError } from '../rpc-error.js';
+import type { WireReply, WireRequest } from '../transport.js';
+import { DIRECT_REPLY_TO, RPC_EXCHANGE } from './topology.js';
+import { readReply, requestProperties } from './wire-properties.js';
+
+interface Pending {
+  readonly service: string;
+  readonly resolve: (reply: WireReply) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Counters a request channel keeps for metrics and tests. */
+export interface RequestChannelStats {
+  /** Calls waiting for a reply now. */
+  pending: number;
+  /** Replies that arrived after their caller gave up (counted, then dropped). */
+  lateReplies: number;
+}
+
+/**
+ * The client half of a connection: one confirm channel that consumes direct
+ * reply-to (before its first publish) and publishes every request with
+ * `mandatory`, matching replies, returns and nacks by correlation id.
+ */
+export class RequestChannel {
+  private readonly pending = new Map<string, Pending>();
+  private readonly prefix = `${randomBytes(6).toString('base64url')}.`;
+  private counter = 0;
+  private lateReplies = 0;
+  private closedReason: RpcError | undefined;
+
+  private constructor(
+    private readonly channel: ConfirmChannel,
+    private readonly userId: string | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Opens the channel, declares the exchange and starts consuming replies. */
+  static async open(channel: ConfirmChannel, userId: string | undefined, logger: Logger): Promise<RequestChannel> {
+    const requests = new RequestChannel(channel, userId, logger);
+    channel.on('return', (message: Message) => requests.onReturn(message));
+    channel.on('error', (error: Error) => logger.warn({ err: error }, 'request channel error'));
+    channel.on('close', () => requests.fail(new RpcError(Code.UNAVAILABLE, 'connection to the broker was lost before the reply came; the request may or may not have been processed')));
+    await channel.assertExchange(RPC_EXCHANGE, 'direct', { durable: true });
+    await channel.consume(DIRECT_REPLY_TO, (message) => requests.onReply(message), { noAck: true });
+    return requests;
+  }
+
+  stats(): RequestChannelStats {
+    return { pending: this.pending.size, lateReplies: this.lateReplies };
+  }
+
+  /** Publishes one request and resolves its reply. */
+  request(request: WireRequest, signal: AbortSignal): Promise<WireReply> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (this.closedReason) return Promise.reject(this.closedReason);
+    const correlationId = this.prefix + (this.counter++).toString(36);
+    return new Promise<WireReply>((resolve, reject) => {
+      const onAbort = (): void => {
+        if (this.pending.delete(correlationId)) reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(correlationId, {
+        service: request.service,
+        resolve: (reply) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(reply);
+        },
+        reject: (error) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      });
+      try {
+        this.channel.publish(RPC_EXCHANGE, request.service, Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength), requestProperties(request, correlationId, this.userId), (error: unknown) => {
+          if (error) this.settle(correlationId, new RpcError(Code.RESOURCE_EXHAUSTED, `the broker refused the request to ${request.service} (queue full or broker overloaded)`));
+        });
+      } catch (error) {
+        this.settle(correlationId, RpcError.from(error, Code.UNAVAILABLE, `could not publish the request to ${request.service}`));
+      }
+    });
+  }
+
+  /** Rejects every pending call; later requests reject at once. */
+  fail(reason: RpcError): void {
+    this.closedReason ??= reason;
+    for (const [id, pending] of this.pending) {
+      this.pending.delete(id);
+      pending.reject(reason);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.fail(new RpcError(Code.UNAVAILABLE, 'client transport closed'));
+    try {
+      await this.channel.close();
+    } catch {
+      // already closed with its connection
+    }
+  }
+
+  private settle(correlationId: string, error: RpcError): void {
+    const pending = this.pending.get(correlationId);
+    if (!pending) return;
+    this.pending.delete(correlationId);
+    pending.reject(error);
+  }
+
+  private onReturn(message: Message): void {
+    const correlationId = message.properties.correlationId as string | undefined;
+    const pending = correlationId === undefined ? undefined : this.pending.get(correlationId);
+    if (!pending) return;
+    this.settle(correlationId!, new RpcError(Code.UNAVAILABLE, `no queue is bound for service ${pending.service} (${(message.fields as { replyText?: string }).replyText ?? "NO_ROUTE"}); is any server of it running?`));
+  }
+
+  private onReply(message: ConsumeMessage | null): void {
+    if (message === null) {
+      this.fail(new RpcError(Code.UNAVAILABLE, 'the broker cancelled the reply consumer'));
+      return;
+    }
+    const correlationId = message.properties.correlationId as string | undefined;
+    const pending = correlationId === undefined ? undefined : this.pending.get(correlationId);
+    if (!pending) {
+      this.lateReplies++;
+      this.logger.debug({ correlationId }, 'late reply dropped: its caller gave up');
+      return;
+    }
+    this.pending.delete(correlationId!);
+    pending.resolve(readReply(message));
+  }
+}

@@ -1,0 +1,88 @@
+import type { ConsumeMessage, Message, Options } from 'amqplib';
+import { Code, parseCode } from '../code.js';
+import { parseContentType, PROTOBUF } from '../content-type.js';
+import { metadataFromHeaders, type Metadata } from '../metadata.js';
+import type { Delivery, WireReply, WireRequest } from '../transport.js';
+import { DIRECT_REPLY_TO } from './topology.js';
+
+/** Header with the absolute deadline, ms since the Unix epoch (any AMQP integer type, or a decimal string). */
+export const DEADLINE_HEADER = 'warren-deadline';
+/** Header with the reply's numeric status code. */
+export const STATUS_HEADER = 'warren-status';
+/** Header with the reply's status message. */
+export const MESSAGE_HEADER = 'warren-message';
+
+/** Deadline assumed for requests from peers that send none. */
+export const ASSUMED_TIMEOUT_MS = 10_000;
+
+/** AMQP properties of a request. */
+export function requestProperties(request: WireRequest, correlationId: string, userId: string | undefined): Options.Publish {
+  const headers: Record<string, unknown> = { ...request.metadata, [DEADLINE_HEADER]: request.deadline };
+  const properties: Options.Publish = {
+    mandatory: true,
+    correlationId,
+    replyTo: DIRECT_REPLY_TO,
+    contentType: request.contentType,
+    expiration: String(Math.max(1, Math.ceil(request.deadline - Date.now()))),
+    messageId: request.messageId,
+    timestamp: Math.floor(Date.now() / 1000),
+    type: request.method,
+    headers,
+  };
+  if (userId !== undefined) properties.userId = userId;
+  return properties;
+}
+
+/** AMQP properties of a reply (never mandatory: a caller that left is not an error). */
+export function replyProperties(reply: WireReply, correlationId: string | undefined): Options.Publish {
+  const headers: Record<string, unknown> = { ...reply.metadata, [STATUS_HEADER]: reply.status };
+  if (reply.message !== '') headers[MESSAGE_HEADER] = reply.message;
+  const properties: Options.Publish = { contentType: reply.contentType, headers };
+  if (correlationId !== undefined) properties.correlationId = correlationId;
+  return properties;
+}
+
+/** Reads a received reply. A reply without a valid status header is UNKNOWN. */
+export function readReply(message: Message): WireReply {
+  const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
+  const status = parseCode(numberOf(headers[STATUS_HEADER])) ?? Code.UNKNOWN;
+  const text = headers[MESSAGE_HEADER];
+  return {
+    status,
+    message: typeof text === 'string' ? text : Buffer.isBuffer(text) ? text.toString('utf8') : status === Code.UNKNOWN && headers[STATUS_HEADER] === undefined ? 'reply carried no warren-status header' : '',
+    contentType: parseContentType(message.properties.contentType as string | undefined) ?? PROTOBUF,
+    body: message.content,
+    metadata: metadataFromHeaders(headers),
+  };
+}
+
+/** Reads a received request into a delivery for the dispatcher. */
+export function readDelivery(service: string, message: ConsumeMessage): Delivery {
+  const properties = message.properties;
+  const headers = (properties.headers ?? {}) as Record<string, unknown>;
+  const rawContentType = properties.contentType as string | undefined;
+  const contentType = parseContentType(rawContentType);
+  const deadline = numberOf(headers[DEADLINE_HEADER]) ?? Date.now() + ASSUMED_TIMEOUT_MS;
+  const metadata: Metadata = metadataFromHeaders(headers);
+  return {
+    request: {
+      service,
+      method: typeof properties.type === 'string' ? properties.type : '',
+      contentType: contentType ?? PROTOBUF,
+      body: message.content,
+      metadata,
+      deadline,
+      messageId: String(properties.messageId ?? properties.correlationId ?? ''),
+    },
+    unsupportedContentType: contentType === undefined ? String(rawContentType) : undefined,
+    redelivered: message.fields.redelivered,
+    userId: typeof properties.userId === 'string' ? properties.userId : undefined,
+  };
+}
+
+function numberOf(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
+  return undefined;
+}

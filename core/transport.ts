@@ -1,0 +1,83 @@
+import type { Code } from './code.js';
+import type { ContentType } from './content-type.js';
+import type { Metadata } from './metadata.js';
+
+/** A request as it travels: bytes plus the protocol's properties. */
+export interface WireRequest {
+  /** `package.Service`: picks the service queue. */
+  readonly service: string;
+  /** `package.Service/Method`. */
+  readonly method: string;
+  readonly contentType: ContentType;
+  readonly body: Uint8Array;
+  readonly metadata: Metadata;
+  /** Absolute deadline, milliseconds since the Unix epoch. */
+  readonly deadline: number;
+  /** Identifies the logical call; stays the same across retries. */
+  readonly messageId: string;
+}
+
+/** A reply as it travels. A non-OK status carries a google.rpc.Status body. */
+export interface WireReply {
+  readonly status: Code;
+  /** Human-readable status message (empty on success). */
+  readonly message: string;
+  readonly contentType: ContentType;
+  readonly body: Uint8Array;
+  readonly metadata: Metadata;
+}
+
+/** A request handed to a server, with what the broker says about it. */
+export interface Delivery {
+  readonly request: WireRequest;
+  /** The raw content type, when it is not one Warren speaks. */
+  readonly unsupportedContentType: string | undefined;
+  /** The broker delivered it before, to an instance that did not ack it. */
+  readonly redelivered: boolean;
+  /** Broker-validated identity of the publisher (AMQP `user_id`), if set. */
+  readonly userId: string | undefined;
+}
+
+/**
+ * Answers one delivery. Resolves the reply to send, or `null` to send none
+ * (the request expired, or its caller can no longer be answered). The
+ * transport acknowledges the request only after the reply is published.
+ */
+export type DeliveryHandler = (delivery: Delivery) => Promise<WireReply | null>;
+
+/** How a service queue is consumed. */
+export interface ServeOptions {
+  /** Most requests one instance works on at once (AMQP prefetch). */
+  readonly prefetch: number;
+  /** Queue type: `classic` (default) or `quorum` (replicated). */
+  readonly queueType?: 'classic' | 'quorum';
+  /** Most requests waiting; beyond it calls fail with RESOURCE_EXHAUSTED. Default unlimited. */
+  readonly maxLength?: number;
+}
+
+/** A running consumer of one service queue. */
+export interface Consumer {
+  /** Stops taking requests, waits for in-flight ones to reply and ack. */
+  close(): Promise<void>;
+}
+
+/**
+ * Moves requests and replies between clients and servers. The AMQP transport
+ * is the real one; the memory transport has the same semantics for tests.
+ * Client and server logic (codecs, deadlines, interceptors, errors) sits
+ * above this interface and is shared by both.
+ */
+export interface Transport {
+  /** A short name for logs: `amqp` or `memory`. */
+  readonly kind: string;
+  /**
+   * Sends a request and resolves its reply. Rejects with an `RpcError`
+   * (UNAVAILABLE when no queue takes the service, RESOURCE_EXHAUSTED when the
+   * queue refuses it), or with `signal.reason` once the signal aborts.
+   */
+  request(request: WireRequest, signal: AbortSignal): Promise<WireReply>;
+  /** Declares the service queue and consumes it. */
+  serve(service: string, options: ServeOptions, handler: DeliveryHandler): Promise<Consumer>;
+  /** Closes every consumer and connection; pending requests reject. */
+  close(): Promise<void>;
+}
