@@ -1,0 +1,40 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { openCallScope } from './call-scope.js';
+import { Code } from './code.js';
+import { RpcError } from './rpc-error.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('openCallScope', () => {
+  it('aborts with DEADLINE_EXCEEDED exactly at the deadline', () => {
+    vi.useFakeTimers();
+    const scope = openCallScope(Date.now() + 100, 'svc/M');
+    vi.advanceTimersByTime(99);
+    expect(scope.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect((scope.signal.reason as RpcError).code).toBe(Code.DEADLINE_EXCEEDED);
+  });
+
+  it('aborts with CANCELLED when a caller signal aborts, and inherits a parent deadline code', () => {
+    const user = new AbortController();
+    const scope = openCallScope(Date.now() + 10_000, 'svc/M', user.signal);
+    user.abort();
+    expect((scope.signal.reason as RpcError).code).toBe(Code.CANCELLED);
+    const parent = new AbortController();
+    parent.abort(new RpcError(Code.DEADLINE_EXCEEDED, 'parent deadline'));
+    expect((openCallScope(Date.now() + 10_000, 'svc/M', parent.signal).signal.reason as RpcError).code).toBe(Code.DEADLINE_EXCEEDED);
+  });
+
+  it('leaves no timer or listener behind after dispose', () => {
+    vi.useFakeTimers();
+    const user = new AbortController();
+    const scope = openCallScope(Date.now() + 100, 'svc/M', user.signal);
+    expect(vi.getTimerCount()).toBe(1);
+    scope.dispose();
+    expect(vi.getTimerCount()).toBe(0);
+    user.abort();
+    expect(scope.signal.aborted).toBe(false);
+  });
+});

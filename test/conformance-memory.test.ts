@@ -1,0 +1,7 @@
+import { createMemoryTransport } from '../core/index.js';
+import { describeRpcConformance } from './support/rpc-conformance.js';
+
+describeRpcConformance('memory', async () => {
+  const transport = createMemoryTransport();
+  return { connect: async () => transport, dispose: () => transport.close() };
+});
