@@ -1,0 +1,98 @@
+/**
+ * `npm start`: the whole mesh in one command. Checks the broker, starts every
+ * `services/<name>/main.ts` and `gateway/main.ts` as its own process with
+ * logs prefixed by name, and stops them all on Ctrl-C.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'amqplib';
+import { DEFAULT_AMQP_URL, redactUrl } from '../core/index.js';
+
+const url = process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
+const root = new URL('..', import.meta.url).pathname;
+const tsxLoader = new URL('../node_modules/tsx/dist/esm/index.mjs', import.meta.url).href;
+const colors = [36, 33, 35, 32, 34, 31, 96, 93];
+
+try {
+  const connection = await connect(url);
+  await connection.close();
+} catch (error) {
+  console.error(`RabbitMQ is not reachable at ${redactUrl(url)}: ${(error as Error).message}
+Start one with:   rabbitmq-server -detached            (local install)
+             or:   docker compose up -d rabbitmq        (Docker)
+or point AMQP_URL at your broker, then run npm start again.`);
+  process.exit(1);
+}
+
+const programs = [
+  ...readdirSync(join(root, 'services'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(root, 'services', entry.name, 'main.ts')))
+    .map((entry) => ({ name: entry.name, script: join(root, 'services', entry.name, 'main.ts') })),
+  ...(existsSync(join(root, 'gateway', 'main.ts')) ? [{ name: 'gateway', script: join(root, 'gateway', 'main.ts') }] : []),
+];
+if (programs.length === 0) {
+  console.error('nothing to start: no services/<name>/main.ts and no gateway/main.ts');
+  process.exit(1);
+}
+
+const width = Math.max(...programs.map((p) => p.name.length));
+const children = new Map<string, ChildProcess>();
+let stopping = false;
+
+function prefix(name: string, index: number): string {
+  return `\x1b[${colors[index % colors.length]}m${name.padEnd(width)}\x1b[0m |`;
+}
+
+function pretty(line: string): string {
+  try {
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    const { level, time, pid, hostname, name, msg, ...rest } = entry;
+    void time;
+    void pid;
+    void hostname;
+    void name;
+    const levels: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+    const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
+    return `${levels[Number(level)] ?? level} ${String(msg ?? '')}${extra}`;
+  } catch {
+    return line;
+  }
+}
+
+programs.forEach((program, index) => {
+  const child = spawn(process.execPath, ['--import', tsxLoader, program.script], { env: { ...process.env, AMQP_URL: url }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.set(program.name, child);
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let buffer = '';
+    stream.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let at: number;
+      while ((at = buffer.indexOf('\n')) >= 0) {
+        console.log(`${prefix(program.name, index)} ${pretty(buffer.slice(0, at))}`);
+        buffer = buffer.slice(at + 1);
+      }
+    });
+  }
+  child.on('exit', (code, signal) => {
+    children.delete(program.name);
+    console.log(`${prefix(program.name, index)} exited (${signal ?? code})`);
+    if (!stopping) console.log(`${prefix(program.name, index)} stopped unexpectedly; the rest of the mesh keeps running`);
+    if (children.size === 0) process.exit(stopping ? 0 : 1);
+  });
+});
+
+console.log(`mesh: ${programs.map((p) => p.name).join(', ')} on ${redactUrl(url)}`);
+if (children.has('gateway')) console.log(`gateway: http://localhost:${process.env['PORT'] ?? '8080'}`);
+
+function stop(): void {
+  if (stopping) return;
+  stopping = true;
+  console.log('stopping the mesh…');
+  for (const child of children.values()) child.kill('SIGTERM');
+  setTimeout(() => {
+    for (const child of children.values()) child.kill('SIGKILL');
+  }, 15_000).unref();
+}
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
