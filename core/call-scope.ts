@@ -5,6 +5,11 @@ import { RpcError } from './rpc-error.js';
 export interface CallScope {
   /** Aborts with DEADLINE_EXCEEDED at the deadline or CANCELLED on cancel. */
   readonly signal: AbortSignal;
+  /**
+   * Settles like `promise`, or rejects with the signal's reason the moment
+   * the scope aborts, even if `promise` never settles. One race per scope.
+   */
+  race<T>(promise: Promise<T>): Promise<T>;
   dispose(): void;
 }
 
@@ -15,34 +20,93 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * listeners on the caller's signals. Nothing stays behind after `dispose`.
  */
 export function openCallScope(deadline: number, what: string, ...signals: (AbortSignal | undefined)[]): CallScope {
-  const controller = new AbortController();
-  const cleanups: (() => void)[] = [];
-  const dispose = (): void => {
-    for (const cleanup of cleanups) cleanup();
-    cleanups.length = 0;
-  };
-  const abort = (reason: RpcError): void => {
-    dispose();
-    controller.abort(reason);
-  };
-  for (const signal of signals) {
-    if (!signal) continue;
-    if (signal.aborted) {
-      abort(cancelled(signal.reason, what));
-      return { signal: controller.signal, dispose };
+  return new Scope(deadline, what, signals);
+}
+
+/**
+ * One object per call does all of it: it is the listener on the caller's
+ * signals (`handleEvent`) and the timer's argument, so a call allocates no
+ * closures for its scope (calls are the hot path).
+ */
+class Scope implements CallScope {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private listening: (AbortSignal | undefined)[] | undefined;
+  private loser: ((reason: unknown) => void) | undefined;
+
+  constructor(
+    deadline: number,
+    private readonly what: string,
+    signals: (AbortSignal | undefined)[],
+  ) {
+    for (const signal of signals) {
+      if (!signal) continue;
+      if (signal.aborted) {
+        this.abort(cancelled(signal.reason, what));
+        return;
+      }
+      signal.addEventListener('abort', this, { once: true });
+      this.listening = signals;
     }
-    const onAbort = (): void => abort(cancelled(signal.reason, what));
-    signal.addEventListener('abort', onAbort, { once: true });
-    cleanups.push(() => signal.removeEventListener('abort', onAbort));
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) this.abort(deadlineExceeded(what));
+    else this.timer = setTimeout(onDeadline, Math.min(remaining, MAX_TIMER_MS), this);
   }
-  const remaining = deadline - Date.now();
-  if (remaining <= 0) {
-    abort(deadlineExceeded(what));
-  } else {
-    const timer = setTimeout(() => abort(deadlineExceeded(what)), Math.min(remaining, MAX_TIMER_MS));
-    cleanups.push(() => clearTimeout(timer));
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
   }
-  return { signal: controller.signal, dispose };
+
+  race<T>(promise: Promise<T>): Promise<T> {
+    const signal = this.controller.signal;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<T>((resolve, reject) => {
+      this.loser = reject;
+      promise.then(
+        (value) => {
+          this.loser = undefined;
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.loser = undefined;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  dispose(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const signals = this.listening;
+    if (signals === undefined) return;
+    this.listening = undefined;
+    for (const signal of signals) signal?.removeEventListener('abort', this);
+  }
+
+  /** A caller's signal aborted. */
+  handleEvent(event: Event): void {
+    this.abort(cancelled((event.target as AbortSignal).reason, this.what));
+  }
+
+  expire(): void {
+    this.timer = undefined;
+    this.abort(deadlineExceeded(this.what));
+  }
+
+  private abort(reason: RpcError): void {
+    this.dispose();
+    this.controller.abort(reason);
+    const loser = this.loser;
+    this.loser = undefined;
+    loser?.(reason);
+  }
+}
+
+function onDeadline(scope: Scope): void {
+  scope.expire();
 }
 
 function deadlineExceeded(what: string): RpcError {

@@ -13,6 +13,7 @@ import { currentContext, type HandlerContext } from './handler-context.js';
 import { chainInterceptors, type Interceptor, type UnaryCall, type UnaryNext, type UnaryResult } from './interceptor.js';
 import { validateMetadata, type Metadata } from './metadata.js';
 import { replyToError } from './reply-error.js';
+import { DEFAULT_RETRY_POLICY, RetryThrottle, withRetries, type RetryBudget, type RetryPolicy } from './retry-policy.js';
 import { RpcError } from './rpc-error.js';
 import type { Transport } from './transport.js';
 
@@ -29,6 +30,19 @@ export interface ClientOptions {
   readonly interceptors?: readonly Interceptor[];
   /** Metadata sent with every call (a call's own keys win). Default none. */
   readonly metadata?: Metadata;
+  /**
+   * Retries of idempotent methods on codes meaning "not processed". Default
+   * {@link DEFAULT_RETRY_POLICY} (3 attempts, UNAVAILABLE only); `false` turns them off.
+   */
+  readonly retry?: RetryPolicy | false;
+  /** Per-method overrides of `retry`, by the method's local (camelCase) name. */
+  readonly methodRetry?: Readonly<Record<string, RetryPolicy | false>>;
+  /** The retry budget shared by the client's methods. Default 10 tokens, 0.1 per success. */
+  readonly retryBudget?: RetryBudget;
+  /** Shares one budget between several clients (e.g. every client of a process). Default: one per client. */
+  readonly retryThrottle?: RetryThrottle;
+  /** Told of every retry, for metrics and logs. */
+  readonly onRetry?: (method: MethodInfo, attempt: number, error: RpcError) => void;
 }
 
 /** Options of one call. */
@@ -73,8 +87,9 @@ export function createClient<D extends ServiceDefinition>(
   options: ClientOptions = {},
 ): Client<D> {
   const client: Record<string, unknown> = {};
+  const shared = { ...options, retryThrottle: options.retryThrottle ?? new RetryThrottle(options.retryBudget) };
   for (const method of describeService(definition)) {
-    client[method.localName] = createMethodCaller(method, transport, options);
+    client[method.localName] = createMethodCaller(method, transport, shared);
   }
   return Object.freeze(client) as Client<D>;
 }
@@ -92,21 +107,28 @@ export function createMethodCaller(
   const defaultContentType = clientOptions.contentType ?? PROTOBUF;
   const baseMetadata = clientOptions.metadata ?? {};
   validateMetadata(baseMetadata);
+  const override = clientOptions.methodRetry?.[method.localName];
+  const chosen = override !== undefined ? override : clientOptions.retry;
+  const retryPolicy = chosen === false ? { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 } : { ...DEFAULT_RETRY_POLICY, ...chosen };
+  const throttle = clientOptions.retryThrottle ?? new RetryThrottle(clientOptions.retryBudget);
+  const onRetry = clientOptions.onRetry;
 
   const send = (contentType: ContentType): UnaryNext => async (call: UnaryCall): Promise<UnaryResult> => {
     validateMetadata(call.metadata);
     const body = encodeMessage(method.requestType, method.requestType.fromPartial(call.request), contentType);
-    const reply = await transport.request(
-      {
-        service: method.service,
-        method: method.path,
-        contentType,
-        body,
-        metadata: call.metadata,
-        deadline: call.deadline,
-        messageId: randomUUID(),
-      },
+    const request = { service: method.service, method: method.path, contentType, body, metadata: call.metadata, deadline: call.deadline, messageId: randomUUID() };
+    const reply = await withRetries(
+      method,
+      retryPolicy,
+      throttle,
+      call.deadline,
       call.signal,
+      async () => {
+        const answer = await transport.request(request, call.signal);
+        if (answer.status !== Code.OK && retryPolicy.retryableCodes.includes(answer.status)) throw replyToError(answer);
+        return answer;
+      },
+      onRetry && ((attempt, error) => onRetry(method, attempt, error)),
     );
     if (reply.status !== Code.OK) throw replyToError(reply);
     const response = decodeMessage(method.responseType, reply.body, reply.contentType, `reply of ${method.path}`);
@@ -126,10 +148,7 @@ export function createMethodCaller(
     const chain = contentType === PROTOBUF ? protobufChain : jsonChain;
     try {
       if (scope.signal.aborted) throw scope.signal.reason;
-      const result = await raceSignal(
-        chain({ side: 'client', method, request, metadata, deadline, signal: scope.signal }),
-        scope.signal,
-      );
+      const result = await scope.race(chain({ side: 'client', method, request, metadata, deadline, signal: scope.signal }));
       return result.response;
     } catch (error) {
       throw withCallerStack(RpcError.from(error, Code.UNKNOWN, 'client interceptor failed'), callSite.stack);
@@ -150,25 +169,6 @@ function resolveDeadline(options: CallOptions, parent: HandlerContext | undefine
     throw new RpcError(Code.INVALID_ARGUMENT, 'call deadline must be a finite time');
   }
   return deadline;
-}
-
-/** Rejects with the signal's reason the moment it aborts, even if `promise` never settles. */
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /** Gives the rejection the caller's stack rather than a socket callback's. */

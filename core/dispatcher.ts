@@ -5,10 +5,10 @@ import { runInContext, type HandlerContext } from './handler-context.js';
 import { answerHealthCheck, HEALTH_CHECK_PATH } from './health.js';
 import { chainInterceptors, type Interceptor, type UnaryCall, type UnaryResult } from './interceptor.js';
 import type { Logger } from './logger.js';
-import { validateMetadata, type Metadata } from './metadata.js';
+import { validateMetadata } from './metadata.js';
 import { errorToReply } from './reply-error.js';
 import { RpcError } from './rpc-error.js';
-import type { Delivery, WireReply } from './transport.js';
+import type { Delivery, WireReply, WireRequest } from './transport.js';
 
 /** A user handler, untyped. */
 export type MethodHandler = (request: any, ctx: HandlerContext) => unknown;
@@ -45,119 +45,207 @@ export class Abandoned extends Error {
  */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { logger } = options;
-  const running = new Set<(reason: string) => void>();
+  const running = new Set<AsyncRun>();
+  const intercepted = options.interceptors.length > 0;
   const invoke = chainInterceptors(options.interceptors, async (call: UnaryCall): Promise<UnaryResult> => {
     const entry = options.lookup(call.method.service, call.method.path)!;
     const response = await entry.handler(call.request, call.context!);
     return { response, metadata: call.context!.responseMetadata };
   });
 
-  async function dispatch(service: string, delivery: Delivery): Promise<WireReply | null> {
+  function dispatch(service: string, delivery: Delivery): Promise<WireReply | null> {
+    try {
+      return check(service, delivery);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  function check(service: string, delivery: Delivery): Promise<WireReply | null> {
     const { request } = delivery;
     const contentType = request.contentType;
-    const log = (level: 'warn' | 'info' | 'error', obj: object, msg: string): void =>
-      logger[level]({ method: request.method, messageId: request.messageId, ...obj }, msg);
-
     if (request.deadline <= Date.now()) {
-      log('info', { overdueMs: Date.now() - request.deadline }, 'request expired before it was handled; dropped unanswered');
-      return null;
+      logger.info({ method: request.method, messageId: request.messageId, overdueMs: Date.now() - request.deadline }, 'request expired before it was handled; dropped unanswered');
+      return Promise.resolve(null);
     }
     if (delivery.unsupportedContentType !== undefined) {
-      return errorToReply(new RpcError(Code.INVALID_ARGUMENT, `unsupported content type ${JSON.stringify(delivery.unsupportedContentType)}; use application/x-protobuf or application/json`), PROTOBUF);
+      return Promise.resolve(errorToReply(new RpcError(Code.INVALID_ARGUMENT, `unsupported content type ${JSON.stringify(delivery.unsupportedContentType)}; use application/x-protobuf or application/json`), PROTOBUF));
     }
     if (request.method === HEALTH_CHECK_PATH) {
-      return answerHealthCheck(request, { service, instance: options.instance, methods: options.methodsOf(service), serving: options.isServing() });
+      return Promise.resolve(answerHealthCheck(request, { service, instance: options.instance, methods: options.methodsOf(service), serving: options.isServing() }));
     }
     const entry = options.lookup(service, request.method);
     if (!entry) {
-      return errorToReply(new RpcError(Code.UNIMPLEMENTED, `method ${JSON.stringify(request.method)} is not implemented by service ${service}`), contentType);
+      return Promise.resolve(errorToReply(new RpcError(Code.UNIMPLEMENTED, `method ${JSON.stringify(request.method)} is not implemented by service ${service}`), contentType));
     }
     if (options.requireIdentity && !delivery.userId) {
-      return errorToReply(new RpcError(Code.UNAUTHENTICATED, 'request carries no broker-validated user_id'), contentType);
+      return Promise.resolve(errorToReply(new RpcError(Code.UNAUTHENTICATED, 'request carries no broker-validated user_id'), contentType));
     }
     if (delivery.redelivered && !isIdempotent(entry.info.idempotency)) {
-      log('warn', {}, 'redelivered request of a non-idempotent method refused; it may have run on an instance that died');
-      return errorToReply(new RpcError(Code.ABORTED, `${request.method} is not idempotent and was redelivered after a server failure; it may or may not have run, and was not run again`), contentType);
+      logger.warn({ method: request.method, messageId: request.messageId }, 'redelivered request of a non-idempotent method refused; it may have run on an instance that died');
+      return Promise.resolve(errorToReply(new RpcError(Code.ABORTED, `${request.method} is not idempotent and was redelivered after a server failure; it may or may not have run, and was not run again`), contentType));
     }
     let message: unknown;
     try {
       message = decodeMessage(entry.info.requestType, request.body, contentType, `request of ${request.method}`);
     } catch (error) {
-      return errorToReply(RpcError.from(error, Code.INVALID_ARGUMENT), contentType);
+      return Promise.resolve(errorToReply(RpcError.from(error, Code.INVALID_ARGUMENT), contentType));
     }
-    return runHandler(entry.info, message, delivery);
+    return runHandler(entry.info, entry.handler, message, delivery);
   }
 
-  function runHandler(info: MethodInfo, message: unknown, delivery: Delivery): Promise<WireReply | null> {
+  /**
+   * Runs the handler inside its context. Without interceptors the handler is
+   * called directly and a synchronous answer is encoded at once (it cannot be
+   * interrupted, so there is nothing for a deadline timer to do); anything
+   * asynchronous gets the deadline timer and can be abandoned on shutdown.
+   * The handler's AbortSignal is created only if someone reads it.
+   */
+  function runHandler(info: MethodInfo, handler: MethodHandler, message: unknown, delivery: Delivery): Promise<WireReply | null> {
     const { request } = delivery;
-    const controller = new AbortController();
-    const responseMetadata: Metadata = {};
+    const cancel = new LazyAbort();
     const ctx: HandlerContext = {
       method: info,
       metadata: request.metadata,
       deadline: request.deadline,
-      signal: controller.signal,
+      get signal() {
+        return cancel.signal();
+      },
       caller: { userId: delivery.userId },
       messageId: request.messageId,
       redelivered: delivery.redelivered,
       instance: options.instance,
-      timeRemaining: () => Math.max(0, request.deadline - Date.now()),
-      responseMetadata,
+      timeRemaining: remainingUntil(request.deadline),
+      responseMetadata: {},
     };
+    let outcome: unknown;
+    try {
+      outcome = intercepted
+        ? runInContext(ctx, () => invoke({ side: 'server', method: info, request: message, metadata: request.metadata, deadline: request.deadline, signal: cancel.signal(), context: ctx }))
+        : runInContext(ctx, () => handler(message, ctx));
+    } catch (error) {
+      return Promise.resolve(failure(request, error));
+    }
+    if (!isThenable(outcome)) return Promise.resolve(success(info, request, { response: outcome, metadata: ctx.responseMetadata }));
+    const pending = outcome;
     return new Promise<WireReply | null>((resolve, reject) => {
-      let settled = false;
-      const finish = (): boolean => {
-        if (settled) return false;
-        settled = true;
-        clearTimeout(timer);
-        running.delete(abandon);
-        return true;
-      };
-      const abandon = (reason: string): void => {
-        if (!finish()) return;
-        controller.abort(new RpcError(Code.UNAVAILABLE, reason));
-        reject(new Abandoned(reason));
-      };
-      const timer = setTimeout(() => {
-        if (!finish()) return;
-        controller.abort(new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded'));
-        logger.warn({ method: request.method, messageId: request.messageId }, 'handler still running at the deadline; no reply will be sent');
-        resolve(null);
-      }, Math.max(0, request.deadline - Date.now()));
-      running.add(abandon);
-      runInContext(ctx, () =>
-        invoke({ side: 'server', method: info, request: message, metadata: request.metadata, deadline: request.deadline, signal: controller.signal, context: ctx }),
-      ).then(
+      const run = new AsyncRun(request, cancel, resolve, reject, running, logger);
+      pending.then(
         (result) => {
-          if (!finish()) return;
-          try {
-            validateMetadata(result.metadata);
-            const response = info.responseType.fromPartial(result.response ?? {});
-            const body = encodeMessage(info.responseType, response, request.contentType);
-            resolve({ status: Code.OK, message: '', contentType: request.contentType, body, metadata: result.metadata });
-          } catch (error) {
-            resolve(failure(error));
-          }
+          if (run.finish()) resolve(success(info, request, intercepted ? (result as UnaryResult) : { response: result, metadata: ctx.responseMetadata }));
         },
         (error: unknown) => {
-          if (finish()) resolve(failure(error));
+          if (run.finish()) resolve(failure(request, error));
         },
       );
     });
+  }
 
-    function failure(error: unknown): WireReply {
-      const rpcError = RpcError.from(error);
-      if (!(error instanceof RpcError)) {
-        logger.error({ method: request.method, messageId: request.messageId, err: error }, 'handler failed; INTERNAL sent to the caller');
-      }
-      return errorToReply(rpcError, request.contentType);
+  /** Encodes a handler's answer; a bad answer (metadata, fields) becomes an error reply. */
+  function success(info: MethodInfo, request: WireRequest, result: UnaryResult): WireReply {
+    try {
+      validateMetadata(result.metadata);
+      const response = info.responseType.fromPartial(result.response ?? {});
+      const body = encodeMessage(info.responseType, response, request.contentType);
+      return { status: Code.OK, message: '', contentType: request.contentType, body, metadata: result.metadata };
+    } catch (error) {
+      return failure(request, error);
     }
+  }
+
+  function failure(request: WireRequest, error: unknown): WireReply {
+    const rpcError = RpcError.from(error);
+    if (!(error instanceof RpcError)) {
+      logger.error({ method: request.method, messageId: request.messageId, err: error }, 'handler failed; INTERNAL sent to the caller');
+    }
+    return errorToReply(rpcError, request.contentType);
   }
 
   return {
     dispatch,
     abandonAll(reason) {
-      for (const abandon of [...running]) abandon(reason);
+      for (const run of [...running]) run.abandon(reason);
     },
   };
+}
+
+/**
+ * A handler that answered with a promise: bounded by the deadline timer
+ * (no reply after it) and abandoned on shutdown. Settles once.
+ */
+class AsyncRun {
+  private settled = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly request: WireRequest,
+    private readonly cancel: LazyAbort,
+    private readonly resolve: (reply: WireReply | null) => void,
+    private readonly reject: (error: unknown) => void,
+    private readonly running: Set<AsyncRun>,
+    private readonly logger: Logger,
+  ) {
+    this.timer = setTimeout(onDeadline, Math.max(0, request.deadline - Date.now()), this);
+    running.add(this);
+  }
+
+  /** True the first time: the caller may answer. */
+  finish(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.running.delete(this);
+    return true;
+  }
+
+  expire(): void {
+    if (!this.finish()) return;
+    this.cancel.abort(new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded'));
+    this.logger.warn({ method: this.request.method, messageId: this.request.messageId }, 'handler still running at the deadline; no reply will be sent');
+    this.resolve(null);
+  }
+
+  abandon(reason: string): void {
+    if (!this.finish()) return;
+    this.cancel.abort(new RpcError(Code.UNAVAILABLE, reason));
+    this.reject(new Abandoned(reason));
+  }
+}
+
+function onDeadline(run: AsyncRun): void {
+  run.expire();
+}
+
+/** `ctx.timeRemaining`: milliseconds left, never negative. */
+function remainingUntil(deadline: number): () => number {
+  return () => Math.max(0, deadline - Date.now());
+}
+
+/**
+ * A handler's cancellation, with the AbortSignal made only when asked for:
+ * most handlers never look at it, and creating one is the dearest part of a
+ * call on Node 20. A signal asked for after the abort comes back aborted,
+ * with the same reason.
+ */
+class LazyAbort {
+  private controller: AbortController | undefined;
+  private reason: RpcError | undefined;
+
+  signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.reason !== undefined) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: RpcError): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -30,3 +30,46 @@ export {
 export type { Consumer, Delivery, DeliveryHandler, ServeOptions, Transport, WireReply, WireRequest } from './transport.js';
 export { DIRECT_REPLY_TO, isReplyAddress, REPLY_QUEUE_PREFIX, RPC_EXCHANGE, serviceQueue } from './amqp/topology.js';
 export { DEADLINE_HEADER, MESSAGE_HEADER, STATUS_HEADER } from './amqp/wire-properties.js';
+export { loadProtos, type LoadProtosOptions, type ProtoRegistry } from './dynamic/load-protos.js';
+export { createDynamicMessageType, type DynamicMessageType } from './dynamic/message-type.js';
+export { createDynamicService, type DynamicMethod, type DynamicService } from './dynamic/service-definition.js';
+export type { HttpRule } from './dynamic/http-rule.js';
+export {
+  createEventBus,
+  decodeEvent,
+  DEFAULT_EVENT_PREFETCH,
+  type EventBus,
+  type EventBusOptions,
+  type EventInit,
+  type EventOf,
+  type EventType,
+  type PublishOptions,
+  type RawEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from './events/event-bus.js';
+export { currentEvent, type EventContext, type EventHandler } from './events/event-context.js';
+export { chainEventInterceptors, type EventCall, type EventInterceptor, type EventNext } from './events/event-interceptor.js';
+export { createMemoryDedupStore, deduplicate, DEFAULT_DEDUP_ENTRIES, type DedupStore } from './events/dedup.js';
+export { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS, MAX_RETRY_DELAY_MS, type RetryPolicy as EventRetryPolicy } from './events/retry-policy.js';
+export type { DeadLetter, EventConsumer, EventDelivery, EventDeliveryHandler, EventOutcome, EventQueueSpec, EventTransport, ReplayResult, WireEvent } from './events/event-transport.js';
+export { createAmqpEvents, type AmqpEvents, type AmqpEventsOptions, type ChannelSource } from './events/amqp-events.js';
+export {
+  ATTEMPTS_HEADER,
+  broadcastQueue,
+  DEAD_AT_HEADER,
+  DEAD_QUEUE_HEADER,
+  deadLetterQueue,
+  DEATH_REASON_HEADER,
+  delayQueue,
+  EVENTS_EXCHANGE,
+  groupQueue,
+  LAST_ERROR_HEADER,
+  PUBLISHED_AT_HEADER,
+  topicMatches,
+} from './events/events-topology.js';
+export { replyToError } from './reply-error.js';
+export { closeOnSignals, type Closable, type CloseOnSignalsOptions } from './shutdown.js';
+export { DEFAULT_RETRY_POLICY, RetryThrottle, type RetryBudget, type RetryPolicy } from './retry-policy.js';
+export type { ReconnectOptions } from './amqp/connection-manager.js';
+export { deadLetterQueue as rpcDeadLetterQueue } from './amqp/topology.js';

@@ -1,4 +1,5 @@
 import { Code } from './code.js';
+import { createMemoryEvents } from './events/memory-events.js';
 import { RpcError } from './rpc-error.js';
 import type { Consumer, Delivery, DeliveryHandler, ServeOptions, Transport, WireReply, WireRequest } from './transport.js';
 
@@ -38,6 +39,7 @@ interface Queue {
 export function createMemoryTransport(options: MemoryTransportOptions = {}): Transport {
   const userId = options.userId ?? 'memory';
   const queues = new Map<string, Queue>();
+  const events = createMemoryEvents();
   let closed = false;
 
   function pump(queue: Queue): void {
@@ -91,6 +93,7 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Tra
 
   return {
     kind: 'memory',
+    events,
     request(request: WireRequest, signal: AbortSignal): Promise<WireReply> {
       if (signal.aborted) return Promise.reject(signal.reason);
       if (closed) return Promise.reject(new RpcError(Code.UNAVAILABLE, 'transport is closed'));
@@ -141,6 +144,7 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Tra
     },
     async close() {
       closed = true;
+      await events.close();
     },
   };
 }

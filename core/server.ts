@@ -45,6 +45,11 @@ export interface ServerOptions {
   readonly queueType?: 'classic' | 'quorum';
   /** Longest a service queue may grow; beyond it calls get RESOURCE_EXHAUSTED. Default unlimited. */
   readonly maxQueueLength?: number;
+  /**
+   * A request delivered more often than this (every instance that took it died) is
+   * dead-lettered to `rpc.<service>.dead` and its caller gets INTERNAL. Default 5.
+   */
+  readonly maxDeliveries?: number;
 }
 
 /** A Warren server: add services, start, close. */
@@ -112,6 +117,7 @@ export function createServer(options: ServerOptions): Server {
         prefetch,
         ...(options.queueType === undefined ? {} : { queueType: options.queueType }),
         ...(options.maxQueueLength === undefined ? {} : { maxLength: options.maxQueueLength }),
+        ...(options.maxDeliveries === undefined ? {} : { maxDeliveries: options.maxDeliveries }),
       };
       for (const service of services.keys()) {
         consumers.push(await options.transport.serve(service, serveOptions, (delivery) => dispatcher.dispatch(service, delivery)));

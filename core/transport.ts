@@ -1,5 +1,6 @@
 import type { Code } from './code.js';
 import type { ContentType } from './content-type.js';
+import type { EventTransport } from './events/event-transport.js';
 import type { Metadata } from './metadata.js';
 
 /** A request as it travels: bytes plus the protocol's properties. */
@@ -53,6 +54,8 @@ export interface ServeOptions {
   readonly queueType?: 'classic' | 'quorum';
   /** Most requests waiting; beyond it calls fail with RESOURCE_EXHAUSTED. Default unlimited. */
   readonly maxLength?: number;
+  /** Deliveries after which a request that keeps killing instances is dead-lettered (AMQP). Default 5. */
+  readonly maxDeliveries?: number;
 }
 
 /** A running consumer of one service queue. */
@@ -80,4 +83,6 @@ export interface Transport {
   serve(service: string, options: ServeOptions, handler: DeliveryHandler): Promise<Consumer>;
   /** Closes every consumer and connection; pending requests reject. */
   close(): Promise<void>;
+  /** Events over the same connection (`createEventBus`), when the transport carries them. */
+  readonly events?: EventTransport;
 }

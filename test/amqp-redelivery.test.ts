@@ -31,6 +31,8 @@ describe('server killed mid-request', () => {
     const unsafe = client.increment({ counter: 'orders', delayMs: 2500 }, { timeoutMs: 10_000 }).catch((error: unknown) => error);
     await doomed.waitFor(/^started sleep /);
     await doomed.waitFor(/^started increment /);
+    // freeze it so it cannot finish while the survivor starts (however slow the machine), then kill it
+    doomed.kill('SIGSTOP');
     const survivor = await startTestServer(vhost.url, 'survivor');
     children.push(survivor);
     doomed.kill('SIGKILL');

@@ -13,17 +13,18 @@ import {
   type EventBus,
   type EventContext,
 } from '../core/index.js';
-import { CacheInvalidated, Tick } from '../gen/warren/test/v1/test_events.js';
+import { CacheInvalidated, OrderShipped, Tick, Unrouted } from '../gen/warren/test/v1/test_events.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
-import { waitFor } from './support/events-conformance.js';
+import { waitFor } from './support/events-waits.js';
 import { createTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 /**
- * Events on the real broker under load and network faults: fan-out of 10,000
- * events to three groups of two instances (one of them cut off midway),
- * publishing through a connection that is cut, and subscriptions re-attached
- * on a fresh connection. The broker itself is never stopped: a TCP proxy
- * breaks the network between one client and RabbitMQ.
+ * Events on the real broker under load and faults: fan-out of 10,000 events
+ * to three groups of two instances (one of them cut off midway), publishing
+ * through a connection that is cut, a publish the broker refuses, a stalled
+ * network, and subscriptions re-attached on a fresh connection. The broker
+ * itself is never stopped: a TCP proxy breaks the network between one client
+ * and RabbitMQ.
  */
 describe('events on the broker: load and network faults', () => {
   let vhost: TestVhost;
@@ -93,9 +94,10 @@ describe('events on the broker: load and network faults', () => {
     }
     const publisher = await bus();
     const started = Date.now();
-    for (let seq = 0; seq < total; seq += 500) {
-      await Promise.all(Array.from({ length: Math.min(500, total - seq) }, (_, i) => publisher.publish(Tick, { run, seq: seq + i })));
-    }
+    let next = 0;
+    await Promise.all(Array.from({ length: 500 }, async () => {
+      while (next < total) await publisher.publish(Tick, { run, seq: next++ });
+    }));
     const published = Date.now();
     await waitFor(() => groups.every((group) => effects.get(group)!.size === total), 'every group to handle every event', 40_000);
     const done = Date.now();
@@ -140,20 +142,80 @@ describe('events on the broker: load and network faults', () => {
     expect(lost).toEqual([]);
   });
 
+  it('reports a publish the broker refuses as RESOURCE_EXHAUSTED', async () => {
+    // A foreign subscriber's queue that takes one event and refuses the rest.
+    const model = await connect(vhost.url);
+    try {
+      const channel = await model.createChannel();
+      await channel.assertExchange('warren.events', 'topic', { durable: true });
+      await channel.assertQueue('full-queue', { durable: true, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
+      await channel.bindQueue('full-queue', 'warren.events', Unrouted.$type);
+      const publisher = await bus();
+      await publisher.publish(Unrouted, { note: 'fits' });
+      await expect(publisher.publish(Unrouted, { note: 'refused' })).rejects.toMatchObject({ code: Code.RESOURCE_EXHAUSTED });
+      await channel.deleteQueue('full-queue');
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('completes publishes held up by a stalled network once it resumes', async () => {
+    const received: string[] = [];
+    await (await bus()).subscribe(OrderShipped, (order) => void received.push(order.orderId), { group: 'stall-audit' });
+    const publisher = await bus(proxiedUrl);
+    await publisher.publish(OrderShipped, { orderId: 'before' });
+    proxy.stall();
+    let settled = false;
+    const held = publisher.publish(OrderShipped, { orderId: 'held' }).finally(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(settled).toBe(false);
+    proxy.resume();
+    await held;
+    await waitFor(() => received.includes('held'), 'the held event');
+    expect(received).toEqual(['before', 'held']);
+  });
+
+  it('keeps consuming through the transport\'s own reconnection', async () => {
+    const publisher = await bus();
+    const transport = await connectAmqp({ url: proxiedUrl, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
+    transports.push(transport);
+    const subscriber = createEventBus({ transport, service: 'auto', instance: 'auto-1' });
+    buses.push(subscriber);
+    const ticks = new Set<number>();
+    const keys = new Set<string>();
+    await subscriber.subscribe(Tick, (tick) => {
+      if (tick.run === 'auto') ticks.add(Number(tick.seq));
+    }, { group: 'auto-reconnect' });
+    await subscriber.subscribe(CacheInvalidated, (event) => void keys.add(event.key), { group: 'auto-cache', broadcast: true });
+    for (let seq = 0; seq < 3; seq++) await publisher.publish(Tick, { run: 'auto', seq });
+    await waitFor(() => ticks.size === 3, 'events before the cut');
+    proxy.cut();
+    for (let seq = 3; seq < 6; seq++) await publisher.publish(Tick, { run: 'auto', seq });
+    await waitFor(() => ticks.size === 6, 'events after the transport reconnected');
+    // The broadcast queue is re-declared too (once the broker has dropped the old exclusive one).
+    await waitForAsync(async () => {
+      await publisher.publish(CacheInvalidated, { key: 'after' }, { requireRoute: false });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return keys.has('after');
+    });
+    await subscriber.publish(Tick, { run: 'auto', seq: 6 });
+    await waitFor(() => ticks.has(6), 'a publish on the new connection');
+  });
+
   it('consumes again, queues re-declared, once re-attached to a fresh connection', async () => {
     const publisher = await bus();
     const first: ChannelModel = await connect(proxiedUrl);
     first.on('error', () => undefined); // the cut below resets it
     const events = createAmqpEvents(first, { logger: defaultLogger() });
     const subscriber = createEventBus({ transport: { events }, service: 'reattach', instance: 'reattach-1' });
-    const ticks: number[] = [];
+    const ticks = new Set<number>(); // a set: acks in flight at the cut mean redeliveries (at-least-once)
     const keys: string[] = [];
     await subscriber.subscribe(Tick, (tick) => {
-      if (tick.run === 'reattach') ticks.push(Number(tick.seq));
+      if (tick.run === 'reattach') ticks.add(Number(tick.seq));
     }, { group: 'reattach' });
     await subscriber.subscribe(CacheInvalidated, (event) => void keys.push(event.key), { group: 'reattach-cache', broadcast: true });
     for (let seq = 0; seq < 5; seq++) await publisher.publish(Tick, { run: 'reattach', seq });
-    await waitFor(() => ticks.length === 5, 'events before the cut');
+    await waitFor(() => ticks.size === 5, 'events before the cut');
 
     const closed = new Promise((resolve) => first.once('close', resolve)); // not events.once: it rejects on the 'error' that comes first
     proxy.cut();
@@ -165,11 +227,11 @@ describe('events on the broker: load and network faults', () => {
     const second: ChannelModel = await connect(proxiedUrl);
     try {
       await events.attach(second);
-      await waitFor(() => ticks.length === 10, 'events published while disconnected');
+      await waitFor(() => ticks.size === 10, 'events published while disconnected');
       expect([...ticks].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       await publisher.publish(CacheInvalidated, { key: 'after' });
       await subscriber.publish(Tick, { run: 'reattach', seq: 10 });
-      await waitFor(() => keys.includes('after') && ticks.length === 11, 'the broadcast queue and the publisher on the new connection');
+      await waitFor(() => keys.includes('after') && ticks.has(10), 'the broadcast queue and the publisher on the new connection');
     } finally {
       await subscriber.close();
       await events.close();

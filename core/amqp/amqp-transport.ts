@@ -1,16 +1,22 @@
-import { connect, type ChannelModel } from 'amqplib';
+import type { ChannelModel } from 'amqplib';
 import { Code } from '../code.js';
+import { createAmqpEvents, type AmqpEvents } from '../events/amqp-events.js';
 import { defaultLogger, redactUrl, type Logger } from '../logger.js';
 import { RpcError } from '../rpc-error.js';
 import type { Consumer, DeliveryHandler, ServeOptions, Transport, WireReply, WireRequest } from '../transport.js';
+import { ConnectionManager, type ReconnectOptions } from './connection-manager.js';
 import { RequestChannel, type RequestChannelStats } from './request-channel.js';
 import { consumeService } from './service-consumer.js';
 
 /** Options of {@link connectAmqp}. */
 export interface AmqpTransportOptions {
-  /** Broker URL. Default `AMQP_URL` from the environment, else `amqp://guest:guest@127.0.0.1:5672`. */
-  readonly url?: string;
-  /** Heartbeat interval in seconds: how soon a dead peer is noticed. Default 10. */
+  /**
+   * Broker URL, or several (cluster nodes) tried in turn when connecting and
+   * reconnecting. Default `AMQP_URL` from the environment, else
+   * `amqp://guest:guest@127.0.0.1:5672`.
+   */
+  readonly url?: string | readonly string[] | undefined;
+  /** Heartbeat interval in seconds: how soon a dead or frozen peer is noticed. Default 10. */
   readonly heartbeatSeconds?: number;
   /** Name shown in the broker's connection list. Default `warren-<pid>`. */
   readonly connectionName?: string;
@@ -21,15 +27,27 @@ export interface AmqpTransportOptions {
   readonly identity?: boolean;
   /** Extra socket options for amqplib (TLS `ca`, `cert`, `key`, …). */
   readonly socketOptions?: Record<string, unknown>;
+  /** Reconnection backoff. Default 100 ms doubling to 5 s, 50 % jitter. */
+  readonly reconnect?: ReconnectOptions;
   /** Default: the process logger. */
   readonly logger?: Logger;
 }
 
+/** Counters of the AMQP transport, for tests and metrics. */
+export interface AmqpTransportStats extends RequestChannelStats {
+  /** Reconnections since connect. */
+  reconnections: number;
+}
+
 /** The AMQP transport, with counters for tests and metrics. */
 export interface AmqpTransport extends Transport {
-  stats(): RequestChannelStats;
-  /** The broker URL with its password redacted. */
+  stats(): AmqpTransportStats;
+  /** The (first) broker URL with its password redacted. */
   readonly url: string;
+  /** Events on this connection (re-attached on every reconnection). */
+  readonly events: AmqpEvents;
+  /** True while a broker connection is up (readiness probes). */
+  readonly connected: boolean;
 }
 
 /** The local broker the README's quick start runs. */
@@ -37,88 +55,110 @@ export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
 /**
  * Connects to RabbitMQ and returns the Warren transport over it: one
- * connection per process, a request channel for clients (opened on first
- * call) and one channel per served service. Rejects with UNAVAILABLE and the
- * redacted URL when the broker cannot be reached.
+ * connection per process that reconnects by itself (backoff, jitter, URLs in
+ * turn), a request channel for clients and one channel per served service,
+ * all restored after a reconnection. While disconnected, new calls wait for
+ * the connection up to their deadline; calls pending when it dropped fail at
+ * once with UNAVAILABLE (idempotent ones are retried by the client). Rejects
+ * with UNAVAILABLE and the redacted URL when no broker can be reached at all.
  */
 export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<AmqpTransport> {
-  const url = options.url ?? process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
-  const safeUrl = redactUrl(url);
+  const given = options.url ?? process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
+  const urls: readonly string[] = typeof given === 'string' ? [given] : given;
+  if (urls.length === 0) throw new RpcError(Code.INVALID_ARGUMENT, 'connectAmqp needs at least one broker URL');
   const logger = (options.logger ?? defaultLogger()).child({ transport: 'amqp' });
-  let model: ChannelModel;
-  try {
-    model = await connect(withHeartbeat(url, options.heartbeatSeconds ?? 10), {
-      noDelay: true,
-      clientProperties: { connection_name: options.connectionName ?? `warren-${process.pid}` },
-      ...options.socketOptions,
-    });
-  } catch (error) {
-    throw new RpcError(Code.UNAVAILABLE, `cannot connect to the broker at ${safeUrl}: ${(error as Error).message}`, { cause: error });
-  }
-  const userId = options.identity === false ? undefined : userOf(url);
-  const consumers = new Set<Consumer>();
-  let requests: Promise<RequestChannel> | undefined;
-  let closing = false;
-  let lostReason: RpcError | undefined;
-
-  model.on('error', (error: Error) => logger.warn({ err: error, url: safeUrl }, 'broker connection error'));
-  model.on('close', () => {
-    if (!closing) {
-      lostReason = new RpcError(Code.UNAVAILABLE, `connection to the broker at ${safeUrl} was lost`);
-      logger.error({ url: safeUrl }, 'broker connection lost');
-    }
+  const manager = new ConnectionManager({
+    urls,
+    heartbeatSeconds: options.heartbeatSeconds ?? 10,
+    connectionName: options.connectionName ?? `warren-${process.pid}`,
+    socketOptions: options.socketOptions,
+    reconnect: options.reconnect ?? {},
+    logger,
   });
-  model.on('blocked', (reason: string) => logger.warn({ reason }, 'broker blocked the connection'));
-  logger.info({ url: safeUrl }, 'connected to broker');
+  const first = await manager.start();
+  const userId = options.identity === false ? undefined : userOf(urls[0]!);
+  const consumers = new Set<Consumer>();
+  const events = createAmqpEvents(first, { logger, userId });
+  manager.onReconnect((model) => events.attach(model));
+  let closing = false;
+  let requests: { model: ChannelModel; channel: Promise<RequestChannel> } | undefined;
+  const totals: RequestChannelStats = { pending: 0, lateReplies: 0 };
+  let current: RequestChannel | undefined;
 
-  const requestChannel = (): Promise<RequestChannel> => {
-    requests ??= model.createConfirmChannel().then((channel) => RequestChannel.open(channel, userId, logger));
-    requests.catch(() => {
-      requests = undefined;
-    });
-    return requests;
+  const requestChannel = (model: ChannelModel): Promise<RequestChannel> => {
+    if (requests?.model !== model) {
+      if (current) totals.lateReplies += current.stats().lateReplies;
+      current = undefined;
+      const channel = model.createConfirmChannel().then((confirm) => RequestChannel.open(confirm, userId, logger));
+      requests = { model, channel };
+      channel.then(
+        (opened) => {
+          current = opened;
+        },
+        () => {
+          if (requests?.channel === channel) requests = undefined;
+        },
+      );
+    }
+    return requests.channel;
   };
 
-  let lastStats: RequestChannelStats = { pending: 0, lateReplies: 0 };
-  let current: RequestChannel | undefined;
   return {
     kind: 'amqp',
-    url: safeUrl,
+    url: redactUrl(urls[0]!),
+    events,
+    get connected() {
+      return !closing && manager.current !== undefined;
+    },
     async request(request: WireRequest, signal: AbortSignal): Promise<WireReply> {
-      if (lostReason) throw lostReason;
       if (closing) throw new RpcError(Code.UNAVAILABLE, 'transport is closed');
-      current = await requestChannel();
-      return current.request(request, signal);
+      const blocked = manager.blocked;
+      if (blocked !== undefined) throw new RpcError(Code.UNAVAILABLE, `the broker is blocking publishers (${blocked}); try again later`);
+      const model = await manager.whenConnected(signal);
+      let channel: RequestChannel;
+      try {
+        channel = await requestChannel(model);
+      } catch (error) {
+        throw RpcError.from(error, Code.UNAVAILABLE, 'could not open a channel to the broker');
+      }
+      return channel.request(request, signal);
     },
     async serve(service: string, serveOptions: ServeOptions, handler: DeliveryHandler): Promise<Consumer> {
-      if (lostReason) throw lostReason;
-      const channel = await model.createChannel();
-      const consumer = await consumeService(channel, service, serveOptions, handler, logger.child({ service }));
-      consumers.add(consumer);
-      return {
+      if (closing) throw new RpcError(Code.UNAVAILABLE, 'transport is closed');
+      const log = logger.child({ service });
+      const start = async (model: ChannelModel): Promise<Consumer> => consumeService(await model.createChannel(), service, serveOptions, handler, log);
+      let incarnation = await start(manager.current ?? (await manager.whenConnected(new AbortController().signal)));
+      // consumers of lost connections, still finishing handlers whose replies can no longer be sent
+      const retiring = new Set<Promise<void>>();
+      const unregister = manager.onReconnect(async (model) => {
+        const previous = incarnation;
+        incarnation = await start(model);
+        const done = previous.close().finally(() => retiring.delete(done));
+        retiring.add(done);
+      });
+      const consumer: Consumer = {
         close: async () => {
+          unregister();
           consumers.delete(consumer);
-          await consumer.close();
+          await Promise.all([incarnation.close(), ...retiring]);
         },
       };
+      consumers.add(consumer);
+      return consumer;
     },
     stats() {
-      if (current) lastStats = current.stats();
-      return lastStats;
+      const live = current?.stats() ?? { pending: 0, lateReplies: 0 };
+      return { pending: live.pending, lateReplies: totals.lateReplies + live.lateReplies, reconnections: manager.reconnectCount };
     },
     async close() {
       if (closing) return;
       closing = true;
       await Promise.all([...consumers].map((consumer) => consumer.close()));
-      if (requests) await (await requests.catch(() => undefined))?.close();
-      if (!lostReason) await model.close().catch(() => undefined);
+      await events.close();
+      if (requests) await (await requests.channel.catch(() => undefined))?.close();
+      await manager.close();
     },
   };
-}
-
-function withHeartbeat(url: string, seconds: number): string {
-  if (/[?&]heartbeat=/.test(url)) return url;
-  return `${url}${url.includes('?') ? '&' : '?'}heartbeat=${seconds}`;
 }
 
 function userOf(url: string): string {

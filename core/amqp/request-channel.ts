@@ -2,15 +2,43 @@ import type { ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
 import { randomBytes } from 'node:crypto';
 import { Code } from '../code.js';
 import type { Logger } from '../logger.js';
+import { markConnectionLoss } from '../retry-policy.js';
 import { RpcError } from '../rpc-error.js';
 import type { WireReply, WireRequest } from '../transport.js';
 import { DIRECT_REPLY_TO, RPC_EXCHANGE } from './topology.js';
 import { readReply, requestProperties } from './wire-properties.js';
+import { batchWrites } from './write-batching.js';
 
-interface Pending {
-  readonly service: string;
-  readonly resolve: (reply: WireReply) => void;
-  readonly reject: (error: unknown) => void;
+/**
+ * One call waiting for its reply. It is its own abort listener
+ * (`handleEvent`), so a call allocates no closures here.
+ */
+class Pending {
+  constructor(
+    readonly service: string,
+    private readonly correlationId: string,
+    private readonly calls: Map<string, Pending>,
+    private readonly signal: AbortSignal,
+    private readonly resolveCall: (reply: WireReply) => void,
+    private readonly rejectCall: (error: unknown) => void,
+  ) {
+    signal.addEventListener('abort', this, { once: true });
+  }
+
+  resolve(reply: WireReply): void {
+    this.signal.removeEventListener('abort', this);
+    this.resolveCall(reply);
+  }
+
+  reject(error: unknown): void {
+    this.signal.removeEventListener('abort', this);
+    this.rejectCall(error);
+  }
+
+  /** The caller's signal aborted: forget the call, reject with its reason. */
+  handleEvent(): void {
+    if (this.calls.delete(this.correlationId)) this.rejectCall(this.signal.reason);
+  }
 }
 
 /** Counters a request channel keeps for metrics and tests. */
@@ -32,19 +60,22 @@ export class RequestChannel {
   private counter = 0;
   private lateReplies = 0;
   private closedReason: RpcError | undefined;
+  private readonly wrote: () => void;
 
   private constructor(
     private readonly channel: ConfirmChannel,
     private readonly userId: string | undefined,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.wrote = batchWrites(channel);
+  }
 
   /** Opens the channel, declares the exchange and starts consuming replies. */
   static async open(channel: ConfirmChannel, userId: string | undefined, logger: Logger): Promise<RequestChannel> {
     const requests = new RequestChannel(channel, userId, logger);
     channel.on('return', (message: Message) => requests.onReturn(message));
     channel.on('error', (error: Error) => logger.warn({ err: error }, 'request channel error'));
-    channel.on('close', () => requests.fail(new RpcError(Code.UNAVAILABLE, 'connection to the broker was lost before the reply came; the request may or may not have been processed')));
+    channel.on('close', () => requests.fail(markConnectionLoss(new RpcError(Code.UNAVAILABLE, 'connection to the broker was lost before the reply came; the request may or may not have been processed'))));
     await channel.assertExchange(RPC_EXCHANGE, 'direct', { durable: true });
     await channel.consume(DIRECT_REPLY_TO, (message) => requests.onReply(message), { noAck: true });
     return requests;
@@ -60,25 +91,14 @@ export class RequestChannel {
     if (this.closedReason) return Promise.reject(this.closedReason);
     const correlationId = this.prefix + (this.counter++).toString(36);
     return new Promise<WireReply>((resolve, reject) => {
-      const onAbort = (): void => {
-        if (this.pending.delete(correlationId)) reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(correlationId, {
-        service: request.service,
-        resolve: (reply) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(reply);
-        },
-        reject: (error) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      });
+      this.pending.set(correlationId, new Pending(request.service, correlationId, this.pending, signal, resolve, reject));
       try {
         this.channel.publish(RPC_EXCHANGE, request.service, Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength), requestProperties(request, correlationId, this.userId), (error: unknown) => {
-          if (error) this.settle(correlationId, new RpcError(Code.RESOURCE_EXHAUSTED, `the broker refused the request to ${request.service} (queue full or broker overloaded)`));
+          // A nack means the broker refused it (full queue); a channel closing also fails confirms, and
+          // then `fail()` answers UNAVAILABLE first: look again once the close has been handled.
+          if (error) setImmediate(() => this.settle(correlationId, new RpcError(Code.RESOURCE_EXHAUSTED, `the broker refused the request to ${request.service} (queue full or broker overloaded)`)));
         });
+        this.wrote();
       } catch (error) {
         this.settle(correlationId, RpcError.from(error, Code.UNAVAILABLE, `could not publish the request to ${request.service}`));
       }

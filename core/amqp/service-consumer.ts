@@ -1,13 +1,23 @@
-import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Channel, ConsumeMessage, Options } from 'amqplib';
 import { Abandoned } from '../dispatcher.js';
 import type { Logger } from '../logger.js';
 import type { Consumer, DeliveryHandler } from '../transport.js';
-import { isReplyAddress, RPC_EXCHANGE, serviceQueue, serviceQueueArguments, type ServiceQueueOptions } from './topology.js';
-import { readDelivery, replyProperties } from './wire-properties.js';
+import { Code } from '../code.js';
+import { PROTOBUF } from '../content-type.js';
+import { errorToReply } from '../reply-error.js';
+import { RpcError } from '../rpc-error.js';
+import { deadLetterQueue, isReplyAddress, RPC_EXCHANGE, serviceQueue, serviceQueueArguments, type ServiceQueueOptions } from './topology.js';
+import { DEAD_REASON_HEADER, DELIVERIES_HEADER, deliveriesOf, readDelivery, replyProperties } from './wire-properties.js';
+
+/** Default most deliveries of one request before it is dead-lettered as poison. */
+export const DEFAULT_MAX_DELIVERIES = 5;
+import { batchWrites } from './write-batching.js';
 
 /** Options of one service queue consumer. */
 export interface ServiceConsumerOptions extends ServiceQueueOptions {
   readonly prefetch: number;
+  /** Deliveries after which a request is poison. Default {@link DEFAULT_MAX_DELIVERIES}. */
+  readonly maxDeliveries?: number;
 }
 
 /**
@@ -23,7 +33,14 @@ export async function consumeService(
   logger: Logger,
 ): Promise<Consumer> {
   const queue = serviceQueue(service);
-  const inFlight = new Set<Promise<void>>();
+  let inFlight = 0;
+  let drained: (() => void)[] = [];
+  const settled = (): void => {
+    if (--inFlight > 0 || drained.length === 0) return;
+    const waiting = drained;
+    drained = [];
+    for (const resolve of waiting) resolve();
+  };
   let open = true;
   channel.on('error', (error: Error) => logger.warn({ err: error, queue }, 'service channel error'));
   channel.on('close', () => {
@@ -37,6 +54,35 @@ export async function consumeService(
     throw new Error(`cannot declare ${queue}: ${(error as Error).message} (another instance declared it with other arguments?)`, { cause: error });
   }
   await channel.bindQueue(queue, RPC_EXCHANGE, service);
+  const deadQueue = deadLetterQueue(service);
+  await channel.assertQueue(deadQueue, { durable: true });
+  const maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
+  const quorum = options.queueType === 'quorum';
+
+  /** Handles requests that keep crashing instances; true when it took care of `message`. */
+  const screenPoison = (message: ConsumeMessage, replyTo: string): boolean => {
+    const deliveries = deliveriesOf(message);
+    const properties = message.properties;
+    if (deliveries > maxDeliveries) {
+      const reason = `delivered ${deliveries} times; every instance that took it stopped before answering`;
+      logger.error({ queue, type: properties.type, messageId: properties.messageId, deliveries }, 'poison request dead-lettered');
+      channel.sendToQueue(deadQueue, message.content, copyProperties(message, { persistent: true, headers: { ...properties.headers, [DEAD_REASON_HEADER]: reason, [DELIVERIES_HEADER]: deliveries } }));
+      const contentType = properties.contentType === 'application/json' ? 'application/json' : PROTOBUF;
+      const reply = errorToReply(new RpcError(Code.INTERNAL, `request ${String(properties.type)} was taken out of service: ${reason}`), contentType);
+      channel.publish('', replyTo, Buffer.from(reply.body), replyProperties(reply, properties.correlationId as string | undefined));
+      channel.ack(message);
+      return true;
+    }
+    if (!quorum && message.fields.redelivered) {
+      // classic queues do not count deliveries: re-queue a copy that carries the count, then ack the original
+      const expiration = String(Math.max(1, Number(properties.headers?.['warren-deadline'] ?? 0) - Date.now()));
+      channel.publish(RPC_EXCHANGE, service, message.content, copyProperties(message, { expiration, headers: { ...properties.headers, [DELIVERIES_HEADER]: deliveries } }));
+      channel.ack(message);
+      return true;
+    }
+    return false;
+  };
+  const wrote = batchWrites(channel);
 
   const onMessage = (message: ConsumeMessage | null): void => {
     if (message === null) {
@@ -49,20 +95,35 @@ export async function consumeService(
       channel.ack(message);
       return;
     }
-    const done = handler(readDelivery(service, message)).then(
+    if ((message.fields.redelivered || deliveriesOf(message) > 1) && screenPoison(message, replyTo)) return;
+    inFlight++;
+    // One reaction per request (no catch/finally chain): replying and acking
+    // cannot throw past it, and the in-flight count drops exactly once.
+    handler(readDelivery(service, message)).then(
       (reply) => {
-        if (!open) return;
-        if (reply) channel.publish('', replyTo, Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength), replyProperties(reply, message.properties.correlationId as string | undefined));
-        channel.ack(message);
+        try {
+          if (!open) return;
+          if (reply) channel.publish('', replyTo, Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength), replyProperties(reply, message.properties.correlationId as string | undefined));
+          channel.ack(message);
+          wrote();
+        } catch (error) {
+          logger.warn({ err: error, queue }, 'could not reply or acknowledge; the broker will redeliver the request');
+        } finally {
+          settled();
+        }
       },
       (error: unknown) => {
-        if (error instanceof Abandoned) return; // left unacked: redelivered when the channel closes
-        logger.error({ err: error, queue }, 'dispatcher failed; request acknowledged without a reply');
-        if (open) channel.ack(message);
+        try {
+          if (error instanceof Abandoned) return; // left unacked: redelivered when the channel closes
+          logger.error({ err: error, queue }, 'dispatcher failed; request acknowledged without a reply');
+          if (open) channel.ack(message);
+        } catch (ackError) {
+          logger.warn({ err: ackError, queue }, 'could not reply or acknowledge; the broker will redeliver the request');
+        } finally {
+          settled();
+        }
       },
-    ).catch((error: unknown) => logger.warn({ err: error, queue }, 'could not reply or acknowledge; the broker will redeliver the request'))
-      .finally(() => inFlight.delete(done));
-    inFlight.add(done);
+    );
   };
   const { consumerTag } = await channel.consume(queue, onMessage, { noAck: false });
 
@@ -75,11 +136,30 @@ export async function consumeService(
           // channel already gone
         }
       }
-      while (inFlight.size > 0) await Promise.all([...inFlight]);
+      if (inFlight > 0) await new Promise<void>((resolve) => drained.push(resolve));
       if (open) {
         open = false;
         await channel.close().catch(() => undefined);
       }
     },
   };
+}
+
+/**
+ * A received message's properties as publish options (absent ones left out), with overrides.
+ * `user_id` is not copied: the broker only accepts the publishing connection's own user.
+ */
+function copyProperties(message: ConsumeMessage, overrides: Options.Publish): Options.Publish {
+  const p = message.properties;
+  const copy: Record<string, unknown> = {
+    contentType: p.contentType,
+    correlationId: p.correlationId,
+    replyTo: p.replyTo,
+    messageId: p.messageId,
+    timestamp: p.timestamp,
+    type: p.type,
+    appId: p.appId,
+  };
+  for (const key of Object.keys(copy)) if (copy[key] === undefined) delete copy[key];
+  return { ...(copy as Options.Publish), ...overrides };
 }

@@ -14,6 +14,11 @@
  *   (no-ack, before the first publish)                          then basic.ack of the request
  * ```
  *
+ * A request that keeps killing the instances that take it (more than
+ * `maxDeliveries` deliveries) is moved to the durable queue
+ * "rpc.pkg.Service.dead" (published through the default exchange) with a
+ * `warren-dead-reason` header, and its caller gets INTERNAL.
+ *
  * Requests without a bound queue come back as basic.return (NO_ROUTE) and
  * fail fast with UNAVAILABLE. Replies go through direct reply-to, so no reply
  * queue is declared or left behind.
@@ -43,6 +48,11 @@ export function serviceQueue(service: string): string {
  */
 export function isReplyAddress(replyTo: string): boolean {
   return replyTo.startsWith(`${DIRECT_REPLY_TO}.`) || (replyTo.startsWith(REPLY_QUEUE_PREFIX) && replyTo.length > REPLY_QUEUE_PREFIX.length);
+}
+
+/** `pkg.Service` → `rpc.pkg.Service.dead`: where poison requests go. */
+export function deadLetterQueue(service: string): string {
+  return `rpc.${service}.dead`;
 }
 
 /** Service queue arguments. */

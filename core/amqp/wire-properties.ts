@@ -1,6 +1,6 @@
 import type { ConsumeMessage, Message, Options } from 'amqplib';
 import { Code, parseCode } from '../code.js';
-import { parseContentType, PROTOBUF } from '../content-type.js';
+import { JSON_TYPE, parseContentType, PROTOBUF, type ContentType } from '../content-type.js';
 import { metadataFromHeaders, type Metadata } from '../metadata.js';
 import type { Delivery, WireReply, WireRequest } from '../transport.js';
 import { DIRECT_REPLY_TO } from './topology.js';
@@ -12,20 +12,38 @@ export const STATUS_HEADER = 'warren-status';
 /** Header with the reply's status message. */
 export const MESSAGE_HEADER = 'warren-message';
 
+/** Header a server sets when it re-queues a redelivered request itself: deliveries so far. */
+export const DELIVERIES_HEADER = 'warren-deliveries';
+/** Header of a dead-lettered request: why it was taken out of service. */
+export const DEAD_REASON_HEADER = 'warren-dead-reason';
+
+/**
+ * How many times a request has been delivered: quorum queues count it
+ * (`x-delivery-count`, redeliveries so far); for classic queues servers carry
+ * the count in `warren-deliveries` when they re-queue a redelivered request.
+ */
+export function deliveriesOf(message: ConsumeMessage): number {
+  const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
+  const quorum = numberOf(headers['x-delivery-count']);
+  if (quorum !== undefined) return quorum + 1;
+  return (numberOf(headers[DELIVERIES_HEADER]) ?? 1) + (message.fields.redelivered ? 1 : 0);
+}
+
 /** Deadline assumed for requests from peers that send none. */
 export const ASSUMED_TIMEOUT_MS = 10_000;
 
 /** AMQP properties of a request. */
 export function requestProperties(request: WireRequest, correlationId: string, userId: string | undefined): Options.Publish {
   const headers: Record<string, unknown> = { ...request.metadata, [DEADLINE_HEADER]: request.deadline };
+  const now = Date.now();
   const properties: Options.Publish = {
     mandatory: true,
     correlationId,
     replyTo: DIRECT_REPLY_TO,
     contentType: request.contentType,
-    expiration: String(Math.max(1, Math.ceil(request.deadline - Date.now()))),
+    expiration: String(Math.max(1, Math.ceil(request.deadline - now))),
     messageId: request.messageId,
-    timestamp: Math.floor(Date.now() / 1000),
+    timestamp: Math.floor(now / 1000),
     type: request.method,
     headers,
   };
@@ -50,7 +68,7 @@ export function readReply(message: Message): WireReply {
   return {
     status,
     message: typeof text === 'string' ? text : Buffer.isBuffer(text) ? text.toString('utf8') : status === Code.UNKNOWN && headers[STATUS_HEADER] === undefined ? 'reply carried no warren-status header' : '',
-    contentType: parseContentType(message.properties.contentType as string | undefined) ?? PROTOBUF,
+    contentType: contentTypeOf(message.properties.contentType as string | undefined) ?? PROTOBUF,
     body: message.content,
     metadata: metadataFromHeaders(headers),
   };
@@ -61,7 +79,7 @@ export function readDelivery(service: string, message: ConsumeMessage): Delivery
   const properties = message.properties;
   const headers = (properties.headers ?? {}) as Record<string, unknown>;
   const rawContentType = properties.contentType as string | undefined;
-  const contentType = parseContentType(rawContentType);
+  const contentType = contentTypeOf(rawContentType);
   const deadline = numberOf(headers[DEADLINE_HEADER]) ?? Date.now() + ASSUMED_TIMEOUT_MS;
   const metadata: Metadata = metadataFromHeaders(headers);
   return {
@@ -75,9 +93,14 @@ export function readDelivery(service: string, message: ConsumeMessage): Delivery
       messageId: String(properties.messageId ?? properties.correlationId ?? ''),
     },
     unsupportedContentType: contentType === undefined ? String(rawContentType) : undefined,
-    redelivered: message.fields.redelivered,
+    redelivered: message.fields.redelivered || deliveriesOf(message) > 1,
     userId: typeof properties.userId === 'string' ? properties.userId : undefined,
   };
+}
+
+/** `parseContentType`, with the exact names Warren itself sends answered without parsing. */
+function contentTypeOf(value: string | undefined): ContentType | undefined {
+  return value === PROTOBUF || value === JSON_TYPE ? value : parseContentType(value);
 }
 
 function numberOf(value: unknown): number | undefined {

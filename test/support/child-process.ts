@@ -75,9 +75,12 @@ export function runScript(script: string, env: Record<string, string>): ChildScr
   };
 }
 
+/** Path of the TestService server child script. */
+export const testServerScript = fileURLToPath(new URL('./test-server-process.ts', import.meta.url));
+
 /** Starts the TestService server child (test/support/test-server-process.ts) and waits for `ready`. */
 export async function startTestServer(url: string, instance: string, extra: Record<string, string> = {}): Promise<ChildScript> {
-  const child = runScript(fileURLToPath(new URL('./test-server-process.ts', import.meta.url)), { AMQP_URL: url, INSTANCE: instance, ...extra });
+  const child = runScript(testServerScript, { AMQP_URL: url, INSTANCE: instance, ...extra });
   await child.waitFor(/^ready /);
   return child;
 }

@@ -10,38 +10,20 @@ import {
   type EventBus,
   type EventBusOptions,
   type EventContext,
+  type EventInterceptor,
   type RawEvent,
   type Server,
   type Transport,
 } from '../../core/index.js';
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
 import { CacheInvalidated, OrderCreated, OrderShipped, Tick, Unrouted } from '../../gen/warren/test/v1/test_events.js';
+import { rejectionOf, waitFor, waitForDeadLetters } from './events-waits.js';
 import { testService } from './test-service.js';
 
 /** How a conformance run gets transports: one per "process" (memory returns the shared one). */
 export interface EventsEnvironment {
   connect(): Promise<Transport>;
   dispose(): Promise<void>;
-}
-
-/** Polls until `condition` holds; fails with `what` after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-/** The RpcError a promise rejects with. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<RpcError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RpcError) return error;
-    throw new Error(`expected an RpcError, got ${String(error)}`, { cause: error });
-  }
-  throw new Error('expected a rejection');
 }
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -274,6 +256,21 @@ export function describeEventsConformance(kind: string, makeEnvironment: () => P
       expect(shipped[0]!.publisher).toBe('shipping');
     });
 
+    it('runs event interceptors around publishing and handling', async () => {
+      const seen: string[] = [];
+      const interceptor: EventInterceptor = (next) => async (call) => {
+        seen.push(`${call.side} ${call.type}`);
+        await next(call.side === 'publish' ? { ...call, metadata: { ...call.metadata, traced: 'yes' } } : call);
+      };
+      const publisher = await bus({ interceptors: [interceptor] });
+      const received: EventContext[] = [];
+      await (await bus({ interceptors: [interceptor] })).subscribe(OrderCreated, (_order, ctx) => void received.push(ctx), { group: group('intercepted') });
+      await publisher.publish(OrderCreated, { orderId: 'i-1' });
+      await waitFor(() => received.length === 1, 'the intercepted event');
+      expect(received[0]!.metadata).toEqual({ traced: 'yes' });
+      expect(seen).toEqual([`publish ${OrderCreated.$type}`, `handle ${OrderCreated.$type}`]);
+    });
+
     it('runs a deduplicated handler once per message id', async () => {
       const publisher = await bus();
       let deliveries = 0;
@@ -300,15 +297,4 @@ export function describeEventsConformance(kind: string, makeEnvironment: () => P
       expect((await rejectionOf(events.deadLetters(group('never')))).code).toBe(Code.NOT_FOUND);
     });
   });
-}
-
-async function waitForDeadLetters(events: EventBus, group: string, count: number): Promise<Awaited<ReturnType<EventBus['deadLetters']>>> {
-  let letters: Awaited<ReturnType<EventBus['deadLetters']>> = [];
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    letters = await events.deadLetters(group).catch(() => []);
-    if (letters.length >= count) return letters;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`timed out waiting for ${count} dead letters in ${group} (have ${letters.length})`);
 }

@@ -75,7 +75,9 @@ function createBaseCheckRequest(): CheckRequest {
   return { service: "" };
 }
 
-export const CheckRequest: MessageFns<CheckRequest> = {
+export const CheckRequest: MessageFns<CheckRequest, "warren.health.v1.CheckRequest"> = {
+  $type: "warren.health.v1.CheckRequest" as const,
+
   encode(message: CheckRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.service !== "") {
       writer.uint32(10).string(message.service);
@@ -142,7 +144,9 @@ function createBaseCheckResponse(): CheckResponse {
   return { status: 0, instance: "", methods: [] };
 }
 
-export const CheckResponse: MessageFns<CheckResponse> = {
+export const CheckResponse: MessageFns<CheckResponse, "warren.health.v1.CheckResponse"> = {
+  $type: "warren.health.v1.CheckResponse" as const,
+
   encode(message: CheckResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.status !== 0) {
       writer.uint32(8).int32(message.status);
@@ -269,7 +273,8 @@ function isSet(value: any): boolean {
   return value !== null && value !== undefined;
 }
 
-export interface MessageFns<T> {
+export interface MessageFns<T, V extends string> {
+  readonly $type: V;
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;

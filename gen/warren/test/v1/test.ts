@@ -50,6 +50,11 @@ export interface SleepRequest {
   millis: number;
   /** When true the handler ignores cancellation (a hung handler). */
   ignoreAbort: boolean;
+  /**
+   * When true a child-process test server exits as soon as the handler starts
+   * (a poison request).
+   */
+  crashProcess: boolean;
 }
 
 /** SleepResponse reports how long the handler slept. */
@@ -99,7 +104,9 @@ function createBaseEchoRequest(): EchoRequest {
   return { text: "", number: 0, payload: new Uint8Array(0), tags: [], sentAt: undefined };
 }
 
-export const EchoRequest: MessageFns<EchoRequest> = {
+export const EchoRequest: MessageFns<EchoRequest, "warren.test.v1.EchoRequest"> = {
+  $type: "warren.test.v1.EchoRequest" as const,
+
   encode(message: EchoRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.text !== "") {
       writer.uint32(10).string(message.text);
@@ -246,7 +253,9 @@ function createBaseEchoResponse(): EchoResponse {
   };
 }
 
-export const EchoResponse: MessageFns<EchoResponse> = {
+export const EchoResponse: MessageFns<EchoResponse, "warren.test.v1.EchoResponse"> = {
+  $type: "warren.test.v1.EchoResponse" as const,
+
   encode(message: EchoResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.text !== "") {
       writer.uint32(10).string(message.text);
@@ -481,7 +490,12 @@ function createBaseEchoResponse_MetadataEntry(): EchoResponse_MetadataEntry {
   return { key: "", value: "" };
 }
 
-export const EchoResponse_MetadataEntry: MessageFns<EchoResponse_MetadataEntry> = {
+export const EchoResponse_MetadataEntry: MessageFns<
+  EchoResponse_MetadataEntry,
+  "warren.test.v1.EchoResponse.MetadataEntry"
+> = {
+  $type: "warren.test.v1.EchoResponse.MetadataEntry" as const,
+
   encode(message: EchoResponse_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.key !== "") {
       writer.uint32(10).string(message.key);
@@ -563,16 +577,21 @@ export const EchoResponse_MetadataEntry: MessageFns<EchoResponse_MetadataEntry> 
 };
 
 function createBaseSleepRequest(): SleepRequest {
-  return { millis: 0, ignoreAbort: false };
+  return { millis: 0, ignoreAbort: false, crashProcess: false };
 }
 
-export const SleepRequest: MessageFns<SleepRequest> = {
+export const SleepRequest: MessageFns<SleepRequest, "warren.test.v1.SleepRequest"> = {
+  $type: "warren.test.v1.SleepRequest" as const,
+
   encode(message: SleepRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.millis !== 0) {
       writer.uint32(8).int32(message.millis);
     }
     if (message.ignoreAbort !== false) {
       writer.uint32(16).bool(message.ignoreAbort);
+    }
+    if (message.crashProcess !== false) {
+      writer.uint32(24).bool(message.crashProcess);
     }
     return writer;
   },
@@ -606,6 +625,14 @@ export const SleepRequest: MessageFns<SleepRequest> = {
             message.ignoreAbort = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.crashProcess = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -626,6 +653,11 @@ export const SleepRequest: MessageFns<SleepRequest> = {
         : isSet(object.ignore_abort)
         ? globalThis.Boolean(object.ignore_abort)
         : false,
+      crashProcess: isSet(object.crashProcess)
+        ? globalThis.Boolean(object.crashProcess)
+        : isSet(object.crash_process)
+        ? globalThis.Boolean(object.crash_process)
+        : false,
     };
   },
 
@@ -637,6 +669,9 @@ export const SleepRequest: MessageFns<SleepRequest> = {
     if (message.ignoreAbort !== false) {
       obj.ignoreAbort = message.ignoreAbort;
     }
+    if (message.crashProcess !== false) {
+      obj.crashProcess = message.crashProcess;
+    }
     return obj;
   },
 
@@ -647,6 +682,7 @@ export const SleepRequest: MessageFns<SleepRequest> = {
     const message = createBaseSleepRequest();
     message.millis = object.millis ?? 0;
     message.ignoreAbort = object.ignoreAbort ?? false;
+    message.crashProcess = object.crashProcess ?? false;
     return message;
   },
 };
@@ -655,7 +691,9 @@ function createBaseSleepResponse(): SleepResponse {
   return { sleptMs: 0, instance: "" };
 }
 
-export const SleepResponse: MessageFns<SleepResponse> = {
+export const SleepResponse: MessageFns<SleepResponse, "warren.test.v1.SleepResponse"> = {
+  $type: "warren.test.v1.SleepResponse" as const,
+
   encode(message: SleepResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.sleptMs !== 0) {
       writer.uint32(8).int32(message.sleptMs);
@@ -744,7 +782,9 @@ function createBaseFailRequest(): FailRequest {
   return { code: 0, message: "", plainError: false };
 }
 
-export const FailRequest: MessageFns<FailRequest> = {
+export const FailRequest: MessageFns<FailRequest, "warren.test.v1.FailRequest"> = {
+  $type: "warren.test.v1.FailRequest" as const,
+
   encode(message: FailRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.code !== 0) {
       writer.uint32(8).int32(message.code);
@@ -849,7 +889,9 @@ function createBaseFailResponse(): FailResponse {
   return {};
 }
 
-export const FailResponse: MessageFns<FailResponse> = {
+export const FailResponse: MessageFns<FailResponse, "warren.test.v1.FailResponse"> = {
+  $type: "warren.test.v1.FailResponse" as const,
+
   encode(_: FailResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     return writer;
   },
@@ -901,7 +943,9 @@ function createBaseIncrementRequest(): IncrementRequest {
   return { counter: "", by: 0, delayMs: 0 };
 }
 
-export const IncrementRequest: MessageFns<IncrementRequest> = {
+export const IncrementRequest: MessageFns<IncrementRequest, "warren.test.v1.IncrementRequest"> = {
+  $type: "warren.test.v1.IncrementRequest" as const,
+
   encode(message: IncrementRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.counter !== "") {
       writer.uint32(10).string(message.counter);
@@ -1006,7 +1050,9 @@ function createBaseIncrementResponse(): IncrementResponse {
   return { value: 0, instance: "" };
 }
 
-export const IncrementResponse: MessageFns<IncrementResponse> = {
+export const IncrementResponse: MessageFns<IncrementResponse, "warren.test.v1.IncrementResponse"> = {
+  $type: "warren.test.v1.IncrementResponse" as const,
+
   encode(message: IncrementResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.value !== 0) {
       writer.uint32(8).int64(message.value);
@@ -1091,7 +1137,9 @@ function createBaseRelayRequest(): RelayRequest {
   return { text: "" };
 }
 
-export const RelayRequest: MessageFns<RelayRequest> = {
+export const RelayRequest: MessageFns<RelayRequest, "warren.test.v1.RelayRequest"> = {
+  $type: "warren.test.v1.RelayRequest" as const,
+
   encode(message: RelayRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.text !== "") {
       writer.uint32(10).string(message.text);
@@ -1158,7 +1206,9 @@ function createBaseRelayResponse(): RelayResponse {
   return { echoed: undefined, remainingMs: 0 };
 }
 
-export const RelayResponse: MessageFns<RelayResponse> = {
+export const RelayResponse: MessageFns<RelayResponse, "warren.test.v1.RelayResponse"> = {
+  $type: "warren.test.v1.RelayResponse" as const,
+
   encode(message: RelayResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.echoed !== undefined) {
       EchoResponse.encode(message.echoed, writer.uint32(10).fork()).join();
@@ -1376,7 +1426,8 @@ function isSet(value: any): boolean {
   return value !== null && value !== undefined;
 }
 
-export interface MessageFns<T> {
+export interface MessageFns<T, V extends string> {
+  readonly $type: V;
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
