@@ -67,9 +67,9 @@ describe('gateway operations', () => {
     expect(res.status).toBe(200);
     const document = res.json;
     await SwaggerParser.validate(structuredClone(document));
-    // The validator does catch mistakes: a path parameter left undeclared is refused.
+    // The validator does catch mistakes: a Swagger 2 style body parameter is refused in OpenAPI 3.
     const broken = structuredClone(document);
-    broken.paths['/v1/things/{id}'].get.parameters.shift();
+    broken.paths['/v1/things/{id}'].get.parameters.push({ in: 'body', name: 'thing', schema: { type: 'object' } });
     await expect(SwaggerParser.validate(broken)).rejects.toThrow();
     expect(Object.keys(document.paths)).toEqual(
       expect.arrayContaining([
@@ -99,15 +99,25 @@ describe('gateway operations', () => {
     expect(document.paths['/v1/things/{id}'].get.description).toContain('GET with a path parameter');
   });
 
-  it('/readyz and /metrics follow the broker connection: lost → 503, calls → 503 UNAVAILABLE', async () => {
+  it('/readyz and /metrics follow the broker connection: down → 503 and calls fail in time, back → 200', async () => {
     expect((await call(h.base, 'GET', '/readyz')).status).toBe(200);
-    await h.killGatewayConnection();
-    await expect.poll(async () => (await call(h.base, 'GET', '/readyz')).status, { timeout: 5000 }).toBe(503);
-    expect((await call(h.base, 'GET', '/readyz')).json).toEqual({ status: 'not ready', reason: 'broker not connected' });
-    expect(sample(await scrape(h.base), 'warren_gateway_broker_connected')).toBe(0);
-    const res = await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', { body: '{}' });
-    expect(res.status).toBe(503);
-    expect(res.json.code).toBe(14);
+    // Keep the transport from reconnecting while the connection is down.
+    await h.setVhostAccess(false);
+    try {
+      await h.killGatewayConnection();
+      await expect.poll(async () => (await call(h.base, 'GET', '/readyz')).status, { timeout: 5000, interval: 50 }).toBe(503);
+      expect((await call(h.base, 'GET', '/readyz')).json).toEqual({ status: 'not ready', reason: 'broker not connected' });
+      expect(sample(await scrape(h.base), 'warren_gateway_broker_connected')).toBe(0);
+      const res = await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', { body: '{}', headers: { 'x-warren-timeout-ms': '500' } });
+      expect([503, 504]).toContain(res.status);
+      expect([14, 4]).toContain(res.json.code);
+      expect(res.ms).toBeLessThan(2000);
+    } finally {
+      await h.setVhostAccess(true);
+    }
+    await expect.poll(async () => (await call(h.base, 'GET', '/readyz')).status, { timeout: 15_000, interval: 100 }).toBe(200);
+    expect(sample(await scrape(h.base), 'warren_gateway_broker_connected')).toBe(1);
+    await expect.poll(async () => (await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', { body: '{}' })).status, { timeout: 10_000, interval: 100 }).toBe(200);
   });
 });
 
@@ -134,7 +144,7 @@ describe('gateway graceful shutdown', () => {
   it('answers 503 to requests still running when the drain time is over', async () => {
     const h = await startGatewayHarness('gw-drain-cut', { gateway: { drainMs: 200 } });
     try {
-      const slow = call(h.base, 'POST', SLEEP, { body: '{"millis":5000}' });
+      const slow = call(h.base, 'POST', SLEEP, { body: '{"millis":2500}' });
       await new Promise((resolve) => setTimeout(resolve, 100));
       const started = performance.now();
       await h.gateway.close();

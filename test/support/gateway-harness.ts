@@ -61,6 +61,8 @@ export interface GatewayHarness {
   readonly connectionName: string;
   /** Closes the gateway's broker connection from the broker side, as a broker restart would. */
   killGatewayConnection(): Promise<void>;
+  /** Takes the broker user's permissions on the vhost away (reconnections fail) or gives them back. */
+  setVhostAccess(allowed: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -102,6 +104,11 @@ export async function startGatewayHarness(
       const line = stdout.split('\n').find((l) => l.includes(connectionName));
       if (!line) throw new Error(`no broker connection named ${connectionName} in ${vhost.name}`);
       await run('rabbitmqctl', ['close_connection', line.trim().split(/\s+/)[0]!, 'test: simulated broker loss']);
+    },
+    async setVhostAccess(allowed) {
+      const user = decodeURIComponent(new URL(vhost.url).username || 'guest');
+      if (allowed) await run('rabbitmqctl', ['set_permissions', '-p', vhost.name, user, '.*', '.*', '.*']);
+      else await run('rabbitmqctl', ['clear_permissions', '-p', vhost.name, user]);
     },
     async close() {
       await gateway.close();

@@ -1,0 +1,66 @@
+import { Code, RpcError } from '../core/index.js';
+
+/**
+ * RPC status → HTTP status, exactly the issue's table (and the usual
+ * grpc-gateway one for these codes). Every code not listed is 500.
+ *
+ * | RPC code            | HTTP |
+ * |---------------------|------|
+ * | OK                  | 200  |
+ * | INVALID_ARGUMENT    | 400  |
+ * | UNAUTHENTICATED     | 401  |
+ * | PERMISSION_DENIED   | 403  |
+ * | NOT_FOUND           | 404  |
+ * | ALREADY_EXISTS      | 409  |
+ * | RESOURCE_EXHAUSTED  | 429  |
+ * | UNIMPLEMENTED       | 501  |
+ * | UNAVAILABLE         | 503  |
+ * | DEADLINE_EXCEEDED   | 504  |
+ * | anything else       | 500  |
+ */
+export const HTTP_STATUS_BY_CODE: ReadonlyMap<Code, number> = new Map([
+  [Code.OK, 200],
+  [Code.INVALID_ARGUMENT, 400],
+  [Code.UNAUTHENTICATED, 401],
+  [Code.PERMISSION_DENIED, 403],
+  [Code.NOT_FOUND, 404],
+  [Code.ALREADY_EXISTS, 409],
+  [Code.RESOURCE_EXHAUSTED, 429],
+  [Code.UNIMPLEMENTED, 501],
+  [Code.UNAVAILABLE, 503],
+  [Code.DEADLINE_EXCEEDED, 504],
+]);
+
+/** The HTTP status for an RPC code. */
+export function httpStatusFor(code: Code): number {
+  return HTTP_STATUS_BY_CODE.get(code) ?? 500;
+}
+
+/** What the gateway itself adds to an error it raises: a status outside the table, headers. */
+interface HttpExtras {
+  readonly status?: number;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+const extras = new WeakMap<RpcError, HttpExtras>();
+
+/**
+ * An `RpcError` the gateway raises before any RPC, with its own HTTP status
+ * (413, 415, 405…) and headers (`Allow`, `Retry-After`). The JSON body still
+ * carries the RPC code, so clients have one error shape.
+ */
+export function gatewayError(code: Code, message: string, status?: number, headers?: Record<string, string>): RpcError {
+  const error = new RpcError(code, message);
+  extras.set(error, { ...(status === undefined ? {} : { status }), ...(headers === undefined ? {} : { headers }) });
+  return error;
+}
+
+/** The HTTP status of any error the gateway answers with. */
+export function httpStatusOf(error: RpcError): number {
+  return extras.get(error)?.status ?? httpStatusFor(error.code);
+}
+
+/** Extra response headers of an error, if the gateway set any. */
+export function httpHeadersOf(error: RpcError): Readonly<Record<string, string>> | undefined {
+  return extras.get(error)?.headers;
+}

@@ -1,0 +1,44 @@
+import type { ServerResponse } from 'node:http';
+import type { ProtoRegistry, RpcError } from '../core/index.js';
+import { REQUEST_ID_HEADER } from './call-headers.js';
+import { errorBody } from './error-body.js';
+import { httpHeadersOf, httpStatusOf } from './http-status.js';
+
+/** JSON media type of every JSON answer. */
+export const JSON_UTF8 = 'application/json; charset=utf-8';
+
+/**
+ * Writes a whole answer in one go (status line, headers and body in a
+ * single write for small bodies). `close` asks the client to drop the
+ * connection afterwards (shutdown, oversized bodies).
+ */
+export function send(
+  response: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string | Uint8Array,
+  requestId: string | undefined,
+  close: boolean,
+  extra?: Readonly<Record<string, string>>,
+): void {
+  if (response.headersSent || response.destroyed) return;
+  const headers: Record<string, string | number> = {
+    'content-type': contentType,
+    'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  };
+  if (requestId !== undefined) headers[REQUEST_ID_HEADER] = requestId;
+  if (close) headers['connection'] = 'close';
+  if (extra) Object.assign(headers, extra);
+  response.writeHead(status, headers);
+  response.end(body);
+}
+
+/** Writes an error as `{code, message, details}` with its HTTP status; returns the status. */
+export function sendError(response: ServerResponse, error: RpcError, requestId: string | undefined, close: boolean, registry: ProtoRegistry | undefined): number {
+  const status = httpStatusOf(error);
+  const extra = httpHeadersOf(error);
+  send(response, status, JSON_UTF8, JSON.stringify(errorBody(error, registry)), requestId, close || extra?.['connection'] === 'close', extra);
+  return status;
+}
