@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { Code } from '../core/code.js';
+import { createOutput, formatTable } from './output.js';
+
+function sinks(isTTY = false) {
+  const text = { stdout: '', stderr: '' };
+  return {
+    text,
+    stdout: { write: (chunk: string) => (text.stdout += chunk) },
+    stderr: { write: (chunk: string) => (text.stderr += chunk), isTTY },
+  };
+}
+
+describe('output', () => {
+  it('prints values indented on a terminal and as one line under --json', () => {
+    const plain = sinks();
+    createOutput({ json: false, ...plain }).value({ a: 1 });
+    expect(plain.text.stdout).toBe('{\n  "a": 1\n}\n');
+    const json = sinks();
+    createOutput({ json: true, ...json }).value({ a: 1 });
+    expect(json.text.stdout).toBe('{"a":1}\n');
+  });
+
+  it('reports errors on stderr by code name, or as JSON', () => {
+    const plain = sinks();
+    createOutput({ json: false, ...plain }).error({ code: Code.NOT_FOUND, message: 'gone', metadata: { by: 'x' }, hint: 'try again' });
+    expect(plain.text).toEqual({ stdout: '', stderr: 'NOT_FOUND: gone\nmetadata: {"by":"x"}\ntry again\n' });
+    const json = sinks();
+    createOutput({ json: true, ...json }).error({ code: Code.NOT_FOUND, message: 'gone', hint: 'ignored' });
+    expect(JSON.parse(json.text.stderr)).toEqual({ error: { code: 'NOT_FOUND', number: 5, message: 'gone' } });
+  });
+
+  it('overwrites progress on a terminal and prints lines otherwise', () => {
+    const tty = sinks(true);
+    const out = createOutput({ json: false, ...tty });
+    out.progress('1/2');
+    out.progress('2/2');
+    out.endProgress();
+    expect(tty.text.stderr).toBe('\r\x1b[2K1/2\r\x1b[2K2/2\n');
+    const piped = sinks(false);
+    const logged = createOutput({ json: false, ...piped });
+    logged.progress('1/2');
+    logged.progress('2/2');
+    logged.endProgress();
+    expect(piped.text.stderr).toBe('1/2\n2/2\n');
+  });
+
+  it('aligns table columns', () => {
+    expect(formatTable([['a', 'bb', 'c'], ['ccc', 'd', 'eeee']])).toEqual(['a    bb  c', 'ccc  d   eeee']);
+  });
+});
