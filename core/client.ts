@@ -9,6 +9,7 @@ import {
   type ResponseOf,
   type ServiceDefinition,
 } from './definition.js';
+import { currentEvent } from './events/event-context.js';
 import { currentContext, type HandlerContext } from './handler-context.js';
 import { chainInterceptors, type Interceptor, type UnaryCall, type UnaryNext, type UnaryResult } from './interceptor.js';
 import { validateMetadata, type Metadata } from './metadata.js';
@@ -142,7 +143,9 @@ export function createMethodCaller(
     Error.captureStackTrace(callSite, call);
     const parent = options.parent === undefined ? currentContext() : options.parent ?? undefined;
     const deadline = resolveDeadline(options, parent, defaultTimeout);
-    const metadata: Metadata = { ...parent?.metadata, ...baseMetadata, ...options.metadata };
+    // inside an event handler (and no RPC parent) the event's metadata, traceparent included, carries on
+    const inherited = parent ? parent.metadata : options.parent === null ? undefined : currentEvent()?.metadata;
+    const metadata: Metadata = { ...inherited, ...baseMetadata, ...options.metadata };
     const scope = openCallScope(deadline, method.path, options.signal, parent?.signal);
     const contentType = options.contentType ?? defaultContentType;
     const chain = contentType === PROTOBUF ? protobufChain : jsonChain;
