@@ -1,8 +1,10 @@
 import { Code, RpcError } from '../core/index.js';
 
 /**
- * RPC status → HTTP status, exactly the issue's table (and the usual
- * grpc-gateway one for these codes). Every code not listed is 500.
+ * RPC status → HTTP status: the usual grpc-gateway table, with
+ * FAILED_PRECONDITION as 412 (the request conflicts with the state: out of
+ * stock) and ABORTED as 409 (the outcome of a redelivered unsafe call is
+ * unknown; a conflict, not a server crash). Every code not listed is 500.
  *
  * | RPC code            | HTTP |
  * |---------------------|------|
@@ -12,6 +14,9 @@ import { Code, RpcError } from '../core/index.js';
  * | PERMISSION_DENIED   | 403  |
  * | NOT_FOUND           | 404  |
  * | ALREADY_EXISTS      | 409  |
+ * | ABORTED             | 409  |
+ * | OUT_OF_RANGE        | 400  |
+ * | FAILED_PRECONDITION | 412  |
  * | RESOURCE_EXHAUSTED  | 429  |
  * | UNIMPLEMENTED       | 501  |
  * | UNAVAILABLE         | 503  |
@@ -25,6 +30,9 @@ export const HTTP_STATUS_BY_CODE: ReadonlyMap<Code, number> = new Map([
   [Code.PERMISSION_DENIED, 403],
   [Code.NOT_FOUND, 404],
   [Code.ALREADY_EXISTS, 409],
+  [Code.ABORTED, 409],
+  [Code.OUT_OF_RANGE, 400],
+  [Code.FAILED_PRECONDITION, 412],
   [Code.RESOURCE_EXHAUSTED, 429],
   [Code.UNIMPLEMENTED, 501],
   [Code.UNAVAILABLE, 503],
