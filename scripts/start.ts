@@ -1,7 +1,9 @@
 /**
  * `npm start`: the whole mesh in one command. Checks the broker, starts every
- * `services/<name>/main.ts` and `gateway/main.ts` as its own process with
- * logs prefixed by name, and stops them all on Ctrl-C.
+ * `services/<name>/main.ts` and `gateway/main.ts` as its own process (working
+ * directory: the repository, so `DATA_DIR` defaults to ./data) with logs
+ * prefixed by name, says when every service printed `ready <name>` and the
+ * gateway answers /readyz, and stops them all on Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -11,6 +13,8 @@ import { DEFAULT_AMQP_URL, redactUrl } from '../core/index.js';
 
 const url = process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
 const root = new URL('..', import.meta.url).pathname;
+const dataDir = process.env['DATA_DIR'] || join(root, 'data');
+const gatewayPort = process.env['PORT'] ?? '8080';
 const tsxLoader = new URL('../node_modules/tsx/dist/esm/index.mjs', import.meta.url).href;
 const colors = [36, 33, 35, 32, 34, 31, 96, 93];
 
@@ -38,6 +42,7 @@ if (programs.length === 0) {
 
 const width = Math.max(...programs.map((p) => p.name.length));
 const children = new Map<string, ChildProcess>();
+const waitingFor = new Set(programs.filter((p) => p.name !== 'gateway').map((p) => p.name));
 let stopping = false;
 
 function prefix(name: string, index: number): string {
@@ -61,7 +66,7 @@ function pretty(line: string): string {
 }
 
 programs.forEach((program, index) => {
-  const child = spawn(process.execPath, ['--import', tsxLoader, program.script], { env: { ...process.env, AMQP_URL: url }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', tsxLoader, program.script], { cwd: root, env: { ...process.env, AMQP_URL: url, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.set(program.name, child);
   for (const stream of [child.stdout!, child.stderr!]) {
     let buffer = '';
@@ -69,8 +74,14 @@ programs.forEach((program, index) => {
       buffer += chunk.toString();
       let at: number;
       while ((at = buffer.indexOf('\n')) >= 0) {
-        console.log(`${prefix(program.name, index)} ${pretty(buffer.slice(0, at))}`);
+        const line = buffer.slice(0, at);
         buffer = buffer.slice(at + 1);
+        if (line === `ready ${program.name}`) {
+          waitingFor.delete(program.name);
+          if (waitingFor.size === 0) void announceReady();
+          continue;
+        }
+        console.log(`${prefix(program.name, index)} ${pretty(line)}`);
       }
     });
   }
@@ -82,8 +93,25 @@ programs.forEach((program, index) => {
   });
 });
 
-console.log(`mesh: ${programs.map((p) => p.name).join(', ')} on ${redactUrl(url)}`);
-if (children.has('gateway')) console.log(`gateway: http://localhost:${process.env['PORT'] ?? '8080'}`);
+console.log(`mesh: ${programs.map((p) => p.name).join(', ')} on ${redactUrl(url)}, data in ${dataDir}`);
+
+/** Once every service is ready: waits for the gateway's /readyz and says where it listens. */
+async function announceReady(): Promise<void> {
+  if (!children.has('gateway')) {
+    console.log('mesh ready (no gateway)');
+    return;
+  }
+  const base = `http://localhost:${gatewayPort}`;
+  for (let attempt = 0; attempt < 120 && !stopping; attempt++) {
+    const ready = await fetch(`${base}/readyz`).then((response) => response.ok, () => false);
+    if (ready) {
+      console.log(`mesh ready: gateway at ${base}  (try: curl ${base}/v1/stock)`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  if (!stopping) console.log(`the gateway did not answer ${base}/readyz within 30 s; see its log lines above`);
+}
 
 function stop(): void {
   if (stopping) return;

@@ -1,0 +1,27 @@
+/**
+ * The analytics service: counts order events (a second subscriber group next
+ * to notifications) and serves the totals.
+ *
+ * ```sh
+ * npx tsx services/analytics/main.ts
+ * ```
+ *
+ * Env: AMQP_URL, DATA_DIR (analytics.db, default ./data), PREFETCH,
+ * WARREN_LOG_LEVEL.
+ */
+import { AnalyticsServiceDefinition } from '../../gen/shop/analytics/v1/analytics.js';
+import { openDatabase } from '../shared/database.js';
+import { runService } from '../shared/run-service.js';
+import { subscribeToOrderEvents } from './order-events.js';
+import { createStatsStore, STATS_MIGRATIONS } from './stats-store.js';
+
+await runService({
+  name: 'analytics',
+  async setup({ server, events, logger, onShutdown }) {
+    const db = openDatabase('analytics', STATS_MIGRATIONS);
+    onShutdown(() => db.close());
+    const store = createStatsStore(db);
+    server.add(AnalyticsServiceDefinition, { getOrderStats: () => store.stats() });
+    await subscribeToOrderEvents(events, store, logger);
+  },
+});
