@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { Code, RpcError } from '../core/index.js';
 import { gatewayError } from './http-status.js';
@@ -88,19 +89,12 @@ function unsupported(why: string, allowProtobuf: boolean): RpcError {
   return gatewayError(Code.INVALID_ARGUMENT, `${why}; send ${accepted}`, 415);
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
 /** Parses a JSON body (empty means `{}`); malformed JSON or UTF-8 is 400 with the parser's reason. */
 export function parseJsonBody(body: Buffer): unknown {
   if (body.length === 0) return {};
-  let text: string;
+  if (!isUtf8(body)) throw gatewayError(Code.INVALID_ARGUMENT, 'request body is not valid UTF-8');
   try {
-    text = UTF8.decode(body);
-  } catch {
-    throw gatewayError(Code.INVALID_ARGUMENT, 'request body is not valid UTF-8');
-  }
-  try {
-    return JSON.parse(text);
+    return JSON.parse(body.toString('utf8'));
   } catch (error) {
     throw gatewayError(Code.INVALID_ARGUMENT, `request body is not valid JSON: ${(error as Error).message}`);
   }

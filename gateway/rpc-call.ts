@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type protobuf from 'protobufjs';
 import {
-  createMethodCaller,
   chainInterceptors,
   Code,
   JSON_TYPE,
@@ -39,8 +38,8 @@ export interface GatewayCall {
  * owns a per-request AbortController, deadline timer and checked metadata,
  * and the generic client's per-call extras (a captured caller stack, a
  * second AbortController with listeners, a signal race, metadata checked
- * again, retries) cost more than the rest of a gateway request together
- * (see the report in gateway/README.md). Semantics kept: protobuf on the
+ * again, retries) made one call 2–2.5× as costly in a micro-benchmark
+ * (see gateway/README.md, "Design notes"). Semantics kept: protobuf on the
  * wire, one message id per call, errors from the reply's google.rpc.Status,
  * client interceptors around the send. Not kept: retries (the HTTP client
  * decides, and the breaker sees one outcome per request).
@@ -69,10 +68,6 @@ export function createGatewayCaller(info: MethodInfo, method: DynamicMethod, tra
     }
   };
   const chain = interceptors.length === 0 ? send : chainInterceptors(interceptors, send);
-  if (process.env['GENERIC_CALLER'] === '1') {
-    const generic = createMethodCaller(info, transport, { contentType: PROTOBUF, interceptors });
-    return (call) => generic(call.request, { deadline: call.deadline, metadata: call.metadata, signal: call.signal, parent: null });
-  }
   return async (call) => {
     try {
       const result = await chain({ side: 'client', method: info, request: call.request, metadata: call.metadata, deadline: call.deadline, signal: call.signal });

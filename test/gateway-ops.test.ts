@@ -42,10 +42,8 @@ describe('gateway operations', () => {
     await call(h.base, 'GET', '/v1/things/m-1');
     await call(h.base, 'GET', '/v1/things/missing');
     await call(h.base, 'GET', '/no/such/route');
-    const slow = call(h.base, 'POST', SLEEP, { body: '{"millis":400}' });
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    const during = await scrape(h.base);
-    expect(sample(during, 'warren_gateway_http_in_flight_requests')).toBe(1);
+    const slow = call(h.base, 'POST', SLEEP, { body: '{"millis":600}' });
+    await expect.poll(async () => sample(await scrape(h.base), 'warren_gateway_http_in_flight_requests'), { timeout: 500, interval: 20 }).toBe(1);
     expect((await slow).status).toBe(200);
     const after = await scrape(h.base);
     expect(sample(after, 'warren_gateway_http_in_flight_requests')).toBe(0);
