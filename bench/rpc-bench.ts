@@ -1,17 +1,22 @@
 /**
  * Warren RPC vs a textbook amqplib RPC, in one run, interleaved.
  *
- *   npm run bench -- [--rounds 5] [--seconds 3] [--warmup 0.5] [--prewarm 4] [--concurrency 1,16,128] [--only raw|warren] [--cpu-prof DIR]
+ *   npm run bench -- [--rounds 5] [--seconds 3] [--warmup 0.5] [--prewarm 4]
+ *                    [--concurrency 1,16,128] [--only raw|warren] [--cpu-prof DIR]
  *
  * Four child processes (tsx): a raw server, a Warren server, a raw client and
  * a Warren client, each with one AMQP connection (TCP_NODELAY) and one channel
  * for the work, in a throw-away vhost. Both sides send the same protobuf
  * EchoRequest and answer the same EchoResponse, over direct reply-to, with
  * server prefetch 256. Both first run unmeasured (`--prewarm` seconds, half at
- * concurrency 16, half at 1) so V8 has optimised them. Each round runs every concurrency level for both
- * implementations back to back, alternating which goes first; the table shows
- * medians across rounds and warren/raw ratios (median of per-round ratios).
- * The last line is the same data as JSON.
+ * concurrency 16, half at 1) so V8 has optimised them. Each round runs every
+ * concurrency level for both implementations back to back, alternating which
+ * goes first; the table shows medians across rounds, warren/raw ratios
+ * (median of per-round ratios), CPU per call of every process (the broker's
+ * too, read from /proc) and RSS. The last line is the same data as JSON.
+ *
+ * `--cpu-prof DIR` writes V8 profiles of the children (DIR/<impl>-<role>/);
+ * `npx tsx bench/rpc/profile-summary.ts <file>` prints where the time went.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -21,6 +26,7 @@ import { parseBenchOptions } from './rpc/options.js';
 import type { Implementation, RunSample } from './rpc/protocol.js';
 import { formatTable, summarise, type ProcessMemory } from './rpc/report.js';
 import { median } from './rpc/stats.js';
+import { brokerCpuReader } from './rpc/broker-cpu.js';
 import { createBenchVhost } from './rpc/vhost.js';
 
 const options = parseBenchOptions(process.argv.slice(2));
@@ -50,6 +56,7 @@ try {
 
   const results = new Map<number, Record<Implementation, RunSample[]>>(options.concurrency.map((c) => [c, { raw: [], warren: [] }]));
   const clientRss = new Map<Implementation, number[]>(options.implementations.map((i) => [i, []]));
+  const brokerCpu = await brokerCpuReader();
   const started = Date.now();
   if (options.prewarmSeconds > 0) {
     for (const implementation of options.implementations) {
@@ -62,8 +69,10 @@ try {
       for (const implementation of order) {
         const { server, client } = pairs.get(implementation)!;
         const serverBefore = await server.usage();
+        const brokerBefore = brokerCpu?.() ?? Number.NaN;
         const run = await client.run(concurrency, options.seconds, options.warmupSeconds);
-        const result: RunSample = { ...run, serverCpuMicros: (await server.usage()).cpuMicros - serverBefore.cpuMicros };
+        const brokerCpuMicros = (brokerCpu?.() ?? Number.NaN) - brokerBefore;
+        const result: RunSample = { ...run, serverCpuMicros: (await server.usage()).cpuMicros - serverBefore.cpuMicros, brokerCpuMicros };
         results.get(concurrency)![implementation].push(result);
         clientRss.get(implementation)!.push(result.rssBytes);
         process.stderr.write(`round ${round + 1}/${options.rounds} c=${concurrency} ${implementation.padEnd(6)} ${Math.round(result.callsPerSecond)} calls/s p50 ${result.p50Ms.toFixed(2)} ms p99 ${result.p99Ms.toFixed(2)} ms${result.errors ? ` errors ${result.errors}` : ''}\n`);

@@ -35,7 +35,7 @@ class Scope implements CallScope {
   private loser: ((reason: unknown) => void) | undefined;
 
   constructor(
-    deadline: number,
+    private readonly deadline: number,
     private readonly what: string,
     signals: (AbortSignal | undefined)[],
   ) {
@@ -92,6 +92,12 @@ class Scope implements CallScope {
   }
 
   expire(): void {
+    const remaining = this.deadline - Date.now();
+    if (remaining > 0) {
+      // a deadline beyond the longest timer Node allows: wait another stretch
+      this.timer = setTimeout(onDeadline, Math.min(remaining, MAX_TIMER_MS), this);
+      return;
+    }
     this.timer = undefined;
     this.abort(deadlineExceeded(this.what));
   }

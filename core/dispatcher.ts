@@ -175,7 +175,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
  */
 class AsyncRun {
   private settled = false;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout;
 
   constructor(
     private readonly request: WireRequest,
@@ -185,8 +185,12 @@ class AsyncRun {
     private readonly running: Set<AsyncRun>,
     private readonly logger: Logger,
   ) {
-    this.timer = setTimeout(onDeadline, Math.max(0, request.deadline - Date.now()), this);
+    this.timer = deadlineTimer(this);
     running.add(this);
+  }
+
+  get deadline(): number {
+    return this.request.deadline;
   }
 
   /** True the first time: the caller may answer. */
@@ -199,6 +203,12 @@ class AsyncRun {
   }
 
   expire(): void {
+    if (this.settled) return;
+    if (Date.now() < this.request.deadline) {
+      // a deadline beyond the longest timer Node allows: wait another stretch
+      this.timer = deadlineTimer(this);
+      return;
+    }
     if (!this.finish()) return;
     this.cancel.abort(new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded'));
     this.logger.warn({ method: this.request.method, messageId: this.request.messageId }, 'handler still running at the deadline; no reply will be sent');
@@ -210,6 +220,13 @@ class AsyncRun {
     this.cancel.abort(new RpcError(Code.UNAVAILABLE, reason));
     this.reject(new Abandoned(reason));
   }
+}
+
+/** Longest delay setTimeout takes; longer ones would fire after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function deadlineTimer(run: AsyncRun): NodeJS.Timeout {
+  return setTimeout(onDeadline, Math.min(MAX_TIMER_MS, Math.max(0, run.deadline - Date.now())), run);
 }
 
 function onDeadline(run: AsyncRun): void {

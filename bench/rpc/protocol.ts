@@ -34,6 +34,8 @@ export interface RunResult {
 export interface RunSample extends RunResult {
   /** CPU time the server process spent while this run was going on, µs. */
   readonly serverCpuMicros: number;
+  /** CPU time the broker spent meanwhile (all of its load), µs; NaN when unknown. */
+  readonly brokerCpuMicros: number;
 }
 
 /** Resource use of a child so far. */

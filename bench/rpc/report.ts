@@ -15,6 +15,8 @@ export interface SideSummary {
   readonly clientCpuPerCallUs: number;
   /** Server process CPU per successful call, µs. */
   readonly serverCpuPerCallUs: number;
+  /** Broker CPU per successful call, µs (the broker is shared: other load counts too). */
+  readonly brokerCpuPerCallUs: number;
   readonly errors: number;
   readonly firstError: string | undefined;
 }
@@ -46,6 +48,7 @@ function side(results: readonly RunSample[]): SideSummary | undefined {
     p99Ms: median(results.map((r) => r.p99Ms)),
     clientCpuPerCallUs: median(results.map((r) => r.cpuMicros / r.totalCalls)),
     serverCpuPerCallUs: median(results.map((r) => r.serverCpuMicros / r.totalCalls)),
+    brokerCpuPerCallUs: median(results.map((r) => r.brokerCpuMicros / r.totalCalls)),
     errors: results.reduce((sum, r) => sum + r.errors, 0),
     firstError: results.find((r) => r.firstError !== undefined)?.firstError,
   };
@@ -89,10 +92,18 @@ export function formatTable(levels: readonly LevelSummary[], memory: readonly Pr
     ];
   });
   const out = [heading, '', ...align(header, rows, true), ''];
-  out.push('CPU per call (µs, whole process, warm-up included):');
+  out.push('CPU per call (µs, whole process, warm-up included; the broker is shared, so its column counts any other load too):');
   out.push(...align(
-    ['conc', 'raw client', 'warren client', 'raw server', 'warren server'],
-    levels.map((level) => [String(level.concurrency), int(level.raw?.clientCpuPerCallUs), int(level.warren?.clientCpuPerCallUs), int(level.raw?.serverCpuPerCallUs), int(level.warren?.serverCpuPerCallUs)]),
+    ['conc', 'raw client', 'warren client', 'raw server', 'warren server', 'broker (raw)', 'broker (warren)'],
+    levels.map((level) => [
+      String(level.concurrency),
+      int(level.raw?.clientCpuPerCallUs),
+      int(level.warren?.clientCpuPerCallUs),
+      int(level.raw?.serverCpuPerCallUs),
+      int(level.warren?.serverCpuPerCallUs),
+      int(level.raw?.brokerCpuPerCallUs),
+      int(level.warren?.brokerCpuPerCallUs),
+    ]),
   ), '');
   out.push('memory (RSS):');
   for (const process of memory) out.push(`  ${process.label.padEnd(14)} ${mb(process.rssBytes).padStart(9)}  (peak ${mb(process.maxRssBytes)})`);

@@ -7,11 +7,11 @@ import { PROTOBUF } from '../content-type.js';
 import { errorToReply } from '../reply-error.js';
 import { RpcError } from '../rpc-error.js';
 import { deadLetterQueue, isReplyAddress, RPC_EXCHANGE, serviceQueue, serviceQueueArguments, type ServiceQueueOptions } from './topology.js';
+import { AckBatcher, batchWrites } from './write-batching.js';
 import { DEAD_REASON_HEADER, DELIVERIES_HEADER, deliveriesOf, readDelivery, replyProperties } from './wire-properties.js';
 
 /** Default most deliveries of one request before it is dead-lettered as poison. */
 export const DEFAULT_MAX_DELIVERIES = 5;
-import { batchWrites } from './write-batching.js';
 
 /** Options of one service queue consumer. */
 export interface ServiceConsumerOptions extends ServiceQueueOptions {
@@ -83,6 +83,7 @@ export async function consumeService(
     return false;
   };
   const wrote = batchWrites(channel);
+  const acks = new AckBatcher(channel, () => open, (error) => logger.warn({ err: error, queue }, 'could not acknowledge; the broker will redeliver the request'));
 
   const onMessage = (message: ConsumeMessage | null): void => {
     if (message === null) {
@@ -96,6 +97,7 @@ export async function consumeService(
       return;
     }
     if ((message.fields.redelivered || deliveriesOf(message) > 1) && screenPoison(message, replyTo)) return;
+    acks.track(message);
     inFlight++;
     // One reaction per request (no catch/finally chain): replying and acking
     // cannot throw past it, and the in-flight count drops exactly once.
@@ -104,7 +106,7 @@ export async function consumeService(
         try {
           if (!open) return;
           if (reply) channel.publish('', replyTo, Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength), replyProperties(reply, message.properties.correlationId as string | undefined));
-          channel.ack(message);
+          acks.ack(message);
           wrote();
         } catch (error) {
           logger.warn({ err: error, queue }, 'could not reply or acknowledge; the broker will redeliver the request');
@@ -116,7 +118,7 @@ export async function consumeService(
         try {
           if (error instanceof Abandoned) return; // left unacked: redelivered when the channel closes
           logger.error({ err: error, queue }, 'dispatcher failed; request acknowledged without a reply');
-          if (open) channel.ack(message);
+          if (open) acks.ack(message);
         } catch (ackError) {
           logger.warn({ err: ackError, queue }, 'could not reply or acknowledge; the broker will redeliver the request');
         } finally {
@@ -137,6 +139,7 @@ export async function consumeService(
         }
       }
       if (inFlight > 0) await new Promise<void>((resolve) => drained.push(resolve));
+      acks.flush();
       if (open) {
         open = false;
         await channel.close().catch(() => undefined);
