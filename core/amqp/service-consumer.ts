@@ -60,8 +60,7 @@ export async function consumeService(
   const quorum = options.queueType === 'quorum';
 
   /** Handles requests that keep crashing instances; true when it took care of `message`. */
-  const screenPoison = (message: ConsumeMessage, replyTo: string): boolean => {
-    const deliveries = deliveriesOf(message);
+  const screenPoison = (message: ConsumeMessage, replyTo: string, deliveries: number): boolean => {
     const properties = message.properties;
     if (deliveries > maxDeliveries) {
       const reason = `delivered ${deliveries} times; every instance that took it stopped before answering`;
@@ -96,12 +95,13 @@ export async function consumeService(
       channel.ack(message);
       return;
     }
-    if ((message.fields.redelivered || deliveriesOf(message) > 1) && screenPoison(message, replyTo)) return;
+    const deliveries = deliveriesOf(message);
+    if ((message.fields.redelivered || deliveries > 1) && screenPoison(message, replyTo, deliveries)) return;
     acks.track(message);
     inFlight++;
     // One reaction per request (no catch/finally chain): replying and acking
     // cannot throw past it, and the in-flight count drops exactly once.
-    handler(readDelivery(service, message)).then(
+    handler(readDelivery(service, message, deliveries)).then(
       (reply) => {
         try {
           if (!open) return;

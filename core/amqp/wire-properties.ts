@@ -74,8 +74,8 @@ export function readReply(message: Message): WireReply {
   };
 }
 
-/** Reads a received request into a delivery for the dispatcher. */
-export function readDelivery(service: string, message: ConsumeMessage): Delivery {
+/** Reads a received request into a delivery for the dispatcher (`deliveries`: see {@link deliveriesOf}, passed when already known). */
+export function readDelivery(service: string, message: ConsumeMessage, deliveries = deliveriesOf(message)): Delivery {
   const properties = message.properties;
   const headers = (properties.headers ?? {}) as Record<string, unknown>;
   const rawContentType = properties.contentType as string | undefined;
@@ -93,7 +93,7 @@ export function readDelivery(service: string, message: ConsumeMessage): Delivery
       messageId: String(properties.messageId ?? properties.correlationId ?? ''),
     },
     unsupportedContentType: contentType === undefined ? String(rawContentType) : undefined,
-    redelivered: message.fields.redelivered || deliveriesOf(message) > 1,
+    redelivered: message.fields.redelivered || deliveries > 1,
     userId: typeof properties.userId === 'string' ? properties.userId : undefined,
   };
 }

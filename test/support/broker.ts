@@ -22,12 +22,20 @@ export interface TestVhost {
  * Creates a fresh vhost (rabbitmqctl, which runs where the broker runs) so a
  * suite's queues never meet another suite's.
  */
-export async function createTestVhost(label: string): Promise<TestVhost> {
-  const name = `warren-test-${label}-${process.pid}-${randomBytes(3).toString('hex')}`;
+export function createTestVhost(label: string): Promise<TestVhost> {
+  return createVhost(`warren-test-${label}`, brokerUrl());
+}
+
+/**
+ * Creates `<prefix>-<pid>-<hex>` on the broker behind `baseUrl`, with full
+ * permissions for that URL's user; shared by the test suites and the benchmarks.
+ */
+export async function createVhost(prefix: string, baseUrl: string): Promise<TestVhost> {
+  const name = `${prefix}-${process.pid}-${randomBytes(3).toString('hex')}`;
   await run('rabbitmqctl', ['add_vhost', name]);
-  const user = decodeURIComponent(new URL(brokerUrl()).username || 'guest');
+  const user = decodeURIComponent(new URL(baseUrl).username || 'guest');
   await run('rabbitmqctl', ['set_permissions', '-p', name, user, '.*', '.*', '.*']);
-  const url = new URL(brokerUrl());
+  const url = new URL(baseUrl);
   url.pathname = `/${encodeURIComponent(name)}`;
   return {
     name,
