@@ -1,31 +1,22 @@
-import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runWarren, type CliRun } from './support/cli.js';
 
 // `warren generate` on throwaway copies of the buf workspace (buf.yaml,
 // buf.gen.yaml, proto/warren, node_modules linked), so broken protos never
 // touch proto/ and generated code never touches gen/. Also `--help` of every
 // command, which needs no broker.
 
-const BIN = fileURLToPath(new URL('../cli/bin.mjs', import.meta.url));
 /** Each test starts several CLI processes (about 1 s of CPU each) at once: generous on a busy machine. */
 const CHILD_PROCESS_TIMEOUT_MS = 90_000;
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const workspaces: string[] = [];
 
-function warren(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function warren(args: readonly string[]): Promise<CliRun> {
+  return runWarren(args);
 }
 
 /** A copy of the repository's buf workspace, with `extra` proto files (path → text) added. */

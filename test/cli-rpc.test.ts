@@ -1,5 +1,4 @@
 import { connect } from 'amqplib';
-import { spawn } from 'node:child_process';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,13 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAmqp, createServer, loadProtos } from '../core/index.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
 import { startTestServer, type ChildScript } from './support/child-process.js';
+import { runWarren, type CliRun } from './support/cli.js';
 
 // `warren call / list / health / describe` as real child processes against a
 // TestService child server on a vhost of this file. The protos are a copy of
 // proto/warren plus an IdleService whose queue exists without a consumer
 // ("down"); RestTestService never runs ("absent").
 
-const BIN = fileURLToPath(new URL('../cli/bin.mjs', import.meta.url));
 /** Each test starts several CLI processes (about 1 s of CPU each) at once: generous on a busy machine. */
 const CHILD_PROCESS_TIMEOUT_MS = 90_000;
 const IDLE_PROTO = `syntax = "proto3";
@@ -34,28 +33,13 @@ message NapRequest {}
 message NapResponse {}
 `;
 
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 let vhost: TestVhost;
 let server: ChildScript;
 let protoDir: string;
 
 /** Runs `node cli/bin.mjs <args>` against this file's vhost and protos. */
 function warren(args: readonly string[], input = ''): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args, '--proto', protoDir], { env: { ...process.env, AMQP_URL: vhost.url }, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
+  return runWarren([...args, '--proto', protoDir], { env: { AMQP_URL: vhost.url }, input });
 }
 
 beforeAll(async () => {
