@@ -1,8 +1,10 @@
+import { setMaxListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Code, connectAmqp, createClient, createServer, type AmqpTransport, type Server } from '../core/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
 import { CallLedger } from './support/call-ledger.js';
+import { expectNoAbortListeners, expectNoHandleLeak, expectTransportSettled, takeLeakProbe, type LeakProbe } from './support/leak-check.js';
 import { createTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { testService, type TestServiceLedger } from './support/test-service.js';
 
@@ -32,8 +34,10 @@ describe('connection loss', () => {
   let proxy: TcpProxy;
   const transports: AmqpTransport[] = [];
   const servers: Server[] = [];
+  let probe: LeakProbe;
 
   beforeAll(async () => {
+    probe = takeLeakProbe();
     vhost = await createTestVhost('resilience');
     proxy = createTcpProxy();
     await proxy.start(Number(new URL(vhost.url).port || 5672));
@@ -44,6 +48,7 @@ describe('connection loss', () => {
     for (const transport of transports) await transport.close();
     await proxy.close();
     await vhost.remove();
+    await expectNoHandleLeak(probe);
   });
 
   async function connect(throughProxy: boolean): Promise<AmqpTransport> {
@@ -63,9 +68,11 @@ describe('connection loss', () => {
     await client.echo({ text: 'warm-up' });
 
     const calls = new CallLedger();
+    const caller = new AbortController(); // every call listens on it: none may leave its listener behind
+    setMaxListeners(1000, caller.signal);
     const pending = [
-      ...Array.from({ length: 250 }, (_, i) => calls.track('idempotent', 5000, () => client.sleep({ millis: 300 + (i % 50) }, { timeoutMs: 5000 }))),
-      ...Array.from({ length: 250 }, () => calls.track('unsafe', 5000, () => client.increment({ counter: 'cut', delayMs: 300 }, { timeoutMs: 5000 }))),
+      ...Array.from({ length: 250 }, (_, i) => calls.track('idempotent', 5000, () => client.sleep({ millis: 300 + (i % 50) }, { timeoutMs: 5000, signal: caller.signal }))),
+      ...Array.from({ length: 250 }, () => calls.track('unsafe', 5000, () => client.increment({ counter: 'cut', delayMs: 300 }, { timeoutMs: 5000, signal: caller.signal }))),
     ];
     await until(() => ledger.started.length >= 500);
     const cutAt = Date.now();
@@ -83,7 +90,8 @@ describe('connection loss', () => {
 
     await until(() => clientTransport.stats().reconnections === 1);
     expect((await client.echo({ text: 'after' })).text).toBe('after');
-    expect(clientTransport.stats().pending).toBe(0);
+    await expectTransportSettled(clientTransport, { channels: 1 });
+    expectNoAbortListeners(caller.signal);
     console.info('client cut:', JSON.stringify(calls.summary()), `unsafe failed within ${Math.max(...unsafe.map((o) => o.settledAt)) - cutAt} ms`);
   });
 
@@ -110,6 +118,7 @@ describe('connection loss', () => {
     expect(outcomes.filter((o) => o.kind === 'unsafe').every((o) => o.code === Code.ABORTED)).toBe(true);
     expectHandlerRules(ledger);
     expect(serverTransport.stats().reconnections).toBe(1);
+    await expectTransportSettled(serverTransport, { channels: 1 }); // the service's channel on the new connection, none left over
     console.info('server cut:', JSON.stringify(calls.summary()), `recovered in ${Math.max(...outcomes.map((o) => o.settledAt)) - cutAt} ms`);
   });
 
@@ -132,6 +141,8 @@ describe('connection loss', () => {
     proxy.resume();
     expect(blocked).toBe(Code.DEADLINE_EXCEEDED);
     await until(() => transport.connected);
+    await client.echo({ text: 'back' });
+    await expectTransportSettled(transport, { channels: 1 }); // the request channel is opened afresh on the new connection, the old one is gone
   });
 
   it('answers 10,000 concurrent calls', async () => {

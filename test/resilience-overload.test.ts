@@ -3,14 +3,17 @@ import { Code, connectAmqp, createClient, createServer, type AmqpTransport, type
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
 import { CallLedger } from './support/call-ledger.js';
+import { expectNoHandleLeak, expectTransportSettled, takeLeakProbe, type LeakProbe } from './support/leak-check.js';
 import { testService } from './support/test-service.js';
 
 describe('overload', () => {
   let vhost: TestVhost;
   const transports: AmqpTransport[] = [];
   const servers: Server[] = [];
+  let probe: LeakProbe;
 
   beforeAll(async () => {
+    probe = takeLeakProbe();
     vhost = await createTestVhost('overload');
   });
 
@@ -18,6 +21,7 @@ describe('overload', () => {
     for (const server of servers) await server.close();
     for (const transport of transports) await transport.close();
     await vhost.remove();
+    await expectNoHandleLeak(probe);
   });
 
   async function connect(): Promise<AmqpTransport> {
@@ -52,18 +56,21 @@ describe('overload', () => {
     // refusals are prompt: they come back long before the queue drains
     const firstOkDone = Math.min(...ok.map((o) => o.settledAt));
     expect(refused.every((o) => o.settledAt <= firstOkDone + 1000)).toBe(true);
+    for (const transport of transports) await expectTransportSettled(transport, { channels: 1 });
   });
 
   it('bounds load amplification during an outage: the retry budget caps retries', async () => {
     const retries: number[] = [];
     const definition = { ...TestServiceDefinition, fullName: 'warren.test.v1.OutageService' };
-    const client = createClient(definition, await connect(), { retry: { initialBackoffMs: 1 }, onRetry: (_m, attempt) => retries.push(attempt) });
+    const transport = await connect();
+    const client = createClient(definition, transport, { retry: { initialBackoffMs: 1 }, onRetry: (_m, attempt) => retries.push(attempt) });
     const calls = new CallLedger();
     await Promise.all(Array.from({ length: 200 }, () => calls.track('echo', 5000, () => client.echo({}, { timeoutMs: 5000 }))));
     calls.expectComplete(100);
     expect(calls.outcomes.every((o) => o.code === Code.UNAVAILABLE)).toBe(true);
     // 200 calls, 3 attempts allowed each: without a budget 400 retries; the budget (10 tokens) allows at most a handful
     expect(retries.length).toBeLessThanOrEqual(10);
+    await expectTransportSettled(transport, { channels: 1 });
     console.info(`outage: 200 calls, ${retries.length} retries (amplification ${((200 + retries.length) / 200).toFixed(2)}x)`);
   });
 });

@@ -1,18 +1,25 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Code, connectAmqp, createClient, RpcError } from '../core/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, listQueues, type TestVhost } from './support/broker.js';
 import { runScript, testServerScript, type ChildScript } from './support/child-process.js';
+import { expectNoHandleLeak, expectTransportSettled, takeLeakProbe, type LeakProbe } from './support/leak-check.js';
 
 // A request that kills every instance that takes it must not be redelivered forever.
 describe.each(['classic', 'quorum'] as const)('poison requests on %s queues', (queueType) => {
   const children: ChildScript[] = [];
   let vhost: TestVhost | undefined;
+  let probe: LeakProbe;
+
+  beforeAll(() => {
+    probe = takeLeakProbe();
+  });
 
   afterAll(async () => {
     for (const child of children) child.kill();
     await Promise.all(children.map((child) => child.exited));
     await vhost?.remove();
+    await expectNoHandleLeak(probe);
   });
 
   it('dead-letters the request after maxDeliveries crashes and answers the caller with INTERNAL', async () => {
@@ -52,6 +59,7 @@ describe.each(['classic', 'quorum'] as const)('poison requests on %s queues', (q
       expect(dead?.messages).toBe(1);
       // the service is healthy again for everything else
       expect((await client.echo({ text: 'fine' })).text).toBe('fine');
+      await expectTransportSettled(transport, { channels: 1 });
     } finally {
       stopped = true;
       await transport.close();

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAmqp, createClient, type AmqpTransport } from '../core/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
+import { expectNoHandleLeak, expectTransportSettled, takeLeakProbe, type LeakProbe } from './support/leak-check.js';
 import { startTestServer, type ChildScript } from './support/child-process.js';
 
 // Real server processes, frozen or asked to stop, by their PID.
@@ -9,8 +10,10 @@ describe('server processes', () => {
   let vhost: TestVhost;
   let transport: AmqpTransport;
   const children: ChildScript[] = [];
+  let probe: LeakProbe;
 
   beforeAll(async () => {
+    probe = takeLeakProbe();
     vhost = await createTestVhost('process');
     transport = await connectAmqp({ url: vhost.url });
   });
@@ -23,6 +26,7 @@ describe('server processes', () => {
     await Promise.all(children.map((c) => c.exited));
     await transport.close();
     await vhost.remove();
+    await expectNoHandleLeak(probe);
   });
 
   it('moves the requests of a frozen (SIGSTOP) server to a healthy one once heartbeats notice', async () => {
@@ -41,6 +45,7 @@ describe('server processes', () => {
     frozen.kill('SIGCONT');
     // the thawed process finds its connection gone; its late reply goes nowhere and it does not crash the caller
     expect((await client.echo({ text: 'after thaw' })).text).toBe('after thaw');
+    await expectTransportSettled(transport, { channels: 1 });
   });
 
   it('drains on SIGTERM: in-flight requests are answered, then the process exits 0', async () => {
@@ -57,6 +62,7 @@ describe('server processes', () => {
     const replies = await Promise.all(calls);
     expect(new Set(replies.map((r) => r.instance))).toEqual(new Set(['draining']));
     expect(await draining.exited).toBe(0);
+    await expectTransportSettled(transport, { channels: 1 });
   });
 });
 

@@ -1,4 +1,4 @@
-import type { ChannelModel } from 'amqplib';
+import type { Channel, ChannelModel } from 'amqplib';
 import { Code } from '../code.js';
 import { createAmqpEvents, type AmqpEvents } from '../events/amqp-events.js';
 import { defaultLogger, redactUrl, type Logger } from '../logger.js';
@@ -7,6 +7,7 @@ import type { Consumer, DeliveryHandler, ServeOptions, Transport, WireReply, Wir
 import { ConnectionManager, type ReconnectOptions } from './connection-manager.js';
 import { RequestChannel, type RequestChannelStats } from './request-channel.js';
 import { consumeService } from './service-consumer.js';
+import { tlsFromEnv, tlsSocketOptions, type AmqpTlsOptions } from './tls.js';
 
 /** Options of {@link connectAmqp}. */
 export interface AmqpTransportOptions {
@@ -25,7 +26,16 @@ export interface AmqpTransportOptions {
    * broker validates, so servers know who called. Default true.
    */
   readonly identity?: boolean;
-  /** Extra socket options for amqplib (TLS `ca`, `cert`, `key`, …). */
+  /**
+   * TLS for `amqps://` URLs: CA, client certificate and key (files or PEM).
+   * The broker's certificate is always verified. Default: from the
+   * environment (`AMQP_CA_FILE`, `AMQP_CERT_FILE`, `AMQP_KEY_FILE`,
+   * `AMQP_KEY_PASSPHRASE`, `AMQP_TLS_SERVERNAME`); with none of them,
+   * `amqps://` trusts the system CAs. TLS settings with an `amqp://` URL are
+   * refused (INVALID_ARGUMENT) rather than silently unused.
+   */
+  readonly tls?: AmqpTlsOptions;
+  /** Extra socket options for amqplib (`timeout`, `keepAlive`, …); they win over the TLS ones. */
   readonly socketOptions?: Record<string, unknown>;
   /** Reconnection backoff. Default 100 ms doubling to 5 s, 50 % jitter. */
   readonly reconnect?: ReconnectOptions;
@@ -33,10 +43,18 @@ export interface AmqpTransportOptions {
   readonly logger?: Logger;
 }
 
-/** Counters of the AMQP transport, for tests and metrics. */
+/** Counters of the AMQP transport, for tests and metrics (diagnostic: what it holds right now). */
 export interface AmqpTransportStats extends RequestChannelStats {
   /** Reconnections since connect. */
   reconnections: number;
+  /** Calls and event publishes waiting for a lost connection to come back. */
+  waitingForConnection: number;
+  /** AMQP channels open on the current connection (0 while it is down). */
+  channels: number;
+  /** Service queues being consumed. */
+  consumers: number;
+  /** Events sent and waiting for the broker's confirm. */
+  pendingPublishes: number;
 }
 
 /** The AMQP transport, with counters for tests and metrics. */
@@ -48,6 +66,20 @@ export interface AmqpTransport extends Transport {
   readonly events: AmqpEvents;
   /** True while a broker connection is up (readiness probes). */
   readonly connected: boolean;
+  /**
+   * The broker's reason while it blocks this connection's publishes (memory
+   * or disk alarm: new calls and event publishes fail fast with UNAVAILABLE),
+   * else undefined. RabbitMQ tells a connection when it next publishes.
+   */
+  readonly blocked: string | undefined;
+  /**
+   * A plain channel on the current connection (waiting for one while
+   * reconnecting, until `signal` aborts), for side traffic that is neither
+   * RPC nor events: mesh reports, queue inspection. The caller closes it;
+   * it closes with its connection, so open another after a reconnection.
+   * UNAVAILABLE once the transport is closed.
+   */
+  openChannel(signal?: AbortSignal): Promise<Channel>;
 }
 
 /** The local broker the README's quick start runs. */
@@ -71,14 +103,18 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
     urls,
     heartbeatSeconds: options.heartbeatSeconds ?? 10,
     connectionName: options.connectionName ?? `warren-${process.pid}`,
-    socketOptions: options.socketOptions,
+    socketOptions: { ...tlsSocketOptions(urls, options.tls ?? tlsFromEnv()), ...options.socketOptions },
     reconnect: options.reconnect ?? {},
     logger,
   });
   const first = await manager.start();
   const userId = options.identity === false ? undefined : userOf(urls[0]!);
   const consumers = new Set<Consumer>();
-  const events = createAmqpEvents(first, { logger, userId });
+  const events = createAmqpEvents(first, {
+    logger,
+    userId,
+    connection: { whenConnected: (signal) => manager.whenConnected(signal), current: () => manager.current, blocked: () => manager.blocked },
+  });
   manager.onReconnect((model) => events.attach(model));
   let closing = false;
   let requests: { model: ChannelModel; channel: Promise<RequestChannel> } | undefined;
@@ -110,6 +146,9 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
     get connected() {
       return !closing && manager.current !== undefined;
     },
+    get blocked() {
+      return manager.blocked;
+    },
     async request(request: WireRequest, signal: AbortSignal): Promise<WireReply> {
       if (closing) throw new RpcError(Code.UNAVAILABLE, 'transport is closed');
       const blocked = manager.blocked;
@@ -126,7 +165,7 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
     async serve(service: string, serveOptions: ServeOptions, handler: DeliveryHandler): Promise<Consumer> {
       if (closing) throw new RpcError(Code.UNAVAILABLE, 'transport is closed');
       const log = logger.child({ service });
-      const start = async (model: ChannelModel): Promise<Consumer> => consumeService(await model.createChannel(), service, serveOptions, handler, log);
+      const start = async (model: ChannelModel): Promise<Consumer> => consumeService(await model.createChannel(), service, { ...serveOptions, userId }, handler, log);
       let incarnation = await start(manager.current ?? (await manager.whenConnected(new AbortController().signal)));
       // consumers of lost connections, still finishing handlers whose replies can no longer be sent
       const retiring = new Set<Promise<void>>();
@@ -146,19 +185,51 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
       consumers.add(consumer);
       return consumer;
     },
+    async openChannel(signal = new AbortController().signal) {
+      if (closing) throw new RpcError(Code.UNAVAILABLE, 'transport is closed');
+      const model = await manager.whenConnected(signal);
+      let channel: Channel;
+      try {
+        channel = await model.createChannel();
+      } catch (error) {
+        throw RpcError.from(error, Code.UNAVAILABLE, 'could not open a channel to the broker');
+      }
+      channel.on('error', (error: Error) => logger.debug({ err: error }, 'side channel closed by the broker'));
+      return channel;
+    },
     stats() {
       const live = current?.stats() ?? { pending: 0, lateReplies: 0 };
-      return { pending: live.pending, lateReplies: totals.lateReplies + live.lateReplies, reconnections: manager.reconnectCount };
+      return {
+        pending: live.pending,
+        lateReplies: totals.lateReplies + live.lateReplies,
+        reconnections: manager.reconnectCount,
+        waitingForConnection: manager.waiting,
+        channels: openChannels(manager.current),
+        consumers: consumers.size,
+        pendingPublishes: events.stats().pendingPublishes,
+      };
     },
     async close() {
       if (closing) return;
       closing = true;
+      // a blocked connection reads nothing: drop it first (amqplib closes a blocked socket at once), so
+      // channel closes and pending confirms fail now instead of waiting for the alarm to clear
+      if (manager.blocked !== undefined) await manager.close();
       await Promise.all([...consumers].map((consumer) => consumer.close()));
       await events.close();
       if (requests) await (await requests.channel.catch(() => undefined))?.close();
       await manager.close();
     },
   };
+}
+
+/** Channels open on a connection, from amqplib's channel table (amqplib 0.10 to 2.x); 0 when unknown. */
+function openChannels(model: ChannelModel | undefined): number {
+  const table = (model as unknown as { connection?: { channels?: unknown[] } } | undefined)?.connection?.channels;
+  if (!Array.isArray(table)) return 0;
+  let open = 0;
+  for (let i = 1; i < table.length; i++) if (table[i]) open++;
+  return open;
 }
 
 function userOf(url: string): string {

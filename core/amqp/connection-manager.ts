@@ -2,6 +2,7 @@ import { connect, type ChannelModel } from 'amqplib';
 import { Code } from '../code.js';
 import { redactUrl, type Logger } from '../logger.js';
 import { RpcError } from '../rpc-error.js';
+import { describeConnectError } from './tls.js';
 
 /** How reconnection backs off. */
 export interface ReconnectOptions {
@@ -58,7 +59,7 @@ export class ConnectionManager {
       }
     }
     const tried = this.options.urls.map(redactUrl).join(', ');
-    throw new RpcError(Code.UNAVAILABLE, `cannot connect to the broker at ${tried}: ${(lastError as Error).message}`, { cause: lastError });
+    throw new RpcError(Code.UNAVAILABLE, `cannot connect to the broker at ${tried}: ${describeConnectError(lastError)}`, { cause: lastError });
   }
 
   /** The current connection, if up. */
@@ -74,6 +75,11 @@ export class ConnectionManager {
   /** Reconnections since start. */
   get reconnectCount(): number {
     return this.reconnections;
+  }
+
+  /** Callers waiting in {@link whenConnected} now (diagnostic). */
+  get waiting(): number {
+    return this.waiters.size;
   }
 
   /** Registers a setup run on every later connection (not on the current one). */

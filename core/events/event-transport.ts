@@ -31,6 +31,12 @@ export interface EventDelivery {
   readonly redelivered: boolean;
   /** The queue it was consumed from. */
   readonly queue: string;
+  /**
+   * Broker-validated identity of the publisher (AMQP `user_id`; on a retry or
+   * replay copy, the original publisher's: core/security/identity.ts). Absent
+   * when the event proves none (or the transport has no identities).
+   */
+  readonly userId?: string | undefined;
 }
 
 /**
@@ -90,6 +96,17 @@ export interface ReplayResult {
   readonly kept: number;
 }
 
+/** Default time a publish may take, waiting for a connection included: 10 s, as an RPC call's default timeout. */
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
+
+/** Options of {@link EventTransport.publish}. */
+export interface EventPublishOptions {
+  /** Refuse it (FAILED_PRECONDITION) when no queue is bound for its type. */
+  readonly mandatory: boolean;
+  /** Absolute time (ms since the epoch) the publish must be confirmed by. Default now + {@link DEFAULT_PUBLISH_TIMEOUT_MS}. */
+  readonly deadline?: number;
+}
+
 /**
  * Moves events between publishers and subscriber queues: the transport half
  * of the event bus. The AMQP transport's `events` is the real one; the
@@ -101,9 +118,12 @@ export interface EventTransport {
    * Publishes one event and resolves once the broker has confirmed it.
    * Rejects with FAILED_PRECONDITION when `mandatory` and no queue is bound
    * for its type, RESOURCE_EXHAUSTED when the broker refuses it, UNAVAILABLE
-   * when the connection is lost before the confirm.
+   * when the connection is lost before the confirm or the broker blocks
+   * publishers. While the connection is down the publish waits for it until
+   * `deadline` (then UNAVAILABLE: not published); a confirm still missing at
+   * `deadline` is DEADLINE_EXCEEDED (it may or may not have been published).
    */
-  publish(event: WireEvent, options: { readonly mandatory: boolean }): Promise<void>;
+  publish(event: WireEvent, options: EventPublishOptions): Promise<void>;
   /** Declares the queue (and its dead-letter queue), binds it and consumes it. */
   subscribe(spec: EventQueueSpec, handler: EventDeliveryHandler): Promise<EventConsumer>;
   /** Up to `limit` dead letters of a group, oldest first, left in place. NOT_FOUND for an unknown group. */
