@@ -19,6 +19,8 @@ export interface DispatcherOptions {
   readonly logger: Logger;
   readonly interceptors: readonly Interceptor[];
   readonly requireIdentity: boolean;
+  /** Per-method access control: the refusal of a call, or `undefined` to let it run (see core/security/access-policy.ts). */
+  readonly authorize?: ((method: string, userId: string | undefined) => RpcError | undefined) | undefined;
   readonly lookup: (service: string, method: string) => { info: MethodInfo; handler: MethodHandler } | undefined;
   readonly methodsOf: (service: string) => string[];
   readonly isServing: () => boolean;
@@ -40,7 +42,8 @@ export class Abandoned extends Error {
  * Creates the dispatcher shared by every transport. Order of checks:
  * expired → dropped unanswered; unsupported content type → INVALID_ARGUMENT;
  * unknown method → UNIMPLEMENTED; missing identity → UNAUTHENTICATED;
- * non-idempotent redelivery → ABORTED (never run twice); bad body →
+ * caller not allowed by the access policy → PERMISSION_DENIED (before the
+ * body is decoded); non-idempotent redelivery → ABORTED (never run twice); bad body →
  * INVALID_ARGUMENT; then interceptors and the handler, bounded by the deadline.
  */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
@@ -81,6 +84,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (options.requireIdentity && !delivery.userId) {
       return Promise.resolve(errorToReply(new RpcError(Code.UNAUTHENTICATED, 'request carries no broker-validated user_id'), contentType));
     }
+    const refused = options.authorize?.(request.method, delivery.userId);
+    if (refused !== undefined) return Promise.resolve(errorToReply(refused, contentType));
     if (delivery.redelivered && !isIdempotent(entry.info.idempotency)) {
       logger.warn({ method: request.method, messageId: request.messageId }, 'redelivered request of a non-idempotent method refused; it may have run on an instance that died');
       return Promise.resolve(errorToReply(new RpcError(Code.ABORTED, `${request.method} is not idempotent and was redelivered after a server failure; it may or may not have run, and was not run again`), contentType));
@@ -156,7 +161,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   function failure(request: WireRequest, error: unknown): WireReply {
     const rpcError = RpcError.from(error);
     if (!(error instanceof RpcError)) {
-      logger.error({ method: request.method, messageId: request.messageId, err: error }, 'handler failed; INTERNAL sent to the caller');
+      const requestId = request.metadata['request-id'];
+      logger.error({ method: request.method, messageId: request.messageId, ...(requestId === undefined ? {} : { requestId }), err: error }, 'handler failed; INTERNAL sent to the caller');
     }
     return errorToReply(rpcError, request.contentType);
   }

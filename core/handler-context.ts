@@ -4,7 +4,11 @@ import type { Metadata } from './metadata.js';
 
 /** The caller as the broker vouches for it. */
 export interface CallerIdentity {
-  /** AMQP `user_id`, validated by RabbitMQ against the connection's user. */
+  /**
+   * AMQP `user_id`, validated by RabbitMQ against the connection's user (on a
+   * request this service re-queued itself, the original caller's: see
+   * core/security/identity.ts). `undefined` when the request proves none.
+   */
   readonly userId: string | undefined;
 }
 

@@ -1,14 +1,15 @@
 import type { Channel, ConsumeMessage, Options } from 'amqplib';
 import { Abandoned } from '../dispatcher.js';
 import type { Logger } from '../logger.js';
-import type { Consumer, DeliveryHandler } from '../transport.js';
+import type { Consumer, Delivery, DeliveryHandler } from '../transport.js';
 import { Code } from '../code.js';
 import { PROTOBUF } from '../content-type.js';
 import { errorToReply } from '../reply-error.js';
 import { RpcError } from '../rpc-error.js';
 import { deadLetterQueue, isReplyAddress, RPC_EXCHANGE, serviceQueue, serviceQueueArguments, type ServiceQueueOptions } from './topology.js';
 import { AckBatcher, batchWrites } from './write-batching.js';
-import { DEAD_REASON_HEADER, DELIVERIES_HEADER, deliveriesOf, readDelivery, replyProperties } from './wire-properties.js';
+import { messageIdentity, relayIdentity } from '../security/identity.js';
+import { CALLER_HEADER, DEAD_AT_HEADER, DEAD_REASON_HEADER, DELIVERIES_HEADER, deliveriesOf, readDelivery, replyProperties } from './wire-properties.js';
 
 /** Default most deliveries of one request before it is dead-lettered as poison. */
 export const DEFAULT_MAX_DELIVERIES = 5;
@@ -18,6 +19,12 @@ export interface ServiceConsumerOptions extends ServiceQueueOptions {
   readonly prefetch: number;
   /** Deliveries after which a request is poison. Default {@link DEFAULT_MAX_DELIVERIES}. */
   readonly maxDeliveries?: number;
+  /**
+   * The server's own broker user (the `user_id` its connection stamps), so the
+   * copies it re-publishes keep their caller's identity (core/security/identity.ts).
+   * Default none: copies then carry no identity.
+   */
+  readonly userId?: string | undefined;
 }
 
 /**
@@ -58,24 +65,28 @@ export async function consumeService(
   await channel.assertQueue(deadQueue, { durable: true });
   const maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
   const quorum = options.queueType === 'quorum';
+  const ownUser = options.userId;
 
   /** Handles requests that keep crashing instances; true when it took care of `message`. */
   const screenPoison = (message: ConsumeMessage, replyTo: string, deliveries: number): boolean => {
     const properties = message.properties;
+    const caller = messageIdentity(properties, ownUser);
     if (deliveries > maxDeliveries) {
       const reason = `delivered ${deliveries} times; every instance that took it stopped before answering`;
       logger.error({ queue, type: properties.type, messageId: properties.messageId, deliveries }, 'poison request dead-lettered');
-      channel.sendToQueue(deadQueue, message.content, copyProperties(message, { persistent: true, headers: { ...properties.headers, [DEAD_REASON_HEADER]: reason, [DELIVERIES_HEADER]: deliveries } }));
+      channel.sendToQueue(deadQueue, message.content, relayIdentity(copyProperties(message, { persistent: true, headers: { ...properties.headers, ...callerHeader(caller), [DEAD_REASON_HEADER]: reason, [DELIVERIES_HEADER]: deliveries, [DEAD_AT_HEADER]: Date.now() } }), caller, ownUser));
       const contentType = properties.contentType === 'application/json' ? 'application/json' : PROTOBUF;
       const reply = errorToReply(new RpcError(Code.INTERNAL, `request ${String(properties.type)} was taken out of service: ${reason}`), contentType);
-      channel.publish('', replyTo, Buffer.from(reply.body), replyProperties(reply, properties.correlationId as string | undefined));
+      // acked before the reply: a reply_to that makes the broker drop the connection (RabbitMQ 3.10
+      // does for a forged direct reply-to token) must not bring the request back forever
       channel.ack(message);
+      channel.publish('', replyTo, Buffer.from(reply.body), replyProperties(reply, properties.correlationId as string | undefined));
       return true;
     }
     if (!quorum && message.fields.redelivered) {
       // classic queues do not count deliveries: re-queue a copy that carries the count, then ack the original
       const expiration = String(Math.max(1, Number(properties.headers?.['warren-deadline'] ?? 0) - Date.now()));
-      channel.publish(RPC_EXCHANGE, service, message.content, copyProperties(message, { expiration, headers: { ...properties.headers, [DELIVERIES_HEADER]: deliveries } }));
+      channel.publish(RPC_EXCHANGE, service, message.content, relayIdentity(copyProperties(message, { expiration, headers: { ...properties.headers, ...callerHeader(caller), [DELIVERIES_HEADER]: deliveries } }), caller, ownUser));
       channel.ack(message);
       return true;
     }
@@ -101,7 +112,7 @@ export async function consumeService(
     inFlight++;
     // One reaction per request (no catch/finally chain): replying and acking
     // cannot throw past it, and the in-flight count drops exactly once.
-    handler(readDelivery(service, message, deliveries)).then(
+    handler(withIdentity(readDelivery(service, message, deliveries), messageIdentity(message.properties, ownUser))).then(
       (reply) => {
         try {
           if (!open) return;
@@ -146,6 +157,20 @@ export async function consumeService(
       }
     },
   };
+}
+
+/**
+ * The caller's identity (see `messageIdentity`: on a copy this server re-queued, the original caller's) as a
+ * {@link CALLER_HEADER} for a copy; empty when the request proved none, so a header the caller set itself never
+ * passes for one.
+ */
+function callerHeader(caller: string | undefined): Record<string, string> {
+  return { [CALLER_HEADER]: caller ?? '' };
+}
+
+/** The delivery with `userId` = the identity the message proves (a re-queued copy's is its caller's). */
+function withIdentity(delivery: Delivery, userId: string | undefined): Delivery {
+  return delivery.userId === userId ? delivery : { ...delivery, userId };
 }
 
 /**

@@ -5,6 +5,7 @@ import { deadLetterOrigin, readDeadLetter, replayHeaders, republishProperties } 
 import type { ConfirmPublisher } from './confirm-publisher.js';
 import type { DeadLetter, ReplayResult } from './event-transport.js';
 import { deadLetterQueue, groupQueue } from './events-topology.js';
+import { messageIdentity, relayIdentity } from '../security/identity.js';
 
 /**
  * Reads up to `limit` dead letters of a group without removing them: they are
@@ -28,9 +29,12 @@ export async function listDeadLetters(channel: Channel, group: string, limit: nu
  * the queue each came from, with a fresh attempt count, one at a time: the
  * copy is confirmed before the dead letter is acked, so a failure midway
  * loses nothing. A dead letter whose queue no longer exists goes back to the
- * end of the dead-letter queue and counts as kept.
+ * end of the dead-letter queue and counts as kept. `ownUser` (the replaying
+ * connection's broker user) is stamped on the copies, which keep their
+ * publisher's identity only when that is the group's own user
+ * (core/security/identity.ts): replay with the group's credentials.
  */
-export async function replayDeadLetters(publisher: ConfirmPublisher, group: string, limit: number): Promise<ReplayResult> {
+export async function replayDeadLetters(publisher: ConfirmPublisher, group: string, limit: number, ownUser?: string): Promise<ReplayResult> {
   const { channel } = publisher;
   const queue = deadLetterQueue(group);
   const todo = Math.min(await messageCount(channel, group), limit);
@@ -40,12 +44,13 @@ export async function replayDeadLetters(publisher: ConfirmPublisher, group: stri
     const message = await channel.get(queue, { noAck: false });
     if (message === false) break;
     const target = deadLetterOrigin(message) ?? groupQueue(group);
+    const publisherId = messageIdentity(message.properties, ownUser);
     try {
-      await publisher.publish('', target, message.content, republishProperties(message, replayHeaders(), true), `the replay to ${target}`);
+      await publisher.publish('', target, message.content, relayIdentity(republishProperties(message, replayHeaders(), true), publisherId, ownUser), `the replay to ${target}`);
       replayed++;
     } catch (error) {
       if (!(error instanceof RpcError) || error.code !== Code.FAILED_PRECONDITION) throw error;
-      await publisher.publish('', queue, message.content, republishProperties(message, {}, true), `a dead letter back to ${queue}`);
+      await publisher.publish('', queue, message.content, relayIdentity(republishProperties(message, {}, true), publisherId, ownUser), `a dead letter back to ${queue}`);
       kept++;
     }
     channel.ack(message);

@@ -1,6 +1,7 @@
 import type { Message, MessageProperties, Options } from 'amqplib';
 import { parseContentType, PROTOBUF } from '../content-type.js';
 import { metadataFromHeaders } from '../metadata.js';
+import { messageIdentity } from '../security/identity.js';
 import type { DeadLetter, EventDelivery, WireEvent } from './event-transport.js';
 import {
   ATTEMPTS_HEADER,
@@ -32,8 +33,12 @@ export function eventProperties(event: WireEvent, userId: string | undefined, ma
   return properties;
 }
 
-/** Reads a consumed event. Events from other publishers may lack Warren's headers; sane defaults fill in. */
-export function readEventDelivery(message: Message, queue: string): EventDelivery {
+/**
+ * Reads a consumed event. Events from other publishers may lack Warren's
+ * headers; sane defaults fill in. `ownUser`: the subscriber's own broker user,
+ * whose re-published copies keep their original publisher's identity.
+ */
+export function readEventDelivery(message: Message, queue: string, ownUser?: string): EventDelivery {
   const properties = message.properties;
   const headers = headersOf(message);
   const rawContentType = properties.contentType as string | undefined;
@@ -44,6 +49,7 @@ export function readEventDelivery(message: Message, queue: string): EventDeliver
     attempts: Math.max(0, numberOf(headers[ATTEMPTS_HEADER]) ?? 0),
     redelivered: message.fields.redelivered,
     queue,
+    userId: messageIdentity(properties, ownUser),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from '../logger.js';
 import { deadLetterHeaders, readEventDelivery, republishProperties, retryHeaders } from './amqp-event-properties.js';
 import { ConfirmPublisher } from './confirm-publisher.js';
@@ -12,6 +12,7 @@ import {
   groupQueue,
 } from './events-topology.js';
 import { describeFailure } from './retry-policy.js';
+import { messageIdentity, relayIdentity } from '../security/identity.js';
 
 /** Pause before a delivery that could not be moved (retry or dead letter) goes back to its queue. */
 const MOVE_FAILURE_PAUSE_MS = 1_000;
@@ -44,6 +45,8 @@ export class AmqpEventSubscription implements EventConsumer {
     private readonly spec: EventQueueSpec,
     private readonly handler: EventDeliveryHandler,
     private readonly logger: Logger,
+    /** The connection's broker user: stamped on retry and dead-letter copies, which keep the publisher's identity. */
+    private readonly ownUser?: string,
   ) {
     this.queue = spec.broadcast ? broadcastQueue(spec.group, spec.instance) : groupQueue(spec.group);
     this.patterns = new Set(spec.patterns);
@@ -98,7 +101,7 @@ export class AmqpEventSubscription implements EventConsumer {
       this.logger.warn({ queue: this.queue }, 'the broker cancelled the event consumer (queue deleted?)');
       return;
     }
-    const delivery = readEventDelivery(message, this.queue);
+    const delivery = readEventDelivery(message, this.queue, this.ownUser);
     const done = this.handler(delivery)
       .catch((error: unknown): EventOutcome => ({ kind: 'dead', attempts: delivery.attempts + 1, reason: describeFailure(error) }))
       .then((outcome) => this.settle(attachment, message, outcome))
@@ -116,11 +119,11 @@ export class AmqpEventSubscription implements EventConsumer {
     try {
       if (outcome.kind === 'retry') {
         await this.declareDelay(attachment, outcome.delayMs);
-        const properties = republishProperties(message, retryHeaders(outcome.attempts, outcome.reason), true);
+        const properties = this.relay(message, republishProperties(message, retryHeaders(outcome.attempts, outcome.reason), true));
         await publisher.publish(delayQueue(outcome.delayMs), this.queue, message.content, properties, `the retry of an event from ${this.queue}`);
       } else {
         const dead = deadLetterQueue(this.spec.group);
-        const properties = republishProperties(message, deadLetterHeaders(outcome.attempts, outcome.reason, this.queue), true);
+        const properties = this.relay(message, republishProperties(message, deadLetterHeaders(outcome.attempts, outcome.reason, this.queue), true));
         await publisher.publish('', dead, message.content, properties, `a dead letter to ${dead}`);
         this.logger.warn({ queue: this.queue, messageId: message.properties.messageId, attempts: outcome.attempts, reason: outcome.reason }, 'event dead-lettered');
       }
@@ -133,6 +136,11 @@ export class AmqpEventSubscription implements EventConsumer {
       return;
     }
     channel.ack(message);
+  }
+
+  /** A copy's properties with the publisher's identity carried over (core/security/identity.ts). */
+  private relay(message: ConsumeMessage, properties: Options.Publish): Options.Publish {
+    return relayIdentity(properties, messageIdentity(message.properties, this.ownUser), this.ownUser);
   }
 
   private declareDelay(attachment: Attachment, ms: number): Promise<void> {

@@ -10,8 +10,14 @@ export interface EventContext {
   readonly type: string;
   /** Unique per event; the same on every retry, redelivery and replay: de-duplicate by it. */
   readonly messageId: string;
-  /** Name of the publishing service. */
+  /** Name of the publishing service, as the publisher says (AMQP `app_id`): any publisher can claim any name. */
   readonly publisher: string;
+  /**
+   * The publisher's broker-validated identity (AMQP `user_id`, checked by
+   * RabbitMQ against the publishing connection's user; kept across retries and
+   * replays by the group itself). `undefined` when the event proves none.
+   */
+  readonly publisherUserId?: string | undefined;
   /** When it was published, ms since the Unix epoch. */
   readonly publishedAt: number;
   /** Metadata the publisher sent (with `traceparent` when tracing). */

@@ -1212,7 +1212,10 @@ export const InventoryServiceDefinition = {
       requestStream: false,
       responseType: ReserveResponse as typeof ReserveResponse,
       responseStream: false,
-      options: { idempotencyLevel: "IDEMPOTENT" },
+      options: {
+        idempotencyLevel: "IDEMPOTENT",
+        _unknownFields: { 414090: [new Uint8Array([8, 10, 6, 111, 114, 100, 101, 114, 115]) as Uint8Array] },
+      },
     },
     /**
      * Release returns a reservation's stock. Releasing an unknown id records it
@@ -1224,7 +1227,10 @@ export const InventoryServiceDefinition = {
       requestStream: false,
       responseType: ReleaseResponse as typeof ReleaseResponse,
       responseStream: false,
-      options: { idempotencyLevel: "IDEMPOTENT" },
+      options: {
+        idempotencyLevel: "IDEMPOTENT",
+        _unknownFields: { 414090: [new Uint8Array([8, 10, 6, 111, 114, 100, 101, 114, 115]) as Uint8Array] },
+      },
     },
     /** GetStock reads one product's stock. */
     getStock: {

@@ -976,7 +976,10 @@ export const PaymentServiceDefinition = {
       requestStream: false,
       responseType: ChargeResponse as typeof ChargeResponse,
       responseStream: false,
-      options: { idempotencyLevel: "IDEMPOTENT" },
+      options: {
+        idempotencyLevel: "IDEMPOTENT",
+        _unknownFields: { 414090: [new Uint8Array([8, 10, 6, 111, 114, 100, 101, 114, 115]) as Uint8Array] },
+      },
     },
     /**
      * Refund gives an order's payment back. With no payment yet it voids the
@@ -988,7 +991,10 @@ export const PaymentServiceDefinition = {
       requestStream: false,
       responseType: RefundResponse as typeof RefundResponse,
       responseStream: false,
-      options: { idempotencyLevel: "IDEMPOTENT" },
+      options: {
+        idempotencyLevel: "IDEMPOTENT",
+        _unknownFields: { 414090: [new Uint8Array([8, 10, 6, 111, 114, 100, 101, 114, 115]) as Uint8Array] },
+      },
     },
     /** ListPayments pages through payments, newest first. */
     listPayments: {
