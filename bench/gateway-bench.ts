@@ -57,7 +57,7 @@ if (values.role === 'backend') {
   process.stdout.write('ready\n');
 } else if (values.role === 'gateway') {
   const transport = await connectAmqp({ url, connectionName: 'bench-gw-gateway' });
-  const gateway = createGateway({ transport, protos: await loadProtos({ root: 'proto' }) });
+  const gateway = createGateway({ transport, protos: await loadProtos({ root: 'proto' }), expose: ['warren.test.v1.TestService/*'] });
   const { port } = await gateway.listen(0, '127.0.0.1');
   process.stdout.write(`ready ${port}\n`);
 } else if (values.role === 'ceiling') {

@@ -1,4 +1,4 @@
-import { Code, codeName } from './code.js';
+import { Code, codeName, parseCode } from './code.js';
 import { PROTOBUF } from './content-type.js';
 import { RpcError } from './rpc-error.js';
 import { decodeStatus, encodeStatus, statusFromJson, statusToJson, type WireStatus } from './status-codec.js';
@@ -23,9 +23,16 @@ export function replyToError(reply: WireReply): RpcError {
   return new RpcError(code, status.message || codeName(code), { details: status.details, metadata: reply.metadata });
 }
 
-/** Builds the error reply for an `RpcError`, in the request's content type. */
+/**
+ * Builds the error reply for an `RpcError`, in the request's content type.
+ * An error whose code is OK or not a status code at all (a handler's
+ * `new RpcError(request.code)` with an unchecked number: NaN, 99, -1) goes out
+ * as UNKNOWN: OK would read as success, and a non-integer cannot even be
+ * written as an AMQP header, so no reply would ever leave.
+ */
 export function errorToReply(error: RpcError, contentType: ContentType): WireReply {
-  const status: WireStatus = { code: error.code, message: error.rawMessage, details: error.details };
+  const code = error.code !== Code.OK && parseCode(error.code) !== undefined ? error.code : Code.UNKNOWN;
+  const status: WireStatus = { code, message: error.rawMessage, details: error.details };
   const body = contentType === PROTOBUF ? encodeStatus(status) : Buffer.from(JSON.stringify(statusToJson(status)));
-  return { status: error.code, message: error.rawMessage, contentType, body, metadata: error.metadata };
+  return { status: code, message: error.rawMessage, contentType, body, metadata: error.metadata };
 }

@@ -1,13 +1,20 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Code, defaultLogger, RpcError, type Interceptor, type Logger, type ProtoRegistry, type Transport } from '../core/index.js';
+import { clientObservability, Code, defaultLogger, defaultMetrics, RpcError, traceHttpServer, validateMetadata, type Interceptor, type Logger, type ProtoRegistry, type Transport } from '../core/index.js';
+import { createAuthenticator, type AuthOptions } from './auth.js';
 import { createBreakers, type BreakerOptions, type BreakerState } from './breakers.js';
+import { answerClientError } from './client-error.js';
+import { createCors, type CorsOptions } from './cors.js';
+import { brokerUserOf, contractAccess, createExposure, DEFAULT_EXPOSE } from './exposure.js';
+import { createFrontDoor, DEFAULT_MAX_HEADER_COUNT } from './front-door.js';
 import { checkForwardHeaders, DEFAULT_FORWARD_HEADERS, requestIdOf } from './call-headers.js';
 import { gatewayError } from './http-status.js';
 import { createGatewayMetrics } from './metrics.js';
+import { createRateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { createOpenApiDocument } from './openapi.js';
 import { JSON_UTF8, send, sendError } from './respond.js';
 import { createRouter } from './router.js';
+import { createMeshPage, type MeshPageOptions } from './mesh/mesh-page.js';
 import { createRpcHandler, type RequestState } from './rpc-handler.js';
 
 /** The operations endpoints, answered by the gateway itself. */
@@ -52,6 +59,34 @@ export interface GatewayOptions {
   readonly interceptors?: readonly Interceptor[];
   /** `info.title` and `info.version` of `/openapi.json`. */
   readonly openApi?: { readonly title?: string; readonly version?: string };
+  /**
+   * The live mesh page (`/mesh`, `/mesh.json`, `/mesh/stream`, gateway/README.md)
+   * and the gateway's own mesh reports. Default on when the transport is AMQP;
+   * `false` turns both off.
+   */
+  readonly mesh?: MeshPageOptions | false;
+  /**
+   * Who may call: bearer JWTs and/or API keys (gateway/auth.ts). The verified
+   * subject reaches services as metadata `auth-subject`. Default: none, every
+   * exposed method is open (a warning is logged at start).
+   */
+  readonly auth?: AuthOptions;
+  /** Per-client token buckets (by subject, else address); 429 beyond. Default: no limit. */
+  readonly rateLimit?: RateLimitOptions;
+  /** Cross-origin access for browser apps. Default: none (no CORS headers, preflights 404/405). */
+  readonly cors?: CorsOptions;
+  /**
+   * Which methods are served (gateway/exposure.ts): `@http`, `pkg.Service/Method`,
+   * `pkg.Service/*`, `pkg.*`, `*`. Default {@link DEFAULT_EXPOSE}: only methods
+   * with `google.api.http` rules. Others answer 404 like unknown paths.
+   */
+  readonly expose?: readonly string[];
+  /** The gateway's broker user, matched against contract access options. Default: the transport URL's user, else `guest`. */
+  readonly brokerUser?: string;
+  /** Largest request line + headers; beyond it 431. Default 16 384 bytes (node's). */
+  readonly maxHeaderBytes?: number;
+  /** Most request headers; beyond it 431. Default {@link DEFAULT_MAX_HEADER_COUNT}. */
+  readonly maxHeaderCount?: number;
 }
 
 /** A running (or ready to listen) gateway. */
@@ -90,14 +125,30 @@ export function createGateway(options: GatewayOptions): Gateway {
   const transportReady = (): boolean => (options.transport as { connected?: boolean }).connected !== false;
   const isReady = options.isReady ?? transportReady;
   const metrics = createGatewayMetrics(transportReady);
+  const coreMetrics = defaultMetrics();
+  coreMetrics.watchTransport(options.transport);
   const breakers = createBreakers(options.breaker ?? {}, logger, {
     onStateChange: (service, state, transition) => metrics.breakerState(service, state, transition),
     onReject: (service) => metrics.breakerRejected(service),
   });
-  const router = createRouter(options.protos.services, logger);
-  const openApi = createOpenApiDocument(router, { ...options.openApi, maxTimeoutMs });
+  const exposure = createExposure(options.expose ?? DEFAULT_EXPOSE, options.protos.services, contractAccess(options.protos.root, options.brokerUser ?? brokerUserOf(options.transport)));
+  const router = createRouter(exposure.filter(options.protos.services), logger);
+  const mesh = options.mesh === false ? undefined : createMeshPage({ ...options.mesh, transport: options.transport, services: options.protos.services.map((service) => service.fullName), breakers: () => breakers.states(), logger });
+  const auth = options.auth;
+  const security = auth ? { bearer: auth.jwt !== undefined || auth.apiKeys !== undefined, apiKeyHeader: auth.apiKeys ? (auth.apiKeys.header ?? 'x-api-key').toLowerCase() : undefined } : undefined;
+  const openApi = createOpenApiDocument(router, { ...options.openApi, maxTimeoutMs, ...(security ? { security } : {}) });
   const openApiJson = JSON.stringify(openApi);
   const forwardHeaders = checkForwardHeaders(options.forwardHeaders ?? DEFAULT_FORWARD_HEADERS);
+  const authenticator = options.auth ? createAuthenticator(options.auth) : undefined;
+  const subjectKey = authenticator?.subjectMetadataKey;
+  if (subjectKey !== undefined) {
+    validateMetadata({ [subjectKey]: '' });
+    if (forwardHeaders.includes(subjectKey)) throw new TypeError(`${subjectKey} carries the verified subject; it cannot also be a forwarded header`);
+  } else {
+    logger.warn({}, 'no authentication configured: every exposed method is open to anyone who can reach the gateway');
+  }
+  const maxHeaderCount = options.maxHeaderCount ?? DEFAULT_MAX_HEADER_COUNT;
+  const maxHeaderBytes = options.maxHeaderBytes ?? 16 * 1024;
 
   let draining = false;
   const inFlight = new Set<RequestState>();
@@ -105,16 +156,28 @@ export function createGateway(options: GatewayOptions): Gateway {
   const handleRpc = createRpcHandler({
     router,
     registry: options.protos,
-    transport: options.transport,
+    transport: mesh?.transport ?? options.transport,
     breakers,
     metrics,
     logger,
-    interceptors: options.interceptors ?? [],
+    // CLIENT spans (children of the HTTP span) and warren_rpc_client_* in the process's registry, before the caller's own
+    interceptors: [...clientObservability(coreMetrics, true), ...(options.interceptors ?? [])],
     defaultTimeoutMs,
     maxTimeoutMs,
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     forwardHeaders,
+    subjectMetadataKey: subjectKey,
     draining: () => draining,
+  });
+  const admit = createFrontDoor({
+    cors: options.cors ? createCors(options.cors) : undefined,
+    authenticator,
+    limiter: options.rateLimit ? createRateLimiter(options.rateLimit) : undefined,
+    trustProxyHops: options.rateLimit?.trustProxyHops ?? 0,
+    maxHeaderCount,
+    logger,
+    draining: () => draining,
+    refused: (request, status) => metrics.request('refused', request.method ?? 'GET', status, 0),
   });
 
   const operations = async (request: IncomingMessage, response: ServerResponse, path: string): Promise<void> => {
@@ -129,7 +192,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       status = reason === undefined ? 200 : 503;
       send(response, status, JSON_UTF8, JSON.stringify(reason === undefined ? { status: 'ready' } : { status: 'not ready', reason }), undefined, draining);
     } else if (path === '/metrics') {
-      send(response, 200, metrics.registry.contentType, await metrics.registry.metrics(), undefined, draining);
+      // the gateway's own metrics, then Warren's (RPC client, transport) from the process registry
+      const [own, core] = await Promise.all([metrics.registry.metrics(), coreMetrics.registry.metrics()]);
+      send(response, 200, metrics.registry.contentType, `${own}\n${core}`, undefined, draining);
     } else {
       send(response, 200, JSON_UTF8, openApiJson, undefined, draining);
     }
@@ -140,25 +205,43 @@ export function createGateway(options: GatewayOptions): Gateway {
     const url = request.url ?? '/';
     const mark = url.indexOf('?');
     const path = mark < 0 ? url : url.slice(0, mark);
-    if (OPERATION_PATHS.has(path)) {
+    const admitted = admit(request, response, path, OPERATION_PATHS.has(path) || mesh?.handles(path) === true);
+    if (admitted === undefined) return;
+    if (!(admitted instanceof Promise)) return route(request, response, admitted.subject);
+    admitted.then(
+      (admission) => admission && route(request, response, admission.subject),
+      (error: unknown) => {
+        logger.error({ err: error }, 'admission check failed');
+        sendError(response, RpcError.from(error, Code.INTERNAL), undefined, true, undefined);
+      },
+    );
+  };
+
+  const route = (request: IncomingMessage, response: ServerResponse, subject: string | undefined): void => {
+    const url = request.url ?? '/';
+    const mark = url.indexOf('?');
+    const path = mark < 0 ? url : url.slice(0, mark);
+    if (mesh?.handles(path)) {
+      mesh.serve(request, response, path, draining);
+    } else if (OPERATION_PATHS.has(path)) {
       operations(request, response, path).catch((error: unknown) => {
         logger.error({ err: error }, 'operations endpoint failed');
         sendError(response, RpcError.from(error, Code.INTERNAL), undefined, true, undefined);
       });
     } else {
-      serve(request, response);
+      serve(request, response, subject);
     }
   };
 
-  const serve = (request: IncomingMessage, response: ServerResponse): void => {
+  const serve = (request: IncomingMessage, response: ServerResponse, subject: string | undefined): void => {
     const started = performance.now();
-    const state: RequestState = { requestId: requestIdOf(request.headers), abort: new AbortController(), route: 'unmatched' };
+    const state: RequestState = { requestId: requestIdOf(request.headers), abort: new AbortController(), route: 'unmatched', subject };
     inFlight.add(state);
     metrics.inFlight(1);
     response.once('close', () => {
       if (!response.writableFinished) state.abort.abort();
     });
-    handleRpc(request, response, state)
+    traceHttpServer(request, () => state.route, () => handleRpc(request, response, state))
       .then((status) => {
         metrics.request(state.route, request.method ?? 'GET', status, (performance.now() - started) / 1000);
         logger.debug({ requestId: state.requestId, method: request.method, route: state.route, status, ms: Math.round(performance.now() - started) }, 'request');
@@ -177,17 +260,16 @@ export function createGateway(options: GatewayOptions): Gateway {
       requestTimeout: options.requestTimeoutMs ?? 30_000,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeoutMs / 4))),
+      maxHeaderSize: maxHeaderBytes,
     },
     onRequest,
   );
+  // node keeps every header in rawHeaders (the front door counts them there and answers 431) but builds `headers` from the first ones only
+  server.maxHeadersCount = maxHeaderCount + 1;
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    logger.debug({ err: error, code: error.code }, 'client connection error');
-    if (socket.writable && !socket.destroyed) {
-      const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    } else {
-      socket.destroy();
-    }
+    // never the error object itself: parser errors carry the raw request bytes (`rawPacket`), Authorization header included
+    logger.debug({ code: error.code, reason: error.message }, 'client connection error');
+    answerClientError(error, socket, maxHeaderBytes);
   });
 
   let closing: Promise<void> | undefined;
@@ -230,6 +312,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           for (const state of inFlight) state.abort.abort(gatewayError(Code.UNAVAILABLE, 'the gateway is shutting down; retry', 503));
           await drainFor(1_000);
         }
+        await mesh?.close();
         server.closeAllConnections();
         breakers.shutdown();
         await closed;

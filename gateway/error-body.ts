@@ -1,4 +1,5 @@
 import type { ErrorDetail, ProtoRegistry, RpcError } from '../core/index.js';
+import { errorCodeOf } from './http-status.js';
 
 /**
  * The JSON body of every error answer: google.rpc.Status in proto3 JSON,
@@ -13,9 +14,17 @@ export interface ErrorBody {
   readonly details: readonly Record<string, unknown>[];
 }
 
-/** Builds the error body of an `RpcError`. */
+const BROKER_URL = /\bamqps?:\/\/[^\s,;)]+/gi;
+
+/**
+ * Builds the error body of an `RpcError`. Broker URLs in the message (the
+ * transport names the broker when a connection drops under a pending call)
+ * are replaced by `the broker`: HTTP clients learn nothing of the broker's
+ * host, user or vhost.
+ */
 export function errorBody(error: RpcError, registry: ProtoRegistry | undefined): ErrorBody {
-  return { code: error.code, message: error.rawMessage, details: error.details.map((detail) => detailJson(detail, registry)) };
+  const message = error.rawMessage.includes('://') ? error.rawMessage.replace(BROKER_URL, 'the broker') : error.rawMessage;
+  return { code: errorCodeOf(error), message, details: error.details.map((detail) => detailJson(detail, registry)) };
 }
 
 function detailJson(detail: ErrorDetail, registry: ProtoRegistry | undefined): Record<string, unknown> {

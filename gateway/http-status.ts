@@ -1,4 +1,4 @@
-import { Code, RpcError } from '../core/index.js';
+import { Code, parseCode, RpcError } from '../core/index.js';
 
 /**
  * RPC status → HTTP status: the usual grpc-gateway table, with
@@ -63,9 +63,18 @@ export function gatewayError(code: Code, message: string, status?: number, heade
   return error;
 }
 
-/** The HTTP status of any error the gateway answers with. */
+/** The HTTP status of any error the gateway answers with (500 for an error that claims OK or an unknown code). */
 export function httpStatusOf(error: RpcError): number {
-  return extras.get(error)?.status ?? httpStatusFor(error.code);
+  return extras.get(error)?.status ?? httpStatusFor(errorCodeOf(error));
+}
+
+/**
+ * The code an error is answered with: its own, or UNKNOWN when it claims OK
+ * or is not a status code (an interceptor's `new RpcError(NaN)`), so an
+ * error never reads as success.
+ */
+export function errorCodeOf(error: RpcError): Code {
+  return error.code !== Code.OK && parseCode(error.code) !== undefined ? error.code : Code.UNKNOWN;
 }
 
 /** Extra response headers of an error, if the gateway set any. */

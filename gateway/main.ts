@@ -13,20 +13,20 @@
  * | `--port` | `PORT` | `8080` (0 picks a free port) |
  * | `--host` | `HOST` | all interfaces |
  * | `--amqp-url` | `AMQP_URL` | `amqp://guest:guest@127.0.0.1:5672` |
- * | | `GATEWAY_DEFAULT_TIMEOUT_MS` | 10000 |
- * | | `GATEWAY_MAX_TIMEOUT_MS` | 60000 |
- * | | `GATEWAY_BODY_LIMIT_BYTES` | 1048576 |
- * | | `GATEWAY_FORWARD_HEADERS` | `traceparent,tracestate,baggage` |
- * | | `GATEWAY_DRAIN_MS` | 10000 |
+ * | | `AMQP_CA_FILE`, `AMQP_CERT_FILE`, `AMQP_KEY_FILE` | TLS for `amqps://` (read by `connectAmqp`) |
+ * | | `GATEWAY_*` | timeouts, limits, exposure, authentication, rate limits, CORS: see gateway/env-config.ts and gateway/README.md |
  * | | `WARREN_LOG_LEVEL` | `info` |
+ * | | `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_TRACES_EXPORTER`, `OTEL_SERVICE_NAME`… | tracing off unless set (`startTracingFromEnv`) |
  *
+ * A setting it cannot parse stops it at start with the variable's name.
  * SIGTERM / SIGINT drain in-flight requests, then exit 0. A lost broker
  * connection is the transport's business (it reconnects with backoff):
  * meanwhile `/readyz` answers 503 and calls fail within their deadline.
  */
 import { parseArgs } from 'node:util';
-import { connectAmqp, defaultLogger, loadProtos } from '../core/index.js';
-import { createGateway } from './create-gateway.js';
+import { connectAmqp, defaultLogger, loadProtos, startTracingFromEnv, type AmqpTransport } from '../core/index.js';
+import { createGateway, type Gateway } from './create-gateway.js';
+import { gatewayOptionsFromEnv } from './env-config.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,31 +39,37 @@ const { values } = parseArgs({
 const env = process.env;
 const logger = defaultLogger().child({ process: 'gateway' });
 
-const numberFrom = (name: string, fallback: number): number => {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
-  return value;
-};
-
 const protoDir = values['proto-dir'] ?? env['PROTO_DIR'] ?? 'proto';
 const port = Number(values.port ?? env['PORT'] ?? 8080);
 const host = values.host ?? env['HOST'];
 const url = values['amqp-url'] ?? env['AMQP_URL'];
 
+let settings: ReturnType<typeof gatewayOptionsFromEnv>;
+try {
+  settings = gatewayOptionsFromEnv(env);
+} catch (error) {
+  process.stderr.write(`gateway: ${(error as Error).message}\n`);
+  process.exit(2);
+}
+// spans only when OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_ENDPOINT ask for them; /metrics is on the gateway's own port
+const tracing = await startTracingFromEnv({ serviceName: 'gateway', logger });
 const protos = await loadProtos({ root: protoDir });
-const transport = await connectAmqp({ ...(url === undefined ? {} : { url }), connectionName: `warren-gateway-${process.pid}` });
-const gateway = createGateway({
-  transport,
-  protos,
-  logger,
-  defaultTimeoutMs: numberFrom('GATEWAY_DEFAULT_TIMEOUT_MS', 10_000),
-  maxTimeoutMs: numberFrom('GATEWAY_MAX_TIMEOUT_MS', 60_000),
-  bodyLimitBytes: numberFrom('GATEWAY_BODY_LIMIT_BYTES', 1024 * 1024),
-  drainMs: numberFrom('GATEWAY_DRAIN_MS', 10_000),
-  ...(env['GATEWAY_FORWARD_HEADERS'] === undefined ? {} : { forwardHeaders: env['GATEWAY_FORWARD_HEADERS'].split(',') }),
-});
+let transport: AmqpTransport;
+try {
+  transport = await connectAmqp({ ...(url === undefined ? {} : { url }), connectionName: `warren-gateway-${process.pid}`, logger });
+} catch (error) {
+  // the message names the broker with its password redacted, and why (TLS certificate problems included)
+  process.stderr.write(`gateway: ${(error as Error).message}\n`);
+  process.exit(1);
+}
+let gateway: Gateway;
+try {
+  gateway = createGateway({ transport, protos, logger, ...settings });
+} catch (error) {
+  process.stderr.write(`gateway: ${(error as Error).message}\n`);
+  await transport.close().catch(() => undefined);
+  process.exit(2);
+}
 await gateway.listen(port, host);
 
 let stopping = false;
@@ -73,6 +79,7 @@ const stop = async (signal: string): Promise<void> => {
   logger.info({ signal }, 'gateway stopping');
   await gateway.close();
   await transport.close().catch(() => undefined);
+  await tracing.shutdown();
   process.exit(0);
 };
 process.on('SIGTERM', () => void stop('SIGTERM'));

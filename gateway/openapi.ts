@@ -12,6 +12,8 @@ export interface OpenApiOptions {
   readonly version?: string;
   /** The largest timeout the gateway allows, shown in the header's description. */
   readonly maxTimeoutMs: number;
+  /** How callers authenticate, when the gateway requires it: bearer JWTs and/or an API key header. */
+  readonly security?: { readonly bearer: boolean; readonly apiKeyHeader: string | undefined };
 }
 
 const ERROR_SCHEMA = 'warren.gateway.Error';
@@ -21,8 +23,10 @@ const QUERY_DEPTH = 3;
  * The OpenAPI 3.0 document of every route the gateway serves, generated
  * from the loaded protos: the `google.api.http` routes with their path and
  * query parameters and bodies, and the generic `POST /rpc/...` routes (JSON
- * or protobuf). Schemas describe the proto3 JSON mapping; descriptions come
- * from proto comments.
+ * or protobuf). Only exposed methods are in the router, so methods the
+ * gateway does not serve are not named here either. Schemas describe the
+ * proto3 JSON mapping; descriptions come from proto comments; with
+ * `security`, the schemes callers authenticate with (any one of them).
  */
 export function createOpenApiDocument(router: Router, options: OpenApiOptions): Record<string, unknown> {
   const schemas = createSchemaBuilder();
@@ -36,6 +40,10 @@ export function createOpenApiDocument(router: Router, options: OpenApiOptions): 
   for (const route of router.rpcRoutes) {
     paths[`${RPC_PREFIX}${route.target.info.path}`] = { post: rpcOperation(route, schemas) };
   }
+  const securitySchemes: Record<string, unknown> = {};
+  if (options.security?.bearer) securitySchemes['bearer'] = { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' };
+  if (options.security?.apiKeyHeader !== undefined) securitySchemes['apiKey'] = { type: 'apiKey', in: 'header', name: options.security.apiKeyHeader };
+  const secured = Object.keys(securitySchemes).length > 0;
   return {
     openapi: '3.0.3',
     info: {
@@ -44,7 +52,9 @@ export function createOpenApiDocument(router: Router, options: OpenApiOptions): 
       description: 'HTTP/JSON front of Warren services (typed RPC over RabbitMQ). Errors are google.rpc.Status JSON.',
     },
     paths,
+    ...(secured ? { security: Object.keys(securitySchemes).map((name) => ({ [name]: [] })) } : {}),
     components: {
+      ...(secured ? { securitySchemes } : {}),
       schemas: {
         ...schemas.components(),
         [ERROR_SCHEMA]: {

@@ -3,14 +3,16 @@ import type { ProtoRegistry, RpcError } from '../core/index.js';
 import { REQUEST_ID_HEADER } from './call-headers.js';
 import { errorBody } from './error-body.js';
 import { httpHeadersOf, httpStatusOf } from './http-status.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 /** JSON media type of every JSON answer. */
 export const JSON_UTF8 = 'application/json; charset=utf-8';
 
 /**
  * Writes a whole answer in one go (status line, headers and body in a
- * single write for small bodies). `close` asks the client to drop the
- * connection afterwards (shutdown, oversized bodies).
+ * single write for small bodies), with {@link SECURITY_HEADERS}. `close`
+ * asks the client to drop the connection afterwards (shutdown, oversized
+ * bodies, refusals before the body was read).
  */
 export function send(
   response: ServerResponse,
@@ -23,10 +25,9 @@ export function send(
 ): void {
   if (response.headersSent || response.destroyed) return;
   const headers: Record<string, string | number> = {
+    ...SECURITY_HEADERS,
     'content-type': contentType,
     'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
   };
   if (requestId !== undefined) headers[REQUEST_ID_HEADER] = requestId;
   if (close) headers['connection'] = 'close';

@@ -25,6 +25,8 @@ export interface RpcHandlerContext {
   readonly maxTimeoutMs: number;
   readonly bodyLimitBytes: number;
   readonly forwardHeaders: readonly string[];
+  /** Metadata key of the verified subject; `undefined` without authentication. */
+  readonly subjectMetadataKey: string | undefined;
   /** True once shutdown started: answers ask clients to close their connections. */
   readonly draining: () => boolean;
 }
@@ -35,6 +37,8 @@ export interface RequestState {
   readonly abort: AbortController;
   /** Route label once matched (`unmatched` otherwise). */
   route: string;
+  /** The authenticated caller, if the gateway authenticates. */
+  readonly subject?: string | undefined;
 }
 
 /**
@@ -61,6 +65,7 @@ export function createRpcHandler(context: RpcHandlerContext): (request: Incoming
       const { info, method: definition } = match.route.target;
       const timeoutMs = timeoutOf(request.headers, context.defaultTimeoutMs, context.maxTimeoutMs);
       const metadata = metadataOf(request.headers, context.forwardHeaders, state.requestId);
+      if (context.subjectMetadataKey !== undefined && state.subject !== undefined) metadata[context.subjectMetadataKey] = state.subject;
       const body = await readBody(request, context.bodyLimitBytes);
 
       let message: unknown;

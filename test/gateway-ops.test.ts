@@ -159,7 +159,7 @@ describe('gateway graceful shutdown', () => {
 describe('gateway/main.ts', () => {
   it('starts from PROTO_DIR / AMQP_URL / PORT, serves, and exits 0 on SIGTERM', async () => {
     const vhost = await createTestVhost('gw-main');
-    const child = runScript(fileURLToPath(new URL('../gateway/main.ts', import.meta.url)), { AMQP_URL: vhost.url, PROTO_DIR: 'proto', PORT: '0', HOST: '127.0.0.1', WARREN_LOG_LEVEL: 'info' });
+    const child = runScript(fileURLToPath(new URL('../gateway/main.ts', import.meta.url)), { AMQP_URL: vhost.url, PROTO_DIR: 'proto', PORT: '0', HOST: '127.0.0.1', WARREN_LOG_LEVEL: 'info', GATEWAY_EXPOSE: '*' });
     try {
       const line = await child.waitFor(/gateway listening/);
       const base = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;

@@ -89,7 +89,8 @@ export async function startGatewayHarness(
   const gatewayTransport = await connectAmqp({ url: vhost.url, connectionName });
   const { transport, published } = countingTransport(gatewayTransport);
   const logger = createRecordingLogger();
-  const gateway = createGateway({ transport, protos: await loadProtos({ root: 'proto' }), logger, ...options.gateway });
+  // every test method is reachable unless a suite narrows it (the gateway's own default is `@http` only)
+  const gateway = createGateway({ transport, protos: await loadProtos({ root: 'proto' }), logger, expose: ['*'], ...options.gateway });
   const { port } = await gateway.listen(0, '127.0.0.1');
   return {
     vhost,
