@@ -13,6 +13,9 @@ import { currentEvent } from './events/event-context.js';
 import { currentContext, type HandlerContext } from './handler-context.js';
 import { chainInterceptors, type Interceptor, type UnaryCall, type UnaryNext, type UnaryResult } from './interceptor.js';
 import { validateMetadata, type Metadata } from './metadata.js';
+import { metricsFrom } from './observability/metrics.js';
+import type { ObservabilityOptions } from './observability/observability-options.js';
+import { clientObservability, observeRetries } from './observability/rpc-client.js';
 import { replyToError } from './reply-error.js';
 import { DEFAULT_RETRY_POLICY, RetryThrottle, withRetries, type RetryBudget, type RetryPolicy } from './retry-policy.js';
 import { RpcError } from './rpc-error.js';
@@ -21,8 +24,13 @@ import type { Transport } from './transport.js';
 /** Default time a call may take when neither it nor its parent sets one. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-/** Options of {@link createClient}. */
-export interface ClientOptions {
+/**
+ * Options of {@link createClient}. `metrics` and `tracing` (from
+ * {@link ObservabilityOptions}) are on by default: Prometheus metrics into the
+ * process's default registry, and CLIENT spans whenever an OpenTelemetry SDK
+ * is registered (a no-op without one).
+ */
+export interface ClientOptions extends ObservabilityOptions {
   /** Timeout of calls that set none. Default {@link DEFAULT_TIMEOUT_MS}. */
   readonly timeoutMs?: number;
   /** Body encoding of requests. Default protobuf. */
@@ -112,7 +120,10 @@ export function createMethodCaller(
   const chosen = override !== undefined ? override : clientOptions.retry;
   const retryPolicy = chosen === false ? { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 } : { ...DEFAULT_RETRY_POLICY, ...chosen };
   const throttle = clientOptions.retryThrottle ?? new RetryThrottle(clientOptions.retryBudget);
-  const onRetry = clientOptions.onRetry;
+  const metrics = metricsFrom(clientOptions.metrics);
+  metrics?.watchTransport(transport);
+  const onRetry = observeRetries(metrics, clientOptions.onRetry);
+  const interceptors = [...clientObservability(metrics, clientOptions.tracing ?? true), ...(clientOptions.interceptors ?? [])];
 
   const send = (contentType: ContentType): UnaryNext => async (call: UnaryCall): Promise<UnaryResult> => {
     validateMetadata(call.metadata);
@@ -135,8 +146,8 @@ export function createMethodCaller(
     const response = decodeMessage(method.responseType, reply.body, reply.contentType, `reply of ${method.path}`);
     return { response, metadata: reply.metadata };
   };
-  const protobufChain = chainInterceptors(clientOptions.interceptors ?? [], send(PROTOBUF));
-  const jsonChain = chainInterceptors(clientOptions.interceptors ?? [], send('application/json'));
+  const protobufChain = chainInterceptors(interceptors, send(PROTOBUF));
+  const jsonChain = chainInterceptors(interceptors, send('application/json'));
 
   return async function call(request: unknown, options: CallOptions = {}): Promise<unknown> {
     const callSite: { stack?: string } = {};

@@ -7,10 +7,16 @@ import {
   type ResponseInit,
   type ServiceDefinition,
 } from './definition.js';
+import { serviceQueue } from './amqp/topology.js';
 import { createDispatcher, type MethodHandler } from './dispatcher.js';
 import type { HandlerContext } from './handler-context.js';
 import type { Interceptor } from './interceptor.js';
+import type { AccessPolicy } from './security/access-policy.js';
 import { defaultLogger, type Logger } from './logger.js';
+import { metricsFrom } from './observability/metrics.js';
+import { isQueueInspector, startQueueSampler, type QueueSampler } from './observability/queue-sampler.js';
+import type { ObservabilityOptions } from './observability/observability-options.js';
+import { observeDispatch } from './observability/rpc-server.js';
 import type { Consumer, ServeOptions, Transport } from './transport.js';
 
 /** Default prefetch: requests one instance works on at once, per service. */
@@ -26,8 +32,13 @@ export type ServiceImplementation<D extends ServiceDefinition> = {
   ) => Promise<ResponseInit<D['methods'][K]>> | ResponseInit<D['methods'][K]>;
 };
 
-/** Options of {@link createServer}. */
-export interface ServerOptions {
+/**
+ * Options of {@link createServer}. `metrics` and `tracing` (from
+ * {@link ObservabilityOptions}) are on by default: Prometheus metrics into the
+ * process's default registry (with the service queues' depth sampled on AMQP),
+ * and SERVER spans whenever an OpenTelemetry SDK is registered.
+ */
+export interface ServerOptions extends ObservabilityOptions {
   readonly transport: Transport;
   /** Concurrency per service queue (AMQP prefetch). Default {@link DEFAULT_PREFETCH}. */
   readonly prefetch?: number;
@@ -39,6 +50,12 @@ export interface ServerOptions {
   readonly logger?: Logger;
   /** Refuse requests without a broker-validated `user_id` (UNAUTHENTICATED). Default false. */
   readonly requireIdentity?: boolean;
+  /**
+   * Who may call which method (`createAccessPolicy`: proto options plus rules):
+   * others get PERMISSION_DENIED before their request is decoded. Health
+   * checks stay open. Default none: every caller may call every method.
+   */
+  readonly access?: AccessPolicy;
   /** How long `close()` waits for in-flight handlers. Default {@link DEFAULT_DRAIN_MS}. */
   readonly drainMs?: number;
   /** Service queue type: `classic` (default) or `quorum`. */
@@ -81,12 +98,16 @@ export function createServer(options: ServerOptions): Server {
   const logger = (options.logger ?? defaultLogger()).child({ instance });
   const services = new Map<string, Map<string, { info: MethodInfo; handler: MethodHandler }>>();
   const consumers: Consumer[] = [];
+  const metrics = metricsFrom(options.metrics);
+  metrics?.watchTransport(options.transport);
+  let sampler: QueueSampler | undefined;
   let state: Server['state'] = 'starting';
   const dispatcher = createDispatcher({
     instance,
     logger,
     interceptors: options.interceptors ?? [],
     requireIdentity: options.requireIdentity ?? false,
+    authorize: options.access === undefined ? undefined : (method, userId) => options.access!.check(method, userId),
     lookup: (service, method) => services.get(service)?.get(method),
     methodsOf: (service) => [...(services.get(service)?.keys() ?? [])],
     isServing: () => state === 'serving',
@@ -106,6 +127,7 @@ export function createServer(options: ServerOptions): Server {
         if (typeof handler !== 'function') throw new TypeError(`${info.path}: implementation has no function ${info.localName}()`);
         methods.set(info.path, { info, handler: handler.bind(implementation) });
       }
+      options.access?.register(definition);
       services.set(definition.fullName, methods);
       return server;
     },
@@ -119,8 +141,17 @@ export function createServer(options: ServerOptions): Server {
         ...(options.maxQueueLength === undefined ? {} : { maxLength: options.maxQueueLength }),
         ...(options.maxDeliveries === undefined ? {} : { maxDeliveries: options.maxDeliveries }),
       };
-      for (const service of services.keys()) {
-        consumers.push(await options.transport.serve(service, serveOptions, (delivery) => dispatcher.dispatch(service, delivery)));
+      for (const [service, methods] of services) {
+        const observed = observeDispatch(service, (delivery) => dispatcher.dispatch(service, delivery), {
+          metrics,
+          tracing: options.tracing ?? true,
+          isKnown: (method) => methods.has(method),
+          instance,
+        });
+        consumers.push(await options.transport.serve(service, serveOptions, observed));
+      }
+      if (metrics && isQueueInspector(options.transport)) {
+        sampler = startQueueSampler(options.transport, [...services.keys()].map(serviceQueue), metrics, logger);
       }
       state = 'serving';
       logger.info({ services: [...services.keys()], prefetch, transport: options.transport.kind }, 'server started');
@@ -128,6 +159,7 @@ export function createServer(options: ServerOptions): Server {
     async close() {
       if (state === 'closed' || state === 'draining') return;
       state = 'draining';
+      sampler?.stop();
       const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS;
       const timer = setTimeout(() => dispatcher.abandonAll(`server ${instance} did not finish within ${drainMs} ms of close()`), drainMs);
       try {

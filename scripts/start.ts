@@ -3,7 +3,11 @@
  * `services/<name>/main.ts` and `gateway/main.ts` as its own process (working
  * directory: the repository, so `DATA_DIR` defaults to ./data) with logs
  * prefixed by name, says when every service printed `ready <name>` and the
- * gateway answers /readyz, and stops them all on Ctrl-C.
+ * gateway answers /readyz, and stops them all on Ctrl-C. Each service gets
+ * its own Prometheus `/metrics` port (`WARREN_METRICS_PORT`), counted up from
+ * `WARREN_METRICS_BASE_PORT` (default 9464; `off` for none); the gateway's
+ * metrics are on its own port. The `OTEL_*` variables pass through, so
+ * `OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 npm start` traces the mesh.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -40,6 +44,17 @@ if (programs.length === 0) {
   process.exit(1);
 }
 
+const metricsBase = (process.env['WARREN_METRICS_BASE_PORT'] ?? '9464').trim();
+const metricsPorts = new Map<string, number>();
+if (metricsBase !== 'off' && metricsBase !== '') {
+  const base = Number(metricsBase);
+  if (!Number.isInteger(base) || base < 1 || base > 65_000) {
+    console.error(`WARREN_METRICS_BASE_PORT must be a port number (or off), got ${JSON.stringify(metricsBase)}`);
+    process.exit(1);
+  }
+  programs.filter((p) => p.name !== 'gateway').forEach((p, index) => metricsPorts.set(p.name, base + index));
+}
+
 const width = Math.max(...programs.map((p) => p.name.length));
 const children = new Map<string, ChildProcess>();
 const waitingFor = new Set(programs.filter((p) => p.name !== 'gateway').map((p) => p.name));
@@ -66,7 +81,7 @@ function pretty(line: string): string {
 }
 
 programs.forEach((program, index) => {
-  const child = spawn(process.execPath, ['--import', tsxLoader, program.script], { cwd: root, env: { ...process.env, AMQP_URL: url, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', tsxLoader, program.script], { cwd: root, env: { ...process.env, AMQP_URL: url, DATA_DIR: dataDir, WARREN_METRICS_PORT: String(metricsPorts.get(program.name) ?? '') }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.set(program.name, child);
   for (const stream of [child.stdout!, child.stderr!]) {
     let buffer = '';
@@ -94,6 +109,9 @@ programs.forEach((program, index) => {
 });
 
 console.log(`mesh: ${programs.map((p) => p.name).join(', ')} on ${redactUrl(url)}, data in ${dataDir}`);
+if (metricsPorts.size > 0) {
+  console.log(`metrics: ${[...metricsPorts].map(([name, port]) => `${name} :${port}`).join(', ')}, gateway :${gatewayPort} (GET /metrics)`);
+}
 
 /** Once every service is ready: waits for the gateway's /readyz and says where it listens. */
 async function announceReady(): Promise<void> {
@@ -106,6 +124,7 @@ async function announceReady(): Promise<void> {
     const ready = await fetch(`${base}/readyz`).then((response) => response.ok, () => false);
     if (ready) {
       console.log(`mesh ready: gateway at ${base}  (try: curl ${base}/v1/stock)`);
+      console.log(`live mesh: ${base}/mesh`);
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 250));

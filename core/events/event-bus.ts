@@ -6,12 +6,17 @@ import type { MessageType } from '../definition.js';
 import { currentContext, type HandlerContext } from '../handler-context.js';
 import { defaultLogger, type Logger } from '../logger.js';
 import { validateMetadata, type Metadata } from '../metadata.js';
+import { eventObservability, observeDeliveries } from '../observability/event-observability.js';
+import { REQUEST_ID_METADATA_KEY } from '../observability/log-context.js';
+import { metricsFrom } from '../observability/metrics.js';
+import type { ObservabilityOptions } from '../observability/observability-options.js';
 import { RpcError } from '../rpc-error.js';
 import { currentEvent, runInEventContext, type EventContext, type EventHandler } from './event-context.js';
 import { chainEventInterceptors, type EventCall, type EventInterceptor } from './event-interceptor.js';
-import type { DeadLetter, EventConsumer, EventDelivery, EventOutcome, EventTransport, ReplayResult } from './event-transport.js';
+import { DEFAULT_PUBLISH_TIMEOUT_MS, type DeadLetter, type EventConsumer, type EventDelivery, type EventOutcome, type EventTransport, type ReplayResult } from './event-transport.js';
 import { validateEventType, validateGroup, validatePattern, topicMatches } from './events-topology.js';
 import { failureOutcome, retryPolicy, type RetryPolicy } from './retry-policy.js';
+import type { EventAccessPolicy } from '../security/event-access.js';
 
 /** An event message codec: ts-proto's message functions with `$type` (generated with `outputTypeAnnotations=static-only`). */
 export type EventType<T = any> = MessageType<T> & { readonly $type: string };
@@ -23,8 +28,13 @@ export type EventInit<E extends EventType> = Parameters<E['fromPartial']>[0];
 /** Default deliveries one instance works on at once, per group. */
 export const DEFAULT_EVENT_PREFETCH = 32;
 
-/** Options of {@link createEventBus}. */
-export interface EventBusOptions {
+/**
+ * Options of {@link createEventBus}. `metrics` and `tracing` (from
+ * {@link ObservabilityOptions}) are on by default: `warren_events_*` into the
+ * process's default registry, PRODUCER and CONSUMER spans whenever an
+ * OpenTelemetry SDK is registered.
+ */
+export interface EventBusOptions extends ObservabilityOptions {
   /** The transport whose connection events share (AMQP or memory); it must offer `events`. */
   readonly transport: { readonly events?: EventTransport | undefined };
   /** This service's name, sent with every event as its publisher (AMQP `app_id`). */
@@ -37,6 +47,12 @@ export interface EventBusOptions {
   readonly requireRoute?: boolean;
   /** Wrap every publish and every handler run, outermost first. Default none. */
   readonly interceptors?: readonly EventInterceptor[];
+  /**
+   * Who may publish which event types (`createEventAccess`): an event from
+   * anyone else is dead-lettered with the reason before it is decoded, never
+   * handled. Default none: events from every publisher are handled.
+   */
+  readonly access?: EventAccessPolicy;
   /** Default: the process logger. */
   readonly logger?: Logger;
 }
@@ -54,6 +70,14 @@ export interface PublishOptions {
    * handler running now, else the event handler running now; `null` for none.
    */
   readonly parent?: HandlerContext | EventContext | null;
+  /**
+   * How long the publish may take until the broker confirmed it, waiting for a
+   * lost connection included. Default {@link DEFAULT_PUBLISH_TIMEOUT_MS} (10 s).
+   * Running out before the event was sent is UNAVAILABLE (not published), while
+   * waiting for the confirm DEADLINE_EXCEEDED (may have been published: publish
+   * again with the same `messageId`).
+   */
+  readonly timeoutMs?: number;
 }
 
 /** Options of one subscription. */
@@ -148,7 +172,9 @@ export function createEventBus(options: EventBusOptions): EventBus {
   const contentType = options.contentType ?? PROTOBUF;
   const logger = (options.logger ?? defaultLogger()).child({ service, events: true });
   const groups = new Map<string, Group>();
-  const interceptors = options.interceptors ?? [];
+  const metrics = metricsFrom(options.metrics);
+  metrics?.watchTransport(options.transport);
+  const interceptors = [...eventObservability(metrics, options.tracing ?? true), ...(options.interceptors ?? [])];
 
   async function publish(type: EventType, message: unknown, publishOptions: PublishOptions = {}): Promise<string> {
     validateEventType(type.$type);
@@ -156,11 +182,14 @@ export function createEventBus(options: EventBusOptions): EventBus {
     const metadata: Metadata = { ...parent?.metadata, ...publishOptions.metadata };
     const messageId = publishOptions.messageId ?? randomUUID();
     const mandatory = publishOptions.requireRoute ?? options.requireRoute ?? true;
+    const timeoutMs = publishOptions.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) throw new RpcError(Code.INVALID_ARGUMENT, `publish timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+    const deadline = Date.now() + timeoutMs;
     const initial: unknown = type.fromPartial(message ?? {});
     const send = chainEventInterceptors(interceptors, async (call) => {
       validateMetadata(call.metadata);
       const body = encodeMessage(type, call.message === initial ? initial : type.fromPartial(call.message ?? {}), contentType);
-      await events.publish({ type: call.type, contentType, body, metadata: call.metadata, messageId: call.messageId, publishedAt: Date.now(), publisher: service }, { mandatory });
+      await events.publish({ type: call.type, contentType, body, metadata: call.metadata, messageId: call.messageId, publishedAt: Date.now(), publisher: service }, { mandatory, deadline });
     });
     await send({ side: 'publish', type: type.$type, messageId, message: initial, metadata });
     return messageId;
@@ -173,6 +202,8 @@ export function createEventBus(options: EventBusOptions): EventBus {
       const route = routes.find((candidate) => candidate.pattern === event.type) ?? routes.find((candidate) => topicMatches(candidate.pattern, event.type));
       const policy = route?.policy ?? routes[0]?.policy ?? retryPolicy({});
       try {
+        const refused = options.access?.check(event.type, delivery.userId);
+        if (refused !== undefined) throw refused;
         if (delivery.unsupportedContentType !== undefined) {
           throw new RpcError(Code.INVALID_ARGUMENT, `unsupported content type ${JSON.stringify(delivery.unsupportedContentType)}`);
         }
@@ -183,6 +214,7 @@ export function createEventBus(options: EventBusOptions): EventBus {
           type: event.type,
           messageId: event.messageId,
           publisher: event.publisher,
+          publisherUserId: delivery.userId,
           publishedAt: event.publishedAt,
           metadata: event.metadata,
           attempt: attempts + 1,
@@ -194,7 +226,7 @@ export function createEventBus(options: EventBusOptions): EventBus {
         return { kind: 'ack' };
       } catch (error) {
         const outcome = failureOutcome(error, attempts, policy);
-        logger.warn({ group: name, type: event.type, messageId: event.messageId, attempt: attempts + 1, outcome: outcome.kind, err: error }, 'event handler failed');
+        logger.warn({ group: name, type: event.type, messageId: event.messageId, requestId: event.metadata[REQUEST_ID_METADATA_KEY], attempt: attempts + 1, outcome: outcome.kind, err: error }, 'event handler failed');
         return outcome;
       }
     };
@@ -220,7 +252,7 @@ export function createEventBus(options: EventBusOptions): EventBus {
     } else {
       const name = subscribeOptions.group;
       const routes = [route];
-      const consumer = events.subscribe({ group: name, broadcast, patterns: [pattern], prefetch, instance }, dispatch(name, routes));
+      const consumer = events.subscribe({ group: name, broadcast, patterns: [pattern], prefetch, instance }, observeDeliveries(name, dispatch(name, routes), { metrics, tracing: options.tracing ?? true }));
       const created: Group = { name, broadcast, routes, consumer };
       groups.set(created.name, created);
       created.consumer.catch(() => {

@@ -5,7 +5,7 @@
  * trial call decides whether to close again.
  */
 import CircuitBreaker from 'opossum';
-import { Code, RpcError, SERVER_FAULT_CODES, type Logger } from '../../core/index.js';
+import { Code, defaultMetrics, RpcError, SERVER_FAULT_CODES, type Logger, type WarrenMetrics } from '../../core/index.js';
 
 /** Breaker tuning. */
 export interface BreakerOptions {
@@ -17,6 +17,8 @@ export interface BreakerOptions {
   readonly resetTimeoutMs?: number;
   /** Rolling statistics window. Default 10 000 ms. */
   readonly rollingWindowMs?: number;
+  /** Where `warren_breaker_state` / `warren_breaker_transitions_total` go; `false` for none. Default the process's metrics. */
+  readonly metrics?: WarrenMetrics | false;
 }
 
 /** The state as a word, for logs and tests. */
@@ -29,6 +31,17 @@ export interface Breaker {
   readonly state: BreakerState;
   /** Stops its timers. */
   shutdown(): void;
+}
+
+/** The process's breakers that are not shut down, for {@link breakerStates}. */
+const live = new Set<{ readonly dependency: string; readonly breaker: Breaker }>();
+
+/**
+ * Every breaker of this process now, as `[dependency, state]`: what the mesh
+ * reporter sends (run-service.ts), so the mesh page shows them on the edges.
+ */
+export function breakerStates(): [string, BreakerState][] {
+  return [...live].map(({ dependency, breaker }) => [dependency, breaker.state]);
 }
 
 /**
@@ -49,10 +62,21 @@ export function createBreaker(dependency: string, options: BreakerOptions, logge
     enableSnapshots: false,
     errorFilter: (error: unknown) => error instanceof RpcError && !SERVER_FAULT_CODES.has(error.code),
   });
-  breaker.on('open', () => logger.warn({ dependency, resetTimeoutMs }, `circuit breaker for ${dependency} opened: calls fail fast`));
-  breaker.on('halfOpen', () => logger.info({ dependency }, `circuit breaker for ${dependency} half-open: one trial call`));
-  breaker.on('close', () => logger.info({ dependency }, `circuit breaker for ${dependency} closed`));
-  return {
+  const metrics = options.metrics === false ? undefined : options.metrics ?? defaultMetrics();
+  metrics?.breakerState(dependency, 'closed', false);
+  breaker.on('open', () => {
+    logger.warn({ dependency, state: 'open', resetTimeoutMs }, `circuit breaker for ${dependency} opened: calls fail fast`);
+    metrics?.breakerState(dependency, 'open', true);
+  });
+  breaker.on('halfOpen', () => {
+    logger.info({ dependency, state: 'half-open' }, `circuit breaker for ${dependency} half-open: one trial call`);
+    metrics?.breakerState(dependency, 'half-open', true);
+  });
+  breaker.on('close', () => {
+    logger.info({ dependency, state: 'closed' }, `circuit breaker for ${dependency} closed`);
+    metrics?.breakerState(dependency, 'closed', true);
+  });
+  const created: Breaker = {
     async run<T>(call: () => Promise<T>): Promise<T> {
       try {
         return (await breaker.fire(call)) as T;
@@ -66,6 +90,12 @@ export function createBreaker(dependency: string, options: BreakerOptions, logge
     get state(): BreakerState {
       return breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed';
     },
-    shutdown: () => breaker.shutdown(),
+    shutdown() {
+      live.delete(entry);
+      breaker.shutdown();
+    },
   };
+  const entry = { dependency, breaker: created };
+  live.add(entry);
+  return created;
 }

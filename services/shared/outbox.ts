@@ -19,7 +19,7 @@
  * de-duplicate by message id.
  */
 import { randomUUID } from 'node:crypto';
-import { Code, currentContext, currentEvent, RpcError, type EventBus, type EventInit, type EventType, type Logger, type Metadata } from '../../core/index.js';
+import { Code, currentContext, currentEvent, RpcError, runInTraceContextOf, withActiveTraceContext, type EventBus, type EventInit, type EventType, type Logger, type Metadata } from '../../core/index.js';
 import type { ServiceDatabase } from './database.js';
 
 /** The migration that creates the outbox table; append it to the service's migrations. */
@@ -92,7 +92,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
   async function publishRow(row: OutboxRow): Promise<void> {
     const type = types.get(row.type);
     if (!type) throw new RpcError(Code.INTERNAL, `outbox row ${row.seq} has type ${row.type}, which this service does not publish`);
-    await events.publish(type, type.decode(row.body), { messageId: row.message_id, metadata: JSON.parse(row.metadata) as Metadata, parent: null });
+    const metadata = JSON.parse(row.metadata) as Metadata;
+    // the publish continues the trace of the handler that added the row, not whatever runs the relay
+    await runInTraceContextOf(metadata, () => events.publish(type, type.decode(row.body), { messageId: row.message_id, metadata, parent: null }));
   }
 
   async function pass(): Promise<void> {
@@ -147,7 +149,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
   return {
     add(type, message) {
       const messageId = randomUUID();
-      const metadata = currentContext()?.metadata ?? currentEvent()?.metadata ?? {};
+      // with tracing on, the active span's context is saved with the row (replacing the caller's traceparent)
+      const metadata = withActiveTraceContext(currentContext()?.metadata ?? currentEvent()?.metadata ?? {});
       insert.run(messageId, type.$type, Buffer.from(type.encode(type.fromPartial(message ?? {})).finish()), JSON.stringify(metadata), Date.now());
       return messageId;
     },

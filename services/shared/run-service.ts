@@ -5,8 +5,10 @@
  * SIGTERM/SIGINT drain and exit 0; if the broker connection is lost, exit 1
  * so a supervisor (Docker's restart policy) starts it again.
  */
-import { connectAmqp, createEventBus, createServer, defaultLogger, type AmqpTransport, type EventBus, type Logger, type Server } from '../../core/index.js';
+import { connectAmqp, createEventBus, createMeshReporter, createServer, defaultLogger, DEFAULT_MESH_REPORT_INTERVAL_MS, startMetricsFromEnv, startTracingFromEnv, type AmqpTransport, type EventBus, type Logger, type Server } from '../../core/index.js';
+import { breakerStates } from './breaker.js';
 import { envInteger } from './env.js';
+import { brokerUser, serviceAccess, serviceBrokerUrl } from './security.js';
 
 /** What a service's setup gets. */
 export interface ServiceRuntime {
@@ -29,23 +31,39 @@ export interface RunServiceOptions {
 
 /**
  * Runs a service until it is told to stop. Environment: `AMQP_URL` (default
- * the local broker), `PREFETCH` (requests worked on at once, default 64),
- * `WARREN_LOG_LEVEL` (default info), `DATA_DIR` (read by the service's
- * database, default ./data).
+ * the local broker; `amqps://` for TLS, with `AMQP_CA_FILE`,
+ * `AMQP_CERT_FILE`, `AMQP_KEY_FILE`, `AMQP_KEY_PASSPHRASE`,
+ * `AMQP_TLS_SERVERNAME` read by `connectAmqp`), `PREFETCH` (requests worked
+ * on at once, default 64), `WARREN_LOG_LEVEL` (default info), `DATA_DIR`
+ * (read by the service's database, default ./data). `<NAME>_AMQP_URL` (the
+ * service's own broker user) wins over `AMQP_URL`, and `WARREN_ACCESS`
+ * (auto, enforce, audit, off) sets access control: see ./security.ts.
+ * `WARREN_METRICS_PORT` serves Prometheus `/metrics` on that port; the
+ * standard `OTEL_*` variables (`OTEL_EXPORTER_OTLP_ENDPOINT`…) turn tracing on.
+ * `WARREN_MESH_REPORT_MS` (default 2000, 0: off) is how often the service
+ * reports itself to the gateway's live `/mesh` page.
  */
 export async function runService(options: RunServiceOptions): Promise<void> {
   const { name } = options;
   const logger = defaultLogger().child({ service: name });
+  // spans only when OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_ENDPOINT ask for them (OTEL_SERVICE_NAME wins over the name)
+  const tracing = await startTracingFromEnv({ serviceName: name, logger });
   let transport: AmqpTransport;
+  const url = serviceBrokerUrl(name);
+  const access = serviceAccess(brokerUser(url), logger);
   try {
-    transport = await connectAmqp({ connectionName: `shop-${name}-${process.pid}`, logger });
+    transport = await connectAmqp({ url, connectionName: `shop-${name}-${process.pid}`, logger });
   } catch (error) {
     process.stderr.write(`${name}: ${(error as Error).message}\nStart RabbitMQ (rabbitmq-server -detached, or docker compose up -d rabbitmq) or set AMQP_URL.\n`);
     process.exit(1);
   }
-  const events = createEventBus({ transport, service: name, logger });
-  const server = createServer({ transport, logger, prefetch: envInteger('PREFETCH', 64, { min: 1, max: 10_000 }) });
-  const hooks: (() => unknown)[] = [];
+  // counted and reported to the gateway's /mesh page every WARREN_MESH_REPORT_MS (0: off)
+  const reporter = createMeshReporter({ transport, app: name, logger, breakers: breakerStates, intervalMs: envInteger('WARREN_MESH_REPORT_MS', DEFAULT_MESH_REPORT_INTERVAL_MS, { max: 60_000 }) });
+  transport = reporter.transport;
+  const events = createEventBus({ transport, service: name, logger, ...(access.events ? { access: access.events } : {}) });
+  const server = createServer({ transport, logger, instance: reporter.instance, prefetch: envInteger('PREFETCH', 64, { min: 1, max: 10_000 }), ...(access.server ? { access: access.server } : {}) });
+  logger.info({ user: access.user, access: access.mode }, `${name} connects as broker user ${access.user}; access control ${access.mode}`);
+  const hooks: (() => unknown)[] = [() => tracing.shutdown()];
   let stopping = false;
 
   const stop = async (exitCode: number, why: string): Promise<void> => {
@@ -57,6 +75,7 @@ export async function runService(options: RunServiceOptions): Promise<void> {
       await server.close();
       await events.close();
       for (const hook of hooks.reverse()) await hook();
+      await reporter.close();
       await transport.close();
     } catch (error) {
       logger.error({ err: error }, `${name} did not stop cleanly`);
@@ -70,6 +89,9 @@ export async function runService(options: RunServiceOptions): Promise<void> {
   try {
     await options.setup({ name, transport, events, server, logger, onShutdown: (hook) => hooks.push(hook) });
     await server.start();
+    // GET /metrics on WARREN_METRICS_PORT when set (npm start gives each service one)
+    const metrics = await startMetricsFromEnv({ logger });
+    if (metrics) hooks.push(() => metrics.close());
   } catch (error) {
     logger.error({ err: error }, `${name} could not start`);
     process.stderr.write(`${name} could not start: ${(error as Error).message}\n`);
