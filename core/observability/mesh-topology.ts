@@ -1,0 +1,62 @@
+/**
+ * Where mesh reports travel on the broker: an exchange of their own, so
+ * they never reach event subscribers (a `#` binding on warren.events) and
+ * never sit in a durable queue.
+ *
+ * ```text
+ *  every process with a mesh reporter           broker                            mesh viewers (gateways)
+ *  ──────────────────────────────────           ──────                            ───────────────────────
+ *  publish every 2 s on a plain channel
+ *    type warren.mesh.v1.InstanceReport,
+ *    transient, expiration = 3 × interval  ──▶  exchange "warren.mesh" (fanout, durable)
+ *                                                 │ binding ""              │ binding ""
+ *                                                 ▼                         ▼
+ *                                  queue "amq.gen-…" (server-named,   queue "amq.gen-…" (another
+ *                                   exclusive, auto-delete,            viewer: each gets every
+ *                                   x-max-length 1000)                 report)
+ *                                                 │ consume, no-ack
+ *                                                 ▼
+ *                                          the viewer's live model
+ * ```
+ *
+ * No viewer bound: the broker drops the reports (fanout with no queue). A
+ * viewer that falls behind loses the oldest (max length) and expired ones;
+ * a report is only worth its few seconds.
+ */
+import type { Channel, Options } from 'amqplib';
+import { InstanceReport } from '../../gen/warren/mesh/v1/mesh.js';
+
+/** The fanout exchange mesh reports are published to. */
+export const MESH_EXCHANGE = 'warren.mesh';
+/** AMQP `type` of a report: the proto message's full name. */
+export const MESH_REPORT_TYPE = InstanceReport.$type;
+/** Most reports a viewer's queue holds before the oldest are dropped. */
+export const MESH_QUEUE_MAX_LENGTH = 1000;
+
+/** Declares {@link MESH_EXCHANGE} (fanout, durable; idempotent, the same arguments everywhere). */
+export async function declareMeshExchange(channel: Channel): Promise<void> {
+  await channel.assertExchange(MESH_EXCHANGE, 'fanout', { durable: true });
+}
+
+/**
+ * Declares a viewer's queue (server-named, exclusive, auto-delete, bounded)
+ * bound to {@link MESH_EXCHANGE}, and returns its name.
+ */
+export async function declareMeshViewerQueue(channel: Channel): Promise<string> {
+  await declareMeshExchange(channel);
+  const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false, arguments: { 'x-max-length': MESH_QUEUE_MAX_LENGTH } });
+  await channel.bindQueue(queue, MESH_EXCHANGE, '');
+  return queue;
+}
+
+/** AMQP properties of a report from `app`, expiring after `ttlMs`. */
+export function meshReportProperties(app: string, ttlMs: number): Options.Publish {
+  return {
+    type: MESH_REPORT_TYPE,
+    contentType: 'application/x-protobuf',
+    appId: app,
+    deliveryMode: 1,
+    expiration: String(Math.max(1, Math.round(ttlMs))),
+    timestamp: Math.floor(Date.now() / 1000),
+  };
+}
