@@ -1,6 +1,8 @@
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { pino } from 'pino';
-import { Code, connectAmqp, DEFAULT_AMQP_URL, redactUrl, RpcError, type AmqpTransport, type Logger } from '../core/index.js';
+import { Code, connectAmqp, DEFAULT_AMQP_URL, describeConnectError, redactUrl, RpcError, tlsFromEnv, tlsSocketOptions, type AmqpTlsOptions, type AmqpTransport, type Logger } from '../core/index.js';
+import { CliError, ExitCode } from './exit-codes.js';
+import { tlsFlags } from './tls-flags.js';
 
 /** How long connecting to the broker may take before the command fails with UNAVAILABLE. */
 export const CONNECT_TIMEOUT_MS = 5_000;
@@ -18,9 +20,32 @@ export function cliLogger(): Logger {
   return pino({ name: 'warren-cli', level: process.env['WARREN_LOG_LEVEL'] ?? 'error' }, pino.destination({ dest: 2, sync: true }));
 }
 
+/**
+ * The TLS settings of this run: `--ca`, `--cert`, `--key` (PEM files), each
+ * over its environment variable (`AMQP_CA_FILE`, `AMQP_CERT_FILE`,
+ * `AMQP_KEY_FILE`; also `AMQP_KEY_PASSPHRASE`, `AMQP_TLS_SERVERNAME`);
+ * `undefined` when there are none.
+ */
+export function brokerTls(): AmqpTlsOptions | undefined {
+  const merged: AmqpTlsOptions = { ...tlsFromEnv(), ...tlsFlags() };
+  return Object.keys(merged).length === 0 ? undefined : merged;
+}
+
+/** amqplib socket options for `url`; a TLS setting that cannot work (plain URL, unreadable file, cert without key) is a usage error (exit 2). */
+function socketOptionsFor(url: string): Record<string, unknown> {
+  try {
+    return tlsSocketOptions([url], brokerTls());
+  } catch (error) {
+    if (error instanceof RpcError) throw new CliError(ExitCode.USAGE, error.code, error.rawMessage, undefined, { cause: error });
+    throw error;
+  }
+}
+
 /** Connects the RPC and events transport. UNAVAILABLE (exit 24) with the redacted URL when the broker is unreachable. */
 export function openTransport(url: string, logger: Logger): Promise<AmqpTransport> {
-  return connectAmqp({ url, logger, connectionName: `warren-cli-${process.pid}`, socketOptions: { timeout: CONNECT_TIMEOUT_MS } });
+  socketOptionsFor(url);
+  const tls = brokerTls();
+  return connectAmqp({ url, logger, connectionName: `warren-cli-${process.pid}`, ...(tls === undefined ? {} : { tls }), socketOptions: { timeout: CONNECT_TIMEOUT_MS } });
 }
 
 /** A service or dead-letter queue as a passive declare sees it; `undefined` when it does not exist. */
@@ -39,6 +64,12 @@ export interface QueueInspector {
   check(queue: string): Promise<QueueState | undefined>;
   /** Deletes a queue only if it is empty and has no consumer; true if it went. */
   deleteIfIdle(queue: string): Promise<boolean>;
+  /**
+   * A channel of the caller's own on this connection (to read dead letters,
+   * to take a queue lock); its errors are reported through the calls that
+   * fail. The caller closes it. UNAVAILABLE when the connection is lost.
+   */
+  openChannel(): Promise<Channel>;
   close(): Promise<void>;
 }
 
@@ -46,9 +77,10 @@ export interface QueueInspector {
 export async function openInspector(url: string): Promise<QueueInspector> {
   let model: ChannelModel;
   try {
-    model = await connect(url, { timeout: CONNECT_TIMEOUT_MS, clientProperties: { connection_name: `warren-cli-inspect-${process.pid}` } });
+    model = await connect(url, { ...socketOptionsFor(url), timeout: CONNECT_TIMEOUT_MS, clientProperties: { connection_name: `warren-cli-inspect-${process.pid}` } });
   } catch (error) {
-    throw new RpcError(Code.UNAVAILABLE, `cannot connect to the broker at ${redactUrl(url)}: ${(error as Error).message}`, { cause: error });
+    if (error instanceof CliError) throw error;
+    throw new RpcError(Code.UNAVAILABLE, `cannot connect to the broker at ${redactUrl(url)}: ${describeConnectError(error)}`, { cause: error });
   }
   model.on('error', () => undefined);
   /** Runs `use` on a fresh channel; `recover` turns an AMQP reply code (404, 406) into a result. */
@@ -81,6 +113,15 @@ export async function openInspector(url: string): Promise<QueueInspector> {
         await channel.deleteQueue(queue, { ifEmpty: true, ifUnused: true });
         return true;
       }, (code) => (code === 404 || code === 406 ? { value: false } : undefined)),
+    async openChannel() {
+      try {
+        const channel = await model.createChannel();
+        channel.on('error', () => undefined);
+        return channel;
+      } catch (error) {
+        throw RpcError.from(error, Code.UNAVAILABLE, 'cannot open a channel: the connection to the broker is lost');
+      }
+    },
     async close() {
       await model.close().catch(() => undefined);
     },

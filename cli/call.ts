@@ -4,6 +4,7 @@ import type { CallInput } from './commands.js';
 import { loadContracts } from './contracts.js';
 import { ExitCode, inputError } from './exit-codes.js';
 import { formatDuration, parseDuration, parseHeaders } from './flags.js';
+import { redactMetadata } from './redact.js';
 import { parseRequest, readStdin } from './request-input.js';
 
 /** Default deadline of `warren call`: the runtime's default call timeout. */
@@ -41,9 +42,9 @@ export async function run({ positionals, values, out, signal }: CallInput): Prom
   const elapsed = (): string => `${(performance.now() - started).toFixed(1)} ms`;
   try {
     const caller = createMethodCaller(info, transport, { interceptors: [captureReplyMetadata] });
-    if (verbose) out.note(`> ${info.path} via ${transport.url}, deadline ${formatDuration(timeoutMs)}, metadata ${JSON.stringify(metadata)}`);
+    if (verbose) out.note(`> ${info.path} via ${transport.url}, deadline ${formatDuration(timeoutMs)}, metadata ${JSON.stringify(redactMetadata(metadata))}`);
     const response = await caller(request, { timeoutMs, metadata, signal });
-    if (verbose) out.note(`< OK in ${elapsed()}, reply metadata ${JSON.stringify(replyMetadata)}`);
+    if (verbose) out.note(`< OK in ${elapsed()}, reply metadata ${JSON.stringify(redactMetadata(replyMetadata))}`);
     out.value(method.responseType.toJSON(response));
     return ExitCode.OK;
   } catch (error) {

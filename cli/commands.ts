@@ -1,4 +1,5 @@
 import type { Command, CommandInput, OptionSpecs } from './command.js';
+import { permissionsApply, permissionsPlan } from './permissions-commands.js';
 
 /**
  * Every `warren` command: its name, help and flags. Implementations live in
@@ -7,6 +8,9 @@ import type { Command, CommandInput, OptionSpecs } from './command.js';
 
 const URL_OPTION = {
   url: { type: 'string', valueName: '<amqp-url>', description: 'Broker URL. Default: $AMQP_URL, else amqp://guest:guest@127.0.0.1:5672.' },
+  ca: { type: 'string', valueName: '<pem-file>', description: 'CA certificate(s) the broker\'s TLS certificate must chain to (amqps:// URLs). Default: $AMQP_CA_FILE, else the system CAs.' },
+  cert: { type: 'string', valueName: '<pem-file>', description: 'Client certificate for brokers that verify peers. Default: $AMQP_CERT_FILE.' },
+  key: { type: 'string', valueName: '<pem-file>', description: 'Private key of --cert. Default: $AMQP_KEY_FILE ($AMQP_KEY_PASSPHRASE if encrypted).' },
 } as const satisfies OptionSpecs;
 
 const PROTO_OPTION = {
@@ -153,10 +157,16 @@ the broker cannot be reached; 2 usage.`,
 };
 
 const DLQ_DETAILS = `
-A group's dead letters are events its handlers failed on for good (a
-non-retryable error, or every attempt used), kept in events.<group>.dead.
-Poison RPC requests that servers dead-letter (rpc.<pkg.Service>.dead) are
-counted by warren list; dlq does not read or replay them yet.`;
+The argument names whose dead letters: an event group (no dots: billing)
+holds events its handlers failed on for good (a non-retryable error, or
+every attempt used) in events.<group>.dead; a service (package.Service)
+holds the poison requests its servers took out of service (they kept
+killing the instances that took them) in rpc.<package.Service>.dead. The
+queue names themselves are accepted too.
+
+Dead letters are read by fetching them unacknowledged and putting them back
+in place: warren processes take turns on one queue (a lock), so each sees
+all of it; one that waits says so on stderr.`;
 
 const DLQ_LIST_OPTIONS = {
   limit: { type: 'string', valueName: '<n>', description: 'Most dead letters to read. Default 100.' },
@@ -166,15 +176,20 @@ const DLQ_LIST_OPTIONS = {
 
 export const dlqList: Command<typeof DLQ_LIST_OPTIONS> = {
   name: 'dlq list',
-  summary: "List a group's dead letters, oldest first, without removing them.",
-  usage: '<group> [flags]',
+  summary: "List a group's dead letters or a service's poison requests, oldest first, without removing them.",
+  usage: '<group | pkg.Service> [flags]',
   details: `${DLQ_DETAILS}
 
-Exit codes: 0 ok (also when there are none); 15 NOT_FOUND when no subscriber
-of the group ever declared its queues; 24 UNAVAILABLE; 2 usage.`,
+For a service: message id, method, deliveries, the original caller (its
+broker user), when it was dead-lettered, and why.
+
+Exit codes: 0 ok (also when there are none); 15 NOT_FOUND when no
+subscriber of the group (no server of the service) ever declared the queue;
+20 ABORTED when another warren process kept the queue for over 30s; 24
+UNAVAILABLE; 2 usage.`,
   positionals: [1, 1],
   options: DLQ_LIST_OPTIONS,
-  examples: ['warren dlq list billing'],
+  examples: ['warren dlq list billing', 'warren dlq list warren.test.v1.TestService --json'],
   load: async () => ({ run: (await import('./dlq.js')).runList }),
 };
 
@@ -187,40 +202,68 @@ const DLQ_SHOW_OPTIONS = {
 
 export const dlqShow: Command<typeof DLQ_SHOW_OPTIONS> = {
   name: 'dlq show',
-  summary: "Show a group's dead letters in full: reason, attempts, metadata and the decoded event.",
-  usage: '<group> [<message-id>] [flags]',
+  summary: 'Show dead letters in full: reason, attempts, metadata and the event or request decoded.',
+  usage: '<group | pkg.Service> [<message-id>] [flags]',
   details: `${DLQ_DETAILS}
 
 With a message id only that dead letter is shown (among the first --limit).
+A service's poison requests show their method (and whether it is
+idempotent), caller, deliveries, times sent, due and dead-lettered, and the
+request decoded with the protos (raw base64 when they lack the method).
 
-Exit codes: 0 ok; 15 NOT_FOUND for an unknown group or message id; 24
-UNAVAILABLE; 2 usage.`,
+Exit codes: 0 ok; 15 NOT_FOUND for an unknown group, service or message
+id; 24 UNAVAILABLE; 2 usage.`,
   positionals: [1, 2],
   options: DLQ_SHOW_OPTIONS,
-  examples: ['warren dlq show billing', 'warren dlq show billing 5d0c1f9e-... --json'],
+  examples: ['warren dlq show billing', 'warren dlq show billing 5d0c1f9e-... --json', 'warren dlq show warren.test.v1.TestService 5d0c1f9e-...'],
   load: async () => ({ run: (await import('./dlq.js')).runShow }),
 };
 
 const DLQ_REPLAY_OPTIONS = {
-  limit: { type: 'string', valueName: '<n>', description: 'Most dead letters to replay. Default: all.' },
+  limit: { type: 'string', valueName: '<n>', description: 'Most dead letters to replay (a group, or a service with --all). Default: all.' },
+  id: { type: 'string', multiple: true, valueName: '<message-id>', description: 'Service only: replay the poison request with this message id.' },
+  all: { type: 'boolean', description: 'Service only: replay every poison request (a service needs --id or --all).' },
+  force: { type: 'boolean', description: 'Service only: also replay requests of methods that are not idempotent.' },
+  timeout: { type: 'string', valueName: '<duration>', description: 'Service only: deadline of each replayed request, with a unit. Default 10s.' },
   ...URL_OPTION,
+  ...PROTO_OPTION,
   ...COMMON_OPTIONS,
 } as const satisfies OptionSpecs;
 
 export const dlqReplay: Command<typeof DLQ_REPLAY_OPTIONS> = {
   name: 'dlq replay',
-  summary: "Send a group's dead letters back to their queue with a fresh attempt count.",
-  usage: '<group> [flags]',
+  summary: "Replay dead letters: a group's back to their queue, a service's requests as new calls.",
+  usage: '<group | pkg.Service> [flags]',
   details: `${DLQ_DETAILS}
 
-Each dead letter is copied back (confirmed by the broker) before it is
-removed, so an interruption loses nothing. Progress is shown on stderr. One
-whose queue no longer exists (a broadcast instance that left) stays dead.
+A group's dead letters are copied back to their queue with a fresh attempt
+count (confirmed by the broker) before they are removed, so an interruption
+loses nothing; one whose queue no longer exists stays dead.
 
-Exit codes: 0 ok; 15 NOT_FOUND for an unknown group; 24 UNAVAILABLE; 2 usage.`,
+A service's poison requests cannot go back to their caller, which has given
+up long ago: each chosen one (--id, or --all) is sent again as a new call
+from this CLI, with the same method, body, metadata and message id, a fresh
+deadline (--timeout) and this CLI as the caller, one at a time, each outcome
+printed as it comes. Methods not marked idempotent in the protos are refused
+without --force (the request may have partly run before its instance died:
+running it again is your decision). A request the service answered is
+removed, whatever the status, except UNAVAILABLE or RESOURCE_EXHAUSTED (not
+processed); one without an answer (deadline, no queue) is kept. A request
+that kills instances again is dead-lettered again by the servers, as a new
+dead letter.
+
+Exit codes: 0 ok (a service: every replay answered OK); 10 + the status of
+the first replay not answered OK; 2 usage, an unknown service, or
+non-idempotent requests without --force (nothing sent); 15 NOT_FOUND for an
+unknown group, dead-letter queue or message id; 24 UNAVAILABLE; 130 Ctrl-C.`,
   positionals: [1, 1],
   options: DLQ_REPLAY_OPTIONS,
-  examples: ['warren dlq replay billing', 'warren dlq replay billing --limit 10 --json'],
+  examples: [
+    'warren dlq replay billing',
+    'warren dlq replay billing --limit 10 --json',
+    'warren dlq replay warren.test.v1.TestService --id 5d0c1f9e-...',
+    'warren dlq replay warren.test.v1.TestService --all --force --timeout 30s',
+  ],
   load: async () => ({ run: (await import('./dlq.js')).runReplay }),
 };
 
@@ -248,7 +291,7 @@ generate failed; 2 usage or no workspace there.`,
 };
 
 /** Every command, in help order. */
-export const COMMANDS: readonly Command<any>[] = [call, list, health, describe, eventsTail, dlqList, dlqShow, dlqReplay, generate];
+export const COMMANDS: readonly Command<any>[] = [call, list, health, describe, eventsTail, dlqList, dlqShow, dlqReplay, generate, permissionsPlan, permissionsApply];
 
 /** Input of each command's implementation. */
 export type CallInput = CommandInput<typeof CALL_OPTIONS>;

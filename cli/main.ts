@@ -17,6 +17,7 @@ import { commandHelp, parseCommandLine, type Command } from './command.js';
 import { COMMANDS } from './commands.js';
 import { CliError, describeFailure, ExitCode } from './exit-codes.js';
 import { createOutput, formatTable } from './output.js';
+import { setTlsFlags } from './tls-flags.js';
 
 const GROUPS = new Set(COMMANDS.filter((command) => command.name.includes(' ')).map((command) => command.name.split(' ')[0]!));
 
@@ -99,6 +100,7 @@ async function main(argv: readonly string[], signal: AbortSignal, interrupted: (
       process.stdout.write(commandHelp(command));
       return ExitCode.OK;
     }
+    setTlsFlags(values);
     const module = await command.load();
     return await module.run({ positionals, values, out, signal });
   } catch (error) {

@@ -45,6 +45,24 @@ describe('output', () => {
     expect(piped.text.stderr).toBe('1/2\n2/2\n');
   });
 
+  it('clears a progress line on a terminal before printing a result, so the two do not mix', () => {
+    const tty = sinks(true);
+    const out = createOutput({ json: false, ...tty });
+    expect(out.interactive).toBe(true);
+    out.progress('1/2');
+    out.line('first done');
+    out.progress('2/2');
+    out.endProgress();
+    expect(tty.text.stderr).toBe('\r\x1b[2K1/2\r\x1b[2K\r\x1b[2K2/2\n');
+    expect(tty.text.stdout).toBe('first done\n');
+    const piped = sinks(false);
+    const logged = createOutput({ json: false, ...piped });
+    expect(logged.interactive).toBe(false);
+    logged.progress('1/2');
+    logged.line('first done');
+    expect(piped.text.stderr).toBe('1/2\n');
+  });
+
   it('aligns table columns', () => {
     expect(formatTable([['a', 'bb', 'c'], ['ccc', 'd', 'eeee']])).toEqual(['a    bb  c', 'ccc  d   eeee']);
   });

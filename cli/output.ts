@@ -15,7 +15,9 @@ export interface Sink {
 export interface Output {
   /** True under `--json`. */
   readonly json: boolean;
-  /** A line of text on stdout. */
+  /** True when stderr is a terminal: progress overwrites itself there, so it can be shown often. */
+  readonly interactive: boolean;
+  /** A line of text on stdout (on a terminal, a progress line shown is cleared first, then shown again by the next `progress`). */
   line(text?: string): void;
   /** A JSON value on stdout: one compact line under `--json`, indented otherwise. */
   value(value: unknown): void;
@@ -39,12 +41,20 @@ export function createOutput(options: { json: boolean; stdout?: Sink; stderr?: S
     if (progressShown && overwrite) stderr.write('\n');
     progressShown = false;
   };
+  /** Results printed while progress is shown (replay outcomes) must not land behind the progress text. */
+  const clearProgress = (): void => {
+    if (progressShown && overwrite) stderr.write('\r\x1b[2K');
+    progressShown = false;
+  };
   return {
     json: options.json,
+    interactive: overwrite,
     line(text = '') {
+      clearProgress();
       stdout.write(`${text}\n`);
     },
     value(value) {
+      clearProgress();
       stdout.write(`${options.json ? JSON.stringify(value) : JSON.stringify(value, null, 2)}\n`);
     },
     note(text) {

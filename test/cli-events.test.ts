@@ -1,77 +1,30 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Code, connectAmqp, createEventBus, RpcError, type AmqpTransport, type EventBus } from '../core/index.js';
 import { OrderCreated, OrderShipped, Tick } from '../gen/warren/test/v1/test_events.js';
 import { createTestVhost, listQueues, type TestVhost } from './support/broker.js';
+import { runWarren, startWarren, type CliProcess, type CliRun } from './support/cli.js';
 
 // `warren events tail` and `warren dlq list|show|replay` as real child
 // processes; events are published and dead-lettered by an event bus in this
 // process, on a vhost of this file.
 
-const BIN = fileURLToPath(new URL('../cli/bin.mjs', import.meta.url));
-/** Each test starts several CLI processes (about 1 s of CPU each) at once: generous on a busy machine. */
+/** Each test starts several CLI processes at once: generous on a busy machine. */
 const CHILD_PROCESS_TIMEOUT_MS = 90_000;
 const PROTO = fileURLToPath(new URL('../proto', import.meta.url));
-
-/** A running CLI child, its output kept as it comes. */
-interface CliProcess {
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  /** Resolves once `pattern` matches stdout or stderr. */
-  waitFor(stream: 'stdout' | 'stderr', pattern: RegExp, timeoutMs?: number): Promise<void>;
-  readonly kill: (signal: NodeJS.Signals) => void;
-  readonly exited: Promise<number | null>;
-}
 
 let vhost: TestVhost;
 let transport: AmqpTransport;
 let bus: EventBus;
 
+/** Starts a CLI command against this file's vhost. */
 function start(args: readonly string[]): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, AMQP_URL: vhost.url }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const text = { stdout: '', stderr: '' };
-  const listeners = new Set<() => void>();
-  child.stdout.on('data', (chunk: Buffer) => {
-    text.stdout += chunk.toString();
-    for (const listener of [...listeners]) listener();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    text.stderr += chunk.toString();
-    for (const listener of [...listeners]) listener();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return {
-    stdout: () => text.stdout,
-    stderr: () => text.stderr,
-    kill: (signal) => {
-      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, signal);
-    },
-    exited,
-    waitFor(stream, pattern, timeoutMs = 60_000) {
-      return new Promise<void>((resolve, reject) => {
-        const check = (): void => {
-          if (!pattern.test(text[stream])) return;
-          listeners.delete(check);
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`no ${pattern} on ${stream} within ${timeoutMs} ms; stdout: ${text.stdout}; stderr: ${text.stderr}`));
-        }, timeoutMs);
-        listeners.add(check);
-        check();
-      });
-    },
-  };
+  return startWarren(args, { env: { AMQP_URL: vhost.url } });
 }
 
 /** Runs a CLI command to completion. */
-async function warren(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = start(args);
-  const code = await child.exited;
-  return { code, stdout: child.stdout(), stderr: child.stderr() };
+function warren(args: readonly string[]): Promise<CliRun> {
+  return runWarren(args, { env: { AMQP_URL: vhost.url } });
 }
 
 /** Waits until a group holds `count` dead letters. */
@@ -147,10 +100,8 @@ describe('warren events tail', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () => {
 describe.concurrent('warren dlq', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () => {
   it('lists and shows dead letters without removing them', async () => {
     await deadLetter('billing', OrderCreated, 2);
-    // one lister at a time: listing holds the dead letters unacknowledged until it is done, so a
-    // concurrent lister of the same queue sees fewer
-    const table = await warren(['dlq', 'list', 'billing']);
-    const json = await warren(['dlq', 'list', 'billing', '--json']);
+    // listed at the same moment: warren processes take turns on the queue, so each sees both
+    const [table, json] = await Promise.all([warren(['dlq', 'list', 'billing']), warren(['dlq', 'list', 'billing', '--json'])]);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^MESSAGE ID +TYPE +ATTEMPTS +DEAD AT +REASON\n/);
     expect(table.stdout).toMatch(/warren\.test\.v1\.OrderCreated +1 +\d{4}-\d\d-\d\dT\S+ +\[INVALID_ARGUMENT\] customer is blocked$/m);
@@ -160,8 +111,10 @@ describe.concurrent('warren dlq', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () => {
     expect(listed.deadLetters[0]).toMatchObject({ reason: '[INVALID_ARGUMENT] customer is blocked', attempts: 1, queue: 'events.billing' });
 
     const second = listed.deadLetters[1]!.messageId;
-    const shown = await warren(['dlq', 'show', 'billing', second, '--proto', PROTO]);
-    const shownJson = await warren(['dlq', 'show', 'billing', second, '--json', '--proto', PROTO]);
+    const [shown, shownJson] = await Promise.all([
+      warren(['dlq', 'show', 'billing', second, '--proto', PROTO]),
+      warren(['dlq', 'show', 'billing', second, '--json', '--proto', PROTO]),
+    ]);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain(`messageId:  ${second}\n`);
     expect(shown.stdout).toContain('metadata:   {"tenant":"acme"}\n');
@@ -184,11 +137,17 @@ describe.concurrent('warren dlq', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () => {
     expect(JSON.parse(again.stdout)).toEqual({ group: 'bulk', total: 0, replayed: 0, kept: 0, interrupted: false });
   });
 
-  it('exits 15 for a group nobody subscribed and 2 for a name that is not a group', async () => {
-    const [unknown, bad] = await Promise.all([warren(['dlq', 'list', 'nobody']), warren(['dlq', 'replay', 'not.a.group'])]);
+  it('exits 15 for a group nobody subscribed and 2 for a name that is neither a group nor a service', async () => {
+    const [unknown, bad, flag] = await Promise.all([
+      warren(['dlq', 'list', 'nobody']),
+      warren(['dlq', 'replay', 'no group!']),
+      warren(['dlq', 'replay', 'billing', '--force']),
+    ]);
     expect(unknown.code).toBe(15);
     expect(unknown.stderr).toBe('NOT_FOUND: no dead-letter queue events.nobody.dead: no subscriber of group nobody has declared it\n');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^INVALID_ARGUMENT: event group "not\.a\.group" must match/);
+    expect(bad.stderr).toMatch(/^INVALID_ARGUMENT: event group "no group!" must match/);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/^INVALID_ARGUMENT: --force applies to poison requests of a service \(pkg\.Service\), not to the event group billing\n/);
   });
 });

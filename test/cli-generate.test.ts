@@ -88,7 +88,8 @@ describe.concurrent('warren --help', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () =
     expect(call.stdout).toMatch(/^Usage: warren call <pkg\.Service\/Method> \[<json> \| -\] \[flags\]\n/);
     expect(call.stdout).toContain('  -H, --header <key:value>  Metadata sent with the call (keys are lower-cased). Repeatable.\n');
     expect(replay.code).toBe(0);
-    expect(replay.stdout).toMatch(/^Usage: warren dlq replay <group> \[flags\]\n/);
+    expect(replay.stdout).toMatch(/^Usage: warren dlq replay <group \| pkg\.Service> \[flags\]\n/);
+    expect(replay.stdout).toMatch(/^ {6}--force +Service only: also replay requests of methods that are not idempotent\.$/m);
     expect(top.code).toBe(0);
     for (const command of ['call', 'list', 'health', 'describe', 'events tail', 'dlq list', 'dlq show', 'dlq replay', 'generate']) {
       expect(top.stdout).toMatch(new RegExp(`^ {2}${command} +\\S`, 'm'));

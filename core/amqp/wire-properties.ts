@@ -16,6 +16,15 @@ export const MESSAGE_HEADER = 'warren-message';
 export const DELIVERIES_HEADER = 'warren-deliveries';
 /** Header of a dead-lettered request: why it was taken out of service. */
 export const DEAD_REASON_HEADER = 'warren-dead-reason';
+/** Header of a dead-lettered request: when it was taken out of service, ms since the Unix epoch. */
+export const DEAD_AT_HEADER = 'warren-dead-at';
+/**
+ * Header servers put on the copies they publish of a request (re-queued or
+ * dead-lettered): the original caller's broker-validated `user_id`, which a
+ * copy cannot carry as `user_id` (the broker only accepts the publisher's own
+ * user). Informational, for operators: never taken as identity.
+ */
+export const CALLER_HEADER = 'warren-caller';
 
 /**
  * How many times a request has been delivered: quorum queues count it

@@ -11,16 +11,66 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs `node cli/bin.mjs <args>` as a child process to completion, with `input` on stdin. */
-export function runWarren(args: readonly string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WARREN_BIN, ...args], { env: { ...process.env, ...options.env }, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+/** A running CLI child, its output kept as it comes. */
+export interface CliProcess {
+  readonly pid: number;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Resolves once `pattern` matches all of stdout or stderr so far. */
+  waitFor(stream: 'stdout' | 'stderr', pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Signals this child only (by its PID), if it is still running. */
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves with the exit code when the child is gone and its output read. */
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts `node cli/bin.mjs <args>` as a child process, with `input` on stdin (closed after). */
+export function startWarren(args: readonly string[], options: { env?: Record<string, string>; input?: string } = {}): CliProcess {
+  const child = spawn(process.execPath, [WARREN_BIN, ...args], { env: { ...process.env, ...options.env }, stdio: 'pipe' });
+  const text = { stdout: '', stderr: '' };
+  const listeners = new Set<() => void>();
+  const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer): void => {
+    text[stream] += chunk.toString();
+    for (const listener of [...listeners]) listener();
+  };
+  child.stdout.on('data', collect('stdout'));
+  child.stderr.on('data', collect('stderr'));
+  const exited = new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
+    child.on('close', (code) => resolve(code));
   });
+  child.stdin.on('error', () => undefined); // a child that exits before reading its input
+  child.stdin.end(options.input ?? '');
+  return {
+    pid: child.pid!,
+    stdout: () => text.stdout,
+    stderr: () => text.stderr,
+    kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, signal);
+    },
+    exited,
+    waitFor(stream, pattern, timeoutMs = 60_000) {
+      return new Promise<void>((resolve, reject) => {
+        const check = (): void => {
+          if (!pattern.test(text[stream])) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`no ${pattern} on ${stream} within ${timeoutMs} ms; stdout: ${text.stdout}; stderr: ${text.stderr}`));
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** Runs `node cli/bin.mjs <args>` as a child process to completion, with `input` on stdin. */
+export async function runWarren(args: readonly string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<CliRun> {
+  const child = startWarren(args, options);
+  const code = await child.exited;
+  return { code, stdout: child.stdout(), stderr: child.stderr() };
 }
