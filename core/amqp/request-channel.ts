@@ -1,10 +1,10 @@
 import type { ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
-import { randomBytes } from 'node:crypto';
 import { Code } from '../code.js';
 import type { Logger } from '../logger.js';
 import { markConnectionLoss } from '../retry-policy.js';
 import { RpcError } from '../rpc-error.js';
 import type { WireReply, WireRequest } from '../transport.js';
+import { CorrelationIds } from './correlation-ids.js';
 import { DIRECT_REPLY_TO, RPC_EXCHANGE } from './topology.js';
 import { readReply, requestProperties } from './wire-properties.js';
 import { batchWrites } from './write-batching.js';
@@ -56,8 +56,7 @@ export interface RequestChannelStats {
  */
 export class RequestChannel {
   private readonly pending = new Map<string, Pending>();
-  private readonly prefix = `${randomBytes(6).toString('base64url')}.`;
-  private counter = 0;
+  private readonly correlationIds = new CorrelationIds();
   private lateReplies = 0;
   private closedReason: RpcError | undefined;
   private readonly wrote: () => void;
@@ -89,7 +88,7 @@ export class RequestChannel {
   request(request: WireRequest, signal: AbortSignal): Promise<WireReply> {
     if (signal.aborted) return Promise.reject(signal.reason);
     if (this.closedReason) return Promise.reject(this.closedReason);
-    const correlationId = this.prefix + (this.counter++).toString(36);
+    const correlationId = this.correlationIds.next();
     return new Promise<WireReply>((resolve, reject) => {
       this.pending.set(correlationId, new Pending(request.service, correlationId, this.pending, signal, resolve, reject));
       try {
