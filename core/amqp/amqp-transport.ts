@@ -165,18 +165,46 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
     async serve(service: string, serveOptions: ServeOptions, handler: DeliveryHandler): Promise<Consumer> {
       if (closing) throw new RpcError(Code.UNAVAILABLE, 'transport is closed');
       const log = logger.child({ service });
-      const start = async (model: ChannelModel): Promise<Consumer> => consumeService(await model.createChannel(), service, { ...serveOptions, userId }, handler, log);
-      let incarnation = await start(manager.current ?? (await manager.whenConnected(new AbortController().signal)));
-      // consumers of lost connections, still finishing handlers whose replies can no longer be sent
+      let stopped = false;
+      // consumers of lost connections (or cancelled ones), still finishing handlers whose replies may not be sent
       const retiring = new Set<Promise<void>>();
-      const unregister = manager.onReconnect(async (model) => {
+      const replace = async (model: ChannelModel): Promise<void> => {
         const previous = incarnation;
         incarnation = await start(model);
         const done = previous.close().finally(() => retiring.delete(done));
         retiring.add(done);
-      });
+      };
+      // the broker cancelled the consumer (queue deleted, quorum leader lost): declare and consume again on the
+      // current connection, backing off while that fails; a reconnection in between does the same through onReconnect
+      let recovering = false;
+      const recover = (delayMs = 200): void => {
+        if (stopped || (recovering && delayMs === 200)) return;
+        recovering = true;
+        setTimeout(() => {
+          const model = manager.current;
+          if (stopped || model === undefined) {
+            recovering = false;
+            return;
+          }
+          replace(model).then(
+            () => {
+              recovering = false;
+              log.info({ service }, 'consuming again after the broker cancelled the consumer');
+            },
+            (error: unknown) => {
+              log.warn({ err: error }, 'could not consume again after a cancellation; retrying');
+              recover(Math.min(delayMs * 2, 5_000));
+            },
+          );
+        }, delayMs).unref();
+      };
+      const start = async (model: ChannelModel): Promise<Consumer> =>
+        consumeService(await model.createChannel(), service, { ...serveOptions, userId, onCancelled: () => recover() }, handler, log);
+      let incarnation = await start(manager.current ?? (await manager.whenConnected(new AbortController().signal)));
+      const unregister = manager.onReconnect(replace);
       const consumer: Consumer = {
         close: async () => {
+          stopped = true;
           unregister();
           consumers.delete(consumer);
           await Promise.all([incarnation.close(), ...retiring]);

@@ -14,6 +14,13 @@ export interface ReconnectOptions {
   readonly factor?: number;
   /** Fraction of each delay that is random (0–1), so instances do not reconnect in lockstep. Default 0.5. */
   readonly jitter?: number;
+  /**
+   * Longest the topology may take to restore on a new connection (declares,
+   * consumers, channels). Past it the connection is dropped and the next one
+   * tried, instead of reporting "connected" while nothing is served (a quorum
+   * queue without a leader makes `basic.consume` hang). Default 30 000 ms.
+   */
+  readonly setupTimeoutMs?: number;
 }
 
 /** Options of {@link ConnectionManager}. */
@@ -45,6 +52,8 @@ export class ConnectionManager {
   private blockedReason: string | undefined;
   private reconnections = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** True while the setups run on a new connection: it is not "up" until they finish. */
+  private restoring = false;
 
   constructor(private readonly options: ConnectionManagerOptions) {}
 
@@ -62,9 +71,9 @@ export class ConnectionManager {
     throw new RpcError(Code.UNAVAILABLE, `cannot connect to the broker at ${tried}: ${describeConnectError(lastError)}`, { cause: lastError });
   }
 
-  /** The current connection, if up. */
+  /** The current connection, if up (and, after a reconnection, its topology restored). */
   get current(): ChannelModel | undefined {
-    return this.model;
+    return this.restoring ? undefined : this.model;
   }
 
   /** The broker's reason while it blocks publishing (memory or disk alarm). */
@@ -95,7 +104,7 @@ export class ConnectionManager {
 
   /** The connection now, or the next one; rejects with `signal.reason` on abort. */
   whenConnected(signal: AbortSignal): Promise<ChannelModel> {
-    if (this.model) return Promise.resolve(this.model);
+    if (this.model && !this.restoring) return Promise.resolve(this.model);
     if (this.closing) return Promise.reject(new RpcError(Code.UNAVAILABLE, 'transport is closed'));
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
@@ -179,12 +188,24 @@ export class ConnectionManager {
       this.schedule(attempt + 1);
       return;
     }
+    const setupTimeoutMs = this.options.reconnect.setupTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    this.restoring = true;
     try {
-      for (const setup of [...this.setups]) await setup(model);
+      const restored = (async () => {
+        for (const setup of [...this.setups]) await setup(model);
+      })();
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`restoring the topology took longer than ${setupTimeoutMs} ms`)), setupTimeoutMs);
+      });
+      await Promise.race([restored, timedOut]);
     } catch (error) {
       this.options.logger.error({ err: error }, 'could not restore topology on the new connection; reconnecting');
       await model.close().catch(() => undefined);
       return;
+    } finally {
+      clearTimeout(timer);
+      this.restoring = false;
     }
     this.reconnections++;
     this.options.logger.info({ reconnections: this.reconnections }, 'reconnected; topology restored');

@@ -25,6 +25,12 @@ export interface ServiceConsumerOptions extends ServiceQueueOptions {
    * Default none: copies then carry no identity.
    */
   readonly userId?: string | undefined;
+  /**
+   * Called once when the broker cancels this consumer (its queue was deleted,
+   * or a quorum queue lost its leader): the owner declares the queue again and
+   * consumes on a new channel. Default: only logged.
+   */
+  readonly onCancelled?: (() => void) | undefined;
 }
 
 /**
@@ -97,7 +103,8 @@ export async function consumeService(
 
   const onMessage = (message: ConsumeMessage | null): void => {
     if (message === null) {
-      logger.warn({ queue }, 'the broker cancelled the consumer (queue deleted?)');
+      logger.warn({ queue }, 'the broker cancelled the consumer (queue deleted?); declaring the queue again');
+      options.onCancelled?.();
       return;
     }
     const replyTo = message.properties.replyTo as string | undefined;
