@@ -16,7 +16,9 @@
  * same JSON body, keep-alive, no pipelining. Each round runs every level for
  * both, alternating who goes first; the table shows medians across rounds
  * and gateway/ceiling ratios (requests/s: higher is better; latency: lower).
- * The last line is the same data as JSON.
+ * The last line is the same data as JSON. `BENCH_PROFILE_DIR=/tmp/prof`
+ * makes the gateway, ceiling and backend processes write V8 CPU profiles
+ * there (one per thread; the main thread's is the `.0.001` file).
  */
 import autocannon from 'autocannon';
 import { connect } from 'amqplib';
@@ -132,7 +134,9 @@ function cpuMicros(pid: number): number {
 
 function startChild(role: string, vhostUrl: string): Promise<{ child: ChildProcess; port: number }> {
   // `node --import tsx` (not the tsx CLI, which forks again) so the PID is the process doing the work.
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--role', role], {
+  // BENCH_PROFILE_DIR=<dir>: each child writes a V8 CPU profile there when it exits (node won't take --cpu-prof in NODE_OPTIONS)
+  const profile = process.env['BENCH_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', fileURLToPath(import.meta.url), '--role', role], {
     env: { ...process.env, BENCH_AMQP_URL: vhostUrl, WARREN_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
