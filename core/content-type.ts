@@ -1,5 +1,6 @@
 import { Code } from './code.js';
 import type { MessageType } from './definition.js';
+import { jsonMismatch } from './json-check.js';
 import { RpcError } from './rpc-error.js';
 
 /** Body encodings every method accepts and answers in. */
@@ -50,11 +51,30 @@ export function decodeMessage<T>(type: MessageType<T>, body: Uint8Array, content
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new RpcError(Code.INVALID_ARGUMENT, `${what} must be a JSON object`);
   }
+  let decoded: T;
   try {
-    return type.fromJSON(json);
+    decoded = type.fromJSON(json);
   } catch (error) {
     throw new RpcError(Code.INVALID_ARGUMENT, `${what} does not match the message type: ${errorText(error)}`, { cause: error });
   }
+  // the generated fromJSON coerces anything: refuse values that would not arrive as sent (core/json-check.ts)
+  let problem: string | undefined;
+  try {
+    problem = jsonMismatch(json, type.toJSON(decoded), decoded);
+  } catch (error) {
+    // a value the codec took but cannot hold (an invalid date…): find the field it came from
+    const culprit = Object.keys(json).find((key) => {
+      try {
+        type.toJSON(type.fromJSON({ [key]: (json as Record<string, unknown>)[key] }));
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    problem = `${culprit ?? 'the body'}: ${JSON.stringify((json as Record<string, unknown>)[culprit ?? '']) ?? 'a value'} is not a valid value for this field (${errorText(error)})`;
+  }
+  if (problem) throw new RpcError(Code.INVALID_ARGUMENT, `${what} does not match the message type: ${problem}`);
+  return decoded;
 }
 
 function errorText(error: unknown): string {

@@ -77,6 +77,25 @@ describe('AMQP wire protocol', () => {
     expect(String(xml.properties.headers?.['warren-message'])).toContain('unsupported content type "text/xml"');
   });
 
+  it('refuses JSON values the message cannot hold, naming the field, without running the handler', async () => {
+    const before = ledger.started.length;
+    for (const [id, body, field] of [
+      ['strict-1', { text: 'x', number: {} }, 'number'],
+      ['strict-2', { text: 5 }, 'text'],
+      ['strict-3', { tags: 'not-a-list' }, 'tags'],
+      ['strict-4', { sentAt: 'yesterday' }, 'sentAt'],
+    ] as const) {
+      const reply = await rawCall(id, Buffer.from(JSON.stringify(body)), { contentType: 'application/json' });
+      expect(reply.properties.headers?.['warren-status']).toBe(Code.INVALID_ARGUMENT);
+      expect(JSON.parse(reply.content.toString()).message).toContain(`${field}: `);
+    }
+    expect(ledger.started.length).toBe(before);
+    // unknown fields are ignored, as in the binary format (a newer caller, an older server)
+    const newer = await rawCall('strict-5', Buffer.from(JSON.stringify({ text: 'newer', fieldAddedLater: true })), { contentType: 'application/json' });
+    expect(newer.properties.headers?.['warren-status']).toBe(Code.OK);
+    expect(JSON.parse(newer.content.toString())).toMatchObject({ text: 'newer' });
+  });
+
   it('answers a request without a method name with UNIMPLEMENTED', async () => {
     const reply = await rawCall('untyped', Buffer.alloc(0), { type: undefined });
     expect(reply.properties.headers?.['warren-status']).toBe(Code.UNIMPLEMENTED);
