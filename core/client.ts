@@ -52,6 +52,13 @@ export interface ClientOptions extends ObservabilityOptions {
   readonly retryThrottle?: RetryThrottle;
   /** Told of every retry, for metrics and logs. */
   readonly onRetry?: (method: MethodInfo, attempt: number, error: RpcError) => void;
+  /**
+   * The broker user the service's servers connect as. When set, a reply that
+   * does not carry it as its broker-validated `user_id` fails the call with
+   * UNAUTHENTICATED instead of being believed (someone else answered: see
+   * SECURITY.md, "reply_to"). AMQP transport only. Default: replies are not checked.
+   */
+  readonly serverUser?: string;
 }
 
 /** Options of one call. */
@@ -125,6 +132,7 @@ export function createMethodCaller(
   const onRetry = observeRetries(metrics, clientOptions.onRetry);
   const interceptors = [...clientObservability(metrics, clientOptions.tracing ?? true), ...(clientOptions.interceptors ?? [])];
 
+  const serverUser = clientOptions.serverUser;
   const send = (contentType: ContentType): UnaryNext => async (call: UnaryCall): Promise<UnaryResult> => {
     validateMetadata(call.metadata);
     const body = encodeMessage(method.requestType, method.requestType.fromPartial(call.request), contentType);
@@ -137,6 +145,7 @@ export function createMethodCaller(
       call.signal,
       async () => {
         const answer = await transport.request(request, call.signal);
+        if (serverUser !== undefined && answer.userId !== serverUser) throw forgedReply(method.path, serverUser, answer.userId);
         if (answer.status !== Code.OK && retryPolicy.retryableCodes.includes(answer.status)) throw replyToError(answer);
         return answer;
       },
@@ -192,4 +201,12 @@ function withCallerStack(error: RpcError, stack: string | undefined): RpcError {
     error.stack = `${error.name}: ${error.message}\n${frames}`;
   }
   return error;
+}
+
+/** A reply not sent by the expected server user: refused, never decoded. */
+function forgedReply(path: string, expected: string, actual: string | undefined): RpcError {
+  return new RpcError(
+    Code.UNAUTHENTICATED,
+    `the reply to ${path} did not come from broker user "${expected}" (${actual === undefined ? 'it carried no user_id' : `it came from "${actual}"`}); it was refused`,
+  );
 }

@@ -26,6 +26,11 @@ export interface WireReply {
   readonly contentType: ContentType;
   readonly body: Uint8Array;
   readonly metadata: Metadata;
+  /**
+   * On a received reply: the broker-validated user of the server that sent it
+   * (AMQP `user_id`), when the server stamped one. Servers leave it unset.
+   */
+  readonly userId?: string | undefined;
 }
 
 /** A request handed to a server, with what the broker says about it. */

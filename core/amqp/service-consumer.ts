@@ -86,7 +86,7 @@ export async function consumeService(
       // acked before the reply: a reply_to that makes the broker drop the connection (RabbitMQ 3.10
       // does for a forged direct reply-to token) must not bring the request back forever
       channel.ack(message);
-      channel.publish('', replyTo, Buffer.from(reply.body), replyProperties(reply, properties.correlationId as string | undefined));
+      channel.publish('', replyTo, Buffer.from(reply.body), replyProperties(reply, properties.correlationId as string | undefined, ownUser));
       return true;
     }
     if (!quorum && message.fields.redelivered) {
@@ -123,7 +123,7 @@ export async function consumeService(
       (reply) => {
         try {
           if (!open) return;
-          if (reply) channel.publish('', replyTo, Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength), replyProperties(reply, message.properties.correlationId as string | undefined));
+          if (reply) channel.publish('', replyTo, Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength), replyProperties(reply, message.properties.correlationId as string | undefined, ownUser));
           acks.ack(message);
           wrote();
         } catch (error) {

@@ -61,11 +61,13 @@ export function requestProperties(request: WireRequest, correlationId: string, u
 }
 
 /** AMQP properties of a reply (never mandatory: a caller that left is not an error). */
-export function replyProperties(reply: WireReply, correlationId: string | undefined): Options.Publish {
+export function replyProperties(reply: WireReply, correlationId: string | undefined, userId?: string): Options.Publish {
   const headers: Record<string, unknown> = { ...reply.metadata, [STATUS_HEADER]: reply.status };
   if (reply.message !== '') headers[MESSAGE_HEADER] = reply.message;
   const properties: Options.Publish = { contentType: reply.contentType, headers };
   if (correlationId !== undefined) properties.correlationId = correlationId;
+  // the server's own broker user: the broker refuses any other, so a caller can tell who answered
+  if (userId !== undefined) properties.userId = userId;
   return properties;
 }
 
@@ -80,6 +82,7 @@ export function readReply(message: Message): WireReply {
     contentType: contentTypeOf(message.properties.contentType as string | undefined) ?? PROTOBUF,
     body: message.content,
     metadata: metadataFromHeaders(headers),
+    userId: typeof message.properties.userId === 'string' ? message.properties.userId : undefined,
   };
 }
 
