@@ -5,7 +5,7 @@ import { openInspector } from './broker.js';
 import { idempotencyLabel } from './contract-view.js';
 import type { DlqTarget } from './dlq-target.js';
 import { ExitCode } from './exit-codes.js';
-import { formatTable, type Output } from './output.js';
+import { formatTable, printRecords, type Output } from './output.js';
 import { lockQueue } from './queue-lock.js';
 import { holdRpcDeadLetters, type HeldDeadLetters, type RpcDeadLetter } from './rpc-dead-letters.js';
 
@@ -156,13 +156,7 @@ export async function showRpc(target: ServiceTarget, wanted: string | undefined,
     metadata: letter.metadata,
     ...requestJson(registry, letter),
   }));
-  if (out.json) {
-    for (const detail of details) out.value(detail);
-    return ExitCode.OK;
-  }
-  if (details.length === 0) noneLine(out, target);
-  details.forEach((detail, index) => {
-    if (index > 0) out.line();
+  printRecords(out, details, () => noneLine(out, target), (detail, index) => {
     const field = (key: string, value: string | number | null): void => out.line(`${`${key}:`.padEnd(11)} ${value ?? '?'}`);
     const level = detail.idempotency;
     const replay = level !== null && isIdempotent(level) ? '' : ': replay needs --force';

@@ -8,7 +8,7 @@ import { parseDlqTarget, type DlqTarget } from './dlq-target.js';
 import { eventJson } from './event-json.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { parseCount, parseDuration } from './flags.js';
-import { formatTable, type Output } from './output.js';
+import { formatTable, printRecords, type Output } from './output.js';
 import { lockQueue } from './queue-lock.js';
 
 /** Default number of dead letters `dlq list` and `dlq show` read. */
@@ -100,13 +100,7 @@ export async function runShow({ positionals, values, out, signal }: DlqShowInput
     throw new RpcError(Code.NOT_FOUND, `no dead letter ${wanted} among the first ${letters.length} of group ${target.group}`);
   }
   const details = shown.map((letter) => ({ ...summary(letter), event: eventJson(letter.event, contracts.registry) }));
-  if (out.json) {
-    for (const detail of details) out.value(detail);
-    return ExitCode.OK;
-  }
-  if (details.length === 0) noneLine(out, target);
-  details.forEach((detail, index) => {
-    if (index > 0) out.line();
+  printRecords(out, details, () => noneLine(out, target), (detail) => {
     const { event, ...rest } = detail;
     for (const [key, value] of Object.entries(rest)) out.line(`${`${key}:`.padEnd(11)} ${String(value)}`);
     out.line(`${'published:'.padEnd(11)} ${event.publishedAt ?? '?'} by ${event.publisher || '?'}`);

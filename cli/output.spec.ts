@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Code } from '../core/code.js';
-import { createOutput, formatTable } from './output.js';
+import { createOutput, formatTable, printRecords } from './output.js';
 
 function sinks(isTTY = false) {
   const text = { stdout: '', stderr: '' };
@@ -19,6 +19,21 @@ describe('output', () => {
     const json = sinks();
     createOutput({ json: true, ...json }).value({ a: 1 });
     expect(json.text.stdout).toBe('{"a":1}\n');
+  });
+
+  it('prints records one JSON value each, or through print with blank lines between, or the none line', () => {
+    const records = [{ id: 'a' }, { id: 'b' }];
+    const json = sinks();
+    printRecords(createOutput({ json: true, ...json }), records, () => undefined, () => undefined);
+    expect(json.text.stdout).toBe('{"id":"a"}\n{"id":"b"}\n');
+    const plain = sinks();
+    const out = createOutput({ json: false, ...plain });
+    printRecords(out, records, () => out.line('none'), (record, index) => out.line(`${index}: ${record.id}`));
+    expect(plain.text.stdout).toBe('0: a\n\n1: b\n');
+    const empty = sinks();
+    const quiet = createOutput({ json: false, ...empty });
+    printRecords(quiet, [], () => quiet.line('none'), () => quiet.line('never'));
+    expect(empty.text.stdout).toBe('none\n');
   });
 
   it('reports errors on stderr by code name, or as JSON', () => {

@@ -87,3 +87,20 @@ export function formatTable(rows: readonly (readonly string[])[]): string[] {
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
 }
+
+/**
+ * Prints records (dead letters, say): one JSON value each with `--json`;
+ * otherwise `none()` when there are none, else each through `print`,
+ * separated by a blank line.
+ */
+export function printRecords<T>(out: Output, records: readonly T[], none: () => void, print: (record: T, index: number) => void): void {
+  if (out.json) {
+    for (const record of records) out.value(record);
+    return;
+  }
+  if (records.length === 0) none();
+  records.forEach((record, index) => {
+    if (index > 0) out.line();
+    print(record, index);
+  });
+}
