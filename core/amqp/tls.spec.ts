@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Code } from '../code.js';
 import { describeConnectError, tlsFromEnv, tlsSocketOptions } from './tls.js';
 
@@ -13,6 +13,8 @@ const pem = (name: string): string => {
 };
 
 describe('AMQP TLS options', () => {
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   it('reads the environment, ignoring empty values', () => {
     expect(tlsFromEnv({})).toBeUndefined();
     expect(tlsFromEnv({ AMQP_CA_FILE: ' ', AMQP_CERT_FILE: '' })).toBeUndefined();
