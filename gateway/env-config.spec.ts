@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { gatewayOptionsFromEnv, parseApiKeys } from './env-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-env-'));
@@ -12,6 +12,8 @@ const file = (name: string, content: string): string => {
 };
 
 describe('gateway settings from the environment', () => {
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   it('is empty when nothing is set (open gateway, default exposure)', () => {
     expect(gatewayOptionsFromEnv({})).toEqual({});
   });
