@@ -2,6 +2,7 @@ import { Code } from './code.js';
 import { createMemoryEvents } from './events/memory-events.js';
 import { RpcError } from './rpc-error.js';
 import type { Consumer, Delivery, DeliveryHandler, ServeOptions, Transport, WireReply, WireRequest } from './transport.js';
+import { pickConsumer } from './round-robin.js';
 
 /** Options of {@link createMemoryTransport}. */
 export interface MemoryTransportOptions {
@@ -50,17 +51,6 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Tra
       if (message.request.deadline <= Date.now()) continue; // expired in the queue, like a per-message TTL
       deliver(queue, consumer, message);
     }
-  }
-
-  function pickConsumer(queue: Queue): MemoryConsumer | undefined {
-    for (let i = 0; i < queue.consumers.length; i++) {
-      const consumer = queue.consumers[(queue.next + i) % queue.consumers.length]!;
-      if (consumer.inFlight < consumer.prefetch) {
-        queue.next = (queue.next + i + 1) % queue.consumers.length;
-        return consumer;
-      }
-    }
-    return undefined;
   }
 
   function deliver(queue: Queue, consumer: MemoryConsumer, message: Message): void {

@@ -13,6 +13,7 @@ import type {
   WireEvent,
 } from './event-transport.js';
 import { broadcastQueue, deadLetterQueue, groupQueue, topicMatches } from './events-topology.js';
+import { pickConsumer } from '../round-robin.js';
 
 interface Message {
   readonly event: WireEvent;
@@ -86,17 +87,6 @@ export function createMemoryEvents(): EventTransport {
       if (!consumer) return;
       deliver(queue, consumer, queue.backlog.take());
     }
-  }
-
-  function pickConsumer(queue: Queue): MemoryConsumer | undefined {
-    for (let i = 0; i < queue.consumers.length; i++) {
-      const consumer = queue.consumers[(queue.next + i) % queue.consumers.length]!;
-      if (consumer.inFlight < consumer.prefetch) {
-        queue.next = (queue.next + i + 1) % queue.consumers.length;
-        return consumer;
-      }
-    }
-    return undefined;
   }
 
   function deliver(queue: Queue, consumer: MemoryConsumer, message: Message): void {
