@@ -177,9 +177,7 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
       // the broker cancelled the consumer (queue deleted, quorum leader lost): declare and consume again on the
       // current connection, backing off while that fails; a reconnection in between does the same through onReconnect
       let recovering = false;
-      const recover = (delayMs = 200): void => {
-        if (stopped || (recovering && delayMs === 200)) return;
-        recovering = true;
+      const attemptRecovery = (delayMs: number): void => {
         setTimeout(() => {
           const model = manager.current;
           if (stopped || model === undefined) {
@@ -193,10 +191,15 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
             },
             (error: unknown) => {
               log.warn({ err: error }, 'could not consume again after a cancellation; retrying');
-              recover(Math.min(delayMs * 2, 5_000));
+              attemptRecovery(Math.min(delayMs * 2, 5_000));
             },
           );
         }, delayMs).unref();
+      };
+      const recover = (): void => {
+        if (stopped || recovering) return;
+        recovering = true;
+        attemptRecovery(200);
       };
       const start = async (model: ChannelModel): Promise<Consumer> =>
         consumeService(await model.createChannel(), service, { ...serveOptions, userId, onCancelled: () => recover() }, handler, log);
