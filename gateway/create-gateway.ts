@@ -207,9 +207,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     const path = mark < 0 ? url : url.slice(0, mark);
     const admitted = admit(request, response, path, OPERATION_PATHS.has(path) || mesh?.handles(path) === true);
     if (admitted === undefined) return;
-    if (!(admitted instanceof Promise)) return route(request, response, admitted.subject);
+    if (!(admitted instanceof Promise)) return route(request, response, path, admitted.subject);
     admitted.then(
-      (admission) => admission && route(request, response, admission.subject),
+      (admission) => admission && route(request, response, path, admission.subject),
       (error: unknown) => {
         logger.error({ err: error }, 'admission check failed');
         sendError(response, RpcError.from(error, Code.INTERNAL), undefined, true, undefined);
@@ -217,10 +217,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     );
   };
 
-  const route = (request: IncomingMessage, response: ServerResponse, subject: string | undefined): void => {
-    const url = request.url ?? '/';
-    const mark = url.indexOf('?');
-    const path = mark < 0 ? url : url.slice(0, mark);
+  const route = (request: IncomingMessage, response: ServerResponse, path: string, subject: string | undefined): void => {
     if (mesh?.handles(path)) {
       mesh.serve(request, response, path, draining);
     } else if (OPERATION_PATHS.has(path)) {
