@@ -7,11 +7,11 @@
  */
 import { Registry } from 'prom-client';
 import { Code, PROTOBUF, type Delivery, type UnaryCall, type UnaryResult, type WireReply } from '../core/index.js';
-import { describeService } from '../core/definition.js';
+import { describeService } from '../core/protocol/definition.js';
 import { createWarrenMetrics } from '../core/observability/metrics.js';
-import { clientMetricsInterceptor, clientTracingInterceptor } from '../core/observability/rpc-client.js';
-import { observeDispatch } from '../core/observability/rpc-server.js';
-import { observeDeliveries, publishMetricsInterceptor, publishTracingInterceptor } from '../core/observability/event-observability.js';
+import { clientMetricsInterceptor, clientTracingInterceptor } from '../core/observability/client-observer.js';
+import { observeDispatch } from '../core/observability/server-observer.js';
+import { observeDeliveries, publishMetricsInterceptor, publishTracingInterceptor } from '../core/observability/event-observer.js';
 import type { EventCall, EventDelivery, EventOutcome } from '../core/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { openCallScope } from '../core/call-scope.js';
-import { decodeMessage, parseContentType } from '../core/content-type.js';
+import { openCallScope } from '../core/rpc/call-scope.js';
+import { decodeMessage, parseContentType } from '../core/protocol/content-type.js';
 import { Code, codeName, NOT_PROCESSED_CODES, replyToError, RpcError, type Metadata, type ProtoRegistry, type Transport, type WireReply } from '../core/index.js';
 import { brokerUrl, cliLogger, openTransport } from './broker.js';
 import { findMethod, letterView, needsForce, requestJson, withHeldDeadLetters, type ServiceTarget } from './dlq-rpc.js';

@@ -1,5 +1,5 @@
-import { decodeMessage, parseContentType } from '../core/content-type.js';
-import { isIdempotent, type IdempotencyLevel } from '../core/definition.js';
+import { decodeMessage, parseContentType } from '../core/protocol/content-type.js';
+import { isIdempotent, type IdempotencyLevel } from '../core/protocol/definition.js';
 import { Code, RpcError, type DynamicMethod, type ProtoRegistry } from '../core/index.js';
 import { openInspector } from './broker.js';
 import { idempotencyLabel } from './contract-view.js';

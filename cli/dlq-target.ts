@@ -1,6 +1,6 @@
-import { Code } from '../core/code.js';
-import { deadLetterQueue as groupDeadLetterQueue, validateGroup } from '../core/events/events-topology.js';
-import { deadLetterQueue as rpcDeadLetterQueue } from '../core/amqp/topology.js';
+import { Code } from '../core/protocol/code.js';
+import { deadLetterQueue as groupDeadLetterQueue, validateGroup } from '../core/protocol/event-names.js';
+import { deadLetterQueue as rpcDeadLetterQueue } from '../core/protocol/rpc-names.js';
 import { CliError, ExitCode, inputError } from './exit-codes.js';
 
 /** Whose dead letters a `dlq` command works on. */

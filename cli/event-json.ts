@@ -1,4 +1,4 @@
-import { decodeMessage } from '../core/content-type.js';
+import { decodeMessage } from '../core/protocol/content-type.js';
 import type { ContentType, Metadata, ProtoRegistry } from '../core/index.js';
 
 /** What the CLI shows of one event (tailed or dead-lettered). */

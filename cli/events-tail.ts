@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { deadLetterQueue, validatePattern } from '../core/events/events-topology.js';
+import { deadLetterQueue, validatePattern } from '../core/protocol/event-names.js';
 import { createEventBus } from '../core/index.js';
 import { brokerUrl, cliLogger, openInspector, openTransport } from './broker.js';
 import type { EventsTailInput } from './commands.js';
@@ -14,7 +14,7 @@ const CONNECTION_CHECK_MS = 500;
 /**
  * `warren events tail [pattern]`: a broadcast subscription of the event bus
  * under a one-off group, so its queue is exclusive and auto-delete (see
- * core/events/events-topology.ts):
+ * core/protocol/event-names.ts):
  *
  * ```text
  *  exchange "warren.events" (topic) ──binding <pattern>──▶ queue "events.warren-cli-tail-<hex>.bcast.<instance>"

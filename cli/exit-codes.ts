@@ -1,5 +1,5 @@
-import { Code, codeName } from '../core/code.js';
-import { RpcError } from '../core/rpc-error.js';
+import { Code, codeName } from '../core/protocol/code.js';
+import { RpcError } from '../core/protocol/rpc-error.js';
 
 /**
  * Exit codes of `warren` (documented in cli/README.md):

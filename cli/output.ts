@@ -1,4 +1,4 @@
-import { codeName, type Code } from '../core/code.js';
+import { codeName, type Code } from '../core/protocol/code.js';
 
 /** A writable the output goes to: `process.stdout`/`process.stderr` or a test double. */
 export interface Sink {

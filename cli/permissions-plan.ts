@@ -1,7 +1,7 @@
 import protobuf from 'protobufjs';
-import { EVENTS_EXCHANGE, topicMatches } from '../core/events/events-topology.js';
+import { EVENTS_EXCHANGE, topicMatches } from '../core/protocol/event-names.js';
 import { ANY_CALLER, RPC_EXCHANGE } from '../core/index.js';
-import { MESH_EXCHANGE } from '../core/observability/mesh-topology.js';
+import { MESH_EXCHANGE } from '../core/amqp/mesh-topology.js';
 import type { Contracts } from './contracts.js';
 import type { PermissionsConfig, UserConfig } from './permissions-config.js';
 

@@ -1,10 +1,10 @@
 import type { Channel, GetMessage } from 'amqplib';
 import { CALLER_HEADER, DEAD_AT_HEADER, DEAD_REASON_HEADER, DEADLINE_HEADER, DELIVERIES_HEADER } from '../core/amqp/wire-properties.js';
-import { metadataFromHeaders, type Metadata } from '../core/metadata.js';
+import { metadataFromHeaders, type Metadata } from '../core/protocol/metadata.js';
 
 /**
  * A poison request as a server parked it in `rpc.<service>.dead`
- * (core/amqp/service-consumer.ts): the request message unchanged, plus the
+ * (core/amqp/rpc/service-consumer.ts): the request message unchanged, plus the
  * server's `warren-dead-reason`, `warren-deliveries`, `warren-dead-at` and
  * `warren-caller` headers. Fields a peer did not send are `undefined`.
  */

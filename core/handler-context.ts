@@ -1,13 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { MethodInfo } from './definition.js';
-import type { Metadata } from './metadata.js';
+import type { MethodInfo } from './protocol/definition.js';
+import type { Metadata } from './protocol/metadata.js';
 
 /** The caller as the broker vouches for it. */
 export interface CallerIdentity {
   /**
    * AMQP `user_id`, validated by RabbitMQ against the connection's user (on a
    * request this service re-queued itself, the original caller's: see
-   * core/security/identity.ts). `undefined` when the request proves none.
+   * core/amqp/identity.ts). `undefined` when the request proves none.
    */
   readonly userId: string | undefined;
 }

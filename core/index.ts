@@ -4,27 +4,27 @@
  */
 export { connectAmqp, DEFAULT_AMQP_URL, type AmqpTransport, type AmqpTransportOptions, type AmqpTransportStats } from './amqp/amqp-transport.js';
 export { describeConnectError, tlsFromEnv, tlsSocketOptions, type AmqpTlsOptions } from './amqp/tls.js';
-export { createMemoryTransport, type MemoryTransportOptions } from './memory-transport.js';
-export { createServer, DEFAULT_DRAIN_MS, DEFAULT_PREFETCH, type Server, type ServerOptions, type ServiceImplementation } from './server.js';
-export { createClient, createMethodCaller, DEFAULT_TIMEOUT_MS, type CallOptions, type Client, type ClientOptions } from './client.js';
-export { Code, codeName, parseCode, NOT_PROCESSED_CODES, SERVER_FAULT_CODES } from './code.js';
-export { RpcError, type ErrorDetail, type RpcErrorOptions } from './rpc-error.js';
+export { createMemoryTransport, type MemoryTransportOptions } from './memory/memory-transport.js';
+export { createServer, DEFAULT_DRAIN_MS, DEFAULT_PREFETCH, type Server, type ServerOptions, type ServiceImplementation } from './rpc/server.js';
+export { createClient, createMethodCaller, DEFAULT_TIMEOUT_MS, type CallOptions, type Client, type ClientOptions } from './rpc/client.js';
+export { Code, codeName, parseCode, NOT_PROCESSED_CODES, SERVER_FAULT_CODES } from './protocol/code.js';
+export { RpcError, type ErrorDetail, type RpcErrorOptions } from './protocol/rpc-error.js';
 export { currentContext, type CallerIdentity, type HandlerContext } from './handler-context.js';
 export { createAccessPolicy, userPrincipal, type AccessMode, type AccessPolicy, type AccessPolicyOptions, type Callers } from './security/access-policy.js';
 export { createEventAccess, type EventAccessOptions, type EventAccessPolicy } from './security/event-access.js';
 export { ANY_CALLER, METHOD_ACCESS_FIELD, methodCallers } from './security/method-access.js';
-export { messageIdentity, ORIGIN_USER_HEADER, relayIdentity } from './security/identity.js';
+export { messageIdentity, ORIGIN_USER_HEADER, relayIdentity } from './amqp/identity.js';
 export { chainInterceptors, type Interceptor, type UnaryCall, type UnaryNext, type UnaryResult } from './interceptor.js';
-export { MAX_METADATA_BYTES, validateMetadata, type Metadata } from './metadata.js';
-export { JSON_TYPE, PROTOBUF, type ContentType } from './content-type.js';
-export { HEALTH_CHECK_PATH } from './health.js';
-export { createLogger, defaultLogger, REDACTED_LOG_FIELDS, redactUrl, type CreateLoggerOptions, type Logger } from './logger.js';
+export { MAX_METADATA_BYTES, validateMetadata, type Metadata } from './protocol/metadata.js';
+export { JSON_TYPE, PROTOBUF, type ContentType } from './protocol/content-type.js';
+export { HEALTH_CHECK_PATH } from './protocol/rpc-names.js';
+export { createLogger, defaultLogger, REDACTED_LOG_FIELDS, redactUrl, type CreateLoggerOptions, type Logger } from './observability/logger.js';
 export { startTracingFromEnv, tracingRequested, type Tracing, type TracingFromEnvOptions } from './observability/otel-sdk.js';
 export { createMetricsServer, DEFAULT_METRICS_PORT, startMetricsFromEnv, type MetricsServer, type MetricsServerOptions } from './observability/metrics-server.js';
 export { createWarrenMetrics, defaultMetrics, LATENCY_BUCKETS, type BreakerStateName, type WarrenMetrics, type WarrenMetricsOptions } from './observability/metrics.js';
-export { clientMetricsInterceptor, clientObservability, clientTracingInterceptor } from './observability/rpc-client.js';
+export { clientMetricsInterceptor, clientObservability, clientTracingInterceptor } from './observability/client-observer.js';
 export type { ObservabilityOptions } from './observability/observability-options.js';
-export { MESSAGING_SYSTEM, publishTracingInterceptor } from './observability/event-observability.js';
+export { MESSAGING_SYSTEM, publishTracingInterceptor } from './observability/event-observer.js';
 export { runInTraceContextOf, withActiveTraceContext } from './observability/propagation.js';
 export { traceHttpServer } from './observability/http-tracing.js';
 export { logContextFields, REQUEST_ID_METADATA_KEY } from './observability/log-context.js';
@@ -41,14 +41,14 @@ export {
   type ResponseInit,
   type ResponseOf,
   type ServiceDefinition,
-} from './definition.js';
+} from './protocol/definition.js';
 export type { Consumer, Delivery, DeliveryHandler, ServeOptions, Transport, WireReply, WireRequest } from './transport.js';
-export { DIRECT_REPLY_TO, isReplyAddress, REPLY_QUEUE_PREFIX, RPC_EXCHANGE, serviceQueue } from './amqp/topology.js';
+export { DIRECT_REPLY_TO, isReplyAddress, REPLY_QUEUE_PREFIX, RPC_EXCHANGE, serviceQueue } from './protocol/rpc-names.js';
 export { DEADLINE_HEADER, MESSAGE_HEADER, STATUS_HEADER } from './amqp/wire-properties.js';
-export { loadProtos, type LoadProtosOptions, type ProtoRegistry } from './dynamic/load-protos.js';
-export { createDynamicMessageType, type DynamicMessageType } from './dynamic/message-type.js';
-export { createDynamicService, type DynamicMethod, type DynamicService } from './dynamic/service-definition.js';
-export type { HttpRule } from './dynamic/http-rule.js';
+export { loadProtos, type LoadProtosOptions, type ProtoRegistry } from './reflect/load-protos.js';
+export { createDynamicMessageType, type DynamicMessageType } from './reflect/message-type.js';
+export { createDynamicService, type DynamicMethod, type DynamicService } from './reflect/service-definition.js';
+export type { HttpRule } from './reflect/http-rule.js';
 export {
   createEventBus,
   decodeEvent,
@@ -63,13 +63,13 @@ export {
   type SubscribeOptions,
   type Subscription,
 } from './events/event-bus.js';
-export { currentEvent, type EventContext, type EventHandler } from './events/event-context.js';
-export { chainEventInterceptors, type EventCall, type EventInterceptor, type EventNext } from './events/event-interceptor.js';
+export { currentEvent, type EventContext, type EventHandler } from './event-context.js';
+export { chainEventInterceptors, type EventCall, type EventInterceptor, type EventNext } from './event-interceptor.js';
 export { createMemoryDedupStore, deduplicate, DEFAULT_DEDUP_ENTRIES, type DedupStore } from './events/dedup.js';
-export { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS, MAX_RETRY_DELAY_MS, type RetryPolicy as EventRetryPolicy } from './events/retry-policy.js';
-export type { DeadLetter, EventConsumer, EventDelivery, EventDeliveryHandler, EventOutcome, EventPublishOptions, EventQueueSpec, EventTransport, ReplayResult, WireEvent } from './events/event-transport.js';
-export { DEFAULT_PUBLISH_TIMEOUT_MS } from './events/event-transport.js';
-export { createAmqpEvents, type AmqpEvents, type AmqpEventsOptions, type AmqpEventsStats, type ChannelSource, type EventConnection } from './events/amqp-events.js';
+export { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS, MAX_RETRY_DELAY_MS, type RetryPolicy as EventRetryPolicy } from './events/redelivery-policy.js';
+export type { DeadLetter, EventConsumer, EventDelivery, EventDeliveryHandler, EventOutcome, EventPublishOptions, EventQueueSpec, EventTransport, ReplayResult, WireEvent } from './event-transport.js';
+export { DEFAULT_PUBLISH_TIMEOUT_MS } from './event-transport.js';
+export { createAmqpEvents, type AmqpEvents, type AmqpEventsOptions, type AmqpEventsStats, type ChannelSource, type EventConnection } from './amqp/events/amqp-events.js';
 export {
   ATTEMPTS_HEADER,
   broadcastQueue,
@@ -83,13 +83,13 @@ export {
   LAST_ERROR_HEADER,
   PUBLISHED_AT_HEADER,
   topicMatches,
-} from './events/events-topology.js';
-export { replyToError } from './reply-error.js';
+} from './protocol/event-names.js';
+export { replyToError } from './protocol/reply-error.js';
 export { closeOnSignals, type Closable, type CloseOnSignalsOptions } from './shutdown.js';
-export { DEFAULT_RETRY_POLICY, RetryThrottle, type RetryBudget, type RetryPolicy } from './retry-policy.js';
+export { DEFAULT_RETRY_POLICY, RetryThrottle, type RetryBudget, type RetryPolicy } from './rpc/retry-policy.js';
 export type { ReconnectOptions } from './amqp/connection-manager.js';
-export { deadLetterQueue as rpcDeadLetterQueue } from './amqp/topology.js';
-export { createMeshReporter, DEFAULT_MESH_REPORT_INTERVAL_MS, type MeshBreakerState, type MeshReporter, type MeshReporterOptions } from './observability/mesh-reporter.js';
-export { createAmqpMeshSink, type ChannelOpener, type MeshReportSink } from './observability/mesh-amqp-sink.js';
-export { declareMeshExchange, declareMeshViewerQueue, MESH_EXCHANGE, MESH_QUEUE_MAX_LENGTH, MESH_REPORT_TYPE, meshReportProperties } from './observability/mesh-topology.js';
-export { LATENCY_BASE_MS, latencyBucket, latencyBucketUpperMs, latencyQuantile, LatencyRecorder } from './observability/mesh-histogram.js';
+export { deadLetterQueue as rpcDeadLetterQueue } from './protocol/rpc-names.js';
+export { createMeshReporter, DEFAULT_MESH_REPORT_INTERVAL_MS, type MeshBreakerState, type MeshReporter, type MeshReporterOptions } from './mesh/reporter.js';
+export { createAmqpMeshSink, type ChannelOpener, type MeshReportSink } from './amqp/mesh-sink.js';
+export { declareMeshExchange, declareMeshViewerQueue, MESH_EXCHANGE, MESH_QUEUE_MAX_LENGTH, MESH_REPORT_TYPE, meshReportProperties } from './amqp/mesh-topology.js';
+export { LATENCY_BASE_MS, latencyBucket, latencyBucketUpperMs, latencyQuantile, LatencyRecorder } from './mesh/histogram.js';

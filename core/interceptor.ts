@@ -1,6 +1,6 @@
-import type { MethodInfo } from './definition.js';
+import type { MethodInfo } from './protocol/definition.js';
 import type { HandlerContext } from './handler-context.js';
-import type { Metadata } from './metadata.js';
+import type { Metadata } from './protocol/metadata.js';
 
 /** One unary call as interceptors see it, on either side. */
 export interface UnaryCall {

@@ -1,12 +1,12 @@
 import type { Channel, ChannelModel } from 'amqplib';
-import { Code } from '../code.js';
-import { createAmqpEvents, type AmqpEvents } from '../events/amqp-events.js';
-import { defaultLogger, redactUrl, type Logger } from '../logger.js';
-import { RpcError } from '../rpc-error.js';
+import { Code } from '../protocol/code.js';
+import { createAmqpEvents, type AmqpEvents } from './events/amqp-events.js';
+import { defaultLogger, redactUrl, type Logger } from '../observability/logger.js';
+import { RpcError } from '../protocol/rpc-error.js';
 import type { Consumer, DeliveryHandler, ServeOptions, Transport, WireReply, WireRequest } from '../transport.js';
 import { ConnectionManager, type ReconnectOptions } from './connection-manager.js';
-import { RequestChannel, type RequestChannelStats } from './request-channel.js';
-import { consumeService } from './service-consumer.js';
+import { RequestChannel, type RequestChannelStats } from './rpc/request-channel.js';
+import { consumeService } from './rpc/service-consumer.js';
 import { tlsFromEnv, tlsSocketOptions, type AmqpTlsOptions } from './tls.js';
 
 /** Options of {@link connectAmqp}. */

@@ -1,7 +1,7 @@
 import { connect, type ChannelModel } from 'amqplib';
-import { Code } from '../code.js';
-import { redactUrl, type Logger } from '../logger.js';
-import { RpcError } from '../rpc-error.js';
+import { Code } from '../protocol/code.js';
+import { redactUrl, type Logger } from '../observability/logger.js';
+import { RpcError } from '../protocol/rpc-error.js';
 import { describeConnectError } from './tls.js';
 
 /** How reconnection backs off. */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Code } from '../code.js';
+import { Code } from '../protocol/code.js';
 import { describeConnectError, tlsFromEnv, tlsSocketOptions } from './tls.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'warren-tls-spec-'));

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Code } from '../code.js';
-import { RpcError } from '../rpc-error.js';
+import { Code } from '../protocol/code.js';
+import { RpcError } from '../protocol/rpc-error.js';
 
 /**
  * TLS settings for `amqps://` broker URLs. The broker's certificate is

@@ -1,9 +1,9 @@
 import type { ConsumeMessage, Message, Options } from 'amqplib';
-import { Code, parseCode } from '../code.js';
-import { JSON_TYPE, parseContentType, PROTOBUF, type ContentType } from '../content-type.js';
-import { metadataFromHeaders, type Metadata } from '../metadata.js';
+import { Code, parseCode } from '../protocol/code.js';
+import { JSON_TYPE, parseContentType, PROTOBUF, type ContentType } from '../protocol/content-type.js';
+import { metadataFromHeaders, type Metadata } from '../protocol/metadata.js';
 import type { Delivery, WireReply, WireRequest } from '../transport.js';
-import { DIRECT_REPLY_TO } from './topology.js';
+import { DIRECT_REPLY_TO } from '../protocol/rpc-names.js';
 
 /** Header with the absolute deadline, ms since the Unix epoch (any AMQP integer type, or a decimal string). */
 export const DEADLINE_HEADER = 'warren-deadline';

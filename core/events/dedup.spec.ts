@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EventContext } from './event-context.js';
+import type { EventContext } from '../event-context.js';
 import { createMemoryDedupStore, deduplicate } from './dedup.js';
 
 const ctx = (messageId: string): EventContext => ({

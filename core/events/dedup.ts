@@ -1,4 +1,4 @@
-import type { EventContext, EventHandler } from './event-context.js';
+import type { EventContext, EventHandler } from '../event-context.js';
 
 /**
  * Where handled message ids are remembered. The default is per process; for

@@ -1,21 +1,21 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Code } from '../code.js';
-import { decodeMessage, encodeMessage, PROTOBUF, type ContentType } from '../content-type.js';
-import type { MessageType } from '../definition.js';
+import { Code } from '../protocol/code.js';
+import { decodeMessage, encodeMessage, PROTOBUF, type ContentType } from '../protocol/content-type.js';
+import type { MessageType } from '../protocol/definition.js';
 import { currentContext, type HandlerContext } from '../handler-context.js';
-import { defaultLogger, type Logger } from '../logger.js';
-import { validateMetadata, type Metadata } from '../metadata.js';
-import { eventObservability, observeDeliveries } from '../observability/event-observability.js';
+import { defaultLogger, type Logger } from '../observability/logger.js';
+import { validateMetadata, type Metadata } from '../protocol/metadata.js';
+import { eventObservability, observeDeliveries } from '../observability/event-observer.js';
 import { REQUEST_ID_METADATA_KEY } from '../observability/log-context.js';
 import { metricsFrom } from '../observability/metrics.js';
 import type { ObservabilityOptions } from '../observability/observability-options.js';
-import { RpcError } from '../rpc-error.js';
-import { currentEvent, runInEventContext, type EventContext, type EventHandler } from './event-context.js';
-import { chainEventInterceptors, type EventCall, type EventInterceptor } from './event-interceptor.js';
-import { DEFAULT_PUBLISH_TIMEOUT_MS, type DeadLetter, type EventConsumer, type EventDelivery, type EventOutcome, type EventTransport, type ReplayResult } from './event-transport.js';
-import { validateEventType, validateGroup, validatePattern, topicMatches } from './events-topology.js';
-import { failureOutcome, retryPolicy, type RetryPolicy } from './retry-policy.js';
+import { RpcError } from '../protocol/rpc-error.js';
+import { currentEvent, runInEventContext, type EventContext, type EventHandler } from '../event-context.js';
+import { chainEventInterceptors, type EventCall, type EventInterceptor } from '../event-interceptor.js';
+import { DEFAULT_PUBLISH_TIMEOUT_MS, type DeadLetter, type EventConsumer, type EventDelivery, type EventOutcome, type EventTransport, type ReplayResult } from '../event-transport.js';
+import { validateEventType, validateGroup, validatePattern, topicMatches } from '../protocol/event-names.js';
+import { failureOutcome, retryPolicy, type RetryPolicy } from './redelivery-policy.js';
 import type { EventAccessPolicy } from '../security/event-access.js';
 
 /** An event message codec: ts-proto's message functions with `$type` (generated with `outputTypeAnnotations=static-only`). */

@@ -12,7 +12,7 @@
  * own pino logger as `pino({ mixin: logContextFields })`.
  */
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
-import { currentEvent } from '../events/event-context.js';
+import { currentEvent } from '../event-context.js';
 import { currentContext } from '../handler-context.js';
 
 /** Metadata key whose value becomes `requestId` on log lines. */

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Code } from '../code.js';
+import { Code } from '../protocol/code.js';
 import { createMetricsServer, startMetricsFromEnv } from './metrics-server.js';
 import { parsePrometheusText, sampleValue } from './prometheus-text.js';
 

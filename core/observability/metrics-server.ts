@@ -7,9 +7,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, register as defaultRegister, type Registry } from 'prom-client';
-import { Code } from '../code.js';
-import { defaultLogger, type Logger } from '../logger.js';
-import { RpcError } from '../rpc-error.js';
+import { Code } from '../protocol/code.js';
+import { defaultLogger, type Logger } from './logger.js';
+import { RpcError } from '../protocol/rpc-error.js';
 
 /** Port of {@link createMetricsServer} when none is given (the usual Prometheus exporter port). */
 export const DEFAULT_METRICS_PORT = 9464;

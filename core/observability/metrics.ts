@@ -5,7 +5,7 @@
  * name, `_total` on counters); see `.tmp/docs/observability.md` for the table.
  */
 import { register as defaultRegister, type Registry } from 'prom-client';
-import { Code, codeName } from '../code.js';
+import { Code, codeName } from '../protocol/code.js';
 import { HistogramFamily, ValueFamily, type HistogramCell, type ValueCell } from './metric-family.js';
 
 /** Latency buckets (seconds) of the RPC and event histograms: 0.5 ms to 10 s. */

@@ -4,7 +4,7 @@
  * does nothing until an SDK registers a tracer provider; this starts the
  * Node SDK (loaded only then) when the environment asks for traces.
  */
-import { defaultLogger, redactUrl, type Logger } from '../logger.js';
+import { defaultLogger, redactUrl, type Logger } from './logger.js';
 
 /** Options of {@link startTracingFromEnv}. */
 export interface TracingFromEnvOptions {

@@ -6,7 +6,7 @@
  * W3C trace context and baggage by default.
  */
 import { context, propagation, ROOT_CONTEXT, trace, type Context } from '@opentelemetry/api';
-import type { Metadata } from '../metadata.js';
+import type { Metadata } from '../protocol/metadata.js';
 import { tracingEnabled } from './tracing.js';
 
 /**

@@ -4,7 +4,7 @@
  * declare on a timer that never keeps the process alive.
  */
 import type { Channel } from 'amqplib';
-import type { Logger } from '../logger.js';
+import type { Logger } from './logger.js';
 import type { WarrenMetrics } from './metrics.js';
 
 /** A transport that opens plain channels for side traffic (the AMQP transport's `openChannel`). */

@@ -6,8 +6,8 @@
  * untouched.
  */
 import { ProxyTracerProvider, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import { Code, codeName, SERVER_FAULT_CODES } from '../code.js';
-import { RpcError } from '../rpc-error.js';
+import { Code, codeName, SERVER_FAULT_CODES } from '../protocol/code.js';
+import { RpcError } from '../protocol/rpc-error.js';
 
 /** Instrumentation scope name of Warren's spans. */
 export const TRACER_NAME = 'warren';

@@ -1,7 +1,7 @@
-import { Code } from '../code.js';
-import { describeService, type ServiceDefinition } from '../definition.js';
-import { defaultLogger, type Logger } from '../logger.js';
-import { RpcError } from '../rpc-error.js';
+import { Code } from '../protocol/code.js';
+import { describeService, type ServiceDefinition } from '../protocol/definition.js';
+import { defaultLogger, type Logger } from '../observability/logger.js';
+import { RpcError } from '../protocol/rpc-error.js';
 import { ANY_CALLER, methodCallers } from './method-access.js';
 
 /** `enforce` refuses what the rules do not allow; `audit` only logs it and lets the call run. */
@@ -44,7 +44,7 @@ export interface AccessPolicyOptions {
  * decoding the body, so a refused caller costs no decoding and never reaches
  * an interceptor or the handler. Health checks are answered before it and
  * stay open. Identities are broker users (AMQP `user_id`), see
- * core/security/identity.ts.
+ * core/amqp/identity.ts.
  */
 export interface AccessPolicy {
   readonly mode: AccessMode;

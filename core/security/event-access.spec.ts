@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Code } from '../code.js';
-import type { Logger } from '../logger.js';
+import { Code } from '../protocol/code.js';
+import type { Logger } from '../observability/logger.js';
 import { createEventAccess } from './event-access.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };

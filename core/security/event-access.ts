@@ -1,7 +1,7 @@
-import { Code } from '../code.js';
-import { topicMatches, validateEventType, validatePattern } from '../events/events-topology.js';
-import { defaultLogger, type Logger } from '../logger.js';
-import { RpcError } from '../rpc-error.js';
+import { Code } from '../protocol/code.js';
+import { topicMatches, validateEventType, validatePattern } from '../protocol/event-names.js';
+import { defaultLogger, type Logger } from '../observability/logger.js';
+import { RpcError } from '../protocol/rpc-error.js';
 import { userPrincipal, type AccessMode } from './access-policy.js';
 
 /** Options of {@link createEventAccess}. */

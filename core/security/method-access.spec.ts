@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InventoryServiceDefinition } from '../../gen/shop/inventory/v1/inventory.js';
 import { MethodAccess } from '../../gen/warren/access/v1/access.js';
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
-import type { MethodDefinition } from '../definition.js';
+import type { MethodDefinition } from '../protocol/definition.js';
 import { METHOD_ACCESS_FIELD, methodCallers } from './method-access.js';
 
 /** An option entry as ts-proto writes it: the length-prefixed option message. */

@@ -1,6 +1,6 @@
 import { BinaryReader } from '@bufbuild/protobuf/wire';
 import { MethodAccess } from '../../gen/warren/access/v1/access.js';
-import type { MethodDefinition } from '../definition.js';
+import type { MethodDefinition } from '../protocol/definition.js';
 
 /** Field number of the `(warren.access.v1.method)` method option. */
 export const METHOD_ACCESS_FIELD = 51761;
