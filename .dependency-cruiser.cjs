@@ -17,7 +17,7 @@ const layers = [
   '^core/(rpc|events)/',
   '^core/(amqp|memory)/',
   '^core/(mesh|resilience|runner)/',
-  '^core/(index|protocol-entry|testing|amqp-entry|reflect-entry)\\.ts$',
+  '^core/(index|testing|tooling)\\.ts$',
 ];
 const entryPoint = layers[layers.length - 1];
 const upward = layers.slice(0, -1).map((from, i) => ({
@@ -38,6 +38,20 @@ module.exports = {
       to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
     ...upward,
+    {
+      name: 'amqplib-outside-core-amqp',
+      comment: 'one folder owns amqplib: core/amqp/ (test/ and bench/ use it raw as a non-Warren peer)',
+      severity: 'error',
+      from: { pathNot: '^(core/amqp/|test/|bench/)' },
+      to: { path: 'node_modules/amqplib/' },
+    },
+    {
+      name: 'core-through-entry-points',
+      comment: 'the gateway, the CLI, the shop and scripts use core as a package user would: warren, warren/protocol, warren/tooling',
+      severity: 'error',
+      from: { path: '^(gateway|cli|services|scripts)/' },
+      to: { path: '^core/', pathNot: '^core/(index|tooling|testing|protocol/index)\\.ts$' },
+    },
     {
       name: 'protocol-is-wire-facts-only',
       comment: 'core/protocol/ is what PROTOCOL.md specifies: no amqplib, no node:http',

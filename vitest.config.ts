@@ -1,17 +1,23 @@
 import { defineConfig } from 'vitest/config';
 
-// Unit specs sit next to their code (`*.spec.ts`); cross-cutting and broker
-// suites live in test/ (`*.test.ts`). Broker suites each use their own vhost,
-// so files run in parallel and repeatedly without seeing each other.
+// Two projects (`vitest run --project unit` / `--project broker`):
+// - unit: specs beside their code (`*.spec.ts`) and the memory-transport suites (`test/*-memory.test.ts`); no broker, fast.
+// - broker: cross-cutting suites in test/ against the real RabbitMQ; the global setup fails the run at once, with
+//   how to start it, when the broker is unreachable. Each broker suite uses its own vhost, so files run in parallel
+//   and repeatedly without seeing each other.
+const unit = ['core/**/*.spec.ts', 'gateway/**/*.spec.ts', 'cli/**/*.spec.ts', 'services/**/*.spec.ts', 'test/*-memory.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['core/**/*.spec.ts', 'gateway/**/*.spec.ts', 'cli/**/*.spec.ts', 'services/**/*.spec.ts', 'test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
     env: { WARREN_LOG_LEVEL: process.env['WARREN_LOG_LEVEL'] ?? 'silent' },
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
     maxWorkers: 2,
     allowOnly: false,
+    projects: [
+      { extends: true, test: { name: 'unit', include: unit } },
+      { extends: true, test: { name: 'broker', include: ['test/**/*.test.ts'], exclude: ['test/*-memory.test.ts'], globalSetup: ['test/support/global-setup.ts'] } },
+    ],
   },
 });

@@ -1,6 +1,7 @@
 // Cost of mesh-report counting per call on the memory transport: plain vs instrumented, same process, interleaved.
 //   npx tsx bench/mesh-overhead.ts
-import { createClient, createMemoryTransport, createMeshReporter, createServer, type Transport } from '../core/index.js';
+import { createClient, createMemoryTransport, createServer, type Transport } from '../core/index.js';
+import { createMeshReporter } from '../core/tooling.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 
 async function setup(instrumented: boolean) {

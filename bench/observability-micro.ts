@@ -6,13 +6,15 @@
  *   npx tsx bench/observability-micro.ts [--iterations 200000] [--rounds 7]
  */
 import { Registry } from 'prom-client';
-import { Code, PROTOBUF, type Delivery, type UnaryCall, type UnaryResult, type WireReply } from '../core/index.js';
-import { describeService } from '../core/protocol/definition.js';
-import { createWarrenMetrics } from '../core/observability/metrics.js';
-import { clientMetricsInterceptor, clientTracingInterceptor } from '../core/observability/client-observer.js';
+import { Code, type Delivery, PROTOBUF, type UnaryCall, type UnaryResult, type WireReply } from '../core/index.js';
+import { describeService } from '../core/protocol/index.js';
+import { createWarrenMetrics } from '../core/index.js';
+import { clientMetricsInterceptor, clientTracingInterceptor } from '../core/tooling.js';
 import { observeDispatch } from '../core/observability/server-observer.js';
-import { observeDeliveries, publishMetricsInterceptor, publishTracingInterceptor } from '../core/observability/event-observer.js';
-import type { EventCall, EventDelivery, EventOutcome } from '../core/index.js';
+import { observeDeliveries, publishMetricsInterceptor } from '../core/observability/event-observer.js';
+import { publishTracingInterceptor } from '../core/tooling.js';
+import { type EventCall } from '../core/index.js';
+import { type EventDelivery, type EventOutcome } from '../core/event-transport.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 
 const args = process.argv.slice(2);

@@ -1,6 +1,7 @@
-import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { pino } from 'pino';
-import { Code, connectAmqp, DEFAULT_AMQP_URL, describeConnectError, redactUrl, RpcError, tlsFromEnv, tlsSocketOptions, type AmqpTlsOptions, type AmqpTransport, type Logger } from '../core/index.js';
+import { openQueueInspector, type QueueInspector } from '../core/tooling.js';
+import { type AmqpTlsOptions, type AmqpTransport, connectAmqp, DEFAULT_AMQP_URL, type Logger, RpcError, tlsFromEnv } from '../core/index.js';
+import { tlsSocketOptions } from '../core/tooling.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { tlsFlags } from './tls-flags.js';
 
@@ -48,82 +49,9 @@ export function openTransport(url: string, logger: Logger): Promise<AmqpTranspor
   return connectAmqp({ url, logger, connectionName: `warren-cli-${process.pid}`, ...(tls === undefined ? {} : { tls }), socketOptions: { timeout: CONNECT_TIMEOUT_MS } });
 }
 
-/** A service or dead-letter queue as a passive declare sees it; `undefined` when it does not exist. */
-export interface QueueState {
-  readonly messages: number;
-  readonly consumers: number;
-}
-
-/**
- * A plain AMQP connection for looking at queues without touching them: the
- * RPC transport hides its channels, and a passive declare of a missing queue
- * closes its channel (404), so each check gets a throwaway channel.
- */
-export interface QueueInspector {
-  /** Passive declare: counts, or `undefined` if the queue does not exist. */
-  check(queue: string): Promise<QueueState | undefined>;
-  /** Deletes a queue only if it is empty and has no consumer; true if it went. */
-  deleteIfIdle(queue: string): Promise<boolean>;
-  /**
-   * A channel of the caller's own on this connection (to read dead letters,
-   * to take a queue lock); its errors are reported through the calls that
-   * fail. The caller closes it. UNAVAILABLE when the connection is lost.
-   */
-  openChannel(): Promise<Channel>;
-  close(): Promise<void>;
-}
-
-/** Opens a {@link QueueInspector}. UNAVAILABLE when the broker is unreachable. */
+/** Opens a queue inspector for a command; TLS flags that cannot work are a usage error (exit 2). */
 export async function openInspector(url: string): Promise<QueueInspector> {
-  let model: ChannelModel;
-  try {
-    model = await connect(url, { ...socketOptionsFor(url), timeout: CONNECT_TIMEOUT_MS, clientProperties: { connection_name: `warren-cli-inspect-${process.pid}` } });
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new RpcError(Code.UNAVAILABLE, `cannot connect to the broker at ${redactUrl(url)}: ${describeConnectError(error)}`, { cause: error });
-  }
-  model.on('error', () => undefined);
-  /** Runs `use` on a fresh channel; `recover` turns an AMQP reply code (404, 406) into a result. */
-  const withChannel = async <T>(what: string, use: (channel: Channel) => Promise<T>, recover: (replyCode: unknown) => { value: T } | undefined): Promise<T> => {
-    let channel;
-    try {
-      channel = await model.createChannel();
-    } catch (error) {
-      throw RpcError.from(error, Code.UNAVAILABLE, `cannot open a channel to ${what}: the connection to the broker is lost`);
-    }
-    channel.on('error', () => undefined); // a 404 closes the channel; it is reported through the rejected call
-    try {
-      return await use(channel);
-    } catch (error) {
-      const recovered = recover((error as { code?: unknown }).code);
-      if (recovered) return recovered.value;
-      throw RpcError.from(error, Code.UNAVAILABLE, `cannot ${what}: ${(error as Error).message}`);
-    } finally {
-      await channel.close().catch(() => undefined);
-    }
-  };
-  return {
-    check: (queue) =>
-      withChannel(`check ${queue}`, async (channel) => {
-        const ok = await channel.checkQueue(queue);
-        return { messages: ok.messageCount, consumers: ok.consumerCount };
-      }, (code) => (code === 404 ? { value: undefined } : undefined)),
-    deleteIfIdle: (queue) =>
-      withChannel(`delete ${queue}`, async (channel) => {
-        await channel.deleteQueue(queue, { ifEmpty: true, ifUnused: true });
-        return true;
-      }, (code) => (code === 404 || code === 406 ? { value: false } : undefined)),
-    async openChannel() {
-      try {
-        const channel = await model.createChannel();
-        channel.on('error', () => undefined);
-        return channel;
-      } catch (error) {
-        throw RpcError.from(error, Code.UNAVAILABLE, 'cannot open a channel: the connection to the broker is lost');
-      }
-    },
-    async close() {
-      await model.close().catch(() => undefined);
-    },
-  };
+  return await openQueueInspector({ url, socketOptions: socketOptionsFor(url), timeoutMs: CONNECT_TIMEOUT_MS, connectionName: `warren-cli-inspect-${process.pid}` });
 }
+
+export type { QueueInspector, QueueState } from '../core/tooling.js';

@@ -1,4 +1,6 @@
-import { createMethodCaller, validateMetadata, type Interceptor, type Metadata } from '../core/index.js';
+import { createMethodCaller } from '../core/tooling.js';
+import { validateMetadata } from '../core/protocol/index.js';
+import { type Interceptor, type Metadata } from '../core/index.js';
 import { brokerUrl, cliLogger, openTransport } from './broker.js';
 import type { CallInput } from './commands.js';
 import { loadContracts } from './contracts.js';

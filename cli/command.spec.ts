@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Code } from '../core/protocol/code.js';
+import { Code } from '../core/index.js';
 import { commandHelp, parseCommandLine, type Command, type OptionSpecs } from './command.js';
 import { COMMANDS } from './commands.js';
 import { CliError, ExitCode } from './exit-codes.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { Code } from '../core/protocol/code.js';
+import { Code } from '../core/index.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import type { Output } from './output.js';
 

@@ -1,5 +1,6 @@
 import protobuf from 'protobufjs';
-import type { DynamicMethod, DynamicService, HttpRule, IdempotencyLevel } from '../core/index.js';
+import { type DynamicMethod, type DynamicService, type HttpRule } from '../core/tooling.js';
+import { type IdempotencyLevel } from '../core/index.js';
 
 /**
  * How `describe` and `list` show contracts: proto-like text for people and

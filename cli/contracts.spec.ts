@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Code } from '../core/protocol/code.js';
+import { Code } from '../core/index.js';
 import { loadContracts, type Contracts } from './contracts.js';
 import { CliError, ExitCode } from './exit-codes.js';
 

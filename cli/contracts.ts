@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import protobuf from 'protobufjs';
 // Straight from the modules, not core/index.js: `describe` then loads no broker client (faster start).
-import { Code } from '../core/protocol/code.js';
-import type { MethodInfo } from '../core/protocol/definition.js';
-import { loadProtos, type ProtoRegistry } from '../core/reflect/load-protos.js';
-import type { DynamicMethod, DynamicService } from '../core/reflect/service-definition.js';
+import { Code } from '../core/index.js';
+import { type MethodInfo } from '../core/index.js';
+import { loadProtos, type ProtoRegistry } from '../core/tooling.js';
+import { type DynamicMethod, type DynamicService } from '../core/tooling.js';
 import { CliError, ExitCode, inputError } from './exit-codes.js';
 
 /** Default directory of the contracts, relative to the working directory. */

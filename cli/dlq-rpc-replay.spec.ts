@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Code, codeName } from '../core/protocol/code.js';
+import { Code, codeName } from '../core/index.js';
 import { shouldRemove } from './dlq-rpc-replay.js';
 
 function outcome(code: Code, answered: boolean) {

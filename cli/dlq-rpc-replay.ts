@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { openCallScope } from '../core/rpc/call-scope.js';
-import { decodeMessage, parseContentType } from '../core/protocol/content-type.js';
-import { Code, codeName, NOT_PROCESSED_CODES, replyToError, RpcError, type Metadata, type ProtoRegistry, type Transport, type WireReply } from '../core/index.js';
+import { openCallScope } from '../core/tooling.js';
+import { decodeMessage, parseContentType } from '../core/protocol/index.js';
+import { Code, codeName, type Metadata, RpcError, type Transport, type WireReply, type WireRequest } from '../core/index.js';
+import { NOT_PROCESSED_CODES, replyToError } from '../core/protocol/index.js';
+import { type ProtoRegistry } from '../core/tooling.js';
+import { sendUnary } from '../core/tooling.js';
 import { brokerUrl, cliLogger, openTransport } from './broker.js';
 import { findMethod, letterView, needsForce, requestJson, withHeldDeadLetters, type ServiceTarget } from './dlq-rpc.js';
 import { CliError, ExitCode, rpcExitCode } from './exit-codes.js';
 import { formatDuration } from './flags.js';
 import type { Output } from './output.js';
-import type { RpcDeadLetter } from './rpc-dead-letters.js';
+import { type RpcDeadLetter } from '../core/tooling.js';
 
 /** Default deadline of each replayed request (`--timeout`). */
 export const DEFAULT_REPLAY_TIMEOUT = '10s';
@@ -59,11 +62,11 @@ export async function replayRequest(transport: Transport, service: string, lette
     return { ...base, status: codeName(Code.INVALID_ARGUMENT), code: Code.INVALID_ARGUMENT, message: `not sent: unsupported content type ${letter.contentType}`, answered: false };
   }
   const deadline = Date.now() + timeoutMs;
-  const request = { service, method: letter.method, contentType, body: letter.body, metadata: letter.metadata, deadline, messageId: letter.messageId || randomUUID() };
+  const request: WireRequest = { service, method: letter.method, contentType, body: letter.body, metadata: letter.metadata, deadline, messageId: letter.messageId || randomUUID() };
   const scope = openCallScope(deadline, letter.method);
   let reply: WireReply;
   try {
-    reply = await scope.race(transport.request(request, scope.signal));
+    reply = await scope.race(sendUnary(transport, request, scope.signal));
   } catch (error) {
     const failure = RpcError.from(error, Code.UNAVAILABLE);
     const message = failure.code === Code.DEADLINE_EXCEEDED ? `no answer within ${formatDuration(timeoutMs)}` : failure.rawMessage;

@@ -1,13 +1,15 @@
-import { decodeMessage, parseContentType } from '../core/protocol/content-type.js';
-import { isIdempotent, type IdempotencyLevel } from '../core/protocol/definition.js';
-import { Code, RpcError, type DynamicMethod, type ProtoRegistry } from '../core/index.js';
+import { decodeMessage, parseContentType } from '../core/protocol/index.js';
+import { isIdempotent } from '../core/protocol/index.js';
+import { type IdempotencyLevel } from '../core/index.js';
+import { Code, RpcError } from '../core/index.js';
+import { type DynamicMethod, type ProtoRegistry } from '../core/tooling.js';
 import { openInspector } from './broker.js';
 import { idempotencyLabel } from './contract-view.js';
 import type { DlqTarget } from './dlq-target.js';
 import { ExitCode } from './exit-codes.js';
 import { formatTable, printRecords, type Output } from './output.js';
 import { lockQueue } from './queue-lock.js';
-import { holdRpcDeadLetters, type HeldDeadLetters, type RpcDeadLetter } from './rpc-dead-letters.js';
+import { type HeldDeadLetters, holdRpcDeadLetters, type RpcDeadLetter } from '../core/tooling.js';
 
 /** A service's dead-letter target. */
 export type ServiceTarget = Extract<DlqTarget, { kind: 'service' }>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Code } from '../core/protocol/code.js';
+import { Code } from '../core/index.js';
 import { parseDlqTarget } from './dlq-target.js';
 import { CliError } from './exit-codes.js';
 

@@ -1,6 +1,6 @@
-import { Code } from '../core/protocol/code.js';
-import { deadLetterQueue as groupDeadLetterQueue, validateGroup } from '../core/protocol/event-names.js';
-import { deadLetterQueue as rpcDeadLetterQueue } from '../core/protocol/rpc-names.js';
+import { Code } from '../core/index.js';
+import { groupDeadLetterQueue, validateGroup } from '../core/protocol/index.js';
+import { serviceDeadLetterQueue } from '../core/protocol/index.js';
 import { CliError, ExitCode, inputError } from './exit-codes.js';
 
 /** Whose dead letters a `dlq` command works on. */
@@ -28,7 +28,7 @@ export function parseDlqTarget(name: string, command: string): DlqTarget {
     if (!SERVICE_NAME.test(service)) {
       throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, `${JSON.stringify(service)} is not a service name (package.Service) nor an event group`, command);
     }
-    return { kind: 'service', service, queue: rpcDeadLetterQueue(service) };
+    return { kind: 'service', service, queue: serviceDeadLetterQueue(service) };
   }
   const group = events?.[1] ?? name;
   try {

@@ -1,4 +1,4 @@
-import { Code, createEventBus, RpcError, type DeadLetter, type EventBus } from '../core/index.js';
+import { Code, createEventBus, type DeadLetter, type EventBus, RpcError } from '../core/index.js';
 import { brokerUrl, cliLogger, openInspector, openTransport } from './broker.js';
 import type { DlqListInput, DlqReplayInput, DlqShowInput } from './commands.js';
 import { loadContracts } from './contracts.js';

@@ -1,5 +1,6 @@
-import { decodeMessage } from '../core/protocol/content-type.js';
-import type { ContentType, Metadata, ProtoRegistry } from '../core/index.js';
+import { decodeMessage } from '../core/protocol/index.js';
+import { type ContentType, type Metadata } from '../core/index.js';
+import { type ProtoRegistry } from '../core/tooling.js';
 
 /** What the CLI shows of one event (tailed or dead-lettered). */
 export interface EventFields {

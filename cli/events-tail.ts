@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { deadLetterQueue, validatePattern } from '../core/protocol/event-names.js';
+import { groupDeadLetterQueue, validatePattern } from '../core/protocol/index.js';
 import { createEventBus } from '../core/index.js';
 import { brokerUrl, cliLogger, openInspector, openTransport } from './broker.js';
 import type { EventsTailInput } from './commands.js';
@@ -82,7 +82,7 @@ async function removeDeadLetterQueue(url: string, group: string): Promise<void> 
   const inspector = await openInspector(url).catch(() => undefined);
   if (!inspector) return;
   try {
-    await inspector.deleteIfIdle(deadLetterQueue(group)).catch(() => false);
+    await inspector.deleteIfIdle(groupDeadLetterQueue(group)).catch(() => false);
   } finally {
     await inspector.close();
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Code } from '../core/protocol/code.js';
-import { RpcError } from '../core/protocol/rpc-error.js';
+import { Code } from '../core/index.js';
+import { RpcError } from '../core/index.js';
 import { CliError, describeFailure, ExitCode, inputError, rpcExitCode } from './exit-codes.js';
 
 describe('exit codes', () => {

@@ -1,5 +1,5 @@
-import { Code, codeName } from '../core/protocol/code.js';
-import { RpcError } from '../core/protocol/rpc-error.js';
+import { Code, codeName } from '../core/index.js';
+import { RpcError } from '../core/index.js';
 
 /**
  * Exit codes of `warren` (documented in cli/README.md):

@@ -1,4 +1,4 @@
-import { Code } from '../core/protocol/code.js';
+import { Code } from '../core/index.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)$/;

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Code } from '../core/protocol/code.js';
+import { Code } from '../core/index.js';
 import type { GenerateInput } from './commands.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import type { Output } from './output.js';

@@ -1,4 +1,6 @@
-import { Code, codeName, createMethodCaller, HEALTH_CHECK_PATH, RpcError, type MethodInfo, type Transport } from '../core/index.js';
+import { Code, codeName, type MethodInfo, RpcError, type Transport } from '../core/index.js';
+import { createMethodCaller } from '../core/tooling.js';
+import { HEALTH_CHECK_PATH } from '../core/protocol/index.js';
 import { CheckRequest, CheckResponse, CheckResponse_ServingStatus, checkResponse_ServingStatusToJSON } from '../gen/warren/health/v1/health.js';
 import { brokerUrl, cliLogger, openTransport } from './broker.js';
 import type { HealthInput } from './commands.js';

@@ -1,4 +1,4 @@
-import { rpcDeadLetterQueue, serviceQueue } from '../core/index.js';
+import { serviceDeadLetterQueue as rpcDeadLetterQueue, serviceQueue } from '../core/protocol/index.js';
 import { brokerUrl, openInspector, type QueueState } from './broker.js';
 import type { ListInput } from './commands.js';
 import { HEALTH_SERVICE, loadContracts } from './contracts.js';

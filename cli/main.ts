@@ -11,8 +11,8 @@
  * See cli/README.md for every command, flag and exit code.
  */
 import { readFileSync } from 'node:fs';
-import { Code } from '../core/protocol/code.js';
-import { RpcError } from '../core/protocol/rpc-error.js';
+import { Code } from '../core/index.js';
+import { RpcError } from '../core/index.js';
 import { commandHelp, parseCommandLine, type Command } from './command.js';
 import { COMMANDS } from './commands.js';
 import { CliError, describeFailure, ExitCode } from './exit-codes.js';

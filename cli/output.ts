@@ -1,4 +1,4 @@
-import { codeName, type Code } from '../core/protocol/code.js';
+import { type Code, codeName } from '../core/index.js';
 
 /** A writable the output goes to: `process.stdout`/`process.stderr` or a test double. */
 export interface Sink {

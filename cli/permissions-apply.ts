@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { Code } from '../core/protocol/code.js';
+import { Code } from '../core/index.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { planCommands, type PermissionsPlan, type PlannedCommand } from './permissions-plan.js';
 

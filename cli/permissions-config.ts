@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Code } from '../core/protocol/code.js';
-import { validateEventType, validateGroup, validatePattern } from '../core/protocol/event-names.js';
+import { Code } from '../core/index.js';
+import { validateEventType, validateGroup, validatePattern } from '../core/protocol/index.js';
 import { CliError, ExitCode, inputError } from './exit-codes.js';
 
 /**

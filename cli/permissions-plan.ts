@@ -1,9 +1,10 @@
 import protobuf from 'protobufjs';
-import { EVENTS_EXCHANGE, topicMatches } from '../core/protocol/event-names.js';
-import { ANY_CALLER, RPC_EXCHANGE } from '../core/index.js';
-import { MESH_EXCHANGE } from '../core/amqp/mesh-topology.js';
+import { EVENTS_EXCHANGE, topicMatches } from '../core/protocol/index.js';
+import { ANY_CALLER } from '../core/index.js';
+import { RPC_EXCHANGE } from '../core/protocol/index.js';
 import type { Contracts } from './contracts.js';
 import type { PermissionsConfig, UserConfig } from './permissions-config.js';
+import { MESH_EXCHANGE } from '../core/protocol/index.js';
 
 /**
  * What `warren permissions` grants each broker user: the narrowest

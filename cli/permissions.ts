@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { Code } from '../core/protocol/code.js';
+import { Code } from '../core/index.js';
 import { brokerUrl } from './broker.js';
 import type { PermissionsApplyInput, PermissionsPlanInput } from './permissions-commands.js';
 import { loadContracts } from './contracts.js';

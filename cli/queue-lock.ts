@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Code } from '../core/protocol/code.js';
-import { RpcError } from '../core/protocol/rpc-error.js';
+import { Code } from '../core/index.js';
+import { RpcError } from '../core/index.js';
 import type { QueueInspector } from './broker.js';
 
 /** How long a `dlq` command waits for another `warren` process done with the same dead-letter queue. */

@@ -1,5 +1,5 @@
-import { Code } from '../core/protocol/code.js';
-import type { MessageType } from '../core/protocol/definition.js';
+import { Code } from '../core/index.js';
+import { type MessageType } from '../core/index.js';
 import { CliError, ExitCode, inputError } from './exit-codes.js';
 
 /**

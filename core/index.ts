@@ -1,57 +1,43 @@
 /**
- * Warren's public API. User-facing symbols first: connect, serve, call,
- * errors; then the pieces for custom transports and dynamic clients.
+ * `warren`: the API a service uses — connect, serve, call, publish and subscribe, errors, context, interceptors,
+ * security policies, observability switches. Tools built on Warren (the gateway, the CLI) also use
+ * `warren/tooling`; the wire facts are in `warren/protocol`; the memory transport and conformance suites for tests
+ * are in `warren/testing`.
  */
+
+// transports
 export { connectAmqp, DEFAULT_AMQP_URL, type AmqpTransport, type AmqpTransportOptions, type AmqpTransportStats } from './amqp/amqp-transport.js';
-export { describeConnectError, tlsFromEnv, tlsSocketOptions, type AmqpTlsOptions } from './amqp/tls.js';
+export type { ReconnectOptions } from './amqp/connection-manager.js';
+export { tlsFromEnv, type AmqpTlsOptions } from './amqp/tls.js';
 export { createMemoryTransport, type MemoryTransportOptions } from './memory/memory-transport.js';
-export { createServer, DEFAULT_DRAIN_MS, DEFAULT_PREFETCH, type Server, type ServerOptions, type ServiceImplementation } from './rpc/server.js';
-export { createClient, createMethodCaller, DEFAULT_TIMEOUT_MS, type CallOptions, type Client, type ClientOptions } from './rpc/client.js';
-export { Code, codeName, parseCode, NOT_PROCESSED_CODES, SERVER_FAULT_CODES } from './protocol/code.js';
-export { RpcError, type ErrorDetail, type RpcErrorOptions } from './protocol/rpc-error.js';
-export { currentContext, type CallerIdentity, type HandlerContext } from './handler-context.js';
-export { createAccessPolicy, userPrincipal, type AccessMode, type AccessPolicy, type AccessPolicyOptions, type Callers } from './security/access-policy.js';
-export { createEventAccess, type EventAccessOptions, type EventAccessPolicy } from './security/event-access.js';
-export { ANY_CALLER, METHOD_ACCESS_FIELD, methodCallers } from './security/method-access.js';
-export { messageIdentity, ORIGIN_USER_HEADER, relayIdentity } from './amqp/identity.js';
-export { chainInterceptors, type Interceptor, type UnaryCall, type UnaryNext, type UnaryResult } from './interceptor.js';
-export { MAX_METADATA_BYTES, validateMetadata, type Metadata } from './protocol/metadata.js';
-export { JSON_TYPE, PROTOBUF, type ContentType } from './protocol/content-type.js';
-export { HEALTH_CHECK_PATH } from './protocol/rpc-names.js';
-export { createLogger, defaultLogger, REDACTED_LOG_FIELDS, redactUrl, type CreateLoggerOptions, type Logger } from './observability/logger.js';
-export { startTracingFromEnv, tracingRequested, type Tracing, type TracingFromEnvOptions } from './observability/otel-sdk.js';
-export { createMetricsServer, DEFAULT_METRICS_PORT, startMetricsFromEnv, type MetricsServer, type MetricsServerOptions } from './observability/metrics-server.js';
-export { createWarrenMetrics, defaultMetrics, LATENCY_BUCKETS, type BreakerStateName, type WarrenMetrics, type WarrenMetricsOptions } from './observability/metrics.js';
-export { clientMetricsInterceptor, clientObservability, clientTracingInterceptor } from './observability/client-observer.js';
-export type { ObservabilityOptions } from './observability/observability-options.js';
-export { MESSAGING_SYSTEM, publishTracingInterceptor } from './observability/event-observer.js';
-export { runInTraceContextOf, withActiveTraceContext } from './observability/propagation.js';
-export { traceHttpServer } from './observability/http-tracing.js';
-export { logContextFields, REQUEST_ID_METADATA_KEY } from './observability/log-context.js';
-export { RPC_SYSTEM, STATUS_CODE_ATTRIBUTE, tracingEnabled } from './observability/tracing.js';
-export {
-  describeService,
-  isIdempotent,
-  type IdempotencyLevel,
-  type MessageType,
-  type MethodDefinition,
-  type MethodInfo,
-  type RequestInit,
-  type RequestOf,
-  type ResponseInit,
-  type ResponseOf,
-  type ServiceDefinition,
-} from './protocol/definition.js';
 export type { Consumer, Delivery, DeliveryHandler, ServeOptions, Transport, WireReply, WireRequest } from './transport.js';
-export { DIRECT_REPLY_TO, isReplyAddress, REPLY_QUEUE_PREFIX, RPC_EXCHANGE, serviceQueue } from './protocol/rpc-names.js';
-export { DEADLINE_HEADER, MESSAGE_HEADER, STATUS_HEADER } from './amqp/wire-properties.js';
-export { loadProtos, type LoadProtosOptions, type ProtoRegistry } from './reflect/load-protos.js';
-export { createDynamicMessageType, type DynamicMessageType } from './reflect/message-type.js';
-export { createDynamicService, type DynamicMethod, type DynamicService } from './reflect/service-definition.js';
-export type { HttpRule } from './reflect/http-rule.js';
+
+// serving and calling
+export { createServer, DEFAULT_DRAIN_MS, DEFAULT_PREFETCH, type Server, type ServerOptions, type ServiceImplementation } from './rpc/server.js';
+export { createClient, DEFAULT_TIMEOUT_MS, type CallOptions, type Client, type ClientOptions } from './rpc/client.js';
+export { DEFAULT_RETRY_POLICY, RetryThrottle, type RetryBudget, type RetryPolicy } from './rpc/retry-policy.js';
+export { Code, codeName } from './protocol/code.js';
+export { RpcError, type ErrorDetail, type RpcErrorOptions } from './protocol/rpc-error.js';
+export { JSON_TYPE, PROTOBUF, type ContentType } from './protocol/content-type.js';
+export type { Metadata } from './protocol/metadata.js';
+export type {
+  IdempotencyLevel,
+  MessageType,
+  MethodDefinition,
+  MethodInfo,
+  RequestInit,
+  RequestOf,
+  ResponseInit,
+  ResponseOf,
+  ServiceDefinition,
+} from './protocol/definition.js';
+export { currentContext, type CallerIdentity, type HandlerContext } from './handler-context.js';
+export type { Interceptor, UnaryCall, UnaryNext, UnaryResult } from './interceptor.js';
+export { closeOnSignals, type Closable, type CloseOnSignalsOptions } from './shutdown.js';
+
+// events
 export {
   createEventBus,
-  decodeEvent,
   DEFAULT_EVENT_PREFETCH,
   type EventBus,
   type EventBusOptions,
@@ -64,32 +50,22 @@ export {
   type Subscription,
 } from './events/event-bus.js';
 export { currentEvent, type EventContext, type EventHandler } from './event-context.js';
-export { chainEventInterceptors, type EventCall, type EventInterceptor, type EventNext } from './event-interceptor.js';
+export type { EventCall, EventInterceptor, EventNext } from './event-interceptor.js';
+export type { DeadLetter, ReplayResult } from './event-transport.js';
 export { createMemoryDedupStore, deduplicate, DEFAULT_DEDUP_ENTRIES, type DedupStore } from './events/dedup.js';
-export { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS, MAX_RETRY_DELAY_MS, type RetryPolicy as EventRetryPolicy } from './events/redelivery-policy.js';
-export type { DeadLetter, EventConsumer, EventDelivery, EventDeliveryHandler, EventOutcome, EventPublishOptions, EventQueueSpec, EventTransport, ReplayResult, WireEvent } from './event-transport.js';
-export { DEFAULT_PUBLISH_TIMEOUT_MS } from './event-transport.js';
-export { createAmqpEvents, type AmqpEvents, type AmqpEventsOptions, type AmqpEventsStats, type ChannelSource, type EventConnection } from './amqp/events/amqp-events.js';
-export {
-  ATTEMPTS_HEADER,
-  broadcastQueue,
-  DEAD_AT_HEADER,
-  DEAD_QUEUE_HEADER,
-  deadLetterQueue,
-  DEATH_REASON_HEADER,
-  delayQueue,
-  EVENTS_EXCHANGE,
-  groupQueue,
-  LAST_ERROR_HEADER,
-  PUBLISHED_AT_HEADER,
-  topicMatches,
-} from './protocol/event-names.js';
-export { replyToError } from './protocol/reply-error.js';
-export { closeOnSignals, type Closable, type CloseOnSignalsOptions } from './shutdown.js';
-export { DEFAULT_RETRY_POLICY, RetryThrottle, type RetryBudget, type RetryPolicy } from './rpc/retry-policy.js';
-export type { ReconnectOptions } from './amqp/connection-manager.js';
-export { deadLetterQueue as rpcDeadLetterQueue } from './protocol/rpc-names.js';
-export { createMeshReporter, DEFAULT_MESH_REPORT_INTERVAL_MS, type MeshBreakerState, type MeshReporter, type MeshReporterOptions } from './mesh/reporter.js';
-export { createAmqpMeshSink, type ChannelOpener, type MeshReportSink } from './amqp/mesh-sink.js';
-export { declareMeshExchange, declareMeshViewerQueue, MESH_EXCHANGE, MESH_QUEUE_MAX_LENGTH, MESH_REPORT_TYPE, meshReportProperties } from './amqp/mesh-topology.js';
-export { LATENCY_BASE_MS, latencyBucket, latencyBucketUpperMs, latencyQuantile, LatencyRecorder } from './mesh/histogram.js';
+export { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS, type RedeliveryPolicy } from './events/redelivery-policy.js';
+
+// security
+export { createAccessPolicy, userPrincipal, type AccessMode, type AccessPolicy, type AccessPolicyOptions, type Callers } from './security/access-policy.js';
+export { createEventAccess, type EventAccessOptions, type EventAccessPolicy } from './security/event-access.js';
+export { ANY_CALLER } from './security/method-access.js';
+
+// observability
+export { createLogger, defaultLogger, redactUrl, type CreateLoggerOptions, type Logger } from './observability/logger.js';
+export { startTracingFromEnv, type Tracing, type TracingFromEnvOptions } from './observability/otel-sdk.js';
+export { createMetricsServer, DEFAULT_METRICS_PORT, startMetricsFromEnv, type MetricsServer, type MetricsServerOptions } from './observability/metrics-server.js';
+export { createWarrenMetrics, defaultMetrics, type WarrenMetrics, type WarrenMetricsOptions } from './observability/metrics.js';
+export type { ObservabilityOptions } from './observability/observability-options.js';
+
+// resilience
+export { breakerStates, createBreaker, DEFAULT_BREAKER_OPTIONS, type Breaker, type BreakerOptions, type BreakerState } from './resilience/breaker.js';

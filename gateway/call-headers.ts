@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { Code, validateMetadata, type Metadata } from '../core/index.js';
+import { Code, type Metadata } from '../core/index.js';
+import { validateMetadata } from '../core/protocol/index.js';
 import { gatewayError } from './http-status.js';
 
 /**

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { clientObservability, Code, defaultLogger, defaultMetrics, RpcError, traceHttpServer, validateMetadata, type Interceptor, type Logger, type ProtoRegistry, type Transport } from '../core/index.js';
+import { clientObservability, type ProtoRegistry, traceHttpServer } from '../core/tooling.js';
+import { Code, defaultLogger, defaultMetrics, type Interceptor, type Logger, RpcError, type Transport } from '../core/index.js';
+import { validateMetadata } from '../core/protocol/index.js';
 import { createAuthenticator, type AuthOptions } from './auth.js';
-import { createBreakers, type BreakerOptions, type BreakerState } from './breakers.js';
 import { answerClientError } from './client-error.js';
 import { createCors, type CorsOptions } from './cors.js';
 import { brokerUserOf, contractAccess, createExposure, DEFAULT_EXPOSE } from './exposure.js';
@@ -16,6 +17,8 @@ import { JSON_UTF8, send, sendError } from './respond.js';
 import { createRouter } from './router.js';
 import { createMeshPage, type MeshPageOptions } from './mesh/mesh-page.js';
 import { createRpcHandler, type RequestState } from './rpc-handler.js';
+import { createBreakerRegistry } from '../core/tooling.js';
+import type { BreakerOptions, BreakerState } from '../core/index.js';
 
 /** The operations endpoints, answered by the gateway itself. */
 const OPERATION_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
@@ -127,10 +130,15 @@ export function createGateway(options: GatewayOptions): Gateway {
   const metrics = createGatewayMetrics(transportReady);
   const coreMetrics = defaultMetrics();
   coreMetrics.watchTransport(options.transport);
-  const breakers = createBreakers(options.breaker ?? {}, logger, {
-    onStateChange: (service, state, transition) => metrics.breakerState(service, state, transition),
-    onReject: (service) => metrics.breakerRejected(service),
-  });
+  const breakers = createBreakerRegistry(
+    {
+      ...options.breaker,
+      metrics: false, // the gateway's own families (warren_gateway_breaker_*) count them
+      onStateChange: (service, state, transition) => metrics.breakerState(service, state, transition),
+      onReject: (service) => metrics.breakerRejected(service),
+    },
+    logger,
+  );
   const exposure = createExposure(options.expose ?? DEFAULT_EXPOSE, options.protos.services, contractAccess(options.protos.root, options.brokerUser ?? brokerUserOf(options.transport)));
   const router = createRouter(exposure.filter(options.protos.services), logger);
   const mesh = options.mesh === false ? undefined : createMeshPage({ ...options.mesh, transport: options.transport, services: options.protos.services.map((service) => service.fullName), breakers: () => breakers.states(), logger });
@@ -285,7 +293,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     server,
     metrics: metrics.registry,
     openApi,
-    breakerState: (service) => breakers.state(service),
+    breakerState: (service) => breakers.states().get(service) ?? 'closed',
     listen(port = 8080, host) {
       return new Promise<AddressInfo>((resolve, reject) => {
         server.once('error', reject);

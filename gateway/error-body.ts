@@ -1,4 +1,5 @@
-import type { ErrorDetail, ProtoRegistry, RpcError } from '../core/index.js';
+import { type ErrorDetail, type RpcError } from '../core/index.js';
+import { type ProtoRegistry } from '../core/tooling.js';
 import { errorCodeOf } from './http-status.js';
 
 /**

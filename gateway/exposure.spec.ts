@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadProtos } from '../core/index.js';
+import { loadProtos } from '../core/tooling.js';
 import { contractAccess, createExposure, DEFAULT_EXPOSE } from './exposure.js';
 
 const protos = await loadProtos({ root: 'proto' });

@@ -1,5 +1,6 @@
 import type protobuf from 'protobufjs';
-import { ANY_CALLER, type DynamicService, type Transport } from '../core/index.js';
+import { ANY_CALLER, type Transport } from '../core/index.js';
+import { type DynamicService } from '../core/tooling.js';
 
 /**
  * The pattern that exposes every method declaring a `google.api.http` rule:

@@ -1,4 +1,6 @@
-import { Code, parseCode, RpcError } from '../core/index.js';
+import { Code, RpcError } from '../core/index.js';
+import { parseCode } from '../core/protocol/index.js';
+import { retryDelayOf } from '../core/protocol/index.js';
 
 /**
  * RPC status → HTTP status: the usual grpc-gateway table, with
@@ -79,5 +81,9 @@ export function errorCodeOf(error: RpcError): Code {
 
 /** Extra response headers of an error, if the gateway set any. */
 export function httpHeadersOf(error: RpcError): Readonly<Record<string, string>> | undefined {
-  return extras.get(error)?.headers;
+  const headers = extras.get(error)?.headers;
+  if (headers?.['retry-after'] !== undefined) return headers;
+  // a google.rpc.RetryInfo detail (an open breaker here or in a service behind us) is answered as Retry-After
+  const delayMs = error.code === Code.UNAVAILABLE || error.code === Code.RESOURCE_EXHAUSTED ? retryDelayOf(error) : undefined;
+  return delayMs === undefined ? headers : { ...headers, 'retry-after': String(Math.max(1, Math.ceil(delayMs / 1000))) };
 }

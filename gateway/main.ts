@@ -24,7 +24,8 @@
  * meanwhile `/readyz` answers 503 and calls fail within their deadline.
  */
 import { parseArgs } from 'node:util';
-import { connectAmqp, defaultLogger, loadProtos, startTracingFromEnv, type AmqpTransport } from '../core/index.js';
+import { type AmqpTransport, connectAmqp, defaultLogger, startTracingFromEnv } from '../core/index.js';
+import { loadProtos } from '../core/tooling.js';
 import { createGateway, type Gateway } from './create-gateway.js';
 import { gatewayOptionsFromEnv } from './env-config.js';
 

@@ -1,5 +1,6 @@
 import protobuf from 'protobufjs';
-import { Code, RpcError, type DynamicMethod, type HttpRule } from '../core/index.js';
+import { Code, RpcError } from '../core/index.js';
+import { type DynamicMethod, type HttpRule } from '../core/tooling.js';
 import { findField, isScalarLike, jsonFromString, presentKey, resolveFieldPath, setOwn } from './field-path.js';
 import type { PathTemplate } from './path-template.js';
 

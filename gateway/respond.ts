@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import type { ProtoRegistry, RpcError } from '../core/index.js';
+import { type ProtoRegistry } from '../core/tooling.js';
+import { type RpcError } from '../core/index.js';
 import { REQUEST_ID_HEADER } from './call-headers.js';
 import { errorBody } from './error-body.js';
 import { httpHeadersOf, httpStatusOf } from './http-status.js';

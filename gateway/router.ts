@@ -1,4 +1,6 @@
-import { describeService, type DynamicMethod, type DynamicService, type Logger, type MethodInfo } from '../core/index.js';
+import { describeService } from '../core/protocol/index.js';
+import { type DynamicMethod, type DynamicService } from '../core/tooling.js';
+import { type Logger, type MethodInfo } from '../core/index.js';
 import { matchPathTemplate, parsePathTemplate } from './path-template.js';
 import { compileBinding, type CompiledBinding } from './request-mapping.js';
 

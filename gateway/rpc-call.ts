@@ -1,20 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type protobuf from 'protobufjs';
-import {
-  chainInterceptors,
-  Code,
-  JSON_TYPE,
-  PROTOBUF,
-  replyToError,
-  RpcError,
-  type DynamicMethod,
-  type Interceptor,
-  type Metadata,
-  type MethodInfo,
-  type Transport,
-  type UnaryCall,
-  type UnaryNext,
-} from '../core/index.js';
+import { chainInterceptors, type DynamicMethod } from '../core/tooling.js';
+import { Code, type Interceptor, JSON_TYPE, type Metadata, type MethodInfo, PROTOBUF, RpcError, type Transport, type UnaryCall, type UnaryNext } from '../core/index.js';
+import { okReply, type ReplyCheck, sendUnary, unaryRequest } from '../core/tooling.js';
 
 /** One RPC as the gateway makes it. */
 export interface GatewayCall {
@@ -33,8 +21,9 @@ export interface GatewayCall {
 }
 
 /**
- * Builds the gateway's caller of one method, straight on the `Transport`
- * (public API) rather than through `createMethodCaller`: the gateway already
+ * Builds the gateway's caller of one method on core's one unary call path
+ * (`sendUnary`: the same reply checks as the typed client) rather than
+ * through `createMethodCaller`: the gateway already
  * owns a per-request AbortController, deadline timer and checked metadata,
  * and the generic client's per-call extras (a captured caller stack, a
  * second AbortController with listeners, a signal race, metadata checked
@@ -44,22 +33,17 @@ export interface GatewayCall {
  * client interceptors around the send. Not kept: retries (the HTTP client
  * decides, and the breaker sees one outcome per request).
  */
-export function createGatewayCaller(info: MethodInfo, method: DynamicMethod, transport: Transport, interceptors: readonly Interceptor[]): (call: GatewayCall) => Promise<protobuf.Message> {
+export function createGatewayCaller(
+  info: MethodInfo,
+  method: DynamicMethod,
+  transport: Transport,
+  interceptors: readonly Interceptor[],
+  check: ReplyCheck = {},
+): (call: GatewayCall) => Promise<protobuf.Message> {
   const { requestType, responseType } = method;
   const send: UnaryNext = async (call: UnaryCall) => {
-    const reply = await transport.request(
-      {
-        service: info.service,
-        method: info.path,
-        contentType: PROTOBUF,
-        body: requestType.encode(call.request as never).finish(),
-        metadata: call.metadata,
-        deadline: call.deadline,
-        messageId: randomUUID(),
-      },
-      call.signal,
-    );
-    if (reply.status !== Code.OK) throw replyToError(reply);
+    const body = requestType.encode(call.request as never).finish();
+    const reply = okReply(await sendUnary(transport, unaryRequest(info, PROTOBUF, body, call.metadata, call.deadline, randomUUID()), call.signal, check));
     try {
       const response = reply.contentType === JSON_TYPE ? responseType.fromJSON(JSON.parse(Buffer.from(reply.body).toString('utf8'))) : responseType.decode(reply.body);
       return { response, metadata: reply.metadata };

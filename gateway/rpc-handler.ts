@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type protobuf from 'protobufjs';
-import { Code, codeName, PROTOBUF, RpcError, type Interceptor, type Logger, type ProtoRegistry, type Transport } from '../core/index.js';
-import type { Breakers } from './breakers.js';
+import { Code, codeName, type Interceptor, type Logger, PROTOBUF, RpcError, type Transport } from '../core/index.js';
+import { type ProtoRegistry } from '../core/tooling.js';
+import { startDeadlineTimer } from '../core/protocol/index.js';
 import { metadataOf, timeoutOf } from './call-headers.js';
 import { createGatewayCaller, type GatewayCall } from './rpc-call.js';
 import { gatewayError } from './http-status.js';
@@ -11,13 +12,14 @@ import { bodyKindOf, parseJsonBody, readBody } from './request-body.js';
 import { buildRequestJson, pickResponseBody } from './request-mapping.js';
 import { JSON_UTF8, send, sendError } from './respond.js';
 import type { RouteMatch, Router } from './router.js';
+import type { BreakerRegistry } from '../core/tooling.js';
 
 /** What the RPC handler needs from its gateway. */
 export interface RpcHandlerContext {
   readonly router: Router;
   readonly registry: ProtoRegistry;
   readonly transport: Transport;
-  readonly breakers: Breakers;
+  readonly breakers: BreakerRegistry;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly interceptors: readonly Interceptor[];
@@ -82,8 +84,8 @@ export function createRpcHandler(context: RpcHandlerContext): (request: Incoming
       const caller = callers.get(info.path)!;
       const { abort } = state;
       const deadline = Date.now() + timeoutMs;
-      const reply = await breakers.run(info.service, async () => {
-        const timer = setTimeout(() => abort.abort(new RpcError(Code.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded calling ${info.path}`)), timeoutMs);
+      const reply = await breakers.get(info.service).run(async () => {
+        const timer = startDeadlineTimer(deadline, expire, { abort, timeoutMs, path: info.path });
         try {
           const value = await caller({ request: message, metadata, deadline, signal: abort.signal });
           metrics.rpcCall(info.service, 'OK');
@@ -152,4 +154,9 @@ function decodeProtobuf(type: { decode(input: Uint8Array): unknown; fullName: st
 
 function toRpcError(caught: unknown): RpcError {
   return caught instanceof RpcError ? caught : RpcError.from(caught, Code.INTERNAL);
+}
+
+/** The gateway's deadline for one call came: abort it with DEADLINE_EXCEEDED (one timer helper: core's startDeadlineTimer). */
+function expire(call: { readonly abort: AbortController; readonly timeoutMs: number; readonly path: string }): void {
+  call.abort.abort(new RpcError(Code.DEADLINE_EXCEEDED, `deadline of ${call.timeoutMs} ms exceeded calling ${call.path}`));
 }

@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect } from 'amqplib';
+import { openQueueInspector } from '../core/tooling.js';
 import { DEFAULT_AMQP_URL, redactUrl } from '../core/index.js';
 
 const url = process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
@@ -23,8 +23,8 @@ const tsxLoader = new URL('../node_modules/tsx/dist/esm/index.mjs', import.meta.
 const colors = [36, 33, 35, 32, 34, 31, 96, 93];
 
 try {
-  const connection = await connect(url);
-  await connection.close();
+  const inspector = await openQueueInspector({ url, connectionName: 'warren-start' });
+  await inspector.close();
 } catch (error) {
   console.error(`RabbitMQ is not reachable at ${redactUrl(url)}: ${(error as Error).message}
 Start one with:   rabbitmq-server -detached            (local install)

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, connectAmqp, createClient, RpcError, type AmqpTransport } from '../core/index.js';
+import { type AmqpTransport, Code, connectAmqp, createClient, RpcError } from '../core/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
 import { startTestServer, type ChildScript } from './support/child-process.js';

@@ -1,7 +1,7 @@
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, connectAmqp, createClient, createServer, type AmqpTransport } from '../core/index.js';
-import { decodeStatus } from '../core/protocol/status-codec.js';
+import { type AmqpTransport, Code, connectAmqp, createClient, createServer } from '../core/index.js';
+import { decodeStatus } from '../core/protocol/index.js';
 import { EchoRequest, EchoResponse, TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, listQueues, type TestVhost } from './support/broker.js';
 import { testService, type TestServiceLedger } from './support/test-service.js';

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, connectAmqp, createEventBus, RpcError, type AmqpTransport, type EventBus } from '../core/index.js';
+import { type AmqpTransport, Code, connectAmqp, createEventBus, type EventBus, RpcError } from '../core/index.js';
 import { OrderCreated, OrderShipped, Tick } from '../gen/warren/test/v1/test_events.js';
 import { createTestVhost, listQueues, type TestVhost } from './support/broker.js';
 import { runWarren, startWarren, type CliProcess, type CliRun } from './support/cli.js';

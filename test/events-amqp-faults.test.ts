@@ -1,18 +1,7 @@
 import { connect, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Code,
-  connectAmqp,
-  createAmqpEvents,
-  createEventBus,
-  createMemoryDedupStore,
-  deduplicate,
-  defaultLogger,
-  RpcError,
-  type AmqpTransport,
-  type EventBus,
-  type EventContext,
-} from '../core/index.js';
+import { type AmqpTransport, Code, connectAmqp, createEventBus, createMemoryDedupStore, deduplicate, defaultLogger, type EventBus, type EventContext, RpcError } from '../core/index.js';
+import { createAmqpEvents } from '../core/tooling.js';
 import { CacheInvalidated, OrderShipped, Tick, Unrouted } from '../gen/warren/test/v1/test_events.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
 import { waitFor } from './support/events-waits.js';

@@ -1,7 +1,8 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, loadProtos } from '../core/index.js';
+import { Code } from '../core/index.js';
+import { loadProtos } from '../core/tooling.js';
 import { call, startGatewayHarness, type GatewayHarness } from './support/gateway-harness.js';
 
 const ECHO = '/rpc/warren.test.v1.TestService/Echo';

@@ -2,7 +2,7 @@ import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, connectAmqp, createClient, createEventBus, createLogger, createServer, RpcError, type AmqpTransport, type EventBus, type Logger, type Server } from '../core/index.js';
+import { type AmqpTransport, Code, connectAmqp, createClient, createEventBus, createLogger, createServer, type EventBus, type Logger, RpcError, type Server } from '../core/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { OrderCreated } from '../gen/warren/test/v1/test_events.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';

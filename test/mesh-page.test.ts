@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { connect } from 'amqplib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MESH_EXCHANGE, meshReportProperties } from '../core/index.js';
+import { MESH_EXCHANGE } from '../core/protocol/index.js';
+import { meshReportProperties } from '../core/tooling.js';
 import { InstanceReport } from '../gen/warren/mesh/v1/mesh.js';
 import { MESH_SERVICES, orderBody, startMesh, waitUntil, type Mesh } from './support/mesh.js';
 

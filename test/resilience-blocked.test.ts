@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, connectAmqp, createClient, createEventBus, createServer, RpcError, type AmqpTransport, type EventBus, type Server } from '../core/index.js';
+import { type AmqpTransport, Code, connectAmqp, createClient, createEventBus, createServer, type EventBus, RpcError, type Server } from '../core/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { OrderShipped } from '../gen/warren/test/v1/test_events.js';
 import { waitFor } from './support/events-waits.js';

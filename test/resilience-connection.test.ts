@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, connectAmqp, createClient, createServer, type AmqpTransport, type Server } from '../core/index.js';
+import { type AmqpTransport, Code, connectAmqp, createClient, createServer, type Server } from '../core/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
 import { CallLedger } from './support/call-ledger.js';

@@ -1,6 +1,7 @@
 import { connect as amqpConnect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, connectAmqp, createClient, createServer, RpcError, serviceQueue, type AmqpTransport, type Server } from '../core/index.js';
+import { type AmqpTransport, Code, connectAmqp, createClient, createServer, RpcError, type Server } from '../core/index.js';
+import { serviceQueue } from '../core/protocol/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, listQueues, type TestVhost } from './support/broker.js';
 import { expectNoHandleLeak, expectTransportSettled, takeLeakProbe, type LeakProbe } from './support/leak-check.js';

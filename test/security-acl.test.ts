@@ -3,20 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHealth } from '../cli/health.js';
 import { createRabbitmqctl } from '../cli/permissions-apply.js';
-import {
-  Code,
-  connectAmqp,
-  createAccessPolicy,
-  createClient,
-  createServer,
-  DEADLINE_HEADER,
-  loadProtos,
-  RPC_EXCHANGE,
-  STATUS_HEADER,
-  type AmqpTransport,
-  type Server,
-  type ServiceImplementation,
-} from '../core/index.js';
+import { type AmqpTransport, Code, connectAmqp, createAccessPolicy, createClient, createServer, type Server, type ServiceImplementation } from '../core/index.js';
+import { DEADLINE_HEADER, RPC_EXCHANGE, STATUS_HEADER } from '../core/protocol/index.js';
+import { loadProtos } from '../core/tooling.js';
 import { createGateway, type Gateway } from '../gateway/create-gateway.js';
 import { ChargeRequest, PaymentServiceDefinition, PaymentStatus } from '../gen/shop/payments/v1/payments.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectAmqp, createClient, type AmqpTransport } from '../core/index.js';
+import { type AmqpTransport, connectAmqp, createClient } from '../core/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
 import { pathFrom, startCaptured, type CapturedProcess } from './support/captured-process.js';

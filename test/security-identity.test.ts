@@ -2,23 +2,8 @@ import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'a
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRabbitmqctl } from '../cli/permissions-apply.js';
-import {
-  Code,
-  connectAmqp,
-  createClient,
-  createEventAccess,
-  createEventBus,
-  createServer,
-  DEADLINE_HEADER,
-  EVENTS_EXCHANGE,
-  ORIGIN_USER_HEADER,
-  RPC_EXCHANGE,
-  RpcError,
-  serviceQueue,
-  STATUS_HEADER,
-  type AmqpTransport,
-  type Server,
-} from '../core/index.js';
+import { type AmqpTransport, Code, connectAmqp, createClient, createEventAccess, createEventBus, createServer, RpcError, type Server } from '../core/index.js';
+import { DEADLINE_HEADER, EVENTS_EXCHANGE, ORIGIN_USER_HEADER, RPC_EXCHANGE, serviceQueue, STATUS_HEADER } from '../core/protocol/index.js';
 import { OrderCreated } from '../gen/warren/test/v1/test_events.js';
 import { EchoRequest, EchoResponse, TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRabbitmqctl } from '../cli/permissions-apply.js';
-import { EVENTS_EXCHANGE, RPC_EXCHANGE } from '../core/index.js';
+import { EVENTS_EXCHANGE, RPC_EXCHANGE } from '../core/protocol/index.js';
 import { OrderCreated } from '../gen/shop/orders/v1/events.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
 import { runScript, type ChildScript } from './support/child-process.js';

@@ -1,6 +1,7 @@
 import { connect as amqpConnect, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, connectAmqp, createClient, createServer, RPC_EXCHANGE, RpcError, serviceQueue, STATUS_HEADER, type AmqpTransport, type Server } from '../core/index.js';
+import { type AmqpTransport, Code, connectAmqp, createClient, createServer, RpcError, type Server } from '../core/index.js';
+import { RPC_EXCHANGE, serviceQueue, STATUS_HEADER } from '../core/protocol/index.js';
 import { EchoResponse, TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
 import { testService } from './support/test-service.js';

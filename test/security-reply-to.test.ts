@@ -1,19 +1,9 @@
 import { connect, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Code,
-  connectAmqp,
-  createClient,
-  createMethodCaller,
-  createServer,
-  DEADLINE_HEADER,
-  RPC_EXCHANGE,
-  serviceQueue,
-  type AmqpTransport,
-  type MethodInfo,
-  type Server,
-} from '../core/index.js';
+import { type AmqpTransport, Code, connectAmqp, createClient, createServer, type MethodInfo, type Server } from '../core/index.js';
+import { createMethodCaller } from '../core/tooling.js';
+import { DEADLINE_HEADER, RPC_EXCHANGE, serviceQueue } from '../core/protocol/index.js';
 import { EchoRequest, EchoResponse, TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
 import { waitFor } from './support/events-waits.js';

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, connectAmqp, createClient, createServer, RpcError, type AmqpTlsOptions } from '../core/index.js';
+import { type AmqpTlsOptions, Code, connectAmqp, createClient, createServer, RpcError } from '../core/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestCertificates, tlsListenerConfig, type TestCertificates } from './support/certs.js';
 import { runScript, startTestServer, type ChildScript } from './support/child-process.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { connect } from 'amqplib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectAmqp, createClient, createServer, type AmqpTransport } from '../core/index.js';
+import { type AmqpTransport, connectAmqp, createClient, createServer } from '../core/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { brokerUrl } from './support/broker.js';
 import { testService } from './support/test-service.js';

@@ -1,4 +1,4 @@
-import { Code, connectAmqp, createClient, createServer, RpcError, type AmqpTransport, type Server, type ServiceImplementation } from '../../core/index.js';
+import { type AmqpTransport, Code, connectAmqp, createClient, createServer, RpcError, type Server, type ServiceImplementation } from '../../core/index.js';
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
 import type { BenchCall } from './load-loop.js';
 import { benchRequest, echoResponse } from './payload.js';

@@ -6,7 +6,7 @@
  * (after a full GC), open fds and counters.
  */
 import { readdirSync } from 'node:fs';
-import { connectAmqp, createClient, createEventBus, createServer, RpcError, type AmqpTransport } from '../../core/index.js';
+import { type AmqpTransport, connectAmqp, createClient, createEventBus, createServer, RpcError } from '../../core/index.js';
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
 import { OrderShipped } from '../../gen/warren/test/v1/test_events.js';
 import { testService } from '../../test/support/test-service.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { messageIdentity, ORIGIN_USER_HEADER, relayIdentity } from './identity.js';
+import { messageIdentity, relayIdentity } from './identity.js';
+import { ORIGIN_USER_HEADER } from '../protocol/headers.js';
 
 describe('messageIdentity', () => {
   it('is the user_id of a message from anyone else, ignoring a warren-origin-user header it sets', () => {

@@ -1,4 +1,5 @@
 import type { Options } from 'amqplib';
+import { ORIGIN_USER_HEADER } from '../protocol/headers.js';
 
 /**
  * Caller identity over AMQP, and how it survives a re-publish.
@@ -25,8 +26,6 @@ import type { Options } from 'amqplib';
  * anyway: see the security notes in README.md.)
  */
 
-/** Header of a re-published copy: the broker-validated identity of the original. */
-export const ORIGIN_USER_HEADER = 'warren-origin-user';
 
 /** What {@link messageIdentity} reads: amqplib's message properties. */
 export interface IdentityProperties {

@@ -1,7 +1,8 @@
 import type { Channel } from 'amqplib';
 import { InstanceReport } from '../../gen/warren/mesh/v1/mesh.js';
 import type { Logger } from '../observability/logger.js';
-import { declareMeshExchange, MESH_EXCHANGE, meshReportProperties } from './mesh-topology.js';
+import { declareMeshExchange, meshReportProperties } from './mesh-topology.js';
+import { MESH_EXCHANGE } from '../protocol/mesh-names.js';
 
 /** Where a reporter sends its reports. */
 export interface MeshReportSink {

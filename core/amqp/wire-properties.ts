@@ -4,27 +4,7 @@ import { JSON_TYPE, parseContentType, PROTOBUF, type ContentType } from '../prot
 import { metadataFromHeaders, type Metadata } from '../protocol/metadata.js';
 import type { Delivery, WireReply, WireRequest } from '../transport.js';
 import { DIRECT_REPLY_TO } from '../protocol/rpc-names.js';
-
-/** Header with the absolute deadline, ms since the Unix epoch (any AMQP integer type, or a decimal string). */
-export const DEADLINE_HEADER = 'warren-deadline';
-/** Header with the reply's numeric status code. */
-export const STATUS_HEADER = 'warren-status';
-/** Header with the reply's status message. */
-export const MESSAGE_HEADER = 'warren-message';
-
-/** Header a server sets when it re-queues a redelivered request itself: deliveries so far. */
-export const DELIVERIES_HEADER = 'warren-deliveries';
-/** Header of a dead-lettered request: why it was taken out of service. */
-export const DEAD_REASON_HEADER = 'warren-dead-reason';
-/** Header of a dead-lettered request: when it was taken out of service, ms since the Unix epoch. */
-export const DEAD_AT_HEADER = 'warren-dead-at';
-/**
- * Header servers put on the copies they publish of a request (re-queued or
- * dead-lettered): the original caller's broker-validated `user_id`, which a
- * copy cannot carry as `user_id` (the broker only accepts the publisher's own
- * user). Informational, for operators: never taken as identity.
- */
-export const CALLER_HEADER = 'warren-caller';
+import { DEADLINE_HEADER, DELIVERIES_HEADER, MESSAGE_HEADER, readHeaderNumber, STATUS_HEADER } from '../protocol/headers.js';
 
 /**
  * How many times a request has been delivered: quorum queues count it
@@ -33,9 +13,9 @@ export const CALLER_HEADER = 'warren-caller';
  */
 export function deliveriesOf(message: ConsumeMessage): number {
   const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
-  const quorum = numberOf(headers['x-delivery-count']);
+  const quorum = readHeaderNumber(headers['x-delivery-count']);
   if (quorum !== undefined) return quorum + 1;
-  return (numberOf(headers[DELIVERIES_HEADER]) ?? 1) + (message.fields.redelivered ? 1 : 0);
+  return (readHeaderNumber(headers[DELIVERIES_HEADER]) ?? 1) + (message.fields.redelivered ? 1 : 0);
 }
 
 /** Deadline assumed for requests from peers that send none. */
@@ -74,7 +54,7 @@ export function replyProperties(reply: WireReply, correlationId: string | undefi
 /** Reads a received reply. A reply without a valid status header is UNKNOWN. */
 export function readReply(message: Message): WireReply {
   const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
-  const status = parseCode(numberOf(headers[STATUS_HEADER])) ?? Code.UNKNOWN;
+  const status = parseCode(readHeaderNumber(headers[STATUS_HEADER])) ?? Code.UNKNOWN;
   const text = headers[MESSAGE_HEADER];
   return {
     status,
@@ -92,7 +72,7 @@ export function readDelivery(service: string, message: ConsumeMessage, deliverie
   const headers = (properties.headers ?? {}) as Record<string, unknown>;
   const rawContentType = properties.contentType as string | undefined;
   const contentType = contentTypeOf(rawContentType);
-  const deadline = numberOf(headers[DEADLINE_HEADER]) ?? Date.now() + ASSUMED_TIMEOUT_MS;
+  const deadline = readHeaderNumber(headers[DEADLINE_HEADER]) ?? Date.now() + ASSUMED_TIMEOUT_MS;
   const metadata: Metadata = metadataFromHeaders(headers);
   return {
     request: {
@@ -115,9 +95,3 @@ function contentTypeOf(value: string | undefined): ContentType | undefined {
   return value === PROTOBUF || value === JSON_TYPE ? value : parseContentType(value);
 }
 
-function numberOf(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'bigint') return Number(value);
-  if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
-  return undefined;
-}

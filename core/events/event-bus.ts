@@ -7,7 +7,6 @@ import { currentContext, type HandlerContext } from '../handler-context.js';
 import { defaultLogger, type Logger } from '../observability/logger.js';
 import { validateMetadata, type Metadata } from '../protocol/metadata.js';
 import { eventObservability, observeDeliveries } from '../observability/event-observer.js';
-import { REQUEST_ID_METADATA_KEY } from '../observability/log-context.js';
 import { metricsFrom } from '../observability/metrics.js';
 import type { ObservabilityOptions } from '../observability/observability-options.js';
 import { RpcError } from '../protocol/rpc-error.js';
@@ -15,8 +14,9 @@ import { currentEvent, runInEventContext, type EventContext, type EventHandler }
 import { chainEventInterceptors, type EventCall, type EventInterceptor } from '../event-interceptor.js';
 import { DEFAULT_PUBLISH_TIMEOUT_MS, type DeadLetter, type EventConsumer, type EventDelivery, type EventOutcome, type EventTransport, type ReplayResult } from '../event-transport.js';
 import { validateEventType, validateGroup, validatePattern, topicMatches } from '../protocol/event-names.js';
-import { failureOutcome, retryPolicy, type RetryPolicy } from './redelivery-policy.js';
+import { failureOutcome, retryPolicy, type RedeliveryPolicy } from './redelivery-policy.js';
 import type { EventAccessPolicy } from '../security/event-access.js';
+import { REQUEST_ID_METADATA_KEY } from '../protocol/headers.js';
 
 /** An event message codec: ts-proto's message functions with `$type` (generated with `outputTypeAnnotations=static-only`). */
 export type EventType<T = any> = MessageType<T> & { readonly $type: string };
@@ -133,7 +133,7 @@ export interface EventBus {
 interface Route {
   readonly pattern: string;
   readonly type: EventType | undefined;
-  readonly policy: RetryPolicy;
+  readonly policy: RedeliveryPolicy;
   /** The handler inside the bus's interceptors. */
   readonly run: (call: EventCall) => Promise<void>;
 }

@@ -12,7 +12,7 @@ export const MAX_RETRY_DELAY_MS = 86_400_000;
 const MAX_REASON_LENGTH = 1_024;
 
 /** How a subscription retries a failing handler. */
-export interface RetryPolicy {
+export interface RedeliveryPolicy {
   /** Handler attempts in all, first delivery included; then the event is dead-lettered. */
   readonly maxAttempts: number;
   /** Delay before retry n is `retryDelaysMs[min(n, length) - 1]`. */
@@ -20,7 +20,7 @@ export interface RetryPolicy {
 }
 
 /** Fills in defaults and checks the numbers; throws INVALID_ARGUMENT. */
-export function retryPolicy(options: { maxAttempts?: number; retryDelaysMs?: readonly number[] }): RetryPolicy {
+export function retryPolicy(options: { maxAttempts?: number; retryDelaysMs?: readonly number[] }): RedeliveryPolicy {
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
@@ -40,7 +40,7 @@ export function retryPolicy(options: { maxAttempts?: number; retryDelaysMs?: rea
  * itself is the problem) is dead-lettered at once. The reason keeps the
  * error's text, since dead letters are read by the group's own operators.
  */
-export function failureOutcome(error: unknown, attemptsBefore: number, policy: RetryPolicy): EventOutcome {
+export function failureOutcome(error: unknown, attemptsBefore: number, policy: RedeliveryPolicy): EventOutcome {
   const attempts = attemptsBefore + 1;
   const reason = describeFailure(error);
   const code = error instanceof RpcError ? error.code : Code.INTERNAL;

@@ -12,7 +12,7 @@ import type {
   ReplayResult,
   WireEvent,
 } from '../event-transport.js';
-import { broadcastQueue, deadLetterQueue, groupQueue, topicMatches } from '../protocol/event-names.js';
+import { broadcastQueue, groupDeadLetterQueue, groupQueue, topicMatches } from '../protocol/event-names.js';
 import { pickConsumer } from './round-robin.js';
 
 interface Message {
@@ -137,7 +137,7 @@ export function createMemoryEvents(): EventTransport {
 
   function deadListOf(group: string): DeadLetter[] {
     const list = deadLetters.get(group);
-    if (!list) throw new RpcError(Code.NOT_FOUND, `no dead-letter queue ${deadLetterQueue(group)}: no subscriber of group ${group} has declared it`);
+    if (!list) throw new RpcError(Code.NOT_FOUND, `no dead-letter queue ${groupDeadLetterQueue(group)}: no subscriber of group ${group} has declared it`);
     return list;
   }
 

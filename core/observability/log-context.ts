@@ -14,9 +14,8 @@
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { currentEvent } from '../event-context.js';
 import { currentContext } from '../handler-context.js';
+import { REQUEST_ID_METADATA_KEY } from '../protocol/headers.js';
 
-/** Metadata key whose value becomes `requestId` on log lines. */
-export const REQUEST_ID_METADATA_KEY = 'request-id';
 
 /**
  * The correlation fields known now (`{}` outside handlers and spans). A

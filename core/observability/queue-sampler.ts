@@ -3,13 +3,18 @@
  * `warren_queue_messages` / `warren_queue_consumers` gauges, with a passive
  * declare on a timer that never keeps the process alive.
  */
-import type { Channel } from 'amqplib';
 import type { Logger } from './logger.js';
 import type { WarrenMetrics } from './metrics.js';
 
+/** The part of an AMQP channel a sample uses: a passive declare, then close. */
+export interface QueueCheckChannel {
+  checkQueue(queue: string): Promise<{ readonly messageCount: number; readonly consumerCount: number }>;
+  close(): Promise<void>;
+}
+
 /** A transport that opens plain channels for side traffic (the AMQP transport's `openChannel`). */
 export interface QueueInspector {
-  openChannel(signal?: AbortSignal): Promise<Channel>;
+  openChannel(signal?: AbortSignal): Promise<QueueCheckChannel>;
 }
 
 /** True when `transport` can be sampled. */
@@ -37,7 +42,7 @@ export function startQueueSampler(inspector: QueueInspector, queues: readonly st
   const sample = async (): Promise<void> => {
     if (running || stopped) return;
     running = true;
-    let channel: Channel | undefined;
+    let channel: QueueCheckChannel | undefined;
     try {
       for (const queue of queues) {
         try {

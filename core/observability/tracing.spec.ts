@@ -4,7 +4,8 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
 import { OrderCreated } from '../../gen/warren/test/v1/test_events.js';
-import { createClient, createEventBus, createMemoryTransport, createServer, RpcError, withActiveTraceContext, runInTraceContextOf, type ServiceImplementation, type Transport } from '../index.js';
+import { createClient, createEventBus, createMemoryTransport, createServer, RpcError, type ServiceImplementation, type Transport } from '../index.js';
+import { runInTraceContextOf, withActiveTraceContext } from '../tooling.js';
 import { tracingEnabled } from './tracing.js';
 
 const ECHO = 'warren.test.v1.TestService/Echo';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Code } from './code.js';
 import { RpcError } from './rpc-error.js';
-import { broadcastQueue, deadLetterQueue, delayQueue, groupQueue, topicMatches, validateEventType, validateGroup, validatePattern } from './event-names.js';
+import { broadcastQueue, groupDeadLetterQueue, delayQueue, groupQueue, topicMatches, validateEventType, validateGroup, validatePattern } from './event-names.js';
 
 function codeOf(fn: () => void): Code | undefined {
   try {
@@ -15,7 +15,7 @@ function codeOf(fn: () => void): Code | undefined {
 describe('event topology names', () => {
   it('names queues after the group', () => {
     expect(groupQueue('billing')).toBe('events.billing');
-    expect(deadLetterQueue('billing')).toBe('events.billing.dead');
+    expect(groupDeadLetterQueue('billing')).toBe('events.billing.dead');
     expect(broadcastQueue('cache', 'host-1-ab')).toBe('events.cache.bcast.host-1-ab');
     expect(delayQueue(1500)).toBe('warren.events.delay.1500');
   });

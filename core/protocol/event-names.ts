@@ -44,19 +44,6 @@ export const EVENTS_EXCHANGE = 'warren.events';
 /** Prefix of every group queue. */
 export const EVENT_QUEUE_PREFIX = 'events.';
 
-/** Header with the publish time, ms since the Unix epoch (AMQP `timestamp` has seconds only). */
-export const PUBLISHED_AT_HEADER = 'warren-published-at';
-/** Header with the failed handler attempts so far (absent: none). */
-export const ATTEMPTS_HEADER = 'warren-attempts';
-/** Header on retried events: the last failure. */
-export const LAST_ERROR_HEADER = 'warren-last-error';
-/** Header on dead letters: why the event was dead-lettered. */
-export const DEATH_REASON_HEADER = 'warren-death-reason';
-/** Header on dead letters: the queue the event was dead-lettered from. */
-export const DEAD_QUEUE_HEADER = 'warren-dead-queue';
-/** Header on dead letters: when, ms since the Unix epoch. */
-export const DEAD_AT_HEADER = 'warren-dead-at';
-
 const GROUP = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 const WORD = /^(?:[A-Za-z0-9_-]+|\*|#)$/;
 const TYPE_WORD = /^[A-Za-z0-9_]+$/;
@@ -67,7 +54,7 @@ export function groupQueue(group: string): string {
 }
 
 /** `notifications` → `events.notifications.dead`. */
-export function deadLetterQueue(group: string): string {
+export function groupDeadLetterQueue(group: string): string {
   return `${EVENT_QUEUE_PREFIX}${group}.dead`;
 }
 

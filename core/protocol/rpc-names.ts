@@ -57,7 +57,7 @@ export function isReplyAddress(replyTo: string): boolean {
 }
 
 /** `pkg.Service` → `rpc.pkg.Service.dead`: where poison requests go. */
-export function deadLetterQueue(service: string): string {
+export function serviceDeadLetterQueue(service: string): string {
   return `rpc.${service}.dead`;
 }
 

@@ -1,5 +1,6 @@
 import { Code } from '../protocol/code.js';
 import { RpcError } from '../protocol/rpc-error.js';
+import { isPast, startDeadlineTimer } from '../protocol/deadline.js';
 
 /** Deadline timer and cancellation of one call, released by `dispose`. */
 export interface CallScope {
@@ -12,8 +13,6 @@ export interface CallScope {
   race<T>(promise: Promise<T>): Promise<T>;
   dispose(): void;
 }
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Opens the scope of one call: a timer that fires exactly at `deadline` and
@@ -48,9 +47,8 @@ class Scope implements CallScope {
       signal.addEventListener('abort', this, { once: true });
       this.listening = signals;
     }
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) this.abort(deadlineExceeded(what));
-    else this.timer = setTimeout(onDeadline, Math.min(remaining, MAX_TIMER_MS), this);
+    if (isPast(deadline)) this.abort(deadlineExceeded(what));
+    else this.timer = startDeadlineTimer(deadline, onDeadline, this);
   }
 
   get signal(): AbortSignal {
@@ -92,10 +90,9 @@ class Scope implements CallScope {
   }
 
   expire(): void {
-    const remaining = this.deadline - Date.now();
-    if (remaining > 0) {
+    if (!isPast(this.deadline)) {
       // a deadline beyond the longest timer Node allows: wait another stretch
-      this.timer = setTimeout(onDeadline, Math.min(remaining, MAX_TIMER_MS), this);
+      this.timer = startDeadlineTimer(this.deadline, onDeadline, this);
       return;
     }
     this.timer = undefined;

@@ -19,6 +19,7 @@ import { clientObservability, observeRetries } from '../observability/client-obs
 import { replyToError } from '../protocol/reply-error.js';
 import { DEFAULT_RETRY_POLICY, RetryThrottle, withRetries, type RetryBudget, type RetryPolicy } from './retry-policy.js';
 import { RpcError } from '../protocol/rpc-error.js';
+import { okReply, sendUnary, unaryRequest } from './unary-call.js';
 import type { Transport } from '../transport.js';
 
 /** Default time a call may take when neither it nor its parent sets one. */
@@ -132,11 +133,11 @@ export function createMethodCaller(
   const onRetry = observeRetries(metrics, clientOptions.onRetry);
   const interceptors = [...clientObservability(metrics, clientOptions.tracing ?? true), ...(clientOptions.interceptors ?? [])];
 
-  const serverUser = clientOptions.serverUser;
+  const replyCheck = { serverUser: clientOptions.serverUser };
   const send = (contentType: ContentType): UnaryNext => async (call: UnaryCall): Promise<UnaryResult> => {
     validateMetadata(call.metadata);
     const body = encodeMessage(method.requestType, method.requestType.fromPartial(call.request), contentType);
-    const request = { service: method.service, method: method.path, contentType, body, metadata: call.metadata, deadline: call.deadline, messageId: randomUUID() };
+    const request = unaryRequest(method, contentType, body, call.metadata, call.deadline, randomUUID());
     const reply = await withRetries(
       method,
       retryPolicy,
@@ -144,14 +145,13 @@ export function createMethodCaller(
       call.deadline,
       call.signal,
       async () => {
-        const answer = await transport.request(request, call.signal);
-        if (serverUser !== undefined && answer.userId !== serverUser) throw forgedReply(method.path, serverUser, answer.userId);
+        const answer = await sendUnary(transport, request, call.signal, replyCheck);
         if (answer.status !== Code.OK && retryPolicy.retryableCodes.includes(answer.status)) throw replyToError(answer);
         return answer;
       },
       onRetry && ((attempt, error) => onRetry(method, attempt, error)),
     );
-    if (reply.status !== Code.OK) throw replyToError(reply);
+    okReply(reply);
     const response = decodeMessage(method.responseType, reply.body, reply.contentType, `reply of ${method.path}`);
     return { response, metadata: reply.metadata };
   };
@@ -203,10 +203,3 @@ function withCallerStack(error: RpcError, stack: string | undefined): RpcError {
   return error;
 }
 
-/** A reply not sent by the expected server user: refused, never decoded. */
-function forgedReply(path: string, expected: string, actual: string | undefined): RpcError {
-  return new RpcError(
-    Code.UNAUTHENTICATED,
-    `the reply to ${path} did not come from broker user "${expected}" (${actual === undefined ? 'it carried no user_id' : `it came from "${actual}"`}); it was refused`,
-  );
-}

@@ -4,6 +4,7 @@ import { isIdempotent, type MethodInfo } from '../protocol/definition.js';
 import { runInContext, type HandlerContext } from '../handler-context.js';
 import { answerHealthCheck } from './health.js';
 import { HEALTH_CHECK_PATH } from '../protocol/rpc-names.js';
+import { isPast, remainingMs, startDeadlineTimer } from '../protocol/deadline.js';
 import { chainInterceptors, type Interceptor, type UnaryCall, type UnaryResult } from '../interceptor.js';
 import type { Logger } from '../observability/logger.js';
 import { validateMetadata } from '../protocol/metadata.js';
@@ -68,7 +69,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   function check(service: string, delivery: Delivery): Promise<WireReply | null> {
     const { request } = delivery;
     const contentType = request.contentType;
-    if (request.deadline <= Date.now()) {
+    if (isPast(request.deadline)) {
       logger.info({ method: request.method, messageId: request.messageId, overdueMs: Date.now() - request.deadline }, 'request expired before it was handled; dropped unanswered');
       return Promise.resolve(null);
     }
@@ -211,7 +212,7 @@ class AsyncRun {
 
   expire(): void {
     if (this.settled) return;
-    if (Date.now() < this.request.deadline) {
+    if (!isPast(this.request.deadline)) {
       // a deadline beyond the longest timer Node allows: wait another stretch
       this.timer = deadlineTimer(this);
       return;
@@ -229,11 +230,8 @@ class AsyncRun {
   }
 }
 
-/** Longest delay setTimeout takes; longer ones would fire after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 function deadlineTimer(run: AsyncRun): NodeJS.Timeout {
-  return setTimeout(onDeadline, Math.min(MAX_TIMER_MS, Math.max(0, run.deadline - Date.now())), run);
+  return startDeadlineTimer(run.deadline, onDeadline, run);
 }
 
 function onDeadline(run: AsyncRun): void {
@@ -242,7 +240,7 @@ function onDeadline(run: AsyncRun): void {
 
 /** `ctx.timeRemaining`: milliseconds left, never negative. */
 function remainingUntil(deadline: number): () => number {
-  return () => Math.max(0, deadline - Date.now());
+  return () => remainingMs(deadline);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Code, latencyBucket } from '../../core/index.js';
+import { Code } from '../../core/index.js';
+import { latencyBucket } from '../../core/tooling.js';
 import { BreakerState, InstanceReport, type MethodStats } from '../../gen/warren/mesh/v1/mesh.js';
 import { createMeshModel, type MeshModel } from './mesh-model.js';
 import type { MeshView, NodeView } from './mesh-view.js';

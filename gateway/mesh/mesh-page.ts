@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Code, createMeshReporter, HEALTH_CHECK_PATH, type ChannelOpener, type Logger, type MeshBreakerState, type Transport } from '../../core/index.js';
+import { Code, type Logger, type Transport } from '../../core/index.js';
+import { type ChannelOpener, createMeshReporter, type MeshBreakerState } from '../../core/tooling.js';
+import { HEALTH_CHECK_PATH } from '../../core/protocol/index.js';
 import { gatewayError } from '../http-status.js';
 import { JSON_UTF8, send, sendError } from '../respond.js';
 import { SECURITY_HEADERS } from '../security-headers.js';
-import { startMeshFeed } from './mesh-feed.js';
+import { startMeshFeed } from '../../core/tooling.js';
 import { createMeshModel, DEFAULT_MESH_WINDOW_MS } from './mesh-model.js';
 import type { MeshView } from './mesh-view.js';
 

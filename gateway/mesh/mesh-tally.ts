@@ -1,4 +1,6 @@
-import { codeName, latencyQuantile, SERVER_FAULT_CODES, type Code } from '../../core/index.js';
+import { type Code, codeName } from '../../core/index.js';
+import { latencyQuantile } from '../../core/tooling.js';
+import { SERVER_FAULT_CODES } from '../../core/protocol/index.js';
 import type { MethodView } from './mesh-view.js';
 
 /** The counters of one method (or edge) as reports carry them. */

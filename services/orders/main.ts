@@ -12,7 +12,7 @@
  * | `DATA_DIR` | `./data` | orders.db lives there |
  * | `ORDERS_INVENTORY_TIMEOUT_MS` | 3000 | each inventory call |
  * | `ORDERS_CHARGE_TIMEOUT_MS` | 3000 | each Charge |
- * | `ORDERS_BREAKER_VOLUME` | 5 | calls in the window before a breaker may open |
+ * | `ORDERS_BREAKER_VOLUME` | 10 | calls in the window before a breaker may open |
  * | `ORDERS_BREAKER_ERROR_PERCENT` | 50 | failure share that opens it |
  * | `ORDERS_BREAKER_RESET_MS` | 10000 | open time before a trial call |
  * | `ORDERS_BREAKER_WINDOW_MS` | 10000 | rolling window the failure share is taken over |
@@ -25,7 +25,7 @@ import { InventoryServiceDefinition } from '../../gen/shop/inventory/v1/inventor
 import { OrderCancelled, OrderCreated, OrderFailed, OrderPaid } from '../../gen/shop/orders/v1/events.js';
 import { OrderServiceDefinition } from '../../gen/shop/orders/v1/orders.js';
 import { PaymentServiceDefinition } from '../../gen/shop/payments/v1/payments.js';
-import { createBreaker, type BreakerOptions } from '../shared/breaker.js';
+import { createBreaker, DEFAULT_BREAKER_OPTIONS, type BreakerOptions } from '../../core/index.js';
 import { openDatabase } from '../shared/database.js';
 import { envInteger } from '../shared/env.js';
 import { createOutbox } from '../shared/outbox.js';
@@ -45,10 +45,10 @@ await runService({
     const store = createOrderStore(db, outbox);
 
     const breakerOptions: BreakerOptions = {
-      volumeThreshold: envInteger('ORDERS_BREAKER_VOLUME', 5, { min: 1 }),
-      errorThresholdPercentage: envInteger('ORDERS_BREAKER_ERROR_PERCENT', 50, { min: 1, max: 100 }),
-      resetTimeoutMs: envInteger('ORDERS_BREAKER_RESET_MS', 10_000, { min: 1 }),
-      rollingWindowMs: envInteger('ORDERS_BREAKER_WINDOW_MS', 10_000, { min: 100 }),
+      volumeThreshold: envInteger('ORDERS_BREAKER_VOLUME', DEFAULT_BREAKER_OPTIONS.volumeThreshold, { min: 1 }),
+      errorThresholdPercentage: envInteger('ORDERS_BREAKER_ERROR_PERCENT', DEFAULT_BREAKER_OPTIONS.errorThresholdPercentage, { min: 1, max: 100 }),
+      resetTimeoutMs: envInteger('ORDERS_BREAKER_RESET_MS', DEFAULT_BREAKER_OPTIONS.resetTimeoutMs, { min: 1 }),
+      rollingWindowMs: envInteger('ORDERS_BREAKER_WINDOW_MS', DEFAULT_BREAKER_OPTIONS.rollingWindowMs, { min: 100 }),
     };
     const breakers = { inventory: createBreaker('inventory', breakerOptions, logger), payments: createBreaker('payments', breakerOptions, logger) };
     onShutdown(() => Object.values(breakers).forEach((breaker) => breaker.shutdown()));

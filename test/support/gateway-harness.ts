@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { connectAmqp, createServer, loadProtos, type AmqpTransport, type Logger, type Server, type WireRequest } from '../../core/index.js';
+import { type AmqpTransport, connectAmqp, createServer, type Logger, type Server, type WireRequest } from '../../core/index.js';
+import { loadProtos } from '../../core/tooling.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../gateway/create-gateway.js';
 import { RestTestServiceDefinition } from '../../gen/warren/test/v1/rest_test.js';
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';

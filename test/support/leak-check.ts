@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { expect } from 'vitest';
-import type { AmqpTransport } from '../../core/index.js';
+import { type AmqpTransport } from '../../core/index.js';
 
 /**
  * What a fault test must give back when it is done: checked after a fault

@@ -8,6 +8,7 @@ import { AmqpEventSubscription } from './event-subscription.js';
 import { ConfirmPublisher, wasNotSent } from './confirm-publisher.js';
 import { DEFAULT_PUBLISH_TIMEOUT_MS, type EventConsumer, type EventDeliveryHandler, type EventQueueSpec, type EventTransport, type WireEvent } from '../../event-transport.js';
 import { EVENTS_EXCHANGE } from '../../protocol/event-names.js';
+import { remainingMs } from '../../protocol/deadline.js';
 
 /** Where the event transport opens its channels: an amqplib `ChannelModel` (or a recovering one). */
 export interface ChannelSource {
@@ -137,7 +138,7 @@ export function createAmqpEvents(source: ChannelSource, options: AmqpEventsOptio
     if (blockedBy !== undefined) throw new RpcError(Code.UNAVAILABLE, `${what} was not published: the broker is blocking publishers (${blockedBy}); try again later`);
     const properties = eventProperties(event, options.userId, mandatory);
     const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(() => timeout.abort(), remainingMs(deadline));
     try {
       for (;;) {
         let on = current;

@@ -4,7 +4,7 @@ import { RpcError } from '../../protocol/rpc-error.js';
 import { deadLetterOrigin, readDeadLetter, replayHeaders, republishProperties } from './event-properties.js';
 import type { ConfirmPublisher } from './confirm-publisher.js';
 import type { DeadLetter, ReplayResult } from '../../event-transport.js';
-import { deadLetterQueue, groupQueue } from '../../protocol/event-names.js';
+import { groupDeadLetterQueue, groupQueue } from '../../protocol/event-names.js';
 import { messageIdentity, relayIdentity } from '../identity.js';
 
 /**
@@ -13,7 +13,7 @@ import { messageIdentity, relayIdentity } from '../identity.js';
  * caller closes it). NOT_FOUND when the group has no dead-letter queue.
  */
 export async function listDeadLetters(channel: Channel, group: string, limit: number): Promise<DeadLetter[]> {
-  const queue = deadLetterQueue(group);
+  const queue = groupDeadLetterQueue(group);
   const count = await messageCount(channel, group);
   const letters: DeadLetter[] = [];
   while (letters.length < Math.min(count, limit)) {
@@ -36,7 +36,7 @@ export async function listDeadLetters(channel: Channel, group: string, limit: nu
  */
 export async function replayDeadLetters(publisher: ConfirmPublisher, group: string, limit: number, ownUser?: string): Promise<ReplayResult> {
   const { channel } = publisher;
-  const queue = deadLetterQueue(group);
+  const queue = groupDeadLetterQueue(group);
   const todo = Math.min(await messageCount(channel, group), limit);
   let replayed = 0;
   let kept = 0;
@@ -59,7 +59,7 @@ export async function replayDeadLetters(publisher: ConfirmPublisher, group: stri
 }
 
 async function messageCount(channel: Channel, group: string): Promise<number> {
-  const queue = deadLetterQueue(group);
+  const queue = groupDeadLetterQueue(group);
   try {
     return (await channel.checkQueue(queue)).messageCount;
   } catch (error) {

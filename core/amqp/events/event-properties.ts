@@ -3,14 +3,7 @@ import { parseContentType, PROTOBUF } from '../../protocol/content-type.js';
 import { metadataFromHeaders } from '../../protocol/metadata.js';
 import { messageIdentity } from '../identity.js';
 import type { DeadLetter, EventDelivery, WireEvent } from '../../event-transport.js';
-import {
-  ATTEMPTS_HEADER,
-  DEAD_AT_HEADER,
-  DEAD_QUEUE_HEADER,
-  DEATH_REASON_HEADER,
-  LAST_ERROR_HEADER,
-  PUBLISHED_AT_HEADER,
-} from '../../protocol/event-names.js';
+import { ATTEMPTS_HEADER, DEAD_AT_HEADER, DEAD_QUEUE_HEADER, DEATH_REASON_HEADER, LAST_ERROR_HEADER, PUBLISHED_AT_HEADER, readHeaderNumber } from '../../protocol/headers.js';
 
 /**
  * AMQP properties of a published event: persistent, `message_id`, `timestamp`
@@ -46,7 +39,7 @@ export function readEventDelivery(message: Message, queue: string, ownUser?: str
   return {
     event: readEvent(message, contentType ?? PROTOBUF),
     unsupportedContentType: contentType === undefined ? String(rawContentType) : undefined,
-    attempts: Math.max(0, numberOf(headers[ATTEMPTS_HEADER]) ?? 0),
+    attempts: Math.max(0, readHeaderNumber(headers[ATTEMPTS_HEADER]) ?? 0),
     redelivered: message.fields.redelivered,
     queue,
     userId: messageIdentity(properties, ownUser),
@@ -59,8 +52,8 @@ export function readDeadLetter(message: Message, fallbackQueue: string): DeadLet
   return {
     event: readEvent(message, parseContentType(message.properties.contentType as string | undefined) ?? PROTOBUF),
     reason: textOf(headers[DEATH_REASON_HEADER]) ?? 'unknown (no warren-death-reason header)',
-    attempts: numberOf(headers[ATTEMPTS_HEADER]) ?? 0,
-    deadAt: numberOf(headers[DEAD_AT_HEADER]) ?? 0,
+    attempts: readHeaderNumber(headers[ATTEMPTS_HEADER]) ?? 0,
+    deadAt: readHeaderNumber(headers[DEAD_AT_HEADER]) ?? 0,
     queue: textOf(headers[DEAD_QUEUE_HEADER]) ?? fallbackQueue,
   };
 }
@@ -118,14 +111,14 @@ export function replayHeaders(): Record<string, unknown> {
 function readEvent(message: Message, contentType: WireEvent['contentType']): WireEvent {
   const properties = message.properties;
   const headers = headersOf(message);
-  const seconds = numberOf(properties.timestamp);
+  const seconds = readHeaderNumber(properties.timestamp);
   return {
     type: typeof properties.type === 'string' && properties.type !== '' ? properties.type : message.fields.routingKey,
     contentType,
     body: message.content,
     metadata: metadataFromHeaders(headers),
     messageId: String(properties.messageId ?? ''),
-    publishedAt: numberOf(headers[PUBLISHED_AT_HEADER]) ?? (seconds === undefined ? 0 : seconds * 1000),
+    publishedAt: readHeaderNumber(headers[PUBLISHED_AT_HEADER]) ?? (seconds === undefined ? 0 : seconds * 1000),
     publisher: typeof properties.appId === 'string' ? properties.appId : '',
   };
 }
@@ -140,9 +133,3 @@ function textOf(value: unknown): string | undefined {
   return undefined;
 }
 
-function numberOf(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'bigint') return Number(value);
-  if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
-  return undefined;
-}

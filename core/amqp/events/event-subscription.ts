@@ -5,7 +5,7 @@ import { ConfirmPublisher } from './confirm-publisher.js';
 import type { EventConsumer, EventDeliveryHandler, EventOutcome, EventQueueSpec } from '../../event-transport.js';
 import {
   broadcastQueue,
-  deadLetterQueue,
+  groupDeadLetterQueue,
   delayQueue,
   delayQueueArguments,
   EVENTS_EXCHANGE,
@@ -74,7 +74,7 @@ export class AmqpEventSubscription implements EventConsumer {
     await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
     if (this.spec.broadcast) await channel.assertQueue(this.queue, { durable: false, exclusive: true, autoDelete: true });
     else await channel.assertQueue(this.queue, { durable: true });
-    await channel.assertQueue(deadLetterQueue(this.spec.group), { durable: true });
+    await channel.assertQueue(groupDeadLetterQueue(this.spec.group), { durable: true });
     for (const pattern of this.patterns) await channel.bindQueue(this.queue, EVENTS_EXCHANGE, pattern);
     this.current = attachment;
     const { consumerTag } = await channel.consume(this.queue, (message) => this.onMessage(attachment, message), { noAck: false });
@@ -122,7 +122,7 @@ export class AmqpEventSubscription implements EventConsumer {
         const properties = this.relay(message, republishProperties(message, retryHeaders(outcome.attempts, outcome.reason), true));
         await publisher.publish(delayQueue(outcome.delayMs), this.queue, message.content, properties, `the retry of an event from ${this.queue}`);
       } else {
-        const dead = deadLetterQueue(this.spec.group);
+        const dead = groupDeadLetterQueue(this.spec.group);
         const properties = this.relay(message, republishProperties(message, deadLetterHeaders(outcome.attempts, outcome.reason, this.queue), true));
         await publisher.publish('', dead, message.content, properties, `a dead letter to ${dead}`);
         this.logger.warn({ queue: this.queue, messageId: message.properties.messageId, attempts: outcome.attempts, reason: outcome.reason }, 'event dead-lettered');

@@ -6,10 +6,11 @@ import { Code } from '../../protocol/code.js';
 import { PROTOBUF } from '../../protocol/content-type.js';
 import { errorToReply } from '../../protocol/reply-error.js';
 import { RpcError } from '../../protocol/rpc-error.js';
-import { deadLetterQueue, isReplyAddress, RPC_EXCHANGE, serviceQueue, serviceQueueArguments, type ServiceQueueOptions } from '../../protocol/rpc-names.js';
+import { serviceDeadLetterQueue, isReplyAddress, RPC_EXCHANGE, serviceQueue, serviceQueueArguments, type ServiceQueueOptions } from '../../protocol/rpc-names.js';
 import { AckBatcher, batchWrites } from '../write-batching.js';
 import { messageIdentity, relayIdentity } from '../identity.js';
-import { CALLER_HEADER, DEAD_AT_HEADER, DEAD_REASON_HEADER, DELIVERIES_HEADER, deliveriesOf, readDelivery, replyProperties } from '../wire-properties.js';
+import { deliveriesOf, readDelivery, replyProperties } from '../wire-properties.js';
+import { CALLER_HEADER, DEAD_AT_HEADER, DEAD_REASON_HEADER, DEADLINE_HEADER, DELIVERIES_HEADER } from '../../protocol/headers.js';
 
 /** Default most deliveries of one request before it is dead-lettered as poison. */
 export const DEFAULT_MAX_DELIVERIES = 5;
@@ -67,7 +68,7 @@ export async function consumeService(
     throw new Error(`cannot declare ${queue}: ${(error as Error).message} (another instance declared it with other arguments?)`, { cause: error });
   }
   await channel.bindQueue(queue, RPC_EXCHANGE, service);
-  const deadQueue = deadLetterQueue(service);
+  const deadQueue = serviceDeadLetterQueue(service);
   await channel.assertQueue(deadQueue, { durable: true });
   const maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
   const quorum = options.queueType === 'quorum';
@@ -91,7 +92,7 @@ export async function consumeService(
     }
     if (!quorum && message.fields.redelivered) {
       // classic queues do not count deliveries: re-queue a copy that carries the count, then ack the original
-      const expiration = String(Math.max(1, Number(properties.headers?.['warren-deadline'] ?? 0) - Date.now()));
+      const expiration = String(Math.max(1, Number(properties.headers?.[DEADLINE_HEADER] ?? 0) - Date.now()));
       channel.publish(RPC_EXCHANGE, service, message.content, relayIdentity(copyProperties(message, { expiration, headers: { ...properties.headers, ...callerHeader(caller), [DELIVERIES_HEADER]: deliveries } }), caller, ownUser));
       channel.ack(message);
       return true;

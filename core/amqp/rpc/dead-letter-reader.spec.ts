@@ -1,6 +1,6 @@
 import type { GetMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { readRpcDeadLetter } from './rpc-dead-letters.js';
+import { readRpcDeadLetter } from './dead-letter-reader.js';
 
 function message(properties: Record<string, unknown>, headers: Record<string, unknown>): GetMessage {
   return { content: Buffer.from('body'), fields: {} as GetMessage['fields'], properties: { ...properties, headers } as unknown as GetMessage['properties'] };

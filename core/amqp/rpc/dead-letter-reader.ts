@@ -1,6 +1,6 @@
 import type { Channel, GetMessage } from 'amqplib';
-import { CALLER_HEADER, DEAD_AT_HEADER, DEAD_REASON_HEADER, DEADLINE_HEADER, DELIVERIES_HEADER } from '../core/amqp/wire-properties.js';
-import { metadataFromHeaders, type Metadata } from '../core/protocol/metadata.js';
+import { metadataFromHeaders, type Metadata } from '../../protocol/metadata.js';
+import { CALLER_HEADER, DEAD_AT_HEADER, DEAD_REASON_HEADER, DEADLINE_HEADER, DELIVERIES_HEADER, readHeaderNumber, readHeaderText } from '../../protocol/headers.js';
 
 /**
  * A poison request as a server parked it in `rpc.<service>.dead`
@@ -39,17 +39,17 @@ export interface RpcDeadLetter {
 export function readRpcDeadLetter(message: GetMessage): RpcDeadLetter {
   const properties = message.properties;
   const headers = (properties.headers ?? {}) as Record<string, unknown>;
-  const timestamp = numberOf(properties.timestamp);
+  const timestamp = readHeaderNumber(properties.timestamp);
   return {
-    messageId: textOf(properties.messageId) ?? textOf(properties.correlationId) ?? '',
-    method: textOf(properties.type) ?? '',
-    reason: textOf(headers[DEAD_REASON_HEADER]) ?? '(no reason recorded)',
-    deliveries: numberOf(headers[DELIVERIES_HEADER]),
-    caller: CALLER_HEADER in headers ? textOf(headers[CALLER_HEADER]) : textOf(properties.userId),
-    deadAt: numberOf(headers[DEAD_AT_HEADER]),
+    messageId: readHeaderText(properties.messageId) ?? readHeaderText(properties.correlationId) ?? '',
+    method: readHeaderText(properties.type) ?? '',
+    reason: readHeaderText(headers[DEAD_REASON_HEADER]) ?? '(no reason recorded)',
+    deliveries: readHeaderNumber(headers[DELIVERIES_HEADER]),
+    caller: CALLER_HEADER in headers ? readHeaderText(headers[CALLER_HEADER]) : readHeaderText(properties.userId),
+    deadAt: readHeaderNumber(headers[DEAD_AT_HEADER]),
     sentAt: timestamp === undefined ? undefined : timestamp * 1000,
-    deadline: numberOf(headers[DEADLINE_HEADER]),
-    contentType: textOf(properties.contentType),
+    deadline: readHeaderNumber(headers[DEADLINE_HEADER]),
+    contentType: readHeaderText(properties.contentType),
     body: message.content,
     metadata: metadataFromHeaders(headers),
   };
@@ -108,15 +108,4 @@ export async function holdRpcDeadLetters(channel: Channel, queue: string, option
   };
 }
 
-function textOf(value: unknown): string | undefined {
-  if (typeof value === 'string' && value !== '') return value;
-  if (Buffer.isBuffer(value) && value.length > 0) return value.toString('utf8');
-  return undefined;
-}
 
-function numberOf(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'bigint') return Number(value);
-  if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
-  return undefined;
-}

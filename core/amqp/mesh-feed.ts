@@ -1,7 +1,9 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { declareMeshViewerQueue, MESH_REPORT_TYPE, type ChannelOpener, type Logger } from '../../core/index.js';
 import { InstanceReport } from '../../gen/warren/mesh/v1/mesh.js';
-import type { MeshModel, QueueState } from './mesh-model.js';
+import type { Logger } from '../observability/logger.js';
+import type { ChannelOpener } from './mesh-sink.js';
+import { declareMeshViewerQueue } from './mesh-topology.js';
+import { MESH_REPORT_TYPE } from '../protocol/mesh-names.js';
 
 /** Largest report taken in; bigger ones are dropped undecoded. */
 const MAX_REPORT_BYTES = 512 * 1024;
@@ -11,6 +13,22 @@ const RETRY_MS = 1_000;
 const ABSENT_RECHECK_MS = 5_000;
 /** Longest queue name AMQP allows (a short string). */
 const MAX_QUEUE_NAME_BYTES = 255;
+
+/** Message and consumer counts of a queue, as a passive declare reads them. */
+export interface MeshQueueState {
+  readonly messages: number;
+  readonly consumers: number;
+}
+
+/** What the feed fills: the gateway's mesh model. */
+export interface MeshFeedTarget {
+  /** Takes one decoded instance report. */
+  ingest(report: InstanceReport): void;
+  /** Queue names whose counts the page shows. */
+  watchedQueues(): Iterable<string>;
+  /** Counts by queue; `null` for a queue that does not exist. */
+  setQueues(states: ReadonlyMap<string, MeshQueueState | null>): void;
+}
 
 /** The broker side of the mesh page. */
 export interface MeshFeed {
@@ -28,7 +46,7 @@ export interface MeshFeed {
  * which create and change nothing. Missing queues close the channel (404),
  * so they are re-checked only every 5 s.
  */
-export function startMeshFeed(transport: ChannelOpener, model: MeshModel, logger: Logger): MeshFeed {
+export function startMeshFeed(transport: ChannelOpener, model: MeshFeedTarget, logger: Logger): MeshFeed {
   const stop = new AbortController();
   let consuming: Channel | undefined;
   let checking: Promise<Channel> | undefined;
@@ -91,7 +109,7 @@ export function startMeshFeed(transport: ChannelOpener, model: MeshModel, logger
 
   const check = async (): Promise<void> => {
     const now = Date.now();
-    const states = new Map<string, QueueState | null>();
+    const states = new Map<string, MeshQueueState | null>();
     for (const name of model.watchedQueues()) {
       if (stop.signal.aborted) return;
       if (Buffer.byteLength(name) > MAX_QUEUE_NAME_BYTES) continue;
