@@ -29,13 +29,21 @@ export interface SpawnOptions {
  * the largest), and waits for its `ready`.
  */
 export async function spawnChild(role: 'server' | 'client', implementation: Implementation, options: SpawnOptions): Promise<BenchChild> {
-  const label = `${implementation}-${role}`;
   const script = fileURLToPath(new URL(`./${role}-process.ts`, import.meta.url));
+  return spawnScript(script, [implementation], `${implementation}-${role}`, options);
+}
+
+/**
+ * Starts any bench child script (one that calls `serveCommands`) under tsx
+ * with `args`, labelled `label` (also the `--cpu-prof` subdirectory), and
+ * waits for its `ready`. `env` adds to the inherited environment.
+ */
+export async function spawnScript(script: string, args: readonly string[], label: string, options: SpawnOptions, env: Record<string, string> = {}): Promise<BenchChild> {
   const execArgv = ['--import', 'tsx'];
   if (options.cpuProfDir !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfDir, label)}`);
-  const child = fork(script, [implementation], {
+  const child = fork(script, [...args], {
     execArgv,
-    env: { ...process.env, BENCH_URL: options.url, WARREN_LOG_LEVEL: process.env['WARREN_LOG_LEVEL'] ?? 'warn' },
+    env: { ...process.env, BENCH_URL: options.url, WARREN_LOG_LEVEL: process.env['WARREN_LOG_LEVEL'] ?? 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const pid = child.pid;
