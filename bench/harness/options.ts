@@ -10,6 +10,14 @@ export interface HarnessOptions extends Schedule {
   readonly quick: boolean;
 }
 
+/** Default rounds and durations (strings, as on the command line). */
+export interface Preset {
+  readonly rounds: string;
+  readonly seconds: string;
+  readonly warmup: string;
+  readonly prewarm: string;
+}
+
 /** Full run: 5 rounds x 3 s after 1 s warm-up per cell, 4 s pre-warm per contender. */
 const FULL = { rounds: '5', seconds: '3', warmup: '1', prewarm: '4' };
 /** `--quick` smoke run: 2 rounds x 0.5 s after 0.2 s warm-up, 0.5 s pre-warm. */
@@ -20,7 +28,7 @@ const QUICK = { rounds: '2', seconds: '0.5', warmup: '0.2', prewarm: '0.5' };
  * [--concurrency 1,16,128] [--only a,b] [--cpu-prof DIR]`; explicit values win
  * over `--quick`'s. Throws with `usage` on bad input.
  */
-export function parseHarnessOptions(argv: readonly string[], usage: string, defaultConcurrency = '1,16,128'): HarnessOptions {
+export function parseHarnessOptions(argv: readonly string[], usage: string, defaultConcurrency = '1,16,128', full: Preset = FULL): HarnessOptions {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -37,7 +45,7 @@ export function parseHarnessOptions(argv: readonly string[], usage: string, defa
     strict: true,
   });
   if (values.help) throw new Error(usage);
-  const preset = values.quick ? QUICK : FULL;
+  const preset = values.quick ? QUICK : full;
   const number = (name: string, text: string, integer: boolean, zeroOk: boolean): number => {
     const value = Number(text);
     if (!Number.isFinite(value) || value < 0 || (value === 0 && !zeroOk) || (integer && !Number.isInteger(value))) {
