@@ -22,6 +22,7 @@ import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createVhost } from '../test/support/broker.js';
 import { align } from './harness/report.js';
 import { spawnScript } from './rpc/children.js';
+import { rawSleepClient } from './memory/raw-sleep-client.js';
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '10000' }, hold: { type: 'string', default: '8000' }, cycles: { type: 'string', default: '3' } } });
 const calls = Number(values.calls);
@@ -44,43 +45,60 @@ const server = await spawnScript(fileURLToPath(new URL('./memory/slow-server.ts'
 const transport = await connectAmqp({ url: vhost.url, connectionName: `bench-memory-client-${process.pid}` });
 try {
   const client = createClient(TestServiceDefinition, transport, { timeoutMs: holdMs * 4 + 30_000 });
+  const raw = await rawSleepClient(vhost.url);
   const snapshots: Snapshot[] = [];
+  let pendingOf: () => number = () => transport.stats().pending;
   const snap = async (cycle: string, phase: string): Promise<Snapshot> => {
     for (let i = 0; i < 3; i++) {
       gc();
       await sleep(20);
     }
-    const snapshot = { cycle, phase, heapBytes: process.memoryUsage().heapUsed, rssBytes: process.memoryUsage.rss(), pending: transport.stats().pending };
+    const snapshot = { cycle, phase, heapBytes: process.memoryUsage().heapUsed, rssBytes: process.memoryUsage.rss(), pending: pendingOf() };
     snapshots.push(snapshot);
     process.stderr.write(`${cycle} ${phase}: heap ${(snapshot.heapBytes / 2 ** 20).toFixed(1)} MB, RSS ${(snapshot.rssBytes / 2 ** 20).toFixed(1)} MB, ${snapshot.pending} pending\n`);
     return snapshot;
   };
 
-  for (let i = 0; i < 500; i++) await client.echo({ text: 'warm-up' });
-  await Promise.all(Array.from({ length: 100 }, () => client.sleep({ millis: 1 })));
-  const before = await snap('-', 'before');
-  const perCall: number[] = [];
   let failures = 0;
-  for (let cycle = 1; cycle <= cycles; cycle++) {
-    const fired = performance.now();
-    const inFlight = Array.from({ length: calls }, () => client.sleep({ millis: holdMs }).then(() => undefined, () => void failures++));
-    // every call published and waiting: measure well before the first reply is due
-    await sleep(Math.min(1_000, holdMs / 4));
-    const during = await snap(String(cycle), 'during');
-    if (performance.now() - fired > holdMs) process.stderr.write(`warning: measuring took longer than --hold (${holdMs} ms): some replies may have come back already\n`);
-    perCall.push((during.heapBytes - before.heapBytes) / calls);
-    await Promise.all(inFlight);
-    await snap(String(cycle), 'after');
-  }
+  const timeoutMs = holdMs * 4 + 30_000;
+  /** Warm-up, "before", then the cycles, for one client; returns heap bytes per in-flight call of each cycle. */
+  const measure = async (label: string, sleepCall: (millis: number) => Promise<void>, pending: () => number): Promise<number[]> => {
+    pendingOf = pending;
+    await Promise.all(Array.from({ length: 500 }, () => sleepCall(1)));
+    const before = await snap(label, 'before');
+    const perCall: number[] = [];
+    for (let cycle = 1; cycle <= cycles; cycle++) {
+      const fired = performance.now();
+      const inFlight = Array.from({ length: calls }, () => sleepCall(holdMs).then(() => undefined, () => void failures++));
+      // every call published and waiting: measure well before the first reply is due
+      await sleep(Math.min(1_000, holdMs / 4));
+      const during = await snap(`${label} ${cycle}`, 'during');
+      if (performance.now() - fired > holdMs) process.stderr.write(`warning: measuring took longer than --hold (${holdMs} ms): some replies may have come back already\n`);
+      perCall.push((during.heapBytes - before.heapBytes) / calls);
+      await Promise.all(inFlight);
+      await snap(`${label} ${cycle}`, 'after');
+    }
+    return perCall;
+  };
+  const warren = await measure('warren', async (millis) => void (await client.sleep({ millis })), () => transport.stats().pending);
+  const rawPerCall = await measure('raw', (millis) => raw.sleep(millis, timeoutMs), () => raw.pending());
+  await raw.close();
+  const perCall = { warren, raw: rawPerCall };
+  const before = snapshots[0]!;
+  const warrenAfter = snapshots.filter((s) => s.cycle.startsWith('warren')).at(-1)!;
 
   const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
-  const rows = snapshots.map((s) => [s.cycle, s.phase, mb(s.heapBytes), mb(s.rssBytes), s.pending.toLocaleString('en-US'), s.phase === 'during' ? String(Math.round((s.heapBytes - before.heapBytes) / calls)) : '']);
+  let base = before;
+  const rows = snapshots.map((s) => {
+    if (s.phase === 'before') base = s;
+    return [s.cycle, s.phase, mb(s.heapBytes), mb(s.rssBytes), s.pending.toLocaleString('en-US'), s.phase === 'during' ? String(Math.round((s.heapBytes - base.heapBytes) / calls)) : ''];
+  });
   const out = [
-    `Warren client memory with ${calls.toLocaleString('en-US')} calls in flight (server holds each ${holdMs} ms; heap after full GC; README-default client)`,
+    `Client memory with ${calls.toLocaleString('en-US')} calls in flight (server holds each ${holdMs} ms; heap after full GC; README-default client)`,
     '',
     ...align(['cycle', 'phase', 'heap MB', 'RSS MB', 'pending calls', 'heap bytes/call'], rows),
     '',
-    `failed calls: ${failures}; after the last cycle the heap is ${mb(snapshots.at(-1)!.heapBytes - before.heapBytes)} MB over "before"`,
+    `failed calls: ${failures}; after its last cycle the Warren client's heap is ${mb(warrenAfter.heapBytes - before.heapBytes)} MB over its "before"; raw = amqplib speaking Warren's wire with a Map of resolvers (the floor)`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);
   process.stdout.write(`${JSON.stringify({ bench: 'memory', calls, holdMs, cycles, snapshots, heapBytesPerCall: perCall, failures })}\n`);

@@ -7,7 +7,8 @@
  *
  * Unary echo of the same 64-byte text (bench/peers/message.ts). For each
  * system a server process and a client process (tsx children), each with its
- * own AMQP connection, in a vhost of the system's own; the broker is the
+ * own AMQP connection, with queue names of the system's own in one throw-away
+ * vhost; the broker is the
  * shared RabbitMQ, found by its listening port. Every cell (round x
  * concurrency) runs every system once, in an order that rotates from cell to
  * cell, after the same warm-up; ratios are medians of per-round ratios
@@ -58,15 +59,17 @@ process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
 try {
   const started = Date.now();
   // servers first (they declare the queues), then the clients; each group started together
-  const hosts = await Promise.all(systems.map((system) => createVhost(`warren-bench-${system}`, baseUrl)));
-  vhosts.push(...hosts);
-  const start = (role: 'server' | 'client', system: SystemName, index: number): Promise<BenchChild> =>
-    spawnScript(script, [role, system], `${system}-${role}`, { url: hosts[index]!.url, cpuProfDir }).then((child) => {
+  // one vhost (rabbitmqctl is slow to start); each system has names of its own in it (queues bench.peers.<system>.*,
+  // Warren's rpc.warren.test.v1.TestService, Moleculer's namespace MOL-bench.*), so none sees another's traffic
+  const vhost = await createVhost('warren-bench-peers', baseUrl);
+  vhosts.push(vhost);
+  const start = (role: 'server' | 'client', system: SystemName): Promise<BenchChild> =>
+    spawnScript(script, [role, system], `${system}-${role}`, { url: vhost.url, cpuProfDir }).then((child) => {
       children.push(child);
       return child;
     });
-  const servers = await Promise.all(systems.map((system, index) => start('server', system, index)));
-  const clients = await Promise.all(systems.map((system, index) => start('client', system, index)));
+  const servers = await Promise.all(systems.map((system) => start('server', system)));
+  const clients = await Promise.all(systems.map((system) => start('client', system)));
   const contenders: Contender[] = systems.map((name, index) => ({ name, server: servers[index]!, client: clients[index]! }));
   const brokerPid = listenerPid(brokerPort(baseUrl));
   if (brokerPid === undefined) process.stderr.write(`no process found listening on port ${brokerPort(baseUrl)}: the broker column stays empty\n`);

@@ -21,6 +21,7 @@ function brokerOptions(url: string, role: string): BrokerOptions {
   };
 }
 
+/** Moleculer server (a ServiceBroker with an `echo` service) and client (a ServiceBroker calling `echo.echo`). */
 export const moleculerPeer: PeerAdapter = {
   async startServer(url) {
     const broker = new ServiceBroker(brokerOptions(url, 'server'));

@@ -16,19 +16,20 @@ const PATTERN = 'echo';
  * make every handler ack by hand through the RmqContext), TCP_NODELAY through
  * amqp-connection-manager's `connectionOptions`. Everything else is Nest's
  * default: JSON packets `{ pattern, data, id }`, direct reply-to, requests
- * sent to the queue through the default exchange on a confirm channel.
+ * sent to the queue through the default exchange on a confirm channel
+ * (amqp-connection-manager's default).
  */
 function rmqOptions(url: string): RmqOptions {
   return {
     transport: Transport.RMQ,
     options: {
-    urls: [url],
-    queue: QUEUE,
-    queueOptions: { durable: true },
-    prefetchCount: 256,
-    noAck: true,
-    persistent: false,
-    socketOptions: { connectionOptions: { noDelay: true } },
+      urls: [url],
+      queue: QUEUE,
+      queueOptions: { durable: true },
+      prefetchCount: 256,
+      noAck: true,
+      persistent: false,
+      socketOptions: { connectionOptions: { noDelay: true } },
     },
   };
 }
@@ -44,6 +45,7 @@ MessagePattern(PATTERN)(EchoController.prototype, 'echo', Object.getOwnPropertyD
 class EchoModule {}
 Module({ controllers: [EchoController] })(EchoModule);
 
+/** NestJS server (a microservice app with one @MessagePattern controller) and client (ClientProxy.send). */
 export const nestPeer: PeerAdapter = {
   async startServer(url) {
     Logger.overrideLogger(false);
