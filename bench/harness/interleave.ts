@@ -38,6 +38,8 @@ export interface Sample {
   readonly brokerCpuMicros: number;
 }
 
+const fixed = (value: number): string => (Number.isFinite(value) ? value.toFixed(2) : '-');
+
 /** Samples by concurrency, then by contender name, in round order. */
 export type Results = Map<number, Map<string, Sample[]>>;
 
@@ -64,8 +66,9 @@ export async function runInterleaved(contenders: readonly Contender[], schedule:
         const run = await contender.client.run(concurrency, schedule.seconds, schedule.warmupSeconds);
         const sample: Sample = {
           callsPerSecond: run.callsPerSecond,
-          p50Ms: run.p50Ms,
-          p99Ms: run.p99Ms,
+          // a run with no measured call has NaN percentiles, which IPC (JSON) turns into null
+          p50Ms: run.p50Ms ?? Number.NaN,
+          p99Ms: run.p99Ms ?? Number.NaN,
           errors: run.errors,
           firstError: run.firstError,
           totalCalls: run.totalCalls,
@@ -74,7 +77,7 @@ export async function runInterleaved(contenders: readonly Contender[], schedule:
           brokerCpuMicros: broker() - before.broker,
         };
         results.get(concurrency)!.get(contender.name)!.push(sample);
-        log(`round ${round + 1}/${schedule.rounds} c=${concurrency} ${contender.name}: ${Math.round(sample.callsPerSecond)} calls/s p50 ${sample.p50Ms.toFixed(2)} ms p99 ${sample.p99Ms.toFixed(2)} ms${sample.errors ? ` errors ${sample.errors} (${sample.firstError})` : ''}`);
+        log(`round ${round + 1}/${schedule.rounds} c=${concurrency} ${contender.name}: ${Math.round(sample.callsPerSecond)} calls/s p50 ${fixed(sample.p50Ms)} ms p99 ${fixed(sample.p99Ms)} ms${sample.errors ? ` errors ${sample.errors} (${sample.firstError})` : ''}`);
       }
     }
   }
