@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command, Implementation, Report, RunResult, Usage } from './protocol.js';
 
-const READY_TIMEOUT_MS = 30_000;
+/** Generous: on a busy two-core machine a tsx child can take tens of seconds to load. */
+const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 10_000;
 
 /** A bench child process (server or client) driven over IPC. */
@@ -49,7 +50,13 @@ export async function spawnScript(script: string, args: readonly string[], label
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${label}`);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await nextReport(child, 'ready', READY_TIMEOUT_MS, label);
+  try {
+    await nextReport(child, 'ready', READY_TIMEOUT_MS, label);
+  } catch (error) {
+    // never leave a half-started child behind
+    if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
+    throw error;
+  }
 
   const ask = async <T extends Report['type']>(command: Command, expect: T, timeoutMs: number): Promise<Extract<Report, { type: T }>> => {
     const reply = nextReport(child, expect, timeoutMs, label);
