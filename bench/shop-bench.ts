@@ -74,7 +74,15 @@ function send(base: URL, kind: Kind): Promise<{ status: number; body: string }> 
 let mesh: Mesh | undefined;
 try {
   const started = Date.now();
-  mesh = await startMesh('bench-shop', { catalog: [{ sku: SKU, name: 'Bench mug', unitPriceCents: 1200, currencyCode: 'EUR', stock: 1_000_000_000 }] });
+  // startMesh gives each process 45 s to say ready: on a busy shared machine that can fail, so try again
+  for (let attempt = 1; mesh === undefined; attempt++) {
+    try {
+      mesh = await startMesh('bench-shop', { catalog: [{ sku: SKU, name: 'Bench mug', unitPriceCents: 1200, currencyCode: 'EUR', stock: 1_000_000_000 }] });
+    } catch (error) {
+      if (attempt === 3) throw error;
+      process.stderr.write(`mesh did not start (${(error as Error).message.split('\n')[0]}); trying again\n`);
+    }
+  }
   const base = new URL(mesh.base);
   const pids = new Map<string, number>([...mesh.processes].map(([name, child]) => [name, child.pid]));
   const brokerPid = listenerPid(brokerPort(process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL));
