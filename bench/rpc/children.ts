@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command, Implementation, Report, RunResult, Usage } from './protocol.js';
 
-const READY_TIMEOUT_MS = 30_000;
+/** Generous: on a busy two-core machine a tsx child can take tens of seconds to load. */
+const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 10_000;
 
 /** A bench child process (server or client) driven over IPC. */
@@ -29,19 +30,33 @@ export interface SpawnOptions {
  * the largest), and waits for its `ready`.
  */
 export async function spawnChild(role: 'server' | 'client', implementation: Implementation, options: SpawnOptions): Promise<BenchChild> {
-  const label = `${implementation}-${role}`;
   const script = fileURLToPath(new URL(`./${role}-process.ts`, import.meta.url));
+  return spawnScript(script, [implementation], `${implementation}-${role}`, options);
+}
+
+/**
+ * Starts any bench child script (one that calls `serveCommands`) under tsx
+ * with `args`, labelled `label` (also the `--cpu-prof` subdirectory), and
+ * waits for its `ready`. `env` adds to the inherited environment.
+ */
+export async function spawnScript(script: string, args: readonly string[], label: string, options: SpawnOptions, env: Record<string, string> = {}): Promise<BenchChild> {
   const execArgv = ['--import', 'tsx'];
   if (options.cpuProfDir !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfDir, label)}`);
-  const child = fork(script, [implementation], {
+  const child = fork(script, [...args], {
     execArgv,
-    env: { ...process.env, BENCH_URL: options.url, WARREN_LOG_LEVEL: process.env['WARREN_LOG_LEVEL'] ?? 'warn' },
+    env: { ...process.env, BENCH_URL: options.url, WARREN_LOG_LEVEL: process.env['WARREN_LOG_LEVEL'] ?? 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${label}`);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await nextReport(child, 'ready', READY_TIMEOUT_MS, label);
+  try {
+    await nextReport(child, 'ready', READY_TIMEOUT_MS, label);
+  } catch (error) {
+    // never leave a half-started child behind
+    if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
+    throw error;
+  }
 
   const ask = async <T extends Report['type']>(command: Command, expect: T, timeoutMs: number): Promise<Extract<Report, { type: T }>> => {
     const reply = nextReport(child, expect, timeoutMs, label);

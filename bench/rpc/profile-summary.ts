@@ -1,6 +1,7 @@
 /**
  * Summarises a V8 `.cpuprofile` (from `npm run bench -- --cpu-prof DIR`):
- * top functions by self time and by inclusive time, plus self time per file.
+ * top functions by self time and by inclusive time, plus self time per file,
+ * as shares of the busy (non-idle) time.
  *
  *   npx tsx bench/rpc/profile-summary.ts DIR/warren-client.cpuprofile [--top 25]
  */
@@ -31,7 +32,10 @@ for (const file of positionals) {
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-  const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+  const sampled = [...selfUs.values()].reduce((a, b) => a + b, 0);
+  // percentages are of busy time: a bench child idles while the other systems run
+  const idle = [...selfUs].filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)').reduce((sum, [, us]) => sum + us, 0);
+  const total = sampled - idle;
 
   const label = (node: ProfileNode): string => {
     const { functionName, url, lineNumber } = node.callFrame;
@@ -43,6 +47,7 @@ for (const file of positionals) {
   const perFile = new Map<string, number>();
   for (const [id, us] of selfUs) {
     const node = byId.get(id)!;
+    if (node.callFrame.functionName === '(idle)') continue;
     self.set(label(node), (self.get(label(node)) ?? 0) + us);
     const file = node.callFrame.url.replace(/^.*\/node_modules\//, '~/').replace(/^.*\/work\/main\//, '') || `(${node.callFrame.functionName})`;
     perFile.set(file, (perFile.get(file) ?? 0) + us);
@@ -60,7 +65,7 @@ for (const file of positionals) {
       console.log(`${((100 * us) / total).toFixed(1).padStart(6)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${name}`);
     }
   };
-  console.log(`=== ${file}: ${(total / 1000).toFixed(0)} ms sampled`);
+  console.log(`=== ${file}: ${(sampled / 1000).toFixed(0)} ms sampled, ${(total / 1000).toFixed(0)} ms busy (percentages are of busy time)`);
   print('self time', self);
   print('self time per file', perFile);
   print('inclusive time', inclusive);
