@@ -9,10 +9,12 @@
  * Every variant is its own client process and server process (one AMQP
  * connection each, TCP_NODELAY, server prefetch 256, the same 64-byte echo
  * as bench:peers), its own queue in one throw-away vhost. The first table has
- * every run's medians; the second is the price list: throughput as a paired
- * ratio to `bare`, and CPU µs per call each obligation adds (variant minus
- * bare, medians) in the client, the server and the broker. The last line is
- * the same data as JSON.
+ * every run's medians; the second is the price list: throughput as a ratio
+ * to `bare`, and CPU µs per call each obligation adds (variant minus bare) in
+ * the client, the server and the broker. Every variant runs back to back with
+ * a bare run of its own (adjacent pairing: 15 variants would otherwise pair
+ * runs half a minute apart on a machine whose load drifts); ratios and
+ * differences are medians over those pairs. The last line is the same data as JSON.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -68,8 +70,7 @@ function priceList(levels: readonly Level[]): string {
     name,
     ...levels.flatMap((level) => {
       const row = level.rows.find((r) => r.name === name)!;
-      const base = level.rows.find((r) => r.name === BASELINE_VARIANT)!;
-      return [`${row.callsRatio.toFixed(2)}x`, signed(row.clientCpuPerCallUs - base.clientCpuPerCallUs), signed(row.serverCpuPerCallUs - base.serverCpuPerCallUs), signed(row.brokerCpuPerCallUs - base.brokerCpuPerCallUs)];
+      return [`${row.callsRatio.toFixed(2)}x`, signed(row.clientCpuDeltaUs), signed(row.serverCpuDeltaUs), signed(row.brokerCpuDeltaUs)];
     }),
   ]);
   return align(header, rows, 0).join('\n');
@@ -83,17 +84,18 @@ try {
   const contenders: Contender[] = variants.map((name, index) => ({ name, server: servers[index]!, client: clients[index]! }));
   const brokerPid = listenerPid(brokerPort(baseUrl));
   if (brokerPid === undefined) process.stderr.write(`no process found listening on port ${brokerPort(baseUrl)}: the broker column stays empty\n`);
-  const results = await runInterleaved(contenders, options, brokerPid, (line) => process.stderr.write(`${line}\n`));
+  const results = await runInterleaved(contenders, options, brokerPid, (line) => process.stderr.write(`${line}\n`), BASELINE_VARIANT);
   const levels = summarise(results, BASELINE_VARIANT);
   const elapsed = (Date.now() - started) / 1000;
   const out = [
     `Wire obligations, each alone on raw amqplib (same 64-byte protobuf echo, client/server/broker as separate processes)${options.quick ? ' (QUICK smoke run: too short to quote)' : ''}`,
     describeSchedule(options, elapsed),
+    'Adjacent pairing: every variant runs back to back with a bare run of its own (alternating which goes first); ratios and +µs are medians over those pairs',
     `CPU columns: /proc/<pid>/stat utime+stime over the whole run (warm-up included) / calls completed in it; broker = pid ${brokerPid ?? '?'} on :${brokerPort(baseUrl)} (shared: other load on it counts too)`,
     '',
     formatLevels(levels, BASELINE_VARIANT),
     '',
-    'Price list (calls = paired throughput ratio to bare; +µs = CPU per call added over bare, medians):',
+    'Price list (calls = throughput ratio to the adjacent bare run; +µs = CPU per call added over it; medians over pairs):',
     priceList(levels),
     '',
     ...variants.map((name) => `  ${name.padEnd(18)} ${VARIANTS[name]!.what}`),
