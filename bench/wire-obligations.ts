@@ -11,10 +11,12 @@
  * as bench:peers), its own queue in one throw-away vhost. The first table has
  * every run's medians; the second is the price list: throughput as a ratio
  * to `bare`, and CPU µs per call each obligation adds (variant minus bare) in
- * the client, the server and the broker. Every variant runs back to back with
- * a bare run of its own (adjacent pairing: 15 variants would otherwise pair
- * runs half a minute apart on a machine whose load drifts); ratios and
- * differences are medians over those pairs. The last line is the same data as JSON.
+ * the client, the server and the broker, medians over pairs. By default a
+ * variant pairs with the bare run of the same round (every process idles
+ * equally long between its runs); `--adjacent` runs each variant back to back
+ * with a bare run of its own instead (closer in time, but the bare processes
+ * then run twice as often and stay warmer: on a loaded machine that favours
+ * bare). The last line is the same data as JSON.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -28,7 +30,7 @@ import { align, formatLevels, summarise, type Level } from './harness/report.js'
 import { spawnScript, type BenchChild } from './rpc/children.js';
 import { BASELINE_VARIANT, VARIANTS } from './wire/obligations.js';
 
-const USAGE = 'usage: npx tsx bench/wire-obligations.ts [--quick] [--rounds 3] [--seconds 2] [--warmup 0.5] [--prewarm 2] [--concurrency 1,16] [--only a,b] [--cpu-prof DIR]';
+const USAGE = 'usage: npx tsx bench/wire-obligations.ts [--quick] [--adjacent] [--rounds 3] [--seconds 2] [--warmup 0.5] [--prewarm 2] [--concurrency 1,16] [--only a,b] [--cpu-prof DIR]';
 /** Processes started at once: all of them together would only slow each start on two cores. */
 const START_BATCH = 6;
 
@@ -84,18 +86,18 @@ try {
   const contenders: Contender[] = variants.map((name, index) => ({ name, server: servers[index]!, client: clients[index]! }));
   const brokerPid = listenerPid(brokerPort(baseUrl));
   if (brokerPid === undefined) process.stderr.write(`no process found listening on port ${brokerPort(baseUrl)}: the broker column stays empty\n`);
-  const results = await runInterleaved(contenders, options, brokerPid, (line) => process.stderr.write(`${line}\n`), BASELINE_VARIANT);
+  const results = await runInterleaved(contenders, options, brokerPid, (line) => process.stderr.write(`${line}\n`), options.adjacent ? BASELINE_VARIANT : undefined);
   const levels = summarise(results, BASELINE_VARIANT);
   const elapsed = (Date.now() - started) / 1000;
   const out = [
     `Wire obligations, each alone on raw amqplib (same 64-byte protobuf echo, client/server/broker as separate processes)${options.quick ? ' (QUICK smoke run: too short to quote)' : ''}`,
     describeSchedule(options, elapsed),
-    'Adjacent pairing: every variant runs back to back with a bare run of its own (alternating which goes first); ratios and +µs are medians over those pairs',
+    options.adjacent ? 'Adjacent pairing: every variant runs back to back with a bare run of its own (alternating which goes first); ratios and +µs are medians over those pairs' : 'Round pairing: every variant against the bare run of the same round; +µs are medians of per-round differences',
     `CPU columns: /proc/<pid>/stat utime+stime over the whole run (warm-up included) / calls completed in it; broker = pid ${brokerPid ?? '?'} on :${brokerPort(baseUrl)} (shared: other load on it counts too)`,
     '',
     formatLevels(levels, BASELINE_VARIANT),
     '',
-    'Price list (calls = throughput ratio to the adjacent bare run; +µs = CPU per call added over it; medians over pairs):',
+    'Price list (calls = throughput ratio to the paired bare run; +µs = CPU per call added over it; medians over pairs):',
     priceList(levels),
     '',
     ...variants.map((name) => `  ${name.padEnd(18)} ${VARIANTS[name]!.what}`),
