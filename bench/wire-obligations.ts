@@ -9,10 +9,14 @@
  * Every variant is its own client process and server process (one AMQP
  * connection each, TCP_NODELAY, server prefetch 256, the same 64-byte echo
  * as bench:peers), its own queue in one throw-away vhost. The first table has
- * every run's medians; the second is the price list: throughput as a paired
- * ratio to `bare`, and CPU µs per call each obligation adds (variant minus
- * bare, medians) in the client, the server and the broker. The last line is
- * the same data as JSON.
+ * every run's medians; the second is the price list: throughput as a ratio
+ * to `bare`, and CPU µs per call each obligation adds (variant minus bare) in
+ * the client, the server and the broker, medians over pairs. By default a
+ * variant pairs with the bare run of the same round (every process idles
+ * equally long between its runs); `--adjacent` runs each variant back to back
+ * with a bare run of its own instead (closer in time, but the bare processes
+ * then run twice as often and stay warmer: on a loaded machine that favours
+ * bare). The last line is the same data as JSON.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -26,7 +30,7 @@ import { align, formatLevels, summarise, type Level } from './harness/report.js'
 import { spawnScript, type BenchChild } from './rpc/children.js';
 import { BASELINE_VARIANT, VARIANTS } from './wire/obligations.js';
 
-const USAGE = 'usage: npx tsx bench/wire-obligations.ts [--quick] [--rounds 3] [--seconds 2] [--warmup 0.5] [--prewarm 2] [--concurrency 1,16] [--only a,b] [--cpu-prof DIR]';
+const USAGE = 'usage: npx tsx bench/wire-obligations.ts [--quick] [--adjacent] [--rounds 3] [--seconds 2] [--warmup 0.5] [--prewarm 2] [--concurrency 1,16] [--only a,b] [--cpu-prof DIR]';
 /** Processes started at once: all of them together would only slow each start on two cores. */
 const START_BATCH = 6;
 
@@ -68,8 +72,7 @@ function priceList(levels: readonly Level[]): string {
     name,
     ...levels.flatMap((level) => {
       const row = level.rows.find((r) => r.name === name)!;
-      const base = level.rows.find((r) => r.name === BASELINE_VARIANT)!;
-      return [`${row.callsRatio.toFixed(2)}x`, signed(row.clientCpuPerCallUs - base.clientCpuPerCallUs), signed(row.serverCpuPerCallUs - base.serverCpuPerCallUs), signed(row.brokerCpuPerCallUs - base.brokerCpuPerCallUs)];
+      return [`${row.callsRatio.toFixed(2)}x`, signed(row.clientCpuDeltaUs), signed(row.serverCpuDeltaUs), signed(row.brokerCpuDeltaUs)];
     }),
   ]);
   return align(header, rows, 0).join('\n');
@@ -83,17 +86,18 @@ try {
   const contenders: Contender[] = variants.map((name, index) => ({ name, server: servers[index]!, client: clients[index]! }));
   const brokerPid = listenerPid(brokerPort(baseUrl));
   if (brokerPid === undefined) process.stderr.write(`no process found listening on port ${brokerPort(baseUrl)}: the broker column stays empty\n`);
-  const results = await runInterleaved(contenders, options, brokerPid, (line) => process.stderr.write(`${line}\n`));
+  const results = await runInterleaved(contenders, options, brokerPid, (line) => process.stderr.write(`${line}\n`), options.adjacent ? BASELINE_VARIANT : undefined);
   const levels = summarise(results, BASELINE_VARIANT);
   const elapsed = (Date.now() - started) / 1000;
   const out = [
     `Wire obligations, each alone on raw amqplib (same 64-byte protobuf echo, client/server/broker as separate processes)${options.quick ? ' (QUICK smoke run: too short to quote)' : ''}`,
     describeSchedule(options, elapsed),
+    options.adjacent ? 'Adjacent pairing: every variant runs back to back with a bare run of its own (alternating which goes first); ratios and +µs are medians over those pairs' : 'Round pairing: every variant against the bare run of the same round; +µs are medians of per-round differences',
     `CPU columns: /proc/<pid>/stat utime+stime over the whole run (warm-up included) / calls completed in it; broker = pid ${brokerPid ?? '?'} on :${brokerPort(baseUrl)} (shared: other load on it counts too)`,
     '',
     formatLevels(levels, BASELINE_VARIANT),
     '',
-    'Price list (calls = paired throughput ratio to bare; +µs = CPU per call added over bare, medians):',
+    'Price list (calls = throughput ratio to the paired bare run; +µs = CPU per call added over it; medians over pairs):',
     priceList(levels),
     '',
     ...variants.map((name) => `  ${name.padEnd(18)} ${VARIANTS[name]!.what}`),

@@ -41,27 +41,55 @@ export interface Sample {
 const fixed = (value: number): string => (Number.isFinite(value) ? value.toFixed(2) : '-');
 
 /** Samples by concurrency, then by contender name, in round order. */
-export type Results = Map<number, Map<string, Sample[]>>;
+export type SampleTable = Map<number, Map<string, Sample[]>>;
+
+/** What a schedule measured. */
+export interface Results {
+  readonly samples: SampleTable;
+  /**
+   * With an adjacent baseline: for each contender, the baseline runs made
+   * right next to its own (same index = same pair). Absent otherwise: then a
+   * contender pairs with the baseline's run of the same round.
+   */
+  readonly baselinePairs: SampleTable | undefined;
+}
 
 /**
  * Runs every contender once per (round, concurrency) cell, rotating who goes
  * first from one cell to the next (so no one always runs right after the same
  * neighbour, or always first on a cold broker), measuring each run's client,
  * server and broker CPU from /proc. `log` gets one line per run.
+ *
+ * With `adjacentBaseline` (the name of one contender), every other contender
+ * runs back to back with a run of the baseline of its own (which of the two
+ * goes first alternates), so each ratio compares two runs seconds apart
+ * instead of a whole round apart: for many contenders on a machine whose
+ * load drifts. It costs twice the runs.
  */
-export async function runInterleaved(contenders: readonly Contender[], schedule: Schedule, brokerPid: number | undefined, log: (line: string) => void): Promise<Results> {
+export async function runInterleaved(contenders: readonly Contender[], schedule: Schedule, brokerPid: number | undefined, log: (line: string) => void, adjacentBaseline?: string): Promise<Results> {
   if (schedule.prewarmSeconds > 0) {
     for (const contender of contenders) {
       for (const concurrency of [16, 1]) await contender.client.run(concurrency, schedule.prewarmSeconds / 2, 0);
     }
   }
-  const results: Results = new Map(schedule.concurrency.map((c) => [c, new Map(contenders.map((k) => [k.name, [] as Sample[]]))]));
+  const table = (): SampleTable => new Map(schedule.concurrency.map((c) => [c, new Map(contenders.map((k) => [k.name, [] as Sample[]]))]));
+  const samples = table();
+  const baseline = adjacentBaseline === undefined ? undefined : contenders.find((c) => c.name === adjacentBaseline);
+  if (adjacentBaseline !== undefined && baseline === undefined) throw new Error(`no contender named ${adjacentBaseline}`);
+  const baselinePairs = baseline === undefined ? undefined : table();
   const broker = (): number => (brokerPid === undefined ? Number.NaN : cpuMicrosOf(brokerPid));
   for (let round = 0; round < schedule.rounds; round++) {
     for (const [level, concurrency] of schedule.concurrency.entries()) {
-      const shift = (round + level) % contenders.length;
-      const order = [...contenders.slice(shift), ...contenders.slice(0, shift)];
-      for (const contender of order) {
+      const others = baseline === undefined ? contenders : contenders.filter((c) => c !== baseline);
+      const shift = (round + level) % others.length;
+      const rotated = [...others.slice(shift), ...others.slice(0, shift)];
+      const order: { contender: Contender; pairedWith?: string }[] = baseline === undefined
+        ? rotated.map((contender) => ({ contender }))
+        : rotated.flatMap((contender, index) => {
+            const pair = [{ contender }, { contender: baseline, pairedWith: contender.name }];
+            return (round + index) % 2 === 0 ? pair.reverse() : pair;
+          });
+      for (const { contender, pairedWith } of order) {
         const before = { client: cpuMicrosOf(contender.client.pid), server: cpuMicrosOf(contender.server.pid), broker: broker() };
         const run = await contender.client.run(concurrency, schedule.seconds, schedule.warmupSeconds);
         const sample: Sample = {
@@ -76,10 +104,11 @@ export async function runInterleaved(contenders: readonly Contender[], schedule:
           serverCpuMicros: cpuMicrosOf(contender.server.pid) - before.server,
           brokerCpuMicros: broker() - before.broker,
         };
-        results.get(concurrency)!.get(contender.name)!.push(sample);
+        samples.get(concurrency)!.get(contender.name)!.push(sample);
+        if (pairedWith !== undefined) baselinePairs!.get(concurrency)!.get(pairedWith)!.push(sample);
         log(`round ${round + 1}/${schedule.rounds} c=${concurrency} ${contender.name}: ${Math.round(sample.callsPerSecond)} calls/s p50 ${fixed(sample.p50Ms)} ms p99 ${fixed(sample.p99Ms)} ms${sample.errors ? ` errors ${sample.errors} (${sample.firstError})` : ''}`);
       }
     }
   }
-  return results;
+  return { samples, baselinePairs };
 }

@@ -8,6 +8,8 @@ export interface HarnessOptions extends Schedule {
   /** Directory for `--cpu-prof` profiles of every child, or undefined. */
   readonly cpuProfDir: string | undefined;
   readonly quick: boolean;
+  /** Pair every contender with a baseline run right next to it (see runInterleaved) instead of the same round's. */
+  readonly adjacent: boolean;
 }
 
 /** Default rounds and durations (strings, as on the command line). */
@@ -24,7 +26,7 @@ const FULL = { rounds: '5', seconds: '3', warmup: '1', prewarm: '4' };
 const QUICK = { rounds: '2', seconds: '0.5', warmup: '0.2', prewarm: '0.5' };
 
 /**
- * Parses `[--quick] [--rounds N] [--seconds S] [--warmup S] [--prewarm S]
+ * Parses `[--quick] [--adjacent] [--rounds N] [--seconds S] [--warmup S] [--prewarm S]
  * [--concurrency 1,16,128] [--only a,b] [--cpu-prof DIR]`; explicit values win
  * over `--quick`'s. Throws with `usage` on bad input.
  */
@@ -33,6 +35,7 @@ export function parseHarnessOptions(argv: readonly string[], usage: string, defa
     args: [...argv],
     options: {
       quick: { type: 'boolean', default: false },
+      adjacent: { type: 'boolean', default: false },
       rounds: { type: 'string' },
       seconds: { type: 'string' },
       warmup: { type: 'string' },
@@ -55,6 +58,7 @@ export function parseHarnessOptions(argv: readonly string[], usage: string, defa
   };
   return {
     quick: values.quick,
+    adjacent: values.adjacent,
     rounds: number('rounds', values.rounds ?? preset.rounds, true, false),
     seconds: number('seconds', values.seconds ?? preset.seconds, false, false),
     warmupSeconds: number('warmup', values.warmup ?? preset.warmup, false, true),

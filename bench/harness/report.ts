@@ -14,6 +14,10 @@ export interface Row {
   readonly clientCpuPerCallUs: number;
   readonly serverCpuPerCallUs: number;
   readonly brokerCpuPerCallUs: number;
+  /** CPU µs per call over the baseline's, medians of per-pair differences (0 for the baseline). */
+  readonly clientCpuDeltaUs: number;
+  readonly serverCpuDeltaUs: number;
+  readonly brokerCpuDeltaUs: number;
   readonly errors: number;
   readonly firstError: string | undefined;
 }
@@ -24,22 +28,33 @@ export interface Level {
   readonly rows: readonly Row[];
 }
 
-/** Rows per level; ratios are paired by round against `baseline`'s run of the same round. */
+/**
+ * Rows per level; each ratio pairs a contender's run with the baseline run
+ * next to it (adjacent pairing) or with the baseline's run of the same round.
+ */
 export function summarise(results: Results, baseline: string): Level[] {
-  return [...results].map(([concurrency, byName]) => {
-    const base = byName.get(baseline) ?? [];
-    const paired = (samples: readonly Sample[], pick: (s: Sample) => number): number =>
-      median(samples.slice(0, base.length).map((sample, round) => pick(sample) / pick(base[round]!)));
+  return [...results.samples].map(([concurrency, byName]) => {
+    const pairs = (name: string, samples: readonly Sample[], combine: (a: number, b: number) => number, pick: (s: Sample) => number): number => {
+      const base = results.baselinePairs?.get(concurrency)?.get(name) ?? byName.get(baseline) ?? [];
+      return median(samples.slice(0, base.length).map((sample, index) => combine(pick(sample), pick(base[index]!))));
+    };
+    const paired = (name: string, samples: readonly Sample[], pick: (s: Sample) => number): number =>
+      name === baseline ? 1 : pairs(name, samples, (a, b) => a / b, pick);
+    const delta = (name: string, samples: readonly Sample[], pick: (s: Sample) => number): number =>
+      name === baseline ? 0 : pairs(name, samples, (a, b) => a - b, pick);
     const rows = [...byName].map(([name, samples]): Row => ({
       name,
       callsPerSecond: median(samples.map((s) => s.callsPerSecond)),
-      callsRatio: paired(samples, (s) => s.callsPerSecond),
+      callsRatio: paired(name, samples, (s) => s.callsPerSecond),
       p50Ms: median(samples.map((s) => s.p50Ms)),
       p99Ms: median(samples.map((s) => s.p99Ms)),
-      p99Ratio: paired(samples, (s) => s.p99Ms),
+      p99Ratio: paired(name, samples, (s) => s.p99Ms),
       clientCpuPerCallUs: median(samples.map((s) => s.clientCpuMicros / s.totalCalls)),
       serverCpuPerCallUs: median(samples.map((s) => s.serverCpuMicros / s.totalCalls)),
       brokerCpuPerCallUs: median(samples.map((s) => s.brokerCpuMicros / s.totalCalls)),
+      clientCpuDeltaUs: delta(name, samples, (s) => s.clientCpuMicros / s.totalCalls),
+      serverCpuDeltaUs: delta(name, samples, (s) => s.serverCpuMicros / s.totalCalls),
+      brokerCpuDeltaUs: delta(name, samples, (s) => s.brokerCpuMicros / s.totalCalls),
       errors: samples.reduce((sum, s) => sum + s.errors, 0),
       firstError: samples.find((s) => s.firstError !== undefined)?.firstError,
     }));
