@@ -9,6 +9,7 @@ export { createServer, DEFAULT_DRAIN_MS, DEFAULT_PREFETCH, type Server, type Ser
 export { createClient, createMethodCaller, DEFAULT_TIMEOUT_MS, type CallOptions, type Client, type ClientOptions } from './client.js';
 export { Code, codeName, parseCode, NOT_PROCESSED_CODES, SERVER_FAULT_CODES } from './code.js';
 export { RpcError, type ErrorDetail, type RpcErrorOptions } from './rpc-error.js';
+export { encodeStatus } from './status-codec.js';
 export { currentContext, type CallerIdentity, type HandlerContext } from './handler-context.js';
 export { createAccessPolicy, userPrincipal, type AccessMode, type AccessPolicy, type AccessPolicyOptions, type Callers } from './security/access-policy.js';
 export { createEventAccess, type EventAccessOptions, type EventAccessPolicy } from './security/event-access.js';

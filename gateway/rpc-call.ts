@@ -32,6 +32,12 @@ export interface GatewayCall {
   readonly signal: AbortSignal;
 }
 
+/** What a call answered: the reply message and the reply's metadata (response headers). */
+export interface GatewayReply {
+  readonly response: protobuf.Message;
+  readonly metadata: Metadata;
+}
+
 /**
  * Builds the gateway's caller of one method, straight on the `Transport`
  * (public API) rather than through `createMethodCaller`: the gateway already
@@ -44,7 +50,7 @@ export interface GatewayCall {
  * client interceptors around the send. Not kept: retries (the HTTP client
  * decides, and the breaker sees one outcome per request).
  */
-export function createGatewayCaller(info: MethodInfo, method: DynamicMethod, transport: Transport, interceptors: readonly Interceptor[]): (call: GatewayCall) => Promise<protobuf.Message> {
+export function createGatewayCaller(info: MethodInfo, method: DynamicMethod, transport: Transport, interceptors: readonly Interceptor[]): (call: GatewayCall) => Promise<GatewayReply> {
   const { requestType, responseType } = method;
   const send: UnaryNext = async (call: UnaryCall) => {
     const reply = await transport.request(
@@ -71,7 +77,7 @@ export function createGatewayCaller(info: MethodInfo, method: DynamicMethod, tra
   return async (call) => {
     try {
       const result = await chain({ side: 'client', method: info, request: call.request, metadata: call.metadata, deadline: call.deadline, signal: call.signal });
-      return result.response as protobuf.Message;
+      return { response: result.response as protobuf.Message, metadata: result.metadata ?? {} };
     } catch (error) {
       throw RpcError.from(error, Code.UNKNOWN, 'client interceptor failed');
     }
