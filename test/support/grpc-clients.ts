@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,9 @@ import * as protoLoader from '@grpc/proto-loader';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
+
+/** google/api and google/rpc protos the shop's contracts import. */
+const GOOGLE_PROTOS = join(createRequire(import.meta.url).resolve('google-proto-files/package.json'), '..');
 
 /** The buf binary from @bufbuild/buf. */
 export const BUF = join(root, 'node_modules', '.bin', 'buf');
@@ -44,7 +48,7 @@ export async function bufCurl(base: string, protocol: 'connect' | 'grpc' | 'grpc
 }
 
 /** A grpc-js client constructor for a service in proto/, loaded with @grpc/proto-loader. */
-export function grpcJsClient(file: string, service: string, address: string, includeDirs: string[] = [join(root, 'proto')]): grpc.Client & Record<string, any> {
+export function grpcJsClient(file: string, service: string, address: string, includeDirs: string[] = [join(root, 'proto'), GOOGLE_PROTOS]): grpc.Client & Record<string, any> {
   const definition = protoLoader.loadSync(file, { includeDirs, longs: String, enums: String, defaults: true, keepCase: false });
   const loaded = grpc.loadPackageDefinition(definition);
   const Constructor = service.split('.').reduce<any>((scope, part) => scope[part], loaded) as typeof grpc.Client;
