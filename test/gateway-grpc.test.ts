@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { connect as connectHttp2 } from 'node:http2';
 import { Code as ConnectCode, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
@@ -5,6 +7,7 @@ import type { DescService } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bufCurl, GATEWAY_GRPC_PROTOS, grpcJsClient, grpcUnary, protoRegistry } from './support/grpc-clients.js';
+import { createTestCertificates, type TestCertificates } from './support/certs.js';
 import { call, startGatewayHarness, type GatewayHarness } from './support/gateway-harness.js';
 
 const ECHO = 'warren.test.v1.TestService';
@@ -231,5 +234,38 @@ describe('gateway: gRPC-family refusals', () => {
     expect(connect.status).toBe(401);
     expect(connect.json).toMatchObject({ code: 'unauthenticated' });
     expect(harness.published).toHaveLength(0);
+  });
+});
+
+// TLS on the same port: ALPN sends gRPC clients to HTTP/2 and everyone else to HTTP/1.1.
+describe('gateway: TLS', () => {
+  let harness: GatewayHarness;
+  let certs: TestCertificates;
+  beforeAll(async () => {
+    certs = await createTestCertificates();
+    harness = await startGatewayHarness('gw-grpc-tls', { services: false, gateway: { tls: { cert: readFileSync(certs.serverCertFile), key: readFileSync(certs.serverKeyFile) } } });
+  }, 60_000);
+  afterAll(async () => {
+    await harness?.close();
+    certs?.remove();
+  });
+
+  it('serves grpc-js over TLS (h2 by ALPN) and HTTPS/1.1 on the same port', async () => {
+    const address = harness.base.replace('http://127.0.0.1', 'localhost');
+    const health = grpcJsClient('grpc/health/v1/health.proto', 'grpc.health.v1.Health', address, [GATEWAY_GRPC_PROTOS], grpc.credentials.createSsl(readFileSync(certs.caFile)));
+    try {
+      expect((await grpcUnary(health, 'check', { service: '' })).reply.status).toBe('SERVING');
+    } finally {
+      health.close();
+    }
+    const answer = await new Promise<{ status: number; version: string }>((resolve, reject) => {
+      const request = httpsRequest(`https://${address}/healthz`, { ca: readFileSync(certs.caFile) }, (response) => {
+        response.resume();
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, version: response.httpVersion }));
+      });
+      request.on('error', reject);
+      request.end();
+    });
+    expect(answer).toEqual({ status: 200, version: '1.1' });
   });
 });

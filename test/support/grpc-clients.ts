@@ -48,11 +48,17 @@ export async function bufCurl(base: string, protocol: 'connect' | 'grpc' | 'grpc
 }
 
 /** A grpc-js client constructor for a service in proto/, loaded with @grpc/proto-loader. */
-export function grpcJsClient(file: string, service: string, address: string, includeDirs: string[] = [join(root, 'proto'), GOOGLE_PROTOS]): grpc.Client & Record<string, any> {
+export function grpcJsClient(
+  file: string,
+  service: string,
+  address: string,
+  includeDirs: string[] = [join(root, 'proto'), GOOGLE_PROTOS],
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): grpc.Client & Record<string, any> {
   const definition = protoLoader.loadSync(file, { includeDirs, longs: String, enums: String, defaults: true, keepCase: false });
   const loaded = grpc.loadPackageDefinition(definition);
   const Constructor = service.split('.').reduce<any>((scope, part) => scope[part], loaded) as typeof grpc.Client;
-  return new Constructor(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+  return new Constructor(address, credentials) as grpc.Client & Record<string, any>;
 }
 
 /** The gateway's own gRPC protos (grpc.health.v1), for grpc-js health checks. */
