@@ -269,3 +269,31 @@ describe('gateway: TLS', () => {
     expect(answer).toEqual({ status: 200, version: '1.1' });
   });
 });
+
+// Shutdown over HTTP/2: GOAWAY lets the calls in flight finish, new calls are refused.
+describe('gateway: drain with gRPC clients', () => {
+  let harness: GatewayHarness;
+  beforeAll(async () => {
+    harness = await startGatewayHarness('gw-grpc-drain', { gateway: { drainMs: 10_000 } });
+  }, 60_000);
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('finishes a call in flight when close() starts, then refuses new ones', async () => {
+    const client = grpcJsClient('warren/test/v1/test.proto', ECHO, harness.base.replace('http://', ''));
+    try {
+      await grpcUnary(client, 'echo', { text: 'warm' });
+      const inFlight = grpcUnary(client, 'sleep', { millis: 1500 }, new grpc.Metadata(), { deadline: Date.now() + 10_000 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const closed = harness.gateway.close();
+      const { status } = await inFlight;
+      expect(status.code).toBe(grpc.status.OK);
+      await closed;
+      const after = (await grpcUnary(client, 'echo', { text: 'late' }, new grpc.Metadata(), { deadline: Date.now() + 3000 }).catch((caught: grpc.ServiceError) => caught)) as grpc.ServiceError;
+      expect(after.code).toBe(grpc.status.UNAVAILABLE);
+    } finally {
+      client.close();
+    }
+  });
+});
