@@ -18,13 +18,9 @@ import { createRouter } from './router.js';
 import { createMeshPage, type MeshPageOptions } from './mesh/mesh-page.js';
 import { createRpcHandler, type RequestState } from './rpc-handler.js';
 import { createUnaryInvoker } from './unary-invoke.js';
-import { createDescriptorPool } from './protocols/descriptor-pool.js';
-import { createGrpcHealth } from './protocols/grpc-health.js';
-import { HEALTH_SERVICE, loadGrpcProtos } from './protocols/grpc-protos.js';
+import { createGrpcFamily } from './protocols/grpc-family.js';
 import { attachHttp2 } from './protocols/http2-listener.js';
-import { createReflection } from './protocols/reflection.js';
 import type { WireKind } from './protocols/wire-codec.js';
-import { createWireHandler } from './protocols/wire-handler.js';
 
 /** The operations endpoints, answered by the gateway itself. */
 const OPERATION_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
@@ -197,19 +193,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     subjectMetadataKey: subjectKey,
     draining: () => draining,
   });
-  const grpcRoot = loadGrpcProtos();
-  const exposedServices = exposure.filter(options.protos.services);
-  const streaming = new Set([`${HEALTH_SERVICE}/Watch`]);
-  for (const service of exposedServices) {
-    for (const method of Object.values(service.methods)) if (method.requestStream || method.responseStream) streaming.add(`${service.fullName}/${method.name}`);
-  }
-  const exposedNames = [...new Set(router.rpcRoutes.map((route) => route.target.info.service))];
-  const wire = createWireHandler({
-    targets: new Map(router.rpcRoutes.map((route) => [route.target.info.path, route.target])),
-    streaming,
+  const wire = createGrpcFamily({
+    router,
+    exposedServices: exposure.filter(options.protos.services),
+    transport: options.transport,
+    ready: () => !draining && isReady(),
+    reflection: options.reflection !== false,
     invoke,
-    health: createGrpcHealth(grpcRoot, new Set(exposedNames), options.transport, () => !draining && isReady()),
-    reflection: options.reflection === false ? undefined : createReflection(grpcRoot, () => createDescriptorPool([options.protos.root, grpcRoot]), exposedNames, bodyLimitBytes),
     registry: options.protos,
     logger,
     defaultTimeoutMs,

@@ -1,4 +1,3 @@
-import type protobuf from 'protobufjs';
 import { Code, RpcError, type Interceptor, type Metadata, type Transport } from '../core/index.js';
 import type { Breakers } from './breakers.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -53,7 +52,3 @@ export function createUnaryInvoker(targets: readonly MethodTarget[], transport: 
     });
   };
 }
-
-export type { GatewayReply };
-/** The message type of a reply, for writers. */
-export type ReplyMessage = protobuf.Message;
