@@ -1,6 +1,10 @@
 /**
  * The HTTP gateway vs the ceiling: a plain node:http server doing one raw
- * amqplib RPC per request, against the same backend, in the same run.
+ * amqplib RPC per request, against the same backend, in the same run; and
+ * the same gateway driven in its other protocols: Connect (JSON over
+ * HTTP/1.1, autocannon like the JSON route) and gRPC (HTTP/2 prior
+ * knowledge, one connection multiplexing `conns` concurrent calls, as gRPC
+ * clients do; driven by a node:http2 loop in this process).
  *
  *   npx tsx bench/gateway-bench.ts [--seconds 5] [--rounds 3] [--connections 1,16,128] [--warmup 3]
  *
@@ -32,13 +36,21 @@ import { connectAmqp, createServer } from '../core/index.js';
 import { DEADLINE_HEADER } from '../core/protocol/index.js';
 import { loadProtos } from '../core/tooling.js';
 import { createGateway } from '../gateway/create-gateway.js';
-import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
+import { EchoRequest, TestServiceDefinition } from '../gen/warren/test/v1/test.js';
+import { encodeEnvelope } from '../gateway/protocols/envelope.js';
+import { connect as connectHttp2 } from 'node:http2';
 import { createTestVhost } from '../test/support/broker.js';
 import { testService } from '../test/support/test-service.js';
 
 const SERVICE = 'warren.test.v1.TestService';
 const PATH = `/rpc/${SERVICE}/Echo`;
 const BODY = JSON.stringify({ text: 'hello gateway', number: '42', tags: ['a', 'b'] });
+/** The same request for the gRPC-family runs: `/<service>/<method>`, and the message framed for gRPC. */
+const METHOD_PATH = `/${SERVICE}/Echo`;
+const GRPC_BODY = encodeEnvelope(0, EchoRequest.encode(EchoRequest.fromJSON(JSON.parse(BODY))).finish());
+/** What each run drives: the gateway in three protocols, and the ceiling (JSON). */
+const TARGETS = ['json', 'connect', 'grpc', 'ceiling'] as const;
+type Target = (typeof TARGETS)[number];
 
 const { values } = parseArgs({
   options: {
@@ -161,13 +173,15 @@ function startChild(role: string, vhostUrl: string): Promise<{ child: ChildProce
   });
 }
 
-async function load(port: number, connections: number, seconds: number, pids: { front: number; backend: number }): Promise<Sample> {
+async function load(target: Target, port: number, connections: number, seconds: number, pids: { front: number; backend: number }): Promise<Sample> {
+  if (target === 'grpc') return loadGrpc(port, connections, seconds, pids);
   const front = cpuMicros(pids.front);
   const backend = cpuMicros(pids.backend);
+  const connect = target === 'connect';
   const result = await autocannon({
-    url: `http://127.0.0.1:${port}${PATH}`,
+    url: `http://127.0.0.1:${port}${connect ? METHOD_PATH : PATH}`,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: connect ? { 'content-type': 'application/json', 'connect-protocol-version': '1' } : { 'content-type': 'application/json' },
     body: BODY,
     connections,
     pipelining: 1,
@@ -179,6 +193,54 @@ async function load(port: number, connections: number, seconds: number, pids: { 
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,
+    frontCpuUs: (cpuMicros(pids.front) - front) / requests,
+    backendCpuUs: (cpuMicros(pids.backend) - backend) / requests,
+  };
+}
+
+/**
+ * gRPC load: one HTTP/2 connection, `concurrency` calls in flight at all
+ * times (a call starts when one ends), for `seconds`. A call counts as an
+ * error unless it ends with grpc-status 0.
+ */
+async function loadGrpc(port: number, concurrency: number, seconds: number, pids: { front: number; backend: number }): Promise<Sample> {
+  const front = cpuMicros(pids.front);
+  const backend = cpuMicros(pids.backend);
+  const session = connectHttp2(`http://127.0.0.1:${port}`);
+  await new Promise<void>((resolve, reject) => session.once('connect', () => resolve()).once('error', reject));
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  const one = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const stream = session.request({ ':method': 'POST', ':path': METHOD_PATH, 'content-type': 'application/grpc', te: 'trailers' });
+      let ok = false;
+      stream.on('trailers', (trailers) => (ok = trailers['grpc-status'] === '0'));
+      stream.on('data', () => undefined);
+      stream.on('close', () => resolve(ok));
+      stream.on('error', () => resolve(false));
+      stream.end(GRPC_BODY);
+    });
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const callStarted = performance.now();
+        if (!(await one())) errors++;
+        latencies.push(performance.now() - callStarted);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  session.close();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  const requests = Math.max(1, latencies.length);
+  return {
+    requestsPerSecond: latencies.length / elapsed,
+    p50: at(0.5),
+    p99: at(0.99),
+    errors,
     frontCpuUs: (cpuMicros(pids.front) - front) / requests,
     backendCpuUs: (cpuMicros(pids.backend) - backend) / requests,
   };
@@ -210,56 +272,70 @@ async function runBench(): Promise<void> {
     const gateway = await startChild('gateway', vhost.url);
     const ceiling = await startChild('ceiling', vhost.url);
     children.push(backend.child, gateway.child, ceiling.child);
-    const targets = {
-      gateway: { port: gateway.port, pids: { front: gateway.child.pid!, backend: backend.child.pid! } },
+    const targets: Record<Target, { port: number; pids: { front: number; backend: number } }> = {
+      json: { port: gateway.port, pids: { front: gateway.child.pid!, backend: backend.child.pid! } },
+      connect: { port: gateway.port, pids: { front: gateway.child.pid!, backend: backend.child.pid! } },
+      grpc: { port: gateway.port, pids: { front: gateway.child.pid!, backend: backend.child.pid! } },
       ceiling: { port: ceiling.port, pids: { front: ceiling.child.pid!, backend: backend.child.pid! } },
-    } as const;
-    for (const target of Object.values(targets)) await load(target.port, 16, Number(values.warmup), target.pids);
+    };
+    for (const name of TARGETS) await load(name, targets[name].port, 16, Number(values.warmup), targets[name].pids);
 
-    const samples = new Map<number, { gateway: Sample[]; ceiling: Sample[] }>(levels.map((c) => [c, { gateway: [], ceiling: [] }]));
+    const samples = new Map<number, Record<Target, Sample[]>>(levels.map((c) => [c, { json: [], connect: [], grpc: [], ceiling: [] }]));
     for (let round = 0; round < rounds; round++) {
       for (const [index, connections] of levels.entries()) {
-        const order: ('gateway' | 'ceiling')[] = (round + index) % 2 === 0 ? ['gateway', 'ceiling'] : ['ceiling', 'gateway'];
+        // every target goes first once in a while: rotate the order by round and level
+        const shift = (round + index) % TARGETS.length;
+        const order = [...TARGETS.slice(shift), ...TARGETS.slice(0, shift)];
         for (const name of order) {
-          const sample = await load(targets[name].port, connections, seconds, targets[name].pids);
+          const sample = await load(name, targets[name].port, connections, seconds, targets[name].pids);
           samples.get(connections)![name].push(sample);
           process.stderr.write(
-            `round ${round + 1}/${rounds} c=${connections} ${name.padEnd(7)} ${Math.round(sample.requestsPerSecond)} req/s p50 ${sample.p50} ms p99 ${sample.p99} ms ` +
+            `round ${round + 1}/${rounds} c=${connections} ${name.padEnd(7)} ${Math.round(sample.requestsPerSecond)} req/s p50 ${sample.p50.toFixed(2)} ms p99 ${sample.p99.toFixed(2)} ms ` +
               `cpu/req front ${sample.frontCpuUs.toFixed(0)} µs backend ${sample.backendCpuUs.toFixed(0)} µs${sample.errors ? ` errors ${sample.errors}` : ''}\n`,
           );
         }
       }
     }
 
-    const rows = levels.map((connections) => {
-      const { gateway: g, ceiling: c } = samples.get(connections)!;
-      const pick = (list: Sample[], key: keyof Sample): number => median(list.map((s) => s[key]));
-      const ratios = g.map((sample, i) => sample.requestsPerSecond / c[i]!.requestsPerSecond);
-      return {
-        connections,
-        gateway: { rps: pick(g, 'requestsPerSecond'), p50: pick(g, 'p50'), p99: pick(g, 'p99'), cpuUs: pick(g, 'frontCpuUs'), backendCpuUs: pick(g, 'backendCpuUs'), errors: g.reduce((n, s) => n + s.errors, 0) },
-        ceiling: { rps: pick(c, 'requestsPerSecond'), p50: pick(c, 'p50'), p99: pick(c, 'p99'), cpuUs: pick(c, 'frontCpuUs'), backendCpuUs: pick(c, 'backendCpuUs'), errors: c.reduce((n, s) => n + s.errors, 0) },
-        rpsRatio: median(ratios),
-      };
+    const pick = (list: Sample[], key: keyof Sample): number => median(list.map((s) => s[key]));
+    const rows = levels.flatMap((connections) => {
+      const byTarget = samples.get(connections)!;
+      return TARGETS.map((target) => {
+        const list = byTarget[target];
+        // paired ratios: sample i of this target against sample i of the other, same round
+        const ratio = (other: Target): number => median(list.map((sample, i) => sample.requestsPerSecond / byTarget[other][i]!.requestsPerSecond));
+        return {
+          connections,
+          target,
+          rps: pick(list, 'requestsPerSecond'),
+          p50: pick(list, 'p50'),
+          p99: pick(list, 'p99'),
+          cpuUs: pick(list, 'frontCpuUs'),
+          backendCpuUs: pick(list, 'backendCpuUs'),
+          errors: list.reduce((n, s) => n + s.errors, 0),
+          vsJson: ratio('json'),
+          vsCeiling: ratio('ceiling'),
+        };
+      });
     });
-    const header = ['conns', 'gateway req/s', 'p50 ms', 'p99 ms', 'cpu µs/req', 'ceiling req/s', 'p50 ms', 'p99 ms', 'cpu µs/req', 'req/s ratio', 'p50 ratio', 'p99 ratio'];
+    const header = ['conns', 'target', 'req/s', 'p50 ms', 'p99 ms', 'cpu µs/req', 'errors', 'req/s vs json', 'req/s vs ceiling'];
     const lines = rows.map((row) => [
       String(row.connections),
-      row.gateway.rps.toFixed(0),
-      row.gateway.p50.toFixed(2),
-      row.gateway.p99.toFixed(2),
-      `${row.gateway.cpuUs.toFixed(0)}+${row.gateway.backendCpuUs.toFixed(0)}`,
-      row.ceiling.rps.toFixed(0),
-      row.ceiling.p50.toFixed(2),
-      row.ceiling.p99.toFixed(2),
-      `${row.ceiling.cpuUs.toFixed(0)}+${row.ceiling.backendCpuUs.toFixed(0)}`,
-      `${row.rpsRatio.toFixed(2)}x`,
-      row.ceiling.p50 > 0 ? `${(row.gateway.p50 / row.ceiling.p50).toFixed(2)}x` : '-',
-      row.ceiling.p99 > 0 ? `${(row.gateway.p99 / row.ceiling.p99).toFixed(2)}x` : '-',
+      row.target,
+      row.rps.toFixed(0),
+      row.p50.toFixed(2),
+      row.p99.toFixed(2),
+      `${row.cpuUs.toFixed(0)}+${row.backendCpuUs.toFixed(0)}`,
+      String(row.errors),
+      `${row.vsJson.toFixed(2)}x`,
+      `${row.vsCeiling.toFixed(2)}x`,
     ]);
     const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i]!.length)));
     const format = (cells: string[]): string => cells.map((cell, i) => cell.padStart(widths[i]!)).join('  ');
-    console.log(`\nPOST ${PATH}, ${seconds} s per run, ${rounds} rounds, medians (ratios: gateway / ceiling; cpu: front + backend process CPU per request)`);
+    console.log(
+      `\nEcho through the gateway: json = POST ${PATH}, connect = POST ${METHOD_PATH} (Connect JSON, HTTP/1.1), grpc = ${METHOD_PATH} over HTTP/2 (one connection, conns calls in flight); ` +
+        `ceiling = plain node:http + amqplib. ${seconds} s per run, ${rounds} rounds, ${values.warmup} s warm-up each; medians; ratios paired per round; cpu: front + backend process CPU per request`,
+    );
     console.log(format(header));
     for (const line of lines) console.log(format(line));
     console.log(JSON.stringify({ seconds, rounds, rows }));

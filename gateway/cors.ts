@@ -21,10 +21,22 @@ export interface CorsOptions {
   readonly maxAgeSeconds?: number;
 }
 
-/** Request headers allowed by default: what the gateway reads. */
-export const DEFAULT_CORS_HEADERS: readonly string[] = ['authorization', 'content-type', REQUEST_ID_HEADER, TIMEOUT_HEADER, 'traceparent', 'tracestate'];
-/** Response headers pages may read by default. */
-export const DEFAULT_CORS_EXPOSE: readonly string[] = [REQUEST_ID_HEADER, 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'];
+/** Request headers allowed by default: what the gateway reads, Connect's and gRPC-Web's included (browser clients send them). */
+export const DEFAULT_CORS_HEADERS: readonly string[] = [
+  'authorization',
+  'content-type',
+  REQUEST_ID_HEADER,
+  TIMEOUT_HEADER,
+  'traceparent',
+  'tracestate',
+  'connect-protocol-version',
+  'connect-timeout-ms',
+  'grpc-timeout',
+  'x-grpc-web',
+  'x-user-agent',
+];
+/** Response headers pages may read by default; gRPC-Web clients need the status headers of trailers-only answers. */
+export const DEFAULT_CORS_EXPOSE: readonly string[] = [REQUEST_ID_HEADER, 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'grpc-status', 'grpc-message', 'grpc-status-details-bin'];
 
 const METHODS = 'GET, POST, PUT, PATCH, DELETE';
 

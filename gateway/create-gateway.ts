@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { clientObservability, type ProtoRegistry, traceHttpServer } from '../core/tooling.js';
 import { Code, defaultLogger, defaultMetrics, type Interceptor, type Logger, RpcError, type Transport } from '../core/index.js';
@@ -18,7 +19,11 @@ import { createRouter } from './router.js';
 import { createMeshPage, type MeshPageOptions } from './mesh/mesh-page.js';
 import { createRpcHandler, type RequestState } from './rpc-handler.js';
 import { createBreakerRegistry } from '../core/tooling.js';
-import type { BreakerOptions, BreakerState } from '../core/index.js';
+import { type BreakerOptions, type BreakerState } from '../core/index.js';
+import { createUnaryInvoker } from './unary-invoke.js';
+import { createGrpcFamily } from './protocols/grpc-family.js';
+import { attachHttp2 } from './protocols/http2-listener.js';
+import type { WireKind } from './protocols/wire-codec.js';
 
 /** The operations endpoints, answered by the gateway itself. */
 const OPERATION_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
@@ -90,6 +95,19 @@ export interface GatewayOptions {
   readonly maxHeaderBytes?: number;
   /** Most request headers; beyond it 431. Default {@link DEFAULT_MAX_HEADER_COUNT}. */
   readonly maxHeaderCount?: number;
+  /**
+   * gRPC server reflection (grpc.reflection.v1 and v1alpha) from the loaded
+   * contracts, so `buf curl` / `grpcurl` work without a local schema. Default
+   * true; it describes every loaded file, exposed or not (lists only exposed services).
+   */
+  readonly reflection?: boolean;
+  /**
+   * TLS on the gateway's port (PEM key and certificate): HTTP/1.1 and HTTP/2
+   * chosen by ALPN. Default: cleartext (HTTP/2 by prior knowledge).
+   */
+  readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
+  /** An HTTP/2 connection without open streams is closed after this. Default 60 000 ms. */
+  readonly http2IdleTimeoutMs?: number;
 }
 
 /** A running (or ready to listen) gateway. */
@@ -161,18 +179,40 @@ export function createGateway(options: GatewayOptions): Gateway {
   let draining = false;
   const inFlight = new Set<RequestState>();
   let drained: (() => void) | undefined;
+  const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  // the one call path of every protocol: breaker, deadline timer, RPC metrics, client interceptors
+  const invoke = createUnaryInvoker(
+    router.rpcRoutes.map((route) => route.target),
+    mesh?.transport ?? options.transport,
+    // CLIENT spans (children of the HTTP span) and warren_rpc_client_* in the process's registry, before the caller's own
+    [...clientObservability(coreMetrics, true), ...(options.interceptors ?? [])],
+    breakers,
+    metrics,
+  );
   const handleRpc = createRpcHandler({
     router,
     registry: options.protos,
-    transport: mesh?.transport ?? options.transport,
-    breakers,
-    metrics,
+    invoke,
     logger,
-    // CLIENT spans (children of the HTTP span) and warren_rpc_client_* in the process's registry, before the caller's own
-    interceptors: [...clientObservability(coreMetrics, true), ...(options.interceptors ?? [])],
     defaultTimeoutMs,
     maxTimeoutMs,
-    bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    bodyLimitBytes,
+    forwardHeaders,
+    subjectMetadataKey: subjectKey,
+    draining: () => draining,
+  });
+  const wire = createGrpcFamily({
+    router,
+    exposedServices: exposure.filter(options.protos.services),
+    transport: options.transport,
+    ready: () => !draining && isReady(),
+    reflection: options.reflection !== false,
+    invoke,
+    registry: options.protos,
+    logger,
+    defaultTimeoutMs,
+    maxTimeoutMs,
+    bodyLimitBytes,
     forwardHeaders,
     subjectMetadataKey: subjectKey,
     draining: () => draining,
@@ -186,6 +226,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     logger,
     draining: () => draining,
     refused: (request, status) => metrics.request('refused', request.method ?? 'GET', status, 0),
+    answerError: (request, response, error, requestId, close) => {
+      const kind = wire.detect(request, pathOf(request));
+      return kind === undefined ? sendError(response, error, requestId, close, undefined) : wire.answerError(kind, response, error, requestId ?? requestIdOf(request.headers), close);
+    },
   });
 
   const operations = async (request: IncomingMessage, response: ServerResponse, path: string): Promise<void> => {
@@ -210,9 +254,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 
   const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
-    const url = request.url ?? '/';
-    const mark = url.indexOf('?');
-    const path = mark < 0 ? url : url.slice(0, mark);
+    const path = pathOf(request);
     const admitted = admit(request, response, path, OPERATION_PATHS.has(path) || mesh?.handles(path) === true);
     if (admitted === undefined) return;
     if (!(admitted instanceof Promise)) return route(request, response, path, admitted.subject);
@@ -220,7 +262,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       (admission) => admission && route(request, response, path, admission.subject),
       (error: unknown) => {
         logger.error({ err: error }, 'admission check failed');
-        sendError(response, RpcError.from(error, Code.INTERNAL), undefined, true, undefined);
+        const kind = wire.detect(request, path);
+        const failure = RpcError.from(error, Code.INTERNAL);
+        if (kind === undefined) sendError(response, failure, undefined, true, undefined);
+        else wire.answerError(kind, response, failure, requestIdOf(request.headers), true);
       },
     );
   };
@@ -234,11 +279,11 @@ export function createGateway(options: GatewayOptions): Gateway {
         sendError(response, RpcError.from(error, Code.INTERNAL), undefined, true, undefined);
       });
     } else {
-      serve(request, response, subject);
+      serve(request, response, subject, wire.detect(request, path), path);
     }
   };
 
-  const serve = (request: IncomingMessage, response: ServerResponse, subject: string | undefined): void => {
+  const serve = (request: IncomingMessage, response: ServerResponse, subject: string | undefined, kind: WireKind | undefined, path: string): void => {
     const started = performance.now();
     const state: RequestState = { requestId: requestIdOf(request.headers), abort: new AbortController(), route: 'unmatched', subject };
     inFlight.add(state);
@@ -246,7 +291,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     response.once('close', () => {
       if (!response.writableFinished) state.abort.abort();
     });
-    traceHttpServer(request, () => state.route, () => handleRpc(request, response, state))
+    traceHttpServer(request, () => state.route, () => (kind === undefined ? handleRpc(request, response, state) : wire.handle(kind, request, response, state, path)))
       .then((status) => {
         metrics.request(state.route, request.method ?? 'GET', status, (performance.now() - started) / 1000);
         logger.debug({ requestId: state.requestId, method: request.method, route: state.route, status, ms: Math.round(performance.now() - started) }, 'request');
@@ -259,16 +304,24 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
   };
 
-  const server = createServer(
-    {
-      headersTimeout: headersTimeoutMs,
-      requestTimeout: options.requestTimeoutMs ?? 30_000,
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
-      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeoutMs / 4))),
-      maxHeaderSize: maxHeaderBytes,
-    },
-    onRequest,
-  );
+  const serverOptions = {
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeoutMs / 4))),
+    maxHeaderSize: maxHeaderBytes,
+  };
+  const server: Server = options.tls
+    ? createTlsServer({ ...serverOptions, key: options.tls.key, cert: options.tls.cert, ALPNProtocols: ['h2', 'http/1.1'] }, onRequest)
+    : createServer(serverOptions, onRequest);
+  // HTTP/2 (gRPC, and everything else) on the same port; the HTTP/1.1 server above stays the listener
+  const http2 = attachHttp2(server, (request, response) => onRequest(request as unknown as IncomingMessage, response as unknown as ServerResponse), {
+    firstBytesTimeoutMs: headersTimeoutMs,
+    idleTimeoutMs: options.http2IdleTimeoutMs ?? 60_000,
+    maxHeaderBytes,
+    maxHeaderPairs: maxHeaderCount + 8,
+    tls: options.tls !== undefined,
+  });
   // node keeps every header in rawHeaders (the front door counts them there and answers 431) but builds `headers` from the first ones only
   server.maxHeadersCount = maxHeaderCount + 1;
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
@@ -311,6 +364,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         logger.info({ inFlight: inFlight.size }, 'gateway draining');
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        http2.closeSessions();
         await drainFor(options.drainMs ?? 10_000);
         if (inFlight.size > 0) {
           logger.warn({ inFlight: inFlight.size }, 'drain time over: answering the rest 503');
@@ -319,6 +373,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         }
         await mesh?.close();
         server.closeAllConnections();
+        http2.destroySessions();
         breakers.shutdown();
         await closed;
         logger.info({}, 'gateway closed');
@@ -326,4 +381,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       return closing;
     },
   };
+}
+
+function pathOf(request: IncomingMessage): string {
+  const url = request.url ?? '/';
+  const mark = url.indexOf('?');
+  return mark < 0 ? url : url.slice(0, mark);
 }

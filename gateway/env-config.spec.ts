@@ -57,6 +57,13 @@ describe('gateway settings from the environment', () => {
     expect(message).toBe('keys.txt line 2: expected "<subject> <key>"');
   });
 
+  it('reads TLS for the gateway port (both files or neither) and the reflection switch', () => {
+    const options = gatewayOptionsFromEnv({ GATEWAY_TLS_CERT_FILE: file('cert.pem', 'CERT'), GATEWAY_TLS_KEY_FILE: file('key.pem', 'KEY'), GATEWAY_REFLECTION: 'false' });
+    expect(options.tls).toEqual({ cert: 'CERT', key: 'KEY' });
+    expect(options.reflection).toBe(false);
+    expect(() => gatewayOptionsFromEnv({ GATEWAY_TLS_CERT_FILE: file('cert2.pem', 'CERT') })).toThrow(/both GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE/);
+  });
+
   it('keeps a subject named __proto__ an ordinary key', () => {
     const keys = parseApiKeys('__proto__ key-0123456789abcdef\n', 'keys');
     expect(Object.keys(keys)).toEqual(['__proto__']);

@@ -68,6 +68,13 @@ export function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): EnvGatewayOptions
   set('maxHeaderBytes', integer('GATEWAY_MAX_HEADER_BYTES'));
   set('maxHeaderCount', integer('GATEWAY_MAX_HEADER_COUNT'));
 
+  const reflection = flag('GATEWAY_REFLECTION');
+  if (reflection !== undefined) options.reflection = reflection;
+  const tlsCert = file('GATEWAY_TLS_CERT_FILE');
+  const tlsKey = file('GATEWAY_TLS_KEY_FILE');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new Error('TLS needs both GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE');
+  if (tlsCert !== undefined && tlsKey !== undefined) options.tls = { cert: tlsCert, key: tlsKey };
+
   const jwt = jwtFromEnv(text, list, integer, file);
   const keysFile = text('GATEWAY_API_KEYS_FILE');
   const apiKeys: ApiKeyOptions | undefined = keysFile === undefined ? undefined : { keys: parseApiKeys(file('GATEWAY_API_KEYS_FILE')!, keysFile), ...optional('header', text('GATEWAY_API_KEY_HEADER')) };

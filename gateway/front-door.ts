@@ -22,6 +22,8 @@ export interface FrontDoorOptions {
   readonly draining: () => boolean;
   /** Told about every request the front door answered itself (metrics). */
   readonly refused: (request: IncomingMessage, status: number) => void;
+  /** Writes a refusal in the request's protocol (JSON, gRPC, gRPC-Web, Connect); returns the status. Default: the JSON error. */
+  readonly answerError?: (request: IncomingMessage, response: ServerResponse, error: RpcError, requestId: string | undefined, close: boolean) => number;
 }
 
 /** A request let through: who it is (when authenticated). */
@@ -48,7 +50,8 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
   const { cors, authenticator, limiter, logger } = options;
 
   const refuse = (request: IncomingMessage, response: ServerResponse, error: RpcError, requestId = requestIdOf(request.headers)): undefined => {
-    const status = sendError(response, error, requestId, options.draining() || hasBody(request), undefined);
+    const close = options.draining() || hasBody(request);
+    const status = options.answerError ? options.answerError(request, response, error, requestId, close) : sendError(response, error, requestId, close, undefined);
     options.refused(request, status);
     return undefined;
   };

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { BreakerState } from '../core/index.js';
+import { type BreakerState } from '../core/index.js';
 
 /**
  * The gateway's Prometheus metrics, in a registry of its own (so several

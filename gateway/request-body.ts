@@ -19,7 +19,8 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
   if (declared !== undefined && Number(declared) > limit) {
     return Promise.reject(tooLarge(limit));
   }
-  if (declared === '0' || (declared === undefined && request.headers['transfer-encoding'] === undefined)) {
+  // HTTP/2 frames bodies itself: no Content-Length or Transfer-Encoding needed (gRPC sends neither)
+  if (declared === '0' || (declared === undefined && request.headers['transfer-encoding'] === undefined && request.httpVersionMajor !== 2)) {
     return Promise.resolve(EMPTY);
   }
   return new Promise<Buffer>((resolve, reject) => {

@@ -31,8 +31,10 @@ export function send(
     'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
   };
   if (requestId !== undefined) headers[REQUEST_ID_HEADER] = requestId;
-  if (close) headers['connection'] = 'close';
+  // HTTP/2 has no Connection header (node drops it with a warning); shutdown sends GOAWAY instead
+  if (close && response.req?.httpVersionMajor !== 2) headers['connection'] = 'close';
   if (extra) Object.assign(headers, extra);
+  if (response.req?.httpVersionMajor === 2) delete headers['connection'];
   response.writeHead(status, headers);
   response.end(body);
 }

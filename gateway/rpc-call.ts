@@ -20,6 +20,12 @@ export interface GatewayCall {
   readonly signal: AbortSignal;
 }
 
+/** What a call answered: the reply message and the reply's metadata (response headers). */
+export interface GatewayReply {
+  readonly response: protobuf.Message;
+  readonly metadata: Metadata;
+}
+
 /**
  * Builds the gateway's caller of one method on core's one unary call path
  * (`sendUnary`: the same reply checks as the typed client) rather than
@@ -39,7 +45,7 @@ export function createGatewayCaller(
   transport: Transport,
   interceptors: readonly Interceptor[],
   check: ReplyCheck = {},
-): (call: GatewayCall) => Promise<protobuf.Message> {
+): (call: GatewayCall) => Promise<GatewayReply> {
   const { requestType, responseType } = method;
   const send: UnaryNext = async (call: UnaryCall) => {
     const body = requestType.encode(call.request as never).finish();
@@ -55,7 +61,7 @@ export function createGatewayCaller(
   return async (call) => {
     try {
       const result = await chain({ side: 'client', method: info, request: call.request, metadata: call.metadata, deadline: call.deadline, signal: call.signal });
-      return result.response as protobuf.Message;
+      return { response: result.response as protobuf.Message, metadata: result.metadata ?? {} };
     } catch (error) {
       throw RpcError.from(error, Code.UNKNOWN, 'client interceptor failed');
     }

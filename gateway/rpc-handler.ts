@@ -1,28 +1,22 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type protobuf from 'protobufjs';
-import { Code, codeName, type Interceptor, type Logger, PROTOBUF, RpcError, type Transport } from '../core/index.js';
+import { Code, codeName, type Logger, PROTOBUF, RpcError } from '../core/index.js';
 import { type ProtoRegistry } from '../core/tooling.js';
-import { startDeadlineTimer } from '../core/protocol/index.js';
 import { metadataOf, timeoutOf } from './call-headers.js';
-import { createGatewayCaller, type GatewayCall } from './rpc-call.js';
 import { gatewayError } from './http-status.js';
-import type { GatewayMetrics } from './metrics.js';
 import { PathDecodeError } from './path-template.js';
 import { bodyKindOf, parseJsonBody, readBody } from './request-body.js';
 import { buildRequestJson, pickResponseBody } from './request-mapping.js';
 import { JSON_UTF8, send, sendError } from './respond.js';
 import type { RouteMatch, Router } from './router.js';
-import type { BreakerRegistry } from '../core/tooling.js';
+import type { UnaryInvoker } from './unary-invoke.js';
 
 /** What the RPC handler needs from its gateway. */
 export interface RpcHandlerContext {
   readonly router: Router;
   readonly registry: ProtoRegistry;
-  readonly transport: Transport;
-  readonly breakers: BreakerRegistry;
-  readonly metrics: GatewayMetrics;
+  /** The one call path shared with gRPC, gRPC-Web and Connect. */
+  readonly invoke: UnaryInvoker;
   readonly logger: Logger;
-  readonly interceptors: readonly Interceptor[];
   readonly defaultTimeoutMs: number;
   readonly maxTimeoutMs: number;
   readonly bodyLimitBytes: number;
@@ -49,11 +43,7 @@ export interface RequestState {
  * the HTTP status sent (499 when the client left first).
  */
 export function createRpcHandler(context: RpcHandlerContext): (request: IncomingMessage, response: ServerResponse, state: RequestState) => Promise<number> {
-  const { router, registry, breakers, metrics, logger } = context;
-  const callers = new Map<string, (call: GatewayCall) => Promise<protobuf.Message>>();
-  for (const route of router.rpcRoutes) {
-    callers.set(route.target.info.path, createGatewayCaller(route.target.info, route.target.method, context.transport, context.interceptors));
-  }
+  const { router, registry, logger, invoke } = context;
 
   return async function handle(request, response, state) {
     const url = request.url ?? '/';
@@ -81,23 +71,7 @@ export function createRpcHandler(context: RpcHandlerContext): (request: Incoming
         message = definition.requestType.fromJSON(buildRequestJson(binding, match.pathValues!, query, parsed));
       }
 
-      const caller = callers.get(info.path)!;
-      const { abort } = state;
-      const deadline = Date.now() + timeoutMs;
-      const reply = await breakers.get(info.service).run(async () => {
-        const timer = startDeadlineTimer(deadline, expire, { abort, timeoutMs, path: info.path });
-        try {
-          const value = await caller({ request: message, metadata, deadline, signal: abort.signal });
-          metrics.rpcCall(info.service, 'OK');
-          return value;
-        } catch (error) {
-          const rpcError = RpcError.from(error, Code.UNKNOWN);
-          metrics.rpcCall(info.service, rpcError.codeName);
-          throw rpcError;
-        } finally {
-          clearTimeout(timer);
-        }
-      });
+      const { response: reply } = await invoke({ target: match.route.target, request: message, metadata, timeoutMs, abort: state.abort });
 
       if (replyProtobuf) {
         send(response, 200, PROTOBUF, definition.responseType.encode(reply).finish(), state.requestId, context.draining());
@@ -156,7 +130,3 @@ function toRpcError(caught: unknown): RpcError {
   return caught instanceof RpcError ? caught : RpcError.from(caught, Code.INTERNAL);
 }
 
-/** The gateway's deadline for one call came: abort it with DEADLINE_EXCEEDED (one timer helper: core's startDeadlineTimer). */
-function expire(call: { readonly abort: AbortController; readonly timeoutMs: number; readonly path: string }): void {
-  call.abort.abort(new RpcError(Code.DEADLINE_EXCEEDED, `deadline of ${call.timeoutMs} ms exceeded calling ${call.path}`));
-}

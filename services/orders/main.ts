@@ -25,7 +25,7 @@ import { InventoryServiceDefinition } from '../../gen/shop/inventory/v1/inventor
 import { OrderCancelled, OrderCreated, OrderFailed, OrderPaid } from '../../gen/shop/orders/v1/events.js';
 import { OrderServiceDefinition } from '../../gen/shop/orders/v1/orders.js';
 import { PaymentServiceDefinition } from '../../gen/shop/payments/v1/payments.js';
-import { createBreaker, DEFAULT_BREAKER_OPTIONS, type BreakerOptions } from '../../core/index.js';
+import { type BreakerOptions, createBreaker, DEFAULT_BREAKER_OPTIONS } from '../../core/index.js';
 import { openDatabase } from '../shared/database.js';
 import { envInteger } from '../shared/env.js';
 import { createOutbox } from '../shared/outbox.js';

@@ -21,7 +21,7 @@ import { type Client, Code, type ErrorDetail, type Logger, RpcError } from '../.
 import type { InventoryServiceDefinition, Reservation } from '../../gen/shop/inventory/v1/inventory.js';
 import { FailureReason, OrderStatus } from '../../gen/shop/orders/v1/orders.js';
 import type { Payment, PaymentServiceDefinition } from '../../gen/shop/payments/v1/payments.js';
-import type { Breaker } from '../../core/index.js';
+import { type Breaker } from '../../core/index.js';
 import type { OrderFailure, OrderRecord, OrderStore } from './order-store.js';
 
 /** Options of {@link createOrderSaga}. */

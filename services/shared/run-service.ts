@@ -5,7 +5,7 @@
  * SIGTERM/SIGINT drain and exit 0; if the broker connection is lost, exit 1
  * so a supervisor (Docker's restart policy) starts it again.
  */
-import { type AmqpTransport, connectAmqp, createEventBus, createServer, defaultLogger, type EventBus, type Logger, type Server, startMetricsFromEnv, startTracingFromEnv, breakerStates } from '../../core/index.js';
+import { type AmqpTransport, breakerStates, connectAmqp, createEventBus, createServer, defaultLogger, type EventBus, type Logger, type Server, startMetricsFromEnv, startTracingFromEnv } from '../../core/index.js';
 import { createMeshReporter, DEFAULT_MESH_REPORT_INTERVAL_MS } from '../../core/tooling.js';
 import { envInteger } from './env.js';
 import { brokerUser, serviceAccess, serviceBrokerUrl } from './security.js';

@@ -29,6 +29,8 @@ export interface MeshOptions {
   readonly catalog: readonly CatalogProduct[];
   /** Extra environment per service (e.g. `{ payments: { PAYMENTS_LATENCY_MS: '50' } }`). */
   readonly env?: Partial<Record<MeshService, Record<string, string>>>;
+  /** Extra environment of the gateway process (e.g. `{ GATEWAY_MAX_TIMEOUT_MS: '2000' }`). */
+  readonly gatewayEnv?: Record<string, string>;
 }
 
 /**
@@ -112,7 +114,7 @@ export async function startMesh(label: string, options: MeshOptions): Promise<Me
 
   try {
     await Promise.all(MESH_SERVICES.map((service) => start(service)));
-    const gateway = runScript(join(root, 'gateway', 'main.ts'), { ...common, PROTO_DIR: join(root, 'proto'), PORT: '0', HOST: '127.0.0.1', WARREN_LOG_LEVEL: 'info' });
+    const gateway = runScript(join(root, 'gateway', 'main.ts'), { ...common, PROTO_DIR: join(root, 'proto'), PORT: '0', HOST: '127.0.0.1', WARREN_LOG_LEVEL: 'info', ...options.gatewayEnv });
     processes.set('gateway', gateway);
     const listening = await gateway.waitFor(/"msg":"gateway listening"/, START_TIMEOUT_MS);
     base = `http://127.0.0.1:${(JSON.parse(listening) as { port: number }).port}`;
