@@ -4,7 +4,9 @@ import { createAmqpEvents, type AmqpEvents } from '../events/amqp-events.js';
 import { defaultLogger, redactUrl, type Logger } from '../logger.js';
 import { RpcError } from '../rpc-error.js';
 import type { Consumer, DeliveryHandler, ServeOptions, Transport, WireReply, WireRequest } from '../transport.js';
+import { brokerUrls } from './broker-urls.js';
 import { ConnectionManager, type ReconnectOptions } from './connection-manager.js';
+import { resolveQueueType, type QueueType } from './queue-type.js';
 import { RequestChannel, type RequestChannelStats } from './request-channel.js';
 import { consumeService } from './service-consumer.js';
 import { tlsFromEnv, tlsSocketOptions, type AmqpTlsOptions } from './tls.js';
@@ -12,11 +14,20 @@ import { tlsFromEnv, tlsSocketOptions, type AmqpTlsOptions } from './tls.js';
 /** Options of {@link connectAmqp}. */
 export interface AmqpTransportOptions {
   /**
-   * Broker URL, or several (cluster nodes) tried in turn when connecting and
-   * reconnecting. Default `AMQP_URL` from the environment, else
+   * Broker URL, or several (cluster nodes; an array or a comma-separated
+   * string) tried in turn when connecting and reconnecting, starting at a
+   * random one. Default `AMQP_URL` from the environment, else
    * `amqp://guest:guest@127.0.0.1:5672`.
    */
   readonly url?: string | readonly string[] | undefined;
+  /**
+   * Type of the durable queues this process declares: service queues (unless
+   * a server names its own), their dead-letter queues, event group queues and
+   * theirs. `quorum` on a cluster, so a node loss loses no queued request or
+   * event. Default `WARREN_QUEUE_TYPE` from the environment, else `classic`
+   * (see core/amqp/queue-type.ts for why it is a switch and not inferred).
+   */
+  readonly queueType?: QueueType;
   /** Heartbeat interval in seconds: how soon a dead or frozen peer is noticed. Default 10. */
   readonly heartbeatSeconds?: number;
   /** Name shown in the broker's connection list. Default `warren-<pid>`. */
@@ -96,8 +107,8 @@ export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
  */
 export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<AmqpTransport> {
   const given = options.url ?? process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
-  const urls: readonly string[] = typeof given === 'string' ? [given] : given;
-  if (urls.length === 0) throw new RpcError(Code.INVALID_ARGUMENT, 'connectAmqp needs at least one broker URL');
+  const urls = brokerUrls(given);
+  const queueType = resolveQueueType(options.queueType);
   const logger = (options.logger ?? defaultLogger()).child({ transport: 'amqp' });
   const manager = new ConnectionManager({
     urls,
@@ -113,6 +124,7 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
   const events = createAmqpEvents(first, {
     logger,
     userId,
+    queueType,
     connection: { whenConnected: (signal) => manager.whenConnected(signal), current: () => manager.current, blocked: () => manager.blocked },
   });
   manager.onReconnect((model) => events.attach(model));
@@ -201,8 +213,9 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
         recovering = true;
         attemptRecovery(200);
       };
+      const queueOptions = { ...serveOptions, queueType: serveOptions.queueType ?? queueType };
       const start = async (model: ChannelModel): Promise<Consumer> =>
-        consumeService(await model.createChannel(), service, { ...serveOptions, userId, onCancelled: () => recover() }, handler, log);
+        consumeService(await model.createChannel(), service, { ...queueOptions, userId, onCancelled: () => recover() }, handler, log);
       let incarnation = await start(manager.current ?? (await manager.whenConnected(new AbortController().signal)));
       const unregister = manager.onReconnect(replace);
       const consumer: Consumer = {

@@ -7,6 +7,7 @@ import { PROTOBUF } from '../content-type.js';
 import { errorToReply } from '../reply-error.js';
 import { RpcError } from '../rpc-error.js';
 import { deadLetterQueue, isReplyAddress, RPC_EXCHANGE, serviceQueue, serviceQueueArguments, type ServiceQueueOptions } from './topology.js';
+import { durableQueueArguments } from './queue-type.js';
 import { AckBatcher, batchWrites } from './write-batching.js';
 import { messageIdentity, relayIdentity } from '../security/identity.js';
 import { CALLER_HEADER, DEAD_AT_HEADER, DEAD_REASON_HEADER, DELIVERIES_HEADER, deliveriesOf, readDelivery, replyProperties } from './wire-properties.js';
@@ -68,7 +69,7 @@ export async function consumeService(
   }
   await channel.bindQueue(queue, RPC_EXCHANGE, service);
   const deadQueue = deadLetterQueue(service);
-  await channel.assertQueue(deadQueue, { durable: true });
+  await channel.assertQueue(deadQueue, { durable: true, arguments: durableQueueArguments(options.queueType ?? 'classic') });
   const maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
   const quorum = options.queueType === 'quorum';
   const ownUser = options.userId;

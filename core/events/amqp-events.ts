@@ -1,5 +1,6 @@
 import type { ConfirmChannel } from 'amqplib';
 import { Code } from '../code.js';
+import type { QueueType } from '../amqp/queue-type.js';
 import type { Logger } from '../logger.js';
 import { RpcError } from '../rpc-error.js';
 import { listDeadLetters, replayDeadLetters } from './amqp-dead-letters.js';
@@ -32,6 +33,8 @@ export interface AmqpEventsOptions {
   readonly logger: Logger;
   /** Stamped on published events as AMQP `user_id` (validated by the broker). Default none. */
   readonly userId?: string | undefined;
+  /** Type of group queues and their dead-letter queues (broadcast queues stay classic and exclusive). Default `classic`. */
+  readonly queueType?: QueueType;
   /**
    * When given, publishes wait (up to their timeout) for a lost connection to
    * come back and fail fast while the broker blocks it. Default none: the
@@ -205,7 +208,7 @@ export function createAmqpEvents(source: ChannelSource, options: AmqpEventsOptio
     },
     async subscribe(spec: EventQueueSpec, handler: EventDeliveryHandler): Promise<EventConsumer> {
       assertOpen();
-      const subscription = new AmqpEventSubscription(spec, handler, logger.child({ group: spec.group }), options.userId);
+      const subscription = new AmqpEventSubscription(spec, handler, logger.child({ group: spec.group }), options.userId, options.queueType);
       await setUp(subscription);
       subscriptions.add(subscription);
       return {
