@@ -5,6 +5,7 @@
 export { connectAmqp, DEFAULT_AMQP_URL, type AmqpTransport, type AmqpTransportOptions, type AmqpTransportStats } from './amqp/amqp-transport.js';
 export { describeConnectError, tlsFromEnv, tlsSocketOptions, type AmqpTlsOptions } from './amqp/tls.js';
 export { brokerUrls } from './amqp/broker-urls.js';
+export { isConnectionLoss } from './retry-policy.js';
 export { QUEUE_TYPE_ENV, resolveQueueType, type QueueType } from './amqp/queue-type.js';
 export { createMemoryTransport, type MemoryTransportOptions } from './memory-transport.js';
 export { createServer, DEFAULT_DRAIN_MS, DEFAULT_PREFETCH, type Server, type ServerOptions, type ServiceImplementation } from './server.js';

@@ -14,6 +14,8 @@ import {
   type Transport,
   type UnaryCall,
   type UnaryNext,
+  isConnectionLoss,
+  isIdempotent,
 } from '../core/index.js';
 
 /** One RPC as the gateway makes it. */
@@ -42,12 +44,24 @@ export interface GatewayCall {
  * (see gateway/README.md, "Design notes"). Semantics kept: protobuf on the
  * wire, one message id per call, errors from the reply's google.rpc.Status,
  * client interceptors around the send. Not kept: retries (the HTTP client
- * decides, and the breaker sees one outcome per request).
+ * decides, and the breaker sees one outcome per request), except one: an
+ * idempotent call whose broker connection dropped under it (a broker node
+ * died) is sent again on the next connection within its deadline, as the
+ * generic client does, so a node loss costs HTTP clients nothing.
  */
 export function createGatewayCaller(info: MethodInfo, method: DynamicMethod, transport: Transport, interceptors: readonly Interceptor[]): (call: GatewayCall) => Promise<protobuf.Message> {
   const { requestType, responseType } = method;
-  const send: UnaryNext = async (call: UnaryCall) => {
-    const reply = await transport.request(
+  const idempotent = isIdempotent(info.idempotency);
+  const request = async (call: UnaryCall, messageId: string) => {
+    try {
+      return await sendOnce(call, messageId);
+    } catch (error) {
+      if (!idempotent || !isConnectionLoss(error) || call.signal.aborted || Date.now() >= call.deadline) throw error;
+      return sendOnce(call, messageId);
+    }
+  };
+  const sendOnce = (call: UnaryCall, messageId: string) =>
+    transport.request(
       {
         service: info.service,
         method: info.path,
@@ -55,10 +69,12 @@ export function createGatewayCaller(info: MethodInfo, method: DynamicMethod, tra
         body: requestType.encode(call.request as never).finish(),
         metadata: call.metadata,
         deadline: call.deadline,
-        messageId: randomUUID(),
+        messageId,
       },
       call.signal,
     );
+  const send: UnaryNext = async (call: UnaryCall) => {
+    const reply = await request(call, randomUUID());
     if (reply.status !== Code.OK) throw replyToError(reply);
     try {
       const response = reply.contentType === JSON_TYPE ? responseType.fromJSON(JSON.parse(Buffer.from(reply.body).toString('utf8'))) : responseType.decode(reply.body);

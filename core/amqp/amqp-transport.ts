@@ -7,6 +7,7 @@ import type { Consumer, DeliveryHandler, ServeOptions, Transport, WireReply, Wir
 import { brokerUrls } from './broker-urls.js';
 import { ConnectionManager, type ReconnectOptions } from './connection-manager.js';
 import { resolveQueueType, type QueueType } from './queue-type.js';
+import { DEFAULT_FAILOVER_RETRY_MS, isRefused, refusedBackoffMs } from './refused-publish.js';
 import { RequestChannel, type RequestChannelStats } from './request-channel.js';
 import { consumeService } from './service-consumer.js';
 import { tlsFromEnv, tlsSocketOptions, type AmqpTlsOptions } from './tls.js';
@@ -28,6 +29,22 @@ export interface AmqpTransportOptions {
    * (see core/amqp/queue-type.ts for why it is a switch and not inferred).
    */
   readonly queueType?: QueueType;
+  /**
+   * Take replies from an exclusive queue of this connection's own instead of
+   * direct reply-to. Default true when `queueType` resolves to `quorum` (the
+   * mesh runs on a cluster), where direct reply-to lets a dead caller's node
+   * break servers' connections on RabbitMQ 3.10 (core/amqp/reply-queue.ts).
+   */
+  readonly replyQueue?: boolean;
+  /**
+   * How long a publish the broker refused (nack) is tried again on a fresh
+   * channel before the caller sees RESOURCE_EXHAUSTED: a quorum queue without
+   * a leader refuses publishes for a moment after a node dies, and a RabbitMQ
+   * 3.10 channel that met it keeps refusing (core/amqp/refused-publish.ts).
+   * Default 10 000 ms when `queueType` resolves to `quorum`, else 0 (a refusal
+   * then means a full queue and is reported at once).
+   */
+  readonly failoverRetryMs?: number;
   /** Heartbeat interval in seconds: how soon a dead or frozen peer is noticed. Default 10. */
   readonly heartbeatSeconds?: number;
   /** Name shown in the broker's connection list. Default `warren-<pid>`. */
@@ -109,6 +126,8 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
   const given = options.url ?? process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
   const urls = brokerUrls(given);
   const queueType = resolveQueueType(options.queueType);
+  const replyQueue = options.replyQueue ?? queueType === 'quorum';
+  const failoverRetryMs = options.failoverRetryMs ?? (queueType === 'quorum' ? DEFAULT_FAILOVER_RETRY_MS : 0);
   const logger = (options.logger ?? defaultLogger()).child({ transport: 'amqp' });
   const manager = new ConnectionManager({
     urls,
@@ -125,6 +144,7 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
     logger,
     userId,
     queueType,
+    failoverRetryMs,
     connection: { whenConnected: (signal) => manager.whenConnected(signal), current: () => manager.current, blocked: () => manager.blocked },
   });
   manager.onReconnect((model) => events.attach(model));
@@ -133,11 +153,21 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
   const totals: RequestChannelStats = { pending: 0, lateReplies: 0 };
   let current: RequestChannel | undefined;
 
+  const retired = new Set<RequestChannel>();
+  /** A channel that had a publish refused: new calls go to a fresh one, it closes once its calls are done. */
+  const retire = (refusedOn: RequestChannel): void => {
+    if (current !== refusedOn) return;
+    totals.lateReplies += refusedOn.stats().lateReplies;
+    current = undefined;
+    requests = undefined;
+    retired.add(refusedOn);
+    refusedOn.retire(() => retired.delete(refusedOn));
+  };
   const requestChannel = (model: ChannelModel): Promise<RequestChannel> => {
     if (requests?.model !== model) {
       if (current) totals.lateReplies += current.stats().lateReplies;
       current = undefined;
-      const channel = model.createConfirmChannel().then((confirm) => RequestChannel.open(confirm, userId, logger));
+      const channel = model.createConfirmChannel().then((confirm) => RequestChannel.open(confirm, userId, logger, replyQueue));
       requests = { model, channel };
       channel.then(
         (opened) => {
@@ -165,14 +195,26 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
       if (closing) throw new RpcError(Code.UNAVAILABLE, 'transport is closed');
       const blocked = manager.blocked;
       if (blocked !== undefined) throw new RpcError(Code.UNAVAILABLE, `the broker is blocking publishers (${blocked}); try again later`);
-      const model = await manager.whenConnected(signal);
-      let channel: RequestChannel;
-      try {
-        channel = await requestChannel(model);
-      } catch (error) {
-        throw RpcError.from(error, Code.UNAVAILABLE, 'could not open a channel to the broker');
+      const refusedUntil = Date.now() + failoverRetryMs;
+      for (let attempt = 1; ; attempt++) {
+        const model = await manager.whenConnected(signal);
+        let channel: RequestChannel;
+        try {
+          channel = await requestChannel(model);
+        } catch (error) {
+          throw RpcError.from(error, Code.UNAVAILABLE, 'could not open a channel to the broker');
+        }
+        try {
+          return await channel.request(request, signal);
+        } catch (error) {
+          // refused, so not enqueued: safe to publish again, for any method (a quorum queue failing over)
+          const backoff = refusedBackoffMs(attempt);
+          if (!isRefused(error) || signal.aborted || Date.now() + backoff >= Math.min(refusedUntil, request.deadline)) throw error;
+          retire(channel);
+          logger.debug({ service: request.service, attempt }, 'publish refused; trying again on a fresh channel');
+          await new Promise((resolve) => setTimeout(resolve, backoff));
+        }
       }
-      return channel.request(request, signal);
     },
     async serve(service: string, serveOptions: ServeOptions, handler: DeliveryHandler): Promise<Consumer> {
       if (closing) throw new RpcError(Code.UNAVAILABLE, 'transport is closed');
@@ -262,6 +304,7 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
       await Promise.all([...consumers].map((consumer) => consumer.close()));
       await events.close();
       if (requests) await (await requests.channel.catch(() => undefined))?.close();
+      await Promise.all([...retired].map((channel) => channel.close()));
       await manager.close();
     },
   };

@@ -1,5 +1,6 @@
 import type { ConfirmChannel, Message, Options } from 'amqplib';
 import { once } from 'node:events';
+import { markRefused } from '../amqp/refused-publish.js';
 import { Code } from '../code.js';
 import { RpcError } from '../rpc-error.js';
 
@@ -78,7 +79,7 @@ export class ConfirmPublisher {
       const ok = this.channel.publish(exchange, routingKey, content, options, (error: unknown) => {
         if (error) {
           settle(error instanceof Error && error.message === 'message nacked'
-            ? new RpcError(Code.RESOURCE_EXHAUSTED, `the broker refused ${what} (queue full or broker overloaded)`)
+            ? markRefused(new RpcError(Code.RESOURCE_EXHAUSTED, `the broker refused ${what} (queue full or broker overloaded)`))
             : lost(what));
         } else if (entry.returned) {
           settle(new RpcError(Code.FAILED_PRECONDITION, `no queue is bound for ${what} (NO_ROUTE): nothing would receive it`));
