@@ -134,12 +134,17 @@ export function longestGap(successes: readonly number[], from: number, to: numbe
   return Math.max(gap, to - last);
 }
 
-/** Polls `check` every 100 ms until it is true; fails with `what` after `timeoutMs`. */
+/** Polls `check` every 100 ms until it is true (a check that throws counts as false); fails with `what` after `timeoutMs`. */
 export async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    try {
+      if (await check()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

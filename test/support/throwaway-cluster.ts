@@ -98,8 +98,12 @@ export async function startThrowawayCluster(options: ThrowawayClusterOptions = {
   return cluster;
 }
 
-/** Running nodes of the cluster as `node` sees them (`cluster_status`, JSON). */
+/** Running nodes of the cluster as `node` sees them (`cluster_status`, JSON); none while it cannot say (restarting). */
 async function runningOf(node: ThrowawayBroker): Promise<string[]> {
-  const status = JSON.parse(await node.rabbitmqctl('cluster_status', '--formatter', 'json')) as { running_nodes?: string[] };
-  return [...(status.running_nodes ?? [])].sort();
+  const out = await node.rabbitmqctl('cluster_status', '--formatter', 'json');
+  try {
+    return [...((JSON.parse(out) as { running_nodes?: string[] }).running_nodes ?? [])].sort();
+  } catch {
+    return [];
+  }
 }
