@@ -1,7 +1,7 @@
 /**
  * Calls/s on one RabbitMQ node vs a 3-node cluster, side by side in one run.
  *
- *   npx tsx bench/cluster-bench.ts [--rounds 3] [--seconds 4] [--warmup 2] [--concurrency 1,32,256]
+ *   WARREN_LOG_LEVEL=silent npx tsx bench/cluster-bench.ts [--rounds 3] [--seconds 4] [--warmup 2] [--concurrency 1,32,256]
  *
  * Boots its own throwaway nodes (test/support/throwaway-*.ts; the shared broker is never touched): one single node
  * and a 3-node cluster. Three setups, each a server (prefetch 256) and a client on connections of their own, calling
@@ -35,6 +35,8 @@ const levels = values.concurrency.split(',').map(Number);
 
 interface Setup {
   readonly name: string;
+  /** TestService under a name of this setup's own (two setups share the single node). */
+  readonly definition: typeof TestServiceDefinition;
   readonly client: AmqpTransport;
   readonly brokers: readonly ThrowawayBroker[];
   readonly closeables: { close(): Promise<void> }[];
@@ -60,15 +62,16 @@ const brokerCpuUs = (brokers: readonly ThrowawayBroker[]): number =>
 
 async function makeSetup(name: string, brokers: readonly ThrowawayBroker[], clientAt: ThrowawayBroker, serverAt: ThrowawayBroker, quorum: boolean): Promise<Setup> {
   const queueType = quorum ? 'quorum' : 'classic';
+  const definition = { ...TestServiceDefinition, fullName: `warren.test.v1.Bench${quorum ? 'Quorum' : 'Classic'}${brokers.length}` } as unknown as typeof TestServiceDefinition;
   const serverTransport = await connectAmqp({ url: serverAt.url, queueType, connectionName: `bench-server-${name}` });
-  const server: Server = createServer({ transport: serverTransport, instance: name, prefetch: 256 }).add(TestServiceDefinition, testService(name).implementation);
+  const server: Server = createServer({ transport: serverTransport, instance: name, prefetch: 256 }).add(definition, testService(name).implementation);
   await server.start();
   const client = await connectAmqp({ url: clientAt.url, queueType, connectionName: `bench-client-${name}` });
-  return { name, client, brokers, closeables: [client, server, serverTransport] };
+  return { name, definition, client, brokers, closeables: [server, client, serverTransport] };
 }
 
 async function measure(setup: Setup, concurrency: number, durationS: number): Promise<Sample> {
-  const caller = createClient(TestServiceDefinition, setup.client);
+  const caller = createClient(setup.definition, setup.client);
   const until = Date.now() + durationS * 1000;
   let calls = 0;
   const cpu0 = process.cpuUsage();
