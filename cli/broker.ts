@@ -1,6 +1,6 @@
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { pino } from 'pino';
-import { Code, connectAmqp, DEFAULT_AMQP_URL, describeConnectError, redactUrl, RpcError, tlsFromEnv, tlsSocketOptions, type AmqpTlsOptions, type AmqpTransport, type Logger } from '../core/index.js';
+import { brokerUrls, Code, connectAmqp, DEFAULT_AMQP_URL, describeConnectError, redactUrl, RpcError, tlsFromEnv, tlsSocketOptions, type AmqpTlsOptions, type AmqpTransport, type Logger } from '../core/index.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { tlsFlags } from './tls-flags.js';
 
@@ -43,7 +43,7 @@ function socketOptionsFor(url: string): Record<string, unknown> {
 
 /** Connects the RPC and events transport. UNAVAILABLE (exit 24) with the redacted URL when the broker is unreachable. */
 export function openTransport(url: string, logger: Logger): Promise<AmqpTransport> {
-  socketOptionsFor(url);
+  for (const node of brokerUrls(url)) socketOptionsFor(node);
   const tls = brokerTls();
   return connectAmqp({ url, logger, connectionName: `warren-cli-${process.pid}`, ...(tls === undefined ? {} : { tls }), socketOptions: { timeout: CONNECT_TIMEOUT_MS } });
 }
@@ -75,13 +75,19 @@ export interface QueueInspector {
 
 /** Opens a {@link QueueInspector}. UNAVAILABLE when the broker is unreachable. */
 export async function openInspector(url: string): Promise<QueueInspector> {
-  let model: ChannelModel;
-  try {
-    model = await connect(url, { ...socketOptionsFor(url), timeout: CONNECT_TIMEOUT_MS, clientProperties: { connection_name: `warren-cli-inspect-${process.pid}` } });
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new RpcError(Code.UNAVAILABLE, `cannot connect to the broker at ${redactUrl(url)}: ${describeConnectError(error)}`, { cause: error });
+  // a cluster's URLs (comma-separated, as AMQP_URL takes them): the first node that answers
+  let model: ChannelModel | undefined;
+  let lastError: unknown;
+  for (const node of brokerUrls(url)) {
+    try {
+      model = await connect(node, { ...socketOptionsFor(node), timeout: CONNECT_TIMEOUT_MS, clientProperties: { connection_name: `warren-cli-inspect-${process.pid}` } });
+      break;
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      lastError = error;
+    }
   }
+  if (!model) throw new RpcError(Code.UNAVAILABLE, `cannot connect to the broker at ${brokerUrls(url).map(redactUrl).join(', ')}: ${describeConnectError(lastError)}`, { cause: lastError });
   model.on('error', () => undefined);
   /** Runs `use` on a fresh channel; `recover` turns an AMQP reply code (404, 406) into a result. */
   const withChannel = async <T>(what: string, use: (channel: Channel) => Promise<T>, recover: (replyCode: unknown) => { value: T } | undefined): Promise<T> => {
