@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { openQueueInspector, type QueueInspector } from '../core/tooling.js';
 import { type AmqpTlsOptions, type AmqpTransport, connectAmqp, DEFAULT_AMQP_URL, type Logger, RpcError, tlsFromEnv } from '../core/index.js';
-import { tlsSocketOptions } from '../core/tooling.js';
+import { brokerUrls, tlsSocketOptions } from '../core/tooling.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { tlsFlags } from './tls-flags.js';
 
@@ -44,14 +44,15 @@ function socketOptionsFor(url: string): Record<string, unknown> {
 
 /** Connects the RPC and events transport. UNAVAILABLE (exit 24) with the redacted URL when the broker is unreachable. */
 export function openTransport(url: string, logger: Logger): Promise<AmqpTransport> {
-  socketOptionsFor(url);
+  for (const node of brokerUrls(url)) socketOptionsFor(node);
   const tls = brokerTls();
   return connectAmqp({ url, logger, connectionName: `warren-cli-${process.pid}`, ...(tls === undefined ? {} : { tls }), socketOptions: { timeout: CONNECT_TIMEOUT_MS } });
 }
 
 /** Opens a queue inspector for a command; TLS flags that cannot work are a usage error (exit 2). */
 export async function openInspector(url: string): Promise<QueueInspector> {
-  return await openQueueInspector({ url, socketOptions: socketOptionsFor(url), timeoutMs: CONNECT_TIMEOUT_MS, connectionName: `warren-cli-inspect-${process.pid}` });
+  for (const node of brokerUrls(url)) socketOptionsFor(node);
+  return await openQueueInspector({ url, socketOptions: socketOptionsFor(brokerUrls(url)[0] ?? url), timeoutMs: CONNECT_TIMEOUT_MS, connectionName: `warren-cli-inspect-${process.pid}` });
 }
 
 export type { QueueInspector, QueueState } from '../core/tooling.js';

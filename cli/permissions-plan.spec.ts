@@ -26,9 +26,10 @@ describe('planPermissions for the example shop', () => {
     const orders = plan.users.find((user) => user.principal === 'orders')!;
     expect(orders.calls).toEqual(['shop.inventory.v1.InventoryService', 'shop.payments.v1.PaymentService']);
     expect(orders.publishes).toEqual(['shop.orders.v1.OrderCancelled', 'shop.orders.v1.OrderCreated', 'shop.orders.v1.OrderFailed', 'shop.orders.v1.OrderPaid']);
-    expect(orders.configure).toBe('^(warren\\.rpc|rpc\\.shop\\.orders\\.v1\\.OrderService|rpc\\.shop\\.orders\\.v1\\.OrderService\\.dead|warren\\.events|warren\\.mesh)$');
+    // a caller may declare and consume its own reply queue (cluster mode: core/amqp/reply-queue.ts)
+    expect(orders.configure).toBe('^(warren\\.rpc|rpc\\.shop\\.orders\\.v1\\.OrderService|rpc\\.shop\\.orders\\.v1\\.OrderService\\.dead|warren\\.reply\\..+|warren\\.events|warren\\.mesh)$');
     expect(orders.write).toBe('^(warren\\.rpc|rpc\\.shop\\.orders\\.v1\\.OrderService|amq\\.default|warren\\.events|warren\\.mesh)$');
-    expect(orders.read).toBe('^(rpc\\.shop\\.orders\\.v1\\.OrderService|warren\\.rpc)$');
+    expect(orders.read).toBe('^(rpc\\.shop\\.orders\\.v1\\.OrderService|warren\\.reply\\..+|warren\\.rpc)$');
     expect(orders.topicWrite).toBe('^(shop\\.orders\\.v1\\.OrderCancelled|shop\\.orders\\.v1\\.OrderCreated|shop\\.orders\\.v1\\.OrderFailed|shop\\.orders\\.v1\\.OrderPaid)$');
     expect(orders.topicRead).toBe('^$');
   });
@@ -43,9 +44,9 @@ describe('planPermissions for the example shop', () => {
     const gateway = plan.users.find((user) => user.principal === 'gateway')!;
     // the gateway calls and views the mesh reports (an exclusive server-named queue bound to warren.mesh)
     expect([gateway.configure, gateway.write, gateway.read]).toEqual([
+      '^(warren\\.rpc|warren\\.reply\\..+|warren\\.mesh|amq\\.gen-.*)$',
       '^(warren\\.rpc|warren\\.mesh|amq\\.gen-.*)$',
-      '^(warren\\.rpc|warren\\.mesh|amq\\.gen-.*)$',
-      '^(warren\\.mesh|amq\\.gen-.*)$',
+      '^(warren\\.reply\\..+|warren\\.mesh|amq\\.gen-.*)$',
     ]);
     expect(plan.users.find((user) => user.principal === 'payments')!.read).not.toContain('mesh');
   });

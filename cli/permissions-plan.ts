@@ -1,7 +1,6 @@
 import protobuf from 'protobufjs';
-import { EVENTS_EXCHANGE, topicMatches } from '../core/protocol/index.js';
+import { EVENTS_EXCHANGE, REPLY_QUEUE_PREFIX, RPC_EXCHANGE, topicMatches } from '../core/protocol/index.js';
 import { ANY_CALLER } from '../core/index.js';
-import { RPC_EXCHANGE } from '../core/protocol/index.js';
 import type { Contracts } from './contracts.js';
 import type { PermissionsConfig, UserConfig } from './permissions-config.js';
 import { MESH_EXCHANGE } from '../core/protocol/index.js';
@@ -135,6 +134,11 @@ function planUser(entry: UserConfig, access: ContractAccess, warnings: string[],
     configure.push(literal(`rpc.${service}`), literal(`rpc.${service}.dead`));
     write.push(literal(`rpc.${service}`)); // queue.bind needs write on the queue
     read.push(literal(`rpc.${service}`)); // consume
+  }
+  if (calls.size > 0) {
+    // a caller's own reply queue in cluster mode (core/amqp/reply-queue.ts): declared exclusive, consumed
+    configure.push(`${literal(REPLY_QUEUE_PREFIX)}.+`);
+    read.push(`${literal(REPLY_QUEUE_PREFIX)}.+`);
   }
   if (serves.length > 0) {
     write.push(literal('amq.default')); // replies to direct reply-to; poison requests to rpc.<service>.dead

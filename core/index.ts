@@ -10,6 +10,7 @@ export { connectAmqp, DEFAULT_AMQP_URL, type AmqpTransport, type AmqpTransportOp
 export type { ReconnectOptions } from './amqp/connection-manager.js';
 export { tlsFromEnv, type AmqpTlsOptions } from './amqp/tls.js';
 export { createMemoryTransport, type MemoryTransportOptions } from './memory/memory-transport.js';
+export type { QueueType } from './amqp/queue-type.js';
 export type { Consumer, Delivery, DeliveryHandler, ServeOptions, Transport, WireReply, WireRequest } from './transport.js';
 
 // serving and calling

@@ -43,3 +43,6 @@ export { declareMeshExchange, declareMeshViewerQueue, meshReportProperties } fro
 export { startMeshFeed, type MeshFeed, type MeshFeedTarget, type MeshQueueState } from './amqp/mesh-feed.js';
 export { LATENCY_BASE_MS, latencyBucket, latencyBucketUpperMs, latencyQuantile, LatencyRecorder } from './mesh/histogram.js';
 export { createBreakerRegistry, type BreakerRegistry } from './resilience/breaker.js';
+export { brokerUrls } from './amqp/broker-urls.js';
+export { resolveQueueType, QUEUE_TYPE_ENV } from './amqp/queue-type.js';
+export { isConnectionLoss, markConnectionLoss } from './rpc/retry-policy.js';

@@ -3,6 +3,8 @@ import type protobuf from 'protobufjs';
 import { chainInterceptors, type DynamicMethod } from '../core/tooling.js';
 import { Code, type Interceptor, JSON_TYPE, type Metadata, type MethodInfo, PROTOBUF, RpcError, type Transport, type UnaryCall, type UnaryNext } from '../core/index.js';
 import { okReply, type ReplyCheck, sendUnary, unaryRequest } from '../core/tooling.js';
+import { isConnectionLoss } from '../core/tooling.js';
+import { isIdempotent } from '../core/protocol/index.js';
 
 /** One RPC as the gateway makes it. */
 export interface GatewayCall {
@@ -37,7 +39,10 @@ export interface GatewayReply {
  * (see gateway/README.md, "Design notes"). Semantics kept: protobuf on the
  * wire, one message id per call, errors from the reply's google.rpc.Status,
  * client interceptors around the send. Not kept: retries (the HTTP client
- * decides, and the breaker sees one outcome per request).
+ * decides, and the breaker sees one outcome per request), except one: an
+ * idempotent call whose broker connection dropped under it (a broker node
+ * died) is sent again on the next connection within its deadline, as the
+ * generic client does, so a node loss costs HTTP clients nothing.
  */
 export function createGatewayCaller(
   info: MethodInfo,
@@ -47,9 +52,20 @@ export function createGatewayCaller(
   check: ReplyCheck = {},
 ): (call: GatewayCall) => Promise<GatewayReply> {
   const { requestType, responseType } = method;
+  const idempotent = isIdempotent(info.idempotency);
+  const request = async (call: UnaryCall, messageId: string) => {
+    try {
+      return await sendOnce(call, messageId);
+    } catch (error) {
+      // a connection lost under the call (a cluster node went): resend an idempotent call once, same message id
+      if (!idempotent || !isConnectionLoss(error) || call.signal.aborted || Date.now() >= call.deadline) throw error;
+      return sendOnce(call, messageId);
+    }
+  };
+  const sendOnce = (call: UnaryCall, messageId: string) =>
+    sendUnary(transport, unaryRequest(info, PROTOBUF, requestType.encode(call.request as never).finish(), call.metadata, call.deadline, messageId), call.signal, check);
   const send: UnaryNext = async (call: UnaryCall) => {
-    const body = requestType.encode(call.request as never).finish();
-    const reply = okReply(await sendUnary(transport, unaryRequest(info, PROTOBUF, body, call.metadata, call.deadline, randomUUID()), call.signal, check));
+    const reply = okReply(await request(call, randomUUID()));
     try {
       const response = reply.contentType === JSON_TYPE ? responseType.fromJSON(JSON.parse(Buffer.from(reply.body).toString('utf8'))) : responseType.decode(reply.body);
       return { response, metadata: reply.metadata };

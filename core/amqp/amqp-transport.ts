@@ -4,7 +4,10 @@ import { createAmqpEvents, type AmqpEvents } from './events/amqp-events.js';
 import { defaultLogger, redactUrl, type Logger } from '../observability/logger.js';
 import { RpcError } from '../protocol/rpc-error.js';
 import type { Consumer, DeliveryHandler, ServeOptions, Transport, WireReply, WireRequest } from '../transport.js';
+import { brokerUrls } from './broker-urls.js';
 import { ConnectionManager, type ReconnectOptions } from './connection-manager.js';
+import { resolveQueueType, type QueueType } from './queue-type.js';
+import { DEFAULT_FAILOVER_RETRY_MS, isRefused, refusedBackoffMs } from './refused-publish.js';
 import { RequestChannel, type RequestChannelStats } from './rpc/request-channel.js';
 import { consumeService } from './rpc/service-consumer.js';
 import { tlsFromEnv, tlsSocketOptions, type AmqpTlsOptions } from './tls.js';
@@ -12,11 +15,36 @@ import { tlsFromEnv, tlsSocketOptions, type AmqpTlsOptions } from './tls.js';
 /** Options of {@link connectAmqp}. */
 export interface AmqpTransportOptions {
   /**
-   * Broker URL, or several (cluster nodes) tried in turn when connecting and
-   * reconnecting. Default `AMQP_URL` from the environment, else
+   * Broker URL, or several (cluster nodes; an array or a comma-separated
+   * string) tried in turn when connecting and reconnecting, starting at a
+   * random one. Default `AMQP_URL` from the environment, else
    * `amqp://guest:guest@127.0.0.1:5672`.
    */
   readonly url?: string | readonly string[] | undefined;
+  /**
+   * Type of the durable queues this process declares: service queues (unless
+   * a server names its own), their dead-letter queues, event group queues and
+   * theirs. `quorum` on a cluster, so a node loss loses no queued request or
+   * event. Default `WARREN_QUEUE_TYPE` from the environment, else `classic`
+   * (see core/amqp/queue-type.ts for why it is a switch and not inferred).
+   */
+  readonly queueType?: QueueType;
+  /**
+   * Take replies from an exclusive queue of this connection's own instead of
+   * direct reply-to. Default true when `queueType` resolves to `quorum` (the
+   * mesh runs on a cluster), where direct reply-to lets a dead caller's node
+   * break servers' connections on RabbitMQ 3.10 (core/amqp/reply-queue.ts).
+   */
+  readonly replyQueue?: boolean;
+  /**
+   * How long a publish the broker refused (nack) is tried again on a fresh
+   * channel before the caller sees RESOURCE_EXHAUSTED: a quorum queue without
+   * a leader refuses publishes for a moment after a node dies, and a RabbitMQ
+   * 3.10 channel that met it keeps refusing (core/amqp/refused-publish.ts).
+   * Default 10 000 ms when `queueType` resolves to `quorum`, else 0 (a refusal
+   * then means a full queue and is reported at once).
+   */
+  readonly failoverRetryMs?: number;
   /** Heartbeat interval in seconds: how soon a dead or frozen peer is noticed. Default 10. */
   readonly heartbeatSeconds?: number;
   /** Name shown in the broker's connection list. Default `warren-<pid>`. */
@@ -96,8 +124,10 @@ export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
  */
 export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<AmqpTransport> {
   const given = options.url ?? process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
-  const urls: readonly string[] = typeof given === 'string' ? [given] : given;
-  if (urls.length === 0) throw new RpcError(Code.INVALID_ARGUMENT, 'connectAmqp needs at least one broker URL');
+  const urls = brokerUrls(given);
+  const queueType = resolveQueueType(options.queueType);
+  const replyQueue = options.replyQueue ?? queueType === 'quorum';
+  const failoverRetryMs = options.failoverRetryMs ?? (queueType === 'quorum' ? DEFAULT_FAILOVER_RETRY_MS : 0);
   const logger = (options.logger ?? defaultLogger()).child({ transport: 'amqp' });
   const manager = new ConnectionManager({
     urls,
@@ -113,6 +143,8 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
   const events = createAmqpEvents(first, {
     logger,
     userId,
+    queueType,
+    failoverRetryMs,
     connection: { whenConnected: (signal) => manager.whenConnected(signal), current: () => manager.current, blocked: () => manager.blocked },
   });
   manager.onReconnect((model) => events.attach(model));
@@ -121,11 +153,21 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
   const totals: RequestChannelStats = { pending: 0, lateReplies: 0 };
   let current: RequestChannel | undefined;
 
+  const retired = new Set<RequestChannel>();
+  /** A channel that had a publish refused: new calls go to a fresh one, it closes once its calls are done. */
+  const retire = (refusedOn: RequestChannel): void => {
+    if (current !== refusedOn) return;
+    totals.lateReplies += refusedOn.stats().lateReplies;
+    current = undefined;
+    requests = undefined;
+    retired.add(refusedOn);
+    refusedOn.retire(() => retired.delete(refusedOn));
+  };
   const requestChannel = (model: ChannelModel): Promise<RequestChannel> => {
     if (requests?.model !== model) {
       if (current) totals.lateReplies += current.stats().lateReplies;
       current = undefined;
-      const channel = model.createConfirmChannel().then((confirm) => RequestChannel.open(confirm, userId, logger));
+      const channel = model.createConfirmChannel().then((confirm) => RequestChannel.open(confirm, userId, logger, replyQueue));
       requests = { model, channel };
       channel.then(
         (opened) => {
@@ -153,14 +195,26 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
       if (closing) throw new RpcError(Code.UNAVAILABLE, 'transport is closed');
       const blocked = manager.blocked;
       if (blocked !== undefined) throw new RpcError(Code.UNAVAILABLE, `the broker is blocking publishers (${blocked}); try again later`);
-      const model = await manager.whenConnected(signal);
-      let channel: RequestChannel;
-      try {
-        channel = await requestChannel(model);
-      } catch (error) {
-        throw RpcError.from(error, Code.UNAVAILABLE, 'could not open a channel to the broker');
+      const refusedUntil = Date.now() + failoverRetryMs;
+      for (let attempt = 1; ; attempt++) {
+        const model = await manager.whenConnected(signal);
+        let channel: RequestChannel;
+        try {
+          channel = await requestChannel(model);
+        } catch (error) {
+          throw RpcError.from(error, Code.UNAVAILABLE, 'could not open a channel to the broker');
+        }
+        try {
+          return await channel.request(request, signal);
+        } catch (error) {
+          // refused, so not enqueued: safe to publish again, for any method (a quorum queue failing over)
+          const backoff = refusedBackoffMs(attempt);
+          if (!isRefused(error) || signal.aborted || Date.now() + backoff >= Math.min(refusedUntil, request.deadline)) throw error;
+          retire(channel);
+          logger.debug({ service: request.service, attempt }, 'publish refused; trying again on a fresh channel');
+          await new Promise((resolve) => setTimeout(resolve, backoff));
+        }
       }
-      return channel.request(request, signal);
     },
     async serve(service: string, serveOptions: ServeOptions, handler: DeliveryHandler): Promise<Consumer> {
       if (closing) throw new RpcError(Code.UNAVAILABLE, 'transport is closed');
@@ -201,8 +255,9 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
         recovering = true;
         attemptRecovery(200);
       };
+      const queueOptions = { ...serveOptions, queueType: serveOptions.queueType ?? queueType };
       const start = async (model: ChannelModel): Promise<Consumer> =>
-        consumeService(await model.createChannel(), service, { ...serveOptions, userId, onCancelled: () => recover() }, handler, log);
+        consumeService(await model.createChannel(), service, { ...queueOptions, userId, onCancelled: () => recover() }, handler, log);
       let incarnation = await start(manager.current ?? (await manager.whenConnected(new AbortController().signal)));
       const unregister = manager.onReconnect(replace);
       const consumer: Consumer = {
@@ -249,6 +304,7 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
       await Promise.all([...consumers].map((consumer) => consumer.close()));
       await events.close();
       if (requests) await (await requests.channel.catch(() => undefined))?.close();
+      await Promise.all([...retired].map((channel) => channel.close()));
       await manager.close();
     },
   };

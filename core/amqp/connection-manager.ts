@@ -2,6 +2,7 @@ import { connect, type ChannelModel } from 'amqplib';
 import { Code } from '../protocol/code.js';
 import { redactUrl, type Logger } from '../observability/logger.js';
 import { RpcError } from '../protocol/rpc-error.js';
+import { firstUrlIndex } from './broker-urls.js';
 import { describeConnectError } from './tls.js';
 
 /** How reconnection backs off. */
@@ -27,6 +28,8 @@ export interface ReconnectOptions {
 export interface ConnectionManagerOptions {
   /** Broker URLs (cluster nodes), tried in turn. */
   readonly urls: readonly string[];
+  /** Index of the URL tried first; later attempts go round the list from there. Default random ({@link firstUrlIndex}). */
+  readonly firstUrl?: number;
   readonly heartbeatSeconds: number;
   readonly connectionName: string;
   readonly socketOptions: Record<string, unknown> | undefined;
@@ -39,7 +42,8 @@ export type ConnectionSetup = (model: ChannelModel) => Promise<void>;
 
 /**
  * Owns the process's one broker connection and keeps it up: on loss it
- * reconnects with exponential backoff and jitter, trying the URLs in turn,
+ * reconnects with exponential backoff and jitter, trying the URLs in turn
+ * (starting at a random one, so a mesh's connections spread over a cluster),
  * and re-runs every registered setup on the new connection.
  */
 export class ConnectionManager {
@@ -47,7 +51,7 @@ export class ConnectionManager {
   private readonly setups = new Set<ConnectionSetup>();
   private readonly lostListeners = new Set<(reason: RpcError) => void>();
   private waiters = new Set<{ resolve: (model: ChannelModel) => void; reject: (error: unknown) => void }>();
-  private next = 0;
+  private next: number;
   private closing = false;
   private blockedReason: string | undefined;
   private reconnections = 0;
@@ -55,7 +59,9 @@ export class ConnectionManager {
   /** True while the setups run on a new connection: it is not "up" until they finish. */
   private restoring = false;
 
-  constructor(private readonly options: ConnectionManagerOptions) {}
+  constructor(private readonly options: ConnectionManagerOptions) {
+    this.next = options.firstUrl ?? firstUrlIndex(options.urls.length);
+  }
 
   /** Connects for the first time, trying each URL once; rejects UNAVAILABLE if none answers. */
   async start(): Promise<ChannelModel> {

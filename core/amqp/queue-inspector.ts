@@ -2,11 +2,12 @@ import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { Code } from '../protocol/code.js';
 import { RpcError } from '../protocol/rpc-error.js';
 import { redactUrl } from '../observability/logger.js';
+import { brokerUrls } from './broker-urls.js';
 import { describeConnectError } from './tls.js';
 
 /** Options of {@link openQueueInspector}. */
 export interface QueueInspectorOptions {
-  /** Broker URL (credentials are redacted from errors). */
+  /** Broker URL, or a cluster's comma-separated node URLs: the first node that answers (credentials are redacted from errors). */
   readonly url: string;
   /** amqplib socket options (TLS: `tlsSocketOptions`). Default none. */
   readonly socketOptions?: Record<string, unknown>;
@@ -48,13 +49,21 @@ export interface QueueInspector {
  */
 export async function openQueueInspector(options: QueueInspectorOptions): Promise<QueueInspector> {
   const { url } = options;
-  let model: ChannelModel;
-  try {
-    const connectionName = options.connectionName ?? `warren-inspect-${process.pid}`;
-    model = await connect(url, { ...options.socketOptions, timeout: options.timeoutMs ?? 5_000, clientProperties: { connection_name: connectionName } });
-  } catch (error) {
-    throw new RpcError(Code.UNAVAILABLE, `cannot connect to the broker at ${redactUrl(url)}: ${describeConnectError(error)}`, { cause: error });
+  const connectionName = options.connectionName ?? `warren-inspect-${process.pid}`;
+  let found: ChannelModel | undefined;
+  let lastError: unknown;
+  for (const node of brokerUrls(url)) {
+    try {
+      found = await connect(node, { ...options.socketOptions, timeout: options.timeoutMs ?? 5_000, clientProperties: { connection_name: connectionName } });
+      break;
+    } catch (error) {
+      lastError = error;
+    }
   }
+  if (found === undefined) {
+    throw new RpcError(Code.UNAVAILABLE, `cannot connect to the broker at ${brokerUrls(url).map(redactUrl).join(', ')}: ${describeConnectError(lastError)}`, { cause: lastError });
+  }
+  const model = found;
   model.on('error', () => undefined);
   /** Runs `use` on a fresh channel; `recover` turns an AMQP reply code (404, 406) into a result. */
   const withChannel = async <T>(what: string, use: (channel: Channel) => Promise<T>, recover: (replyCode: unknown) => { value: T } | undefined): Promise<T> => {

@@ -21,14 +21,14 @@ export function deliveriesOf(message: ConsumeMessage): number {
 /** Deadline assumed for requests from peers that send none. */
 export const ASSUMED_TIMEOUT_MS = 10_000;
 
-/** AMQP properties of a request. */
-export function requestProperties(request: WireRequest, correlationId: string, userId: string | undefined): Options.Publish {
+/** AMQP properties of a request; replies go to `replyTo` (default direct reply-to, else the caller's own `warren.reply.…` queue). */
+export function requestProperties(request: WireRequest, correlationId: string, userId: string | undefined, replyTo: string = DIRECT_REPLY_TO): Options.Publish {
   const headers: Record<string, unknown> = { ...request.metadata, [DEADLINE_HEADER]: request.deadline };
   const now = Date.now();
   const properties: Options.Publish = {
     mandatory: true,
     correlationId,
-    replyTo: DIRECT_REPLY_TO,
+    replyTo,
     contentType: request.contentType,
     expiration: String(Math.max(1, Math.ceil(request.deadline - now))),
     messageId: request.messageId,

@@ -47,6 +47,11 @@ export function markConnectionLoss(error: RpcError): RpcError {
   return error;
 }
 
+/** True when {@link markConnectionLoss} marked `error`: the connection dropped under the call. */
+export function isConnectionLoss(error: unknown): boolean {
+  return error instanceof RpcError && connectionLosses.has(error);
+}
+
 /** Defaults of {@link RetryPolicy}. */
 export const DEFAULT_RETRY_POLICY: Required<RetryPolicy> = {
   maxAttempts: 3,

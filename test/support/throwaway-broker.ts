@@ -31,6 +31,11 @@ export interface ThrowawayBrokerOptions {
    * A function gets the ports and the node's directory (to write certificates next to the config).
    */
   readonly extraConfig?: readonly string[] | ((ports: ThrowawayBrokerPorts, dir: string) => readonly string[]);
+  /**
+   * Erlang cookie. Default a random one, so the CLI we run reaches only this node; nodes meant to
+   * form a cluster share one (test/support/throwaway-cluster.ts).
+   */
+  readonly cookie?: string;
   /** How long one start may take before it fails (with the log's tail). Default 90 s: a boot takes ~5 s idle, far more on a loaded machine. */
   readonly startTimeoutMs?: number;
 }
@@ -116,8 +121,8 @@ async function createBroker(options: ThrowawayBrokerOptions): Promise<ThrowawayB
   writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
   // our own env file, so /etc/rabbitmq/rabbitmq-env.conf (NODENAME=rabbit@localhost) is never read
   writeFileSync(join(dir, 'rabbitmq-env.conf'), 'ERL_EPMD_ADDRESS=127.0.0.1\n');
-  // a private cookie: the CLI we run reaches only this node, never the shared one
-  writeFileSync(join(dir, '.erlang.cookie'), randomBytes(16).toString('hex').toUpperCase(), { mode: 0o400 });
+  // a private cookie: the CLI we run reaches only this node (or its cluster), never the shared one
+  writeFileSync(join(dir, '.erlang.cookie'), options.cookie ?? randomBytes(16).toString('hex').toUpperCase(), { mode: 0o400 });
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (!/^(RABBITMQ_|ERL_|NOTIFY_SOCKET$|RUNNING_UNDER_SYSTEMD$)/.test(key)) env[key] = value;

@@ -5,6 +5,8 @@ import { RpcError } from '../../protocol/rpc-error.js';
 import { listDeadLetters, replayDeadLetters } from './dead-letters.js';
 import { eventProperties } from './event-properties.js';
 import { AmqpEventSubscription } from './event-subscription.js';
+import type { QueueType } from '../queue-type.js';
+import { isRefused, refusedBackoffMs } from '../refused-publish.js';
 import { ConfirmPublisher, wasNotSent } from './confirm-publisher.js';
 import { DEFAULT_PUBLISH_TIMEOUT_MS, type EventConsumer, type EventDeliveryHandler, type EventQueueSpec, type EventTransport, type WireEvent } from '../../event-transport.js';
 import { EVENTS_EXCHANGE } from '../../protocol/event-names.js';
@@ -33,6 +35,13 @@ export interface AmqpEventsOptions {
   readonly logger: Logger;
   /** Stamped on published events as AMQP `user_id` (validated by the broker). Default none. */
   readonly userId?: string | undefined;
+  /**
+   * How long a publish the broker refused (nack) is tried again on a fresh
+   * channel, within the publish timeout (core/amqp/refused-publish.ts). Default 0: reported at once.
+   */
+  readonly failoverRetryMs?: number;
+  /** Type of group queues and their dead-letter queues (broadcast queues stay classic and exclusive). Default `classic`. */
+  readonly queueType?: QueueType;
   /**
    * When given, publishes wait (up to their timeout) for a lost connection to
    * come back and fail fast while the broker blocks it. Default none: the
@@ -97,6 +106,13 @@ export function createAmqpEvents(source: ChannelSource, options: AmqpEventsOptio
     }
   }
 
+  /** New publishes go to a fresh channel; this one closes once its confirms are in. */
+  function retirePublisher(refused: ConfirmPublisher): void {
+    if (publisher?.opened !== refused) return;
+    publisher = undefined;
+    void refused.close();
+  }
+
   /** The publishing channel on `on` (the current connection), opened on first use and again after it closes. */
   function publishChannel(on: ChannelSource = current): Promise<ConfirmPublisher> {
     if (!publisher || publisher.source !== on) {
@@ -139,8 +155,9 @@ export function createAmqpEvents(source: ChannelSource, options: AmqpEventsOptio
     const properties = eventProperties(event, options.userId, mandatory);
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), remainingMs(deadline));
+    const refusedUntil = Date.now() + (options.failoverRetryMs ?? 0);
     try {
-      for (;;) {
+      for (let attempt = 1; ; attempt++) {
         let on = current;
         if (connection) {
           try {
@@ -151,12 +168,20 @@ export function createAmqpEvents(source: ChannelSource, options: AmqpEventsOptio
           }
         }
         let sent = false;
+        let confirmed: ConfirmPublisher | undefined;
         try {
-          const confirmed = await publishChannel(on);
+          confirmed = await publishChannel(on);
           sent = true;
           await confirmed.publish(EVENTS_EXCHANGE, event.type, event.body, properties, what, timeout.signal);
           return;
         } catch (error) {
+          // refused, so not enqueued: publish again on a fresh channel while a quorum queue may be failing over
+          const backoff = refusedBackoffMs(attempt);
+          if (isRefused(error) && confirmed && !closing && !timeout.signal.aborted && Date.now() + backoff < refusedUntil) {
+            retirePublisher(confirmed);
+            await pause(backoff, timeout.signal);
+            continue;
+          }
           const unsent = !sent || wasNotSent(error);
           // only a publish that never left, lost with its connection, is tried again: no duplicate, and a real refusal
           // (e.g. no permission for the exchange, on a connection still up) is reported at once
@@ -206,7 +231,7 @@ export function createAmqpEvents(source: ChannelSource, options: AmqpEventsOptio
     },
     async subscribe(spec: EventQueueSpec, handler: EventDeliveryHandler): Promise<EventConsumer> {
       assertOpen();
-      const subscription = new AmqpEventSubscription(spec, handler, logger.child({ group: spec.group }), options.userId);
+      const subscription = new AmqpEventSubscription(spec, handler, logger.child({ group: spec.group }), options.userId, options.queueType);
       await setUp(subscription);
       subscriptions.add(subscription);
       return {

@@ -2,6 +2,7 @@ import type { ConfirmChannel, Message, Options } from 'amqplib';
 import { once } from 'node:events';
 import { Code } from '../../protocol/code.js';
 import { RpcError } from '../../protocol/rpc-error.js';
+import { markRefused } from '../refused-publish.js';
 
 interface Pending {
   returned: boolean;
@@ -78,7 +79,7 @@ export class ConfirmPublisher {
       const ok = this.channel.publish(exchange, routingKey, content, options, (error: unknown) => {
         if (error) {
           settle(error instanceof Error && error.message === 'message nacked'
-            ? new RpcError(Code.RESOURCE_EXHAUSTED, `the broker refused ${what} (queue full or broker overloaded)`)
+            ? markRefused(new RpcError(Code.RESOURCE_EXHAUSTED, `the broker refused ${what} (queue full or broker overloaded)`))
             : lost(what));
         } else if (entry.returned) {
           settle(new RpcError(Code.FAILED_PRECONDITION, `no queue is bound for ${what} (NO_ROUTE): nothing would receive it`));

@@ -1,6 +1,7 @@
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from '../../observability/logger.js';
 import { deadLetterHeaders, readEventDelivery, republishProperties, retryHeaders } from './event-properties.js';
+import { durableQueueArguments, type QueueType } from '../queue-type.js';
 import { ConfirmPublisher } from './confirm-publisher.js';
 import type { EventConsumer, EventDeliveryHandler, EventOutcome, EventQueueSpec } from '../../event-transport.js';
 import {
@@ -47,6 +48,8 @@ export class AmqpEventSubscription implements EventConsumer {
     private readonly logger: Logger,
     /** The connection's broker user: stamped on retry and dead-letter copies, which keep the publisher's identity. */
     private readonly ownUser?: string,
+    /** Type of the group queue and its dead-letter queue: `quorum` on a cluster. */
+    private readonly queueType: QueueType = 'classic',
   ) {
     this.queue = spec.broadcast ? broadcastQueue(spec.group, spec.instance) : groupQueue(spec.group);
     this.patterns = new Set(spec.patterns);
@@ -73,8 +76,8 @@ export class AmqpEventSubscription implements EventConsumer {
     await channel.prefetch(this.spec.prefetch);
     await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
     if (this.spec.broadcast) await channel.assertQueue(this.queue, { durable: false, exclusive: true, autoDelete: true });
-    else await channel.assertQueue(this.queue, { durable: true });
-    await channel.assertQueue(groupDeadLetterQueue(this.spec.group), { durable: true });
+    else await channel.assertQueue(this.queue, { durable: true, arguments: durableQueueArguments(this.queueType) });
+    await channel.assertQueue(groupDeadLetterQueue(this.spec.group), { durable: true, arguments: durableQueueArguments(this.queueType) });
     for (const pattern of this.patterns) await channel.bindQueue(this.queue, EVENTS_EXCHANGE, pattern);
     this.current = attachment;
     const { consumerTag } = await channel.consume(this.queue, (message) => this.onMessage(attachment, message), { noAck: false });

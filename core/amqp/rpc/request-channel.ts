@@ -5,6 +5,8 @@ import { markConnectionLoss } from '../../rpc/retry-policy.js';
 import { RpcError } from '../../protocol/rpc-error.js';
 import type { WireReply, WireRequest } from '../../transport.js';
 import { CorrelationIds } from './correlation-ids.js';
+import { markRefused } from '../refused-publish.js';
+import { newReplyQueueName, REPLY_QUEUE_OPTIONS } from './reply-queue.js';
 import { DIRECT_REPLY_TO, RPC_EXCHANGE } from '../../protocol/rpc-names.js';
 import { readReply, requestProperties } from '../wire-properties.js';
 import { batchWrites } from '../write-batching.js';
@@ -50,9 +52,11 @@ export interface RequestChannelStats {
 }
 
 /**
- * The client half of a connection: one confirm channel that consumes direct
- * reply-to (before its first publish) and publishes every request with
- * `mandatory`, matching replies, returns and nacks by correlation id.
+ * The client half of a connection: one confirm channel that consumes its
+ * replies (direct reply-to, or a reply queue of its own: see
+ * {@link RequestChannel.open}) before its first publish and publishes every
+ * request with `mandatory`, matching replies, returns and nacks by
+ * correlation id.
  */
 export class RequestChannel {
   private readonly pending = new Map<string, Pending>();
@@ -65,18 +69,26 @@ export class RequestChannel {
     private readonly channel: ConfirmChannel,
     private readonly userId: string | undefined,
     private readonly logger: Logger,
+    private readonly replyTo: string,
   ) {
     this.wrote = batchWrites(channel);
   }
 
-  /** Opens the channel, declares the exchange and starts consuming replies. */
-  static async open(channel: ConfirmChannel, userId: string | undefined, logger: Logger): Promise<RequestChannel> {
-    const requests = new RequestChannel(channel, userId, logger);
+  /**
+   * Opens the channel, declares the exchange and starts consuming replies:
+   * from direct reply-to, or with `replyQueue` from an exclusive, auto-delete
+   * queue `warren.reply.<random>` of its own (see core/amqp/reply-queue.ts for
+   * when and why).
+   */
+  static async open(channel: ConfirmChannel, userId: string | undefined, logger: Logger, replyQueue = false): Promise<RequestChannel> {
+    const replyTo = replyQueue ? newReplyQueueName() : DIRECT_REPLY_TO;
+    const requests = new RequestChannel(channel, userId, logger, replyTo);
     channel.on('return', (message: Message) => requests.onReturn(message));
     channel.on('error', (error: Error) => logger.warn({ err: error }, 'request channel error'));
     channel.on('close', () => requests.fail(markConnectionLoss(new RpcError(Code.UNAVAILABLE, 'connection to the broker was lost before the reply came; the request may or may not have been processed'))));
     await channel.assertExchange(RPC_EXCHANGE, 'direct', { durable: true });
-    await channel.consume(DIRECT_REPLY_TO, (message) => requests.onReply(message), { noAck: true });
+    if (replyQueue) await channel.assertQueue(replyTo, REPLY_QUEUE_OPTIONS);
+    await channel.consume(replyTo, (message) => requests.onReply(message), { noAck: true });
     return requests;
   }
 
@@ -92,10 +104,10 @@ export class RequestChannel {
     return new Promise<WireReply>((resolve, reject) => {
       this.pending.set(correlationId, new Pending(request.service, correlationId, this.pending, signal, resolve, reject));
       try {
-        this.channel.publish(RPC_EXCHANGE, request.service, Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength), requestProperties(request, correlationId, this.userId), (error: unknown) => {
+        this.channel.publish(RPC_EXCHANGE, request.service, Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength), requestProperties(request, correlationId, this.userId, this.replyTo), (error: unknown) => {
           // A nack means the broker refused it (full queue); a channel closing also fails confirms, and
           // then `fail()` answers UNAVAILABLE first: look again once the close has been handled.
-          if (error) setImmediate(() => this.settle(correlationId, new RpcError(Code.RESOURCE_EXHAUSTED, `the broker refused the request to ${request.service} (queue full or broker overloaded)`)));
+          if (error) setImmediate(() => this.settle(correlationId, markRefused(new RpcError(Code.RESOURCE_EXHAUSTED, `the broker refused the request to ${request.service} (queue full or broker overloaded)`))));
         });
         this.wrote();
       } catch (error) {
@@ -111,6 +123,19 @@ export class RequestChannel {
       this.pending.delete(id);
       pending.reject(reason);
     }
+  }
+
+  /**
+   * Stops taking new calls' publishes (the owner opens another channel) and
+   * closes this one once the calls still waiting for replies on it are done.
+   */
+  retire(onClosed?: () => void): void {
+    const timer = setInterval(() => {
+      if (this.pending.size > 0 && !this.closedReason) return;
+      clearInterval(timer);
+      void this.close().then(onClosed);
+    }, 250);
+    timer.unref();
   }
 
   async close(): Promise<void> {

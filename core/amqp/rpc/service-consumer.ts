@@ -11,6 +11,7 @@ import { AckBatcher, batchWrites } from '../write-batching.js';
 import { messageIdentity, relayIdentity } from '../identity.js';
 import { deliveriesOf, readDelivery, replyProperties } from '../wire-properties.js';
 import { CALLER_HEADER, DEAD_AT_HEADER, DEAD_REASON_HEADER, DEADLINE_HEADER, DELIVERIES_HEADER } from '../../protocol/headers.js';
+import { durableQueueArguments } from '../queue-type.js';
 
 /** Default most deliveries of one request before it is dead-lettered as poison. */
 export const DEFAULT_MAX_DELIVERIES = 5;
@@ -69,7 +70,7 @@ export async function consumeService(
   }
   await channel.bindQueue(queue, RPC_EXCHANGE, service);
   const deadQueue = serviceDeadLetterQueue(service);
-  await channel.assertQueue(deadQueue, { durable: true });
+  await channel.assertQueue(deadQueue, { durable: true, arguments: durableQueueArguments(options.queueType ?? 'classic') });
   const maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
   const quorum = options.queueType === 'quorum';
   const ownUser = options.userId;
