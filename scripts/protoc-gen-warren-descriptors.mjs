@@ -2,6 +2,8 @@
 // A buf/protoc plugin: writes descriptor-set.ts, the FileDescriptorSet of every file it is given (and their imports),
 // base64-encoded. Why: ts-proto's codecs carry no field metadata, and Warren's proto3 JSON codec (core/json) is driven
 // by descriptors; registering this set (`registerFileDescriptorSet`) gives it every message of the module.
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { CodeGeneratorRequestSchema, CodeGeneratorResponseSchema, CodeGeneratorResponse_Feature, FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 

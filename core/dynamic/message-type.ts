@@ -18,8 +18,9 @@ import { registryOfRoot } from './root-descriptors.js';
  *   `parseJsonText` so big numbers keep their digits) and written as
  *   strings; enums by name; bytes base64; Timestamp, Duration, FieldMask,
  *   wrappers, Struct and Any in their JSON forms. A wrong type, a value out
- *   of range, an unknown enum name or a non-object throws an INVALID_ARGUMENT
- *   `RpcError` naming the field; unknown fields are ignored.
+ *   of range, an unknown field or enum name or a non-object throws an
+ *   INVALID_ARGUMENT `RpcError` naming the field (unknown fields are refused,
+ *   the spec's default for parsers: a typo at the front door is reported).
  * - Messages in memory are protobufjs message objects keyed by the proto
  *   field names (`weight_grams`), 64-bit integers as `Long`.
  */
@@ -49,7 +50,7 @@ export function createDynamicMessageType(type: protobuf.Type): DynamicMessageTyp
     }
     const desc = registry.getMessage(fullName);
     if (!desc) throw new RpcError(Code.INTERNAL, `no descriptor for ${fullName}`);
-    codec = createProtoJsonCodec(desc, registry, { encode: (message) => type.encode(message).finish(), decode: (bytes) => type.decode(bytes) });
+    codec = createProtoJsonCodec(desc, registry, { encode: (message) => type.encode(message).finish(), decode: (bytes) => type.decode(bytes) }, 'reject');
     return codec;
   };
   return {

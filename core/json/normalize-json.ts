@@ -30,7 +30,7 @@ export class JsonFieldError extends Error {
 }
 
 /** Checks and canonicalises `json` as a message of type `desc` (see {@link JsonFieldError}). */
-export function normalizeMessage(desc: DescMessage, json: unknown, registry: Registry, path = ''): JsonValue {
+export function normalizeMessage(desc: DescMessage, json: unknown, registry: Registry, path = '', rejectUnknown = false): JsonValue {
   switch (desc.typeName) {
     case 'google.protobuf.Any':
       return normalizeAny(json, registry, path);
@@ -48,8 +48,11 @@ export function normalizeMessage(desc: DescMessage, json: unknown, registry: Reg
   const out: Record<string, JsonValue> = {};
   for (const [key, value] of Object.entries(json)) {
     const field = fieldByKey(desc, key);
-    if (!field) continue; // unknown: ignored
-    out[key] = normalizeField(field, value, registry, join(path, key));
+    if (!field) {
+      if (rejectUnknown) throw new JsonFieldError(join(path, key), `unknown field of ${desc.typeName}`);
+      continue; // unknown: ignored
+    }
+    setOwn(out, key, normalizeField(field, value, registry, join(path, key)));
   }
   return out;
 }
@@ -77,7 +80,7 @@ function normalizeField(field: DescField, value: unknown, registry: Registry, pa
       for (const [key, item] of Object.entries(value)) {
         const at = `${path}[${JSON.stringify(key)}]`;
         const canonicalKey = normalizeMapKey(field.mapKey, key, at);
-        out[canonicalKey] = field.mapKind === 'scalar' ? normalizeScalar(field.scalar, item, at) : field.mapKind === 'enum' ? normalizeEnum(field.enum, item, at) : normalizeMessage(field.message, item, registry, at);
+        setOwn(out, canonicalKey, field.mapKind === 'scalar' ? normalizeScalar(field.scalar, item, at) : field.mapKind === 'enum' ? normalizeEnum(field.enum, item, at) : normalizeMessage(field.message, item, registry, at));
       }
       return out;
     }
@@ -230,8 +233,13 @@ function plainObject(value: Record<string, unknown>): Record<string, JsonValue> 
 
 function mapValues(value: Record<string, unknown>, map: (item: unknown, key: string) => JsonValue): JsonValue {
   const out: Record<string, JsonValue> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = map(item, key);
+  for (const [key, item] of Object.entries(value)) setOwn(out, key, map(item, key));
   return out;
+}
+
+/** Sets an own property, even `__proto__` (a plain assignment would change the prototype instead). */
+function setOwn(target: Record<string, JsonValue>, key: string, value: JsonValue): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

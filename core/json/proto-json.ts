@@ -32,8 +32,12 @@ export interface BinaryCodec<T> {
   decode(bytes: Uint8Array): T;
 }
 
-/** Builds the codec of `desc`; `registry` resolves `Any` type URLs (and must hold `desc`'s imports). */
-export function createProtoJsonCodec<T>(desc: DescMessage, registry: Registry, binary: BinaryCodec<T>): ProtoJsonCodec<T> {
+/**
+ * Builds the codec of `desc`; `registry` resolves `Any` type URLs (and must hold `desc`'s imports).
+ * `unknownFields`: `ignore` (default: the RPC wire, so an older server serves a newer caller) or
+ * `reject` (the spec's default for parsers: the gateway and CLI, where a typo should not pass unseen).
+ */
+export function createProtoJsonCodec<T>(desc: DescMessage, registry: Registry, binary: BinaryCodec<T>, unknownFields: 'ignore' | 'reject' = 'ignore'): ProtoJsonCodec<T> {
   // unknown fields never get here (normalize-json.ts drops them), so an unknown enum name is refused, not ignored
   const options = { registry, ignoreUnknownFields: false } as const;
   return {
@@ -44,7 +48,7 @@ export function createProtoJsonCodec<T>(desc: DescMessage, registry: Registry, b
       }
       let message;
       try {
-        message = fromJson(desc, normalizeMessage(desc, json, registry), options);
+        message = fromJson(desc, normalizeMessage(desc, json, registry, '', unknownFields === 'reject'), options);
       } catch (error) {
         throw invalidJson(error);
       }
