@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type protobuf from 'protobufjs';
+import { parseJsonText } from '../core/json/parse-json.js';
 import {
   chainInterceptors,
   Code,
@@ -61,7 +62,7 @@ export function createGatewayCaller(info: MethodInfo, method: DynamicMethod, tra
     );
     if (reply.status !== Code.OK) throw replyToError(reply);
     try {
-      const response = reply.contentType === JSON_TYPE ? responseType.fromJSON(JSON.parse(Buffer.from(reply.body).toString('utf8'))) : responseType.decode(reply.body);
+      const response = reply.contentType === JSON_TYPE ? responseType.fromJSON(parseJsonText(reply.body, `the reply of ${info.path}`)) : responseType.decode(reply.body);
       return { response, metadata: reply.metadata };
     } catch (error) {
       throw new RpcError(Code.INTERNAL, `the reply of ${info.path} could not be decoded`, { cause: error });
