@@ -9,7 +9,7 @@ import { fileDescriptorSet as ownDescriptorSet } from '../../gen/descriptor-set.
  *
  * This module's own contracts (gen/descriptor-set.ts) are known from the
  * start. A project with its own protos adds the `descriptor-set.ts` that
- * `scripts/protoc-gen-warren-descriptors.mjs` generates beside its ts-proto
+ * `bin/protoc-gen-warren-descriptors.mjs` generates beside its ts-proto
  * output, once at start-up: `registerFileDescriptorSet(fileDescriptorSet)`.
  */
 const registries: FileRegistry[] = [];
