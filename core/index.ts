@@ -47,6 +47,8 @@ export { DIRECT_REPLY_TO, isReplyAddress, REPLY_QUEUE_PREFIX, RPC_EXCHANGE, serv
 export { DEADLINE_HEADER, MESSAGE_HEADER, STATUS_HEADER } from './amqp/wire-properties.js';
 export { loadProtos, type LoadProtosOptions, type ProtoRegistry } from './dynamic/load-protos.js';
 export { createDynamicMessageType, type DynamicMessageType } from './dynamic/message-type.js';
+export { registerFileDescriptorSet } from './json/descriptor-registry.js';
+export { parseJsonText } from './json/parse-json.js';
 export { createDynamicService, type DynamicMethod, type DynamicService } from './dynamic/service-definition.js';
 export type { HttpRule } from './dynamic/http-rule.js';
 export {
