@@ -1,4 +1,4 @@
-import { ScalarType, type DescEnum, type DescField, type DescMessage, type JsonValue, type Registry } from '@bufbuild/protobuf';
+import { fromJson, ScalarType, type DescEnum, type DescField, type DescMessage, type JsonValue, type Registry } from '@bufbuild/protobuf';
 import { isLosslessNumber } from 'lossless-json';
 import { INTEGER_RANGES, integerOfText, isJsonNumberText } from './number-text.js';
 
@@ -43,7 +43,8 @@ export function normalizeMessage(desc: DescMessage, json: unknown, registry: Reg
     default:
       break;
   }
-  if (WRAPPERS.has(desc.typeName) && json !== null) return normalizeScalar(desc.fields[0]!.scalar!, json, path || 'the body');
+  if (WRAPPERS.has(desc.typeName) && json !== null) return checkedLeaf(desc, normalizeScalar(desc.fields[0]!.scalar!, json, path || 'the body'), registry, path);
+  if (LEAVES.has(desc.typeName) && json !== null) return checkedLeaf(desc, plain(json), registry, path);
   if (!isObject(json)) return plain(json);
   const out: Record<string, JsonValue> = {};
   for (const [key, value] of Object.entries(json)) {
@@ -182,6 +183,21 @@ function normalizeAny(json: unknown, registry: Registry, path: string): JsonValu
   return { '@type': type, ...(normalizeMessage(desc, rest, registry, path) as Record<string, JsonValue>) };
 }
 
+/**
+ * Timestamp, Duration, FieldMask and wrappers are read here once too, so that a bad one (`"yesterday"`) is reported
+ * with the field's path; @bufbuild/protobuf would only name the type.
+ */
+function checkedLeaf(desc: DescMessage, json: JsonValue, registry: Registry, path: string): JsonValue {
+  try {
+    fromJson(desc, json, { registry });
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    throw new JsonFieldError(path || 'the body', `${shown(json)} is not a valid ${desc.typeName} (${text.replace(/^cannot decode [^:]*: /, '')})`);
+  }
+  return json;
+}
+
+const LEAVES = new Set(['Timestamp', 'Duration', 'FieldMask', 'Empty'].map((name) => `google.protobuf.${name}`));
 const WRAPPERS = new Set(['DoubleValue', 'FloatValue', 'Int64Value', 'UInt64Value', 'Int32Value', 'UInt32Value', 'BoolValue', 'StringValue', 'BytesValue'].map((name) => `google.protobuf.${name}`));
 const SPECIAL_JSON = new Set(['Any', 'Timestamp', 'Duration', 'FieldMask', 'Struct', 'Value', 'ListValue', 'Empty'].map((name) => `google.protobuf.${name}`));
 
