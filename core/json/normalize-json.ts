@@ -93,6 +93,13 @@ function normalizeScalar(type: ScalarType, value: unknown, path: string): JsonVa
   const name = SCALAR_NAMES[type];
   const range = INTEGER_RANGES[name];
   if (range) {
+    const text = isLosslessNumber(value) ? value.value : typeof value === 'string' ? value : undefined;
+    if (text !== undefined && SHORT_INTEGER.test(text)) {
+      // fast path: at most 15 digits, exact as a double
+      const number = Number(text) || 0;
+      if (number < range[2] || number > range[3]) throw new JsonFieldError(path, `${shown(value)} is out of range for ${name}`);
+      return name.endsWith('64') ? String(number) : number;
+    }
     const integer = integerOf(value, path, name);
     if (integer === undefined) return plain(value);
     if (integer < range[0] || integer > range[1]) throw new JsonFieldError(path, `${shown(value)} is out of range for ${name}`);
@@ -116,6 +123,7 @@ function integerOf(value: unknown, path: string, name: string): bigint | undefin
   return integer;
 }
 
+const SHORT_INTEGER = /^-?(?:0|[1-9]\d{0,14})$/;
 const FLOAT_MAX = 3.4028234663852886e38;
 const SPECIAL_FLOATS = new Set(['NaN', 'Infinity', '-Infinity']);
 
@@ -183,11 +191,27 @@ function normalizeAny(json: unknown, registry: Registry, path: string): JsonValu
   return { '@type': type, ...(normalizeMessage(desc, rest, registry, path) as Record<string, JsonValue>) };
 }
 
+let checkingLeaves = false;
+
 /**
- * Timestamp, Duration, FieldMask and wrappers are read here once too, so that a bad one (`"yesterday"`) is reported
+ * Runs {@link normalizeMessage} again checking Timestamp, Duration, FieldMask and wrappers too: called after
+ * @bufbuild/protobuf refused a tree, to report the field's path (the first pass skips these checks: they cost).
+ */
+export function diagnoseMessage(desc: DescMessage, json: unknown, registry: Registry, rejectUnknown: boolean): void {
+  checkingLeaves = true;
+  try {
+    normalizeMessage(desc, json, registry, '', rejectUnknown);
+  } finally {
+    checkingLeaves = false;
+  }
+}
+
+/**
+ * Timestamp, Duration, FieldMask and wrappers are read here once too (when diagnosing), so that a bad one (`"yesterday"`) is reported
  * with the field's path; @bufbuild/protobuf would only name the type.
  */
 function checkedLeaf(desc: DescMessage, json: JsonValue, registry: Registry, path: string): JsonValue {
+  if (!checkingLeaves) return json;
   try {
     fromJson(desc, json, { registry });
   } catch (error) {

@@ -41,16 +41,20 @@ export function isJsonNumberText(text: string): boolean {
   return JSON_NUMBER.test(text);
 }
 
-/** Inclusive ranges of the integer scalar types, by proto type name. */
-export const INTEGER_RANGES: Readonly<Record<string, readonly [bigint, bigint]>> = {
-  int32: [-(2n ** 31n), 2n ** 31n - 1n],
-  sint32: [-(2n ** 31n), 2n ** 31n - 1n],
-  sfixed32: [-(2n ** 31n), 2n ** 31n - 1n],
-  uint32: [0n, 2n ** 32n - 1n],
-  fixed32: [0n, 2n ** 32n - 1n],
-  int64: [-(2n ** 63n), 2n ** 63n - 1n],
-  sint64: [-(2n ** 63n), 2n ** 63n - 1n],
-  sfixed64: [-(2n ** 63n), 2n ** 63n - 1n],
-  uint64: [0n, 2n ** 64n - 1n],
-  fixed64: [0n, 2n ** 64n - 1n],
+/** Inclusive ranges of the integer scalar types, by proto type name: [min, max, min as a number, max as a number]. */
+export const INTEGER_RANGES: Readonly<Record<string, readonly [bigint, bigint, number, number]>> = {
+  int32: range(-(2n ** 31n), 2n ** 31n - 1n),
+  sint32: range(-(2n ** 31n), 2n ** 31n - 1n),
+  sfixed32: range(-(2n ** 31n), 2n ** 31n - 1n),
+  uint32: range(0n, 2n ** 32n - 1n),
+  fixed32: range(0n, 2n ** 32n - 1n),
+  int64: range(-(2n ** 63n), 2n ** 63n - 1n),
+  sint64: range(-(2n ** 63n), 2n ** 63n - 1n),
+  sfixed64: range(-(2n ** 63n), 2n ** 63n - 1n),
+  uint64: range(0n, 2n ** 64n - 1n),
+  fixed64: range(0n, 2n ** 64n - 1n),
 };
+
+function range(min: bigint, max: bigint): readonly [bigint, bigint, number, number] {
+  return [min, max, Number(min), Number(max)];
+}

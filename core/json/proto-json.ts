@@ -1,7 +1,7 @@
 import { fromBinary, fromJson, toBinary, toJson, type DescMessage, type JsonValue, type Registry } from '@bufbuild/protobuf';
 import { Code } from '../code.js';
 import { RpcError } from '../rpc-error.js';
-import { JsonFieldError, normalizeMessage } from './normalize-json.js';
+import { diagnoseMessage, JsonFieldError, normalizeMessage } from './normalize-json.js';
 
 /**
  * One message type's proto3 JSON codec: the canonical mapping of the
@@ -50,6 +50,13 @@ export function createProtoJsonCodec<T>(desc: DescMessage, registry: Registry, b
       try {
         message = fromJson(desc, normalizeMessage(desc, json, registry, '', unknownFields === 'reject'), options);
       } catch (error) {
+        if (!(error instanceof JsonFieldError)) {
+          try {
+            diagnoseMessage(desc, json, registry, unknownFields === 'reject'); // names the field of a bad Timestamp…
+          } catch (named) {
+            throw invalidJson(named);
+          }
+        }
         throw invalidJson(error);
       }
       return binary.decode(toBinary(desc, message));
