@@ -92,7 +92,7 @@ async function runRaw(scenario: Scenario): Promise<Sample> {
     let next = 0;
     await Promise.all(Array.from({ length: scenario.window }, async () => {
       while (next < scenario.events) {
-        const body = Buffer.from(Tick.encode({ run: 'bench', seq: next++ }).finish());
+        const body = Buffer.from(Tick.encode({ run: 'bench', seq: BigInt(next++) }).finish());
         const properties = { persistent: true, mandatory: true, contentType: 'application/x-protobuf', messageId: randomUUID(), timestamp: Math.floor(Date.now() / 1000), appId: 'bench-publisher', type: Tick.$type, headers: { 'warren-published-at': Date.now() } };
         await new Promise<void>((resolve, reject) => channel.publish('warren.events', Tick.$type, body, properties, (error: unknown) => (error ? reject(error) : resolve())));
       }

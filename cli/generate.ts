@@ -32,10 +32,12 @@ function bufBinary(): string {
   return join(dirname(createRequire(import.meta.url).resolve('@bufbuild/buf/package.json')), 'bin', 'buf');
 }
 
-/** Runs buf in `root`, with node_modules/.bin on PATH so `local:` plugins (protoc-gen-ts_proto) are found. */
+/** Runs buf in `root`, with node_modules/.bin and bin/ on PATH so `local:` plugins (protoc-gen-ts_proto, protoc-gen-warren-descriptors.mjs) are found. */
 function runBuf(args: readonly string[], root: string): Promise<BufRun> {
   const packageBin = fileURLToPath(new URL('../node_modules/.bin', import.meta.url));
-  const path = [join(root, 'node_modules', '.bin'), packageBin, process.env['PATH'] ?? ''].join(delimiter);
+  // bin/ of this package: protoc-gen-warren-descriptors.mjs (the descriptor set Warren's JSON codec reads)
+  const ownBin = fileURLToPath(new URL('../bin', import.meta.url));
+  const path = [join(root, 'node_modules', '.bin'), packageBin, ownBin, process.env['PATH'] ?? ''].join(delimiter);
   return new Promise((resolvePromise, reject) => {
     const child = spawn(bufBinary(), [...args], { cwd: root, env: { ...process.env, PATH: path }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

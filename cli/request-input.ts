@@ -1,5 +1,5 @@
-import { Code } from '../core/index.js';
-import { type MessageType } from '../core/index.js';
+import { parse } from 'lossless-json';
+import { Code, type MessageType } from '../core/index.js';
 import { CliError, ExitCode, inputError } from './exit-codes.js';
 
 /**
@@ -23,7 +23,7 @@ export function parseRequest(type: MessageType & { readonly fullName?: string },
   const name = type.fullName ?? 'the request message';
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parse(text); // numbers keep their text: an int64 beyond 2^53 is sent exactly
   } catch (error) {
     throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, `the request is not valid JSON: ${(error as Error).message}`, command, { cause: error });
   }

@@ -21,6 +21,7 @@ export { Code, codeName } from './protocol/code.js';
 export { RpcError, type ErrorDetail, type RpcErrorOptions } from './protocol/rpc-error.js';
 export { JSON_TYPE, PROTOBUF, type ContentType } from './protocol/content-type.js';
 export type { Metadata } from './protocol/metadata.js';
+export { registerFileDescriptorSet } from './protocol/json/descriptor-registry.js';
 export type {
   IdempotencyLevel,
   MessageType,

@@ -1,3 +1,4 @@
+import { parse } from 'lossless-json';
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { Code, RpcError } from '../core/index.js';
@@ -90,12 +91,15 @@ function unsupported(why: string, allowProtobuf: boolean): RpcError {
   return gatewayError(Code.INVALID_ARGUMENT, `${why}; send ${accepted}`, 415);
 }
 
-/** Parses a JSON body (empty means `{}`); malformed JSON or UTF-8 is 400 with the parser's reason. */
+/**
+ * Parses a JSON body (empty means `{}`); malformed JSON or UTF-8 is 400 with the parser's reason. Numbers keep
+ * their text (core/protocol/json/parse-json.ts), so an int64 beyond 2^53 arrives exactly and `1e400` is refused by field.
+ */
 export function parseJsonBody(body: Buffer): unknown {
   if (body.length === 0) return {};
   if (!isUtf8(body)) throw gatewayError(Code.INVALID_ARGUMENT, 'request body is not valid UTF-8');
   try {
-    return JSON.parse(body.toString('utf8'));
+    return parse(body.toString('utf8'));
   } catch (error) {
     throw gatewayError(Code.INVALID_ARGUMENT, `request body is not valid JSON: ${(error as Error).message}`);
   }

@@ -5,6 +5,7 @@ import { Code, type Interceptor, JSON_TYPE, type Metadata, type MethodInfo, PROT
 import { okReply, type ReplyCheck, sendUnary, unaryRequest } from '../core/tooling.js';
 import { isConnectionLoss } from '../core/tooling.js';
 import { isIdempotent } from '../core/protocol/index.js';
+import { parseJsonText } from '../core/protocol/index.js';
 
 /** One RPC as the gateway makes it. */
 export interface GatewayCall {
@@ -67,7 +68,7 @@ export function createGatewayCaller(
   const send: UnaryNext = async (call: UnaryCall) => {
     const reply = okReply(await request(call, randomUUID()));
     try {
-      const response = reply.contentType === JSON_TYPE ? responseType.fromJSON(JSON.parse(Buffer.from(reply.body).toString('utf8'))) : responseType.decode(reply.body);
+      const response = reply.contentType === JSON_TYPE ? responseType.fromJSON(parseJsonText(reply.body, `the reply of ${info.path}`)) : responseType.decode(reply.body);
       return { response, metadata: reply.metadata };
     } catch (error) {
       throw new RpcError(Code.INTERNAL, `the reply of ${info.path} could not be decoded`, { cause: error });

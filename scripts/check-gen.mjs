@@ -3,11 +3,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { delimiter, join, relative } from 'node:path';
 
 const out = mkdtempSync(join(tmpdir(), 'warren-gen-'));
 try {
-  execFileSync('buf', ['generate', '--output', out], { stdio: 'inherit' });
+  execFileSync('buf', ['generate', '--output', out], { stdio: 'inherit', env: { ...process.env, PATH: `${join(process.cwd(), 'bin')}${delimiter}${process.env.PATH ?? ''}` } });
   const list = (root) => {
     const files = [];
     const walk = (dir) => {

@@ -97,7 +97,7 @@ describe.concurrent('warren call', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () => 
     expect(syntax.code).toBe(2);
     expect(syntax.stderr).toMatch(/^INVALID_ARGUMENT: the request is not valid JSON: /);
     expect(field.code).toBe(2);
-    expect(field.stderr).toMatch(/^INVALID_ARGUMENT: invalid JSON for warren\.test\.v1\.EchoRequest: field warren\.test\.v1\.EchoRequest\.number/);
+    expect(field.stderr).toMatch(/^INVALID_ARGUMENT: invalid JSON for warren\.test\.v1\.EchoRequest: number: "forty-two" is not a valid int64/);
     for (const run of [syntax, field]) expect(run.stdout).toBe('');
   });
 

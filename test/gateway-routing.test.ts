@@ -24,13 +24,30 @@ describe('gateway routing', () => {
       expect(asString.json.number).toBe('-42');
     });
 
+    it('reads an int64 beyond 2^53 exactly, as a number or a string, and answers it as a string', async () => {
+      for (const number of ['9007199254740993', '"9007199254740993"']) {
+        const res = await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', { body: `{"text":"big","number":${number}}` });
+        expect(res.status).toBe(200);
+        expect(res.json.number).toBe('9007199254740993');
+      }
+    });
+
+    it.each(['4294967298e10', '1e400', '"0x2"', '" 2"', '"2 "', '1.5'])('refuses "number": %s with 400 naming the field, publishing nothing', async (value) => {
+      const before = h.published.length;
+      const res = await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', { body: `{"text":"bad","number":${value}}` });
+      expect(res.status).toBe(400);
+      expect(res.json.code).toBe(3);
+      expect(res.json.message).toContain('number:');
+      expect(h.published.length).toBe(before);
+    });
+
     it('passes protobuf bodies through as binary and answers in protobuf', async () => {
       const body = EchoRequest.encode(EchoRequest.fromPartial({ text: 'binary', number: 7, payload: new Uint8Array([0, 255]) })).finish();
       const res = await fetch(`${h.base}/rpc/warren.test.v1.TestService/Echo`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/x-protobuf');
       const reply = EchoResponse.decode(new Uint8Array(await res.arrayBuffer()));
-      expect(reply).toMatchObject({ text: 'binary', number: 7 });
+      expect(reply).toMatchObject({ text: 'binary', number: 7n });
       expect([...reply.payload]).toEqual([0, 255]);
       expect(h.published.at(-1)!.contentType).toBe('application/x-protobuf');
     });
@@ -130,7 +147,7 @@ describe('gateway routing', () => {
       ['/v1/shelves/s/things?include_archived=yes', 'not true or false'],
       ['/v1/shelves/s/things?filter=x', 'is a message'],
       ['/v1/shelves/s/things?page_size=ten', 'page_size'],
-      ['/v1/shelves/s/things?filter.kind=THING_KIND_NOPE', 'unknown enum value'],
+      ['/v1/shelves/s/things?filter.kind=THING_KIND_NOPE', 'is not a value of warren.test.v1.ThingKind'],
       ['/v1/things/t?thing.id=x', 'has no field'],
     ])('refuses the query %s with 400 naming the problem (%s)', async (path, what) => {
       const before = h.published.length;

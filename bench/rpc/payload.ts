@@ -13,7 +13,7 @@ export function benchRequest(): EchoRequest {
   for (let i = 0; i < payload.length; i++) payload[i] = (i * 31 + 7) & 0xff;
   return {
     text: 'order 7f3a-19 shipped to warehouse 12',
-    number: 1_234_567,
+    number: 1_234_567n,
     payload,
     tags: ['bench', 'rpc', 'echo'],
     sentAt: new Date('2024-05-01T12:00:00Z'),
@@ -29,7 +29,7 @@ export function echoResponse(request: EchoRequest, instance: string): EchoRespon
     tags: request.tags,
     sentAt: request.sentAt,
     metadata: {},
-    remainingMs: 0,
+    remainingMs: 0n,
     caller: '',
     instance,
   };

@@ -10,12 +10,19 @@ import { DEADLINE_HEADER, DELIVERIES_HEADER, MESSAGE_HEADER, readHeaderNumber, S
  * How many times a request has been delivered: quorum queues count it
  * (`x-delivery-count`, redeliveries so far); for classic queues servers carry
  * the count in `warren-deliveries` when they re-queue a redelivered request.
+ * That header is believed only on a copy the server's own user published
+ * (`user_id` = `ownUser`, which the broker validates): from anyone else it is
+ * ignored, or any caller could make a first-time request look poisoned and
+ * fill the dead-letter queue. Without `ownUser` (identity off) it is never
+ * believed: a copy then counts as a second delivery, and its expiration
+ * (recomputed from the deadline) still bounds it.
  */
-export function deliveriesOf(message: ConsumeMessage): number {
+export function deliveriesOf(message: ConsumeMessage, ownUser: string | undefined): number {
   const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
   const quorum = readHeaderNumber(headers['x-delivery-count']);
   if (quorum !== undefined) return quorum + 1;
-  return (readHeaderNumber(headers[DELIVERIES_HEADER]) ?? 1) + (message.fields.redelivered ? 1 : 0);
+  const ownCopy = ownUser !== undefined && message.properties.userId === ownUser;
+  return (ownCopy ? (readHeaderNumber(headers[DELIVERIES_HEADER]) ?? 1) : 1) + (message.fields.redelivered ? 1 : 0);
 }
 
 /** Deadline assumed for requests from peers that send none. */
@@ -66,8 +73,8 @@ export function readReply(message: Message): WireReply {
   };
 }
 
-/** Reads a received request into a delivery for the dispatcher (`deliveries`: see {@link deliveriesOf}, passed when already known). */
-export function readDelivery(service: string, message: ConsumeMessage, deliveries = deliveriesOf(message)): Delivery {
+/** Reads a received request into a delivery for the dispatcher (`deliveries`: from {@link deliveriesOf}). */
+export function readDelivery(service: string, message: ConsumeMessage, deliveries: number): Delivery {
   const properties = message.properties;
   const headers = (properties.headers ?? {}) as Record<string, unknown>;
   const rawContentType = properties.contentType as string | undefined;

@@ -30,10 +30,11 @@ export function latencyBucketUpperMs(index: number): number {
  * pairs (any order, buckets may repeat: merged histograms), as the geometric
  * middle of the bucket it falls in; `undefined` when the histogram is empty.
  */
-export function latencyQuantile(buckets: Iterable<readonly [number, number]>, q: number): number | undefined {
+export function latencyQuantile(buckets: Iterable<readonly [number, number | bigint]>, q: number): number | undefined {
   const counts = new Map<number, number>();
   let total = 0;
-  for (const [bucket, count] of buckets) {
+  for (const [bucket, counted] of buckets) {
+    const count = Number(counted);
     if (!(count > 0)) continue;
     counts.set(bucket, (counts.get(bucket) ?? 0) + count);
     total += count;
@@ -61,7 +62,7 @@ export class LatencyRecorder {
   }
 
   /** The proto form: `{ buckets: { index: count }, sumMs }`. */
-  toProto(): { buckets: { [bucket: number]: number }; sumMs: number } {
-    return { buckets: Object.fromEntries(this.buckets), sumMs: this.sumMs };
+  toProto(): { buckets: { [bucket: number]: bigint }; sumMs: number } {
+    return { buckets: Object.fromEntries([...this.buckets].map(([bucket, count]) => [bucket, BigInt(count)])), sumMs: this.sumMs };
   }
 }

@@ -31,7 +31,7 @@ function totals(reports: readonly InstanceReport[], side: 'served' | 'called'): 
     for (const stats of report[side]) {
       const sum = (sums[stats.method] ??= { calls: 0, errors: {} });
       sum.calls += stats.calls;
-      for (const [code, count] of Object.entries(stats.errors)) sum.errors[Number(code)] = (sum.errors[Number(code)] ?? 0) + count;
+      for (const [code, count] of Object.entries(stats.errors)) sum.errors[Number(code)] = (sum.errors[Number(code)] ?? 0) + Number(count);
     }
   }
   return sums;

@@ -33,8 +33,8 @@ describe('content types', () => {
     expect(rejection(() => decodeMessage(EchoRequest, garbage, PROTOBUF, 'request')).code).toBe(Code.INVALID_ARGUMENT);
     const badJson = rejection(() => decodeMessage(EchoRequest, Buffer.from('{"text": '), JSON_TYPE, 'request'));
     expect(badJson.code).toBe(Code.INVALID_ARGUMENT);
-    expect(badJson.rawMessage).toContain('not valid UTF-8 JSON');
+    expect(badJson.rawMessage).toContain('request is not valid JSON');
     expect(rejection(() => decodeMessage(EchoRequest, Buffer.from('[1]'), JSON_TYPE, 'request')).rawMessage).toContain('JSON object');
-    expect(rejection(() => decodeMessage(EchoRequest, new Uint8Array([0xc3, 0x28]), JSON_TYPE, 'request')).code).toBe(Code.INVALID_ARGUMENT);
+    expect(rejection(() => decodeMessage(EchoRequest, new Uint8Array([0xc3, 0x28]), JSON_TYPE, 'request')).rawMessage).toContain('not valid UTF-8');
   });
 });

@@ -1,6 +1,7 @@
 import { Code } from './code.js';
 import type { MessageType } from './definition.js';
-import { jsonMismatch } from './json-check.js';
+import { jsonCodecOf } from './json/json-codec-of.js';
+import { parseJsonText } from './json/parse-json.js';
 import { RpcError } from './rpc-error.js';
 
 /** Body encodings every method accepts and answers in. */
@@ -24,15 +25,16 @@ export function parseContentType(value: string | undefined): ContentType | undef
   return undefined;
 }
 
-/** Encodes a message in the given content type. */
+/** Encodes a message in the given content type (JSON: canonical proto3 JSON, int64 as strings). */
 export function encodeMessage(type: MessageType, message: unknown, contentType: ContentType): Uint8Array {
   if (contentType === PROTOBUF) return type.encode(message).finish();
-  return Buffer.from(JSON.stringify(type.toJSON(message)));
+  return Buffer.from(JSON.stringify(jsonCodecOf(type).write(message)));
 }
 
 /**
- * Decodes a body. Malformed protobuf, invalid UTF-8 or JSON, and JSON that is
- * not an object all throw INVALID_ARGUMENT saying what was wrong.
+ * Decodes a body. Malformed protobuf, invalid UTF-8 or JSON, JSON that is not
+ * an object, and any value the proto3 JSON mapping does not allow for its
+ * field (core/protocol/json) throw INVALID_ARGUMENT saying what was wrong and where.
  */
 export function decodeMessage<T>(type: MessageType<T>, body: Uint8Array, contentType: ContentType, what: string): T {
   if (contentType === PROTOBUF) {
@@ -42,39 +44,16 @@ export function decodeMessage<T>(type: MessageType<T>, body: Uint8Array, content
       throw new RpcError(Code.INVALID_ARGUMENT, `${what} is not a valid protobuf message: ${errorText(error)}`, { cause: error });
     }
   }
-  let json: unknown;
+  const codec = jsonCodecOf(type);
+  const json = parseJsonText(body, what);
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+    return codec.read(json);
   } catch (error) {
-    throw new RpcError(Code.INVALID_ARGUMENT, `${what} is not valid UTF-8 JSON: ${errorText(error)}`, { cause: error });
+    if (error instanceof RpcError && error.code === Code.INVALID_ARGUMENT) {
+      throw new RpcError(Code.INVALID_ARGUMENT, `${what} does not match ${codec.typeName}: ${error.rawMessage}`, { cause: error });
+    }
+    throw error;
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new RpcError(Code.INVALID_ARGUMENT, `${what} must be a JSON object`);
-  }
-  let decoded: T;
-  try {
-    decoded = type.fromJSON(json);
-  } catch (error) {
-    throw new RpcError(Code.INVALID_ARGUMENT, `${what} does not match the message type: ${errorText(error)}`, { cause: error });
-  }
-  // the generated fromJSON coerces anything: refuse values that would not arrive as sent (core/protocol/json-check.ts)
-  let problem: string | undefined;
-  try {
-    problem = jsonMismatch(json, type.toJSON(decoded), decoded);
-  } catch (error) {
-    // a value the codec took but cannot hold (an invalid date…): find the field it came from
-    const culprit = Object.keys(json).find((key) => {
-      try {
-        type.toJSON(type.fromJSON({ [key]: (json as Record<string, unknown>)[key] }));
-        return false;
-      } catch {
-        return true;
-      }
-    });
-    problem = `${culprit ?? 'the body'}: ${JSON.stringify((json as Record<string, unknown>)[culprit ?? '']) ?? 'a value'} is not a valid value for this field (${errorText(error)})`;
-  }
-  if (problem) throw new RpcError(Code.INVALID_ARGUMENT, `${what} does not match the message type: ${problem}`);
-  return decoded;
 }
 
 function errorText(error: unknown): string {

@@ -53,20 +53,20 @@ describe('dynamic message JSON', () => {
 
   it.each([
     [{ name: 5 }, 'Thing.name', 'expected string'],
-    [{ weightGrams: 'abc' }, 'Thing.weight_grams', 'invalid integer'],
-    [{ weightGrams: 1.5 }, 'Thing.weight_grams', 'not an integer'],
-    [{ weightGrams: '99999999999999999999' }, 'Thing.weight_grams', ''],
-    [{ kind: 'THING_KIND_NOPE' }, 'Thing.kind', 'unknown enum value'],
+    [{ weightGrams: 'abc' }, 'weightGrams:', 'not a valid int64'],
+    [{ weightGrams: 1.5 }, 'weightGrams:', 'not an integer'],
+    [{ weightGrams: '99999999999999999999' }, 'weightGrams:', 'out of range for int64'],
+    [{ kind: 'THING_KIND_NOPE' }, 'kind:', 'is not a value of warren.test.v1.ThingKind'],
     [{ archived: 'true' }, 'Thing.archived', 'expected boolean'],
-    [{ score: 'lots' }, 'Thing.score', 'invalid number'],
+    [{ score: 'lots' }, 'score:', 'not a valid double'],
     [{ payload: 'not base64!' }, 'Thing.payload', 'invalid base64'],
     [{ payload: 'abcde' }, 'Thing.payload', 'invalid base64'],
-    [{ createdAt: 'yesterday' }, 'google.protobuf.Timestamp', 'invalid timestamp'],
-    [{ ttl: 90 }, 'google.protobuf.Duration', 'expected duration string'],
-    [{ priority: 'high' }, 'google.protobuf.Int32Value.value', 'invalid integer'],
-    [{ labels: ['x'] }, 'Thing.labels', 'expected object for map'],
-    [{ tags: 'a' }, 'Thing.tags', 'expected array'],
-    [{ colour: 'red' }, 'warren.test.v1.Thing', 'unknown field'],
+    [{ createdAt: 'yesterday' }, 'google.protobuf.Timestamp', 'invalid RFC 3339'],
+    [{ ttl: 90 }, 'google.protobuf.Duration', '90'],
+    [{ priority: 'high' }, 'priority:', 'not a valid int32'],
+    [{ labels: ['x'] }, 'Thing.labels', 'expected object'],
+    [{ tags: 'a' }, 'Thing.tags', 'expected Array'],
+    [{ colour: 'red' }, 'colour:', 'unknown field of warren.test.v1.Thing'],
   ])('refuses %j with INVALID_ARGUMENT naming %s', (json, field, what) => {
     const error = rejection(() => thing.fromJSON(json));
     expect(error.code).toBe(Code.INVALID_ARGUMENT);

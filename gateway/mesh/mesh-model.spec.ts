@@ -12,7 +12,7 @@ const NOTIFICATIONS = 'shop.notifications.v1.NotificationService';
 
 /** `calls` calls of `method`, all taking `ms`, `errors` of them failed by code. */
 function stats(method: string, calls: number, ms = 5, errors: Record<number, number> = {}): MethodStats {
-  return { method, calls, errors, latency: { buckets: { [latencyBucket(ms)]: calls }, sumMs: calls * ms } };
+  return { method, calls, errors: Object.fromEntries(Object.entries(errors).map(([code, n]) => [code, BigInt(n)])), latency: { buckets: { [latencyBucket(ms)]: BigInt(calls) }, sumMs: calls * ms } };
 }
 
 /** A model on a hand-driven clock, and a report factory (2 s windows and interval unless told). */
@@ -115,7 +115,7 @@ describe('mesh model', () => {
       instance: 'n-1',
       services: [NOTIFICATIONS],
       groups: [{ group: 'notifications', broadcast: false }],
-      handled: [{ group: 'notifications', type: 'shop.orders.v1.OrderCreated', publisher: 'orders', handled: 6, retried: 1, deadLettered: 1, latency: { buckets: { [latencyBucket(4)]: 6 }, sumMs: 24 } }],
+      handled: [{ group: 'notifications', type: 'shop.orders.v1.OrderCreated', publisher: 'orders', handled: 6, retried: 1, deadLettered: 1, latency: { buckets: { [latencyBucket(4)]: 6n }, sumMs: 24 } }],
       deadLetters: [{ group: 'notifications', type: 'shop.orders.v1.OrderCreated', messageId: 'm-1', reason: '[INTERNAL] Error: mail down', atMs: 999_000, publisher: 'orders', attempts: 5 }],
     });
     expect(model.watchedQueues()).toEqual(expect.arrayContaining(['events.notifications', 'events.notifications.dead', `rpc.${NOTIFICATIONS}`]));

@@ -6,8 +6,8 @@ import type { MethodView } from './mesh-view.js';
 /** The counters of one method (or edge) as reports carry them. */
 export interface CountedCalls {
   readonly calls: number;
-  readonly errors: { readonly [code: number]: number };
-  readonly latency?: { readonly buckets: { readonly [bucket: number]: number }; readonly sumMs: number } | undefined;
+  readonly errors: { readonly [code: number]: number | bigint };
+  readonly latency?: { readonly buckets: { readonly [bucket: number]: number | bigint }; readonly sumMs: number } | undefined;
 }
 
 /**

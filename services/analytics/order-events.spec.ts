@@ -32,23 +32,23 @@ describe('analytics counters', () => {
   it('counts each order event once, however often it is delivered', () => {
     const events: [string, RawEvent][] = [
       ['m1', raw(OrderCreated, { orderId: 'o1' })],
-      ['m2', raw(OrderPaid, { orderId: 'o1', totalCents: 2400, items: [{ sku: 'MUG', quantity: 2, unitPriceCents: 1200 }] })],
+      ['m2', raw(OrderPaid, { orderId: 'o1', totalCents: 2400n, items: [{ sku: 'MUG', quantity: 2, unitPriceCents: 1200n }] })],
       ['m3', raw(OrderCreated, { orderId: 'o2' })],
       ['m4', raw(OrderFailed, { orderId: 'o2', reason: FailureReason.FAILURE_REASON_OUT_OF_STOCK })],
-      ['m5', raw(OrderCancelled, { orderId: 'o1', refundedCents: 2400, items: [{ sku: 'MUG', quantity: 2, unitPriceCents: 1200 }] })],
+      ['m5', raw(OrderCancelled, { orderId: 'o1', refundedCents: 2400n, items: [{ sku: 'MUG', quantity: 2, unitPriceCents: 1200n }] })],
       ['m6', { type: 'shop.orders.v1.OrderShipped', contentType: PROTOBUF, body: new Uint8Array(), decode: () => ({}) as never }],
     ];
     for (const [id, event] of events) expect(store.count(id, event.type, 1000, deltasOf(event))).toBe(true);
     expect(store.count('m2', OrderPaid.$type, 2000, deltasOf(events[1]![1]))).toBe(false);
     expect(store.stats()).toEqual({
-      ordersCreated: 2,
-      ordersPaid: 1,
-      ordersFailed: 1,
-      ordersCancelled: 1,
-      revenueCents: 0,
-      unitsSold: 0,
-      failuresByReason: { FAILURE_REASON_OUT_OF_STOCK: 1 },
-      eventsSeen: 6,
+      ordersCreated: 2n,
+      ordersPaid: 1n,
+      ordersFailed: 1n,
+      ordersCancelled: 1n,
+      revenueCents: 0n,
+      unitsSold: 0n,
+      failuresByReason: { FAILURE_REASON_OUT_OF_STOCK: 1n },
+      eventsSeen: 6n,
       lastEventTime: new Date(1000),
     });
   });

@@ -25,7 +25,7 @@ export const STATS_MIGRATIONS: readonly string[] = [
 const FAILURE_PREFIX = 'failures.';
 
 /** Counter changes of one event. Keys: `orders_created`, `revenue_cents`, `failures.<REASON>`… */
-export type CounterDeltas = Readonly<Record<string, number>>;
+export type CounterDeltas = Readonly<Record<string, number | bigint>>;
 
 /** Counters over analytics.db. */
 export interface StatsStore {
@@ -44,7 +44,7 @@ export function createStatsStore(db: ServiceDatabase): StatsStore {
   const seen = db.prepare('INSERT OR IGNORE INTO seen_events (message_id, type, seen_at) VALUES (?, ?, ?)');
   const add = db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value');
   const latest = db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)');
-  const all = db.prepare('SELECT name, value FROM counters');
+  const all = db.prepare('SELECT name, CAST(value AS TEXT) AS value FROM counters');
 
   const count = db.transaction((messageId: string, type: string, publishedAt: number, deltas: CounterDeltas) => {
     if (seen.run(messageId, type, Date.now()).changes === 0) return false;
@@ -57,9 +57,10 @@ export function createStatsStore(db: ServiceDatabase): StatsStore {
   return {
     count: (messageId, type, publishedAt, deltas) => count.immediate(messageId, type, publishedAt, deltas),
     stats() {
-      const counters = new Map((all.all() as { name: string; value: number }[]).map((row) => [row.name, row.value]));
-      const value = (name: string): number => counters.get(name) ?? 0;
-      const failuresByReason: Record<string, number> = {};
+      // read as text: the int64 counters arrive exactly (services/shared/cents.ts)
+      const counters = new Map((all.all() as { name: string; value: string }[]).map((row) => [row.name, BigInt(row.value)]));
+      const value = (name: string): bigint => counters.get(name) ?? 0n;
+      const failuresByReason: Record<string, bigint> = {};
       for (const [name, total] of counters) if (name.startsWith(FAILURE_PREFIX)) failuresByReason[name.slice(FAILURE_PREFIX.length)] = total;
       return {
         ordersCreated: value('orders_created'),
@@ -70,7 +71,7 @@ export function createStatsStore(db: ServiceDatabase): StatsStore {
         unitsSold: value('units_sold'),
         failuresByReason,
         eventsSeen: value('events_seen'),
-        lastEventTime: counters.has('last_event_time') ? new Date(value('last_event_time')) : undefined,
+        lastEventTime: counters.has('last_event_time') ? new Date(Number(value('last_event_time'))) : undefined,
       };
     },
   };

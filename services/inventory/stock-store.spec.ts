@@ -29,7 +29,7 @@ describe('stock store', () => {
 
   it('reserves every item at its catalogue price, and answers the same reservation again', () => {
     const reservation = store.reserve('ord_1', [{ sku: 'MUG', quantity: 2 }, { sku: 'TEE', quantity: 1 }]);
-    expect(reservation).toEqual({ id: 'ord_1', state: ReservationState.RESERVATION_STATE_RESERVED, totalCents: 4900, currencyCode: 'EUR', items: [{ sku: 'MUG', quantity: 2, unitPriceCents: 1200 }, { sku: 'TEE', quantity: 1, unitPriceCents: 2500 }] });
+    expect(reservation).toEqual({ id: 'ord_1', state: ReservationState.RESERVATION_STATE_RESERVED, totalCents: 4900n, currencyCode: 'EUR', items: [{ sku: 'MUG', quantity: 2, unitPriceCents: 1200n }, { sku: 'TEE', quantity: 1, unitPriceCents: 2500n }] });
     expect(store.reserve('ord_1', [{ sku: 'MUG', quantity: 2 }, { sku: 'TEE', quantity: 1 }])).toEqual(reservation);
     expect(store.stock('MUG')).toMatchObject({ available: 1, reserved: 2 });
   });

@@ -10,6 +10,7 @@ import { ReservationState, type Reservation, type ReservedItem, type ReserveItem
 import type { ServiceDatabase } from '../shared/database.js';
 import { failedPrecondition } from '../shared/error-details.js';
 import type { CatalogProduct } from './catalog.js';
+import { parseItemsWithCents, stringifyWithCents } from '../shared/cents.js';
 
 /** Schema versions of inventory.db (append only). */
 export const INVENTORY_MIGRATIONS: readonly string[] = [
@@ -37,7 +38,8 @@ export const INVENTORY_MIGRATIONS: readonly string[] = [
 interface ProductRow {
   sku: string;
   name: string;
-  unit_price_cents: number;
+  /** CAST(unit_price_cents AS TEXT): the int64 exactly (see services/shared/cents.ts). */
+  unit_price_cents_text: string;
   currency_code: string;
   available: number;
   reserved: number;
@@ -47,7 +49,8 @@ interface ReservationRow {
   id: string;
   state: number;
   items: string;
-  total_cents: number;
+  /** CAST(total_cents AS TEXT): the int64 exactly. */
+  total_cents_text: string;
   currency_code: string;
 }
 
@@ -64,11 +67,11 @@ export interface StockStore {
 }
 
 function toStock(row: ProductRow): Stock {
-  return { sku: row.sku, name: row.name, unitPriceCents: row.unit_price_cents, currencyCode: row.currency_code, available: row.available, reserved: row.reserved };
+  return { sku: row.sku, name: row.name, unitPriceCents: BigInt(row.unit_price_cents_text), currencyCode: row.currency_code, available: row.available, reserved: row.reserved };
 }
 
 function toReservation(row: ReservationRow): Reservation {
-  return { id: row.id, state: row.state, items: JSON.parse(row.items) as ReservedItem[], totalCents: row.total_cents, currencyCode: row.currency_code };
+  return { id: row.id, state: row.state, items: parseItemsWithCents<ReservedItem>(row.items), totalCents: BigInt(row.total_cents_text), currencyCode: row.currency_code };
 }
 
 /** Opens the store over a migrated database. */
@@ -76,11 +79,11 @@ export function createStockStore(db: ServiceDatabase): StockStore {
   const insertProduct = db.prepare(
     'INSERT OR IGNORE INTO products (sku, name, unit_price_cents, currency_code, available) VALUES (@sku, @name, @unitPriceCents, @currencyCode, @stock)',
   );
-  const product = db.prepare('SELECT * FROM products WHERE sku = ?');
-  const products = db.prepare('SELECT * FROM products ORDER BY sku');
+  const product = db.prepare('SELECT *, CAST(unit_price_cents AS TEXT) AS unit_price_cents_text FROM products WHERE sku = ?');
+  const products = db.prepare('SELECT *, CAST(unit_price_cents AS TEXT) AS unit_price_cents_text FROM products ORDER BY sku');
   const take = db.prepare('UPDATE products SET available = available - @quantity, reserved = reserved + @quantity WHERE sku = @sku AND available >= @quantity');
   const giveBack = db.prepare('UPDATE products SET available = available + @quantity, reserved = reserved - @quantity WHERE sku = @sku');
-  const reservation = db.prepare('SELECT * FROM reservations WHERE id = ?');
+  const reservation = db.prepare('SELECT *, CAST(total_cents AS TEXT) AS total_cents_text FROM reservations WHERE id = ?');
   const insertReservation = db.prepare(
     'INSERT INTO reservations (id, state, items, total_cents, currency_code, create_time, update_time) VALUES (@id, @state, @items, @totalCents, @currencyCode, @now, @now)',
   );
@@ -111,12 +114,12 @@ export function createStockStore(db: ServiceDatabase): StockStore {
     for (const item of items) {
       if (take.run({ sku: item.sku, quantity: item.quantity }).changes !== 1) throw new RpcError(Code.INTERNAL, `stock of ${item.sku} changed inside a transaction`);
     }
-    const reserved: ReservedItem[] = items.map((item, index) => ({ sku: item.sku, quantity: item.quantity, unitPriceCents: rows[index]!.unit_price_cents }));
+    const reserved: ReservedItem[] = items.map((item, index) => ({ sku: item.sku, quantity: item.quantity, unitPriceCents: BigInt(rows[index]!.unit_price_cents_text) }));
     const created = {
       id,
       state: ReservationState.RESERVATION_STATE_RESERVED,
-      items: JSON.stringify(reserved),
-      totalCents: reserved.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0),
+      items: stringifyWithCents(reserved),
+      totalCents: reserved.reduce((sum, item) => sum + BigInt(item.quantity) * item.unitPriceCents, 0n),
       currencyCode: rows[0]?.currency_code ?? '',
       now: Date.now(),
     };
@@ -129,8 +132,8 @@ export function createStockStore(db: ServiceDatabase): StockStore {
     const released = ReservationState.RESERVATION_STATE_RELEASED;
     if (!existing) {
       // A tombstone: a Reserve still on its way (the caller gave up on it) must not take stock later.
-      insertReservation.run({ id, state: released, items: '[]', totalCents: 0, currencyCode: '', now: Date.now() });
-      return { id, state: released, items: [], totalCents: 0, currencyCode: '' };
+      insertReservation.run({ id, state: released, items: '[]', totalCents: 0n, currencyCode: '', now: Date.now() });
+      return { id, state: released, items: [], totalCents: 0n, currencyCode: '' };
     }
     if (existing.state === released) return toReservation(existing);
     const found = toReservation(existing);

@@ -8,8 +8,10 @@ export interface Message {
   readonly body: string;
 }
 
-function money(cents: number, currency: string): string {
-  return `${(cents / 100).toFixed(2)} ${currency}`;
+function money(cents: bigint, currency: string): string {
+  const sign = cents < 0n ? '-' : '';
+  const abs = cents < 0n ? -cents : cents;
+  return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, '0')} ${currency}`;
 }
 
 function lines(items: readonly { sku: string; quantity: number }[]): string {

@@ -12,6 +12,7 @@ import { OrderStatus, type FailureReason, type LineItem, type Order, type OrderI
 import type { ServiceDatabase } from '../shared/database.js';
 import { OUTBOX_MIGRATION, type Outbox } from '../shared/outbox.js';
 import type { Page } from '../shared/paging.js';
+import { parseItemsWithCents, stringifyWithCents } from '../shared/cents.js';
 
 /** Schema versions of orders.db (append only). */
 export const ORDER_MIGRATIONS: readonly string[] = [
@@ -86,7 +87,8 @@ interface Row {
   customer_id: string;
   payment_token: string;
   items: string;
-  total_cents: number;
+  /** CAST(total_cents AS TEXT): the int64 exactly (see services/shared/cents.ts). */
+  total_cents_text: string;
   currency_code: string;
   status: number;
   payment_id: string;
@@ -113,8 +115,8 @@ function toRecord(row: Row): OrderRecord {
       id: row.id,
       requestId: row.request_id,
       customerId: row.customer_id,
-      items: JSON.parse(row.items) as OrderItem[],
-      totalCents: row.total_cents,
+      items: parseItemsWithCents<OrderItem>(row.items),
+      totalCents: BigInt(row.total_cents_text),
       currencyCode: row.currency_code,
       status: row.status,
       paymentId: row.payment_id,
@@ -133,7 +135,7 @@ export interface OrderStore {
   get(id: string): OrderRecord | undefined;
   list(page: Page, customerId: string): OrderRecord[];
   /** Records the reserved, priced items of a pending order. */
-  price(id: string, items: readonly OrderItem[], totalCents: number, currencyCode: string): OrderRecord;
+  price(id: string, items: readonly OrderItem[], totalCents: bigint, currencyCode: string): OrderRecord;
   /** PENDING → PAID with OrderPaid. */
   paid(id: string, paymentId: string): OrderRecord;
   /** PENDING → FAILED with OrderFailed and the compensations it needs. */
@@ -150,13 +152,13 @@ export interface OrderStore {
 
 /** Opens the store over a migrated database and its outbox. */
 export function createOrderStore(db: ServiceDatabase, outbox: Outbox): OrderStore {
-  const byId = db.prepare('SELECT * FROM orders WHERE id = ?');
-  const byRequest = db.prepare('SELECT * FROM orders WHERE request_id = ?');
+  const byId = db.prepare('SELECT *, CAST(total_cents AS TEXT) AS total_cents_text FROM orders WHERE id = ?');
+  const byRequest = db.prepare('SELECT *, CAST(total_cents AS TEXT) AS total_cents_text FROM orders WHERE request_id = ?');
   const insert = db.prepare(
     `INSERT INTO orders (id, request_id, fingerprint, customer_id, payment_token, items, status, create_time, update_time)
      VALUES (@id, @requestId, @fingerprint, @customerId, @paymentToken, @items, ${OrderStatus.ORDER_STATUS_PENDING}, @now, @now)`,
   );
-  const page = db.prepare("SELECT * FROM orders WHERE seq < @before AND (@customerId = '' OR customer_id = @customerId) ORDER BY seq DESC LIMIT @limit");
+  const page = db.prepare("SELECT *, CAST(total_cents AS TEXT) AS total_cents_text FROM orders WHERE seq < @before AND (@customerId = '' OR customer_id = @customerId) ORDER BY seq DESC LIMIT @limit");
   const setPrice = db.prepare(`UPDATE orders SET items = ?, total_cents = ?, currency_code = ?, update_time = ? WHERE id = ? AND status = ${OrderStatus.ORDER_STATUS_PENDING}`);
   const setPaid = db.prepare(`UPDATE orders SET status = ${OrderStatus.ORDER_STATUS_PAID}, payment_id = ?, update_time = ? WHERE id = ? AND status = ${OrderStatus.ORDER_STATUS_PENDING}`);
   const setFailed = db.prepare(
@@ -169,8 +171,8 @@ export function createOrderStore(db: ServiceDatabase, outbox: Outbox): OrderStor
   );
   const clearRelease = db.prepare('UPDATE orders SET release_pending = 0 WHERE id = ?');
   const clearRefund = db.prepare('UPDATE orders SET refund_pending = 0 WHERE id = ?');
-  const compensating = db.prepare('SELECT * FROM orders WHERE release_pending = 1 OR refund_pending = 1 ORDER BY seq LIMIT ?');
-  const stale = db.prepare(`SELECT * FROM orders WHERE status = ${OrderStatus.ORDER_STATUS_PENDING} AND update_time < ? ORDER BY seq LIMIT ?`);
+  const compensating = db.prepare('SELECT *, CAST(total_cents AS TEXT) AS total_cents_text FROM orders WHERE release_pending = 1 OR refund_pending = 1 ORDER BY seq LIMIT ?');
+  const stale = db.prepare(`SELECT *, CAST(total_cents AS TEXT) AS total_cents_text FROM orders WHERE status = ${OrderStatus.ORDER_STATUS_PENDING} AND update_time < ? ORDER BY seq LIMIT ?`);
   const read = (id: string): OrderRecord => toRecord(byId.get(id) as Row);
   /** After a commit that may have added events: let the relay publish them. */
   const committed = <T>(result: T): T => {
@@ -183,8 +185,8 @@ export function createOrderStore(db: ServiceDatabase, outbox: Outbox): OrderStor
     if (existing) return { record: toRecord(existing), created: false };
     const id = `ord_${randomBytes(9).toString('base64url')}`;
     const now = Date.now();
-    const items: OrderItem[] = input.items.map((item) => ({ sku: item.sku, quantity: item.quantity, unitPriceCents: 0 }));
-    insert.run({ ...input, id, items: JSON.stringify(items), now });
+    const items: OrderItem[] = input.items.map((item) => ({ sku: item.sku, quantity: item.quantity, unitPriceCents: 0n }));
+    insert.run({ ...input, id, items: stringifyWithCents(items), now });
     outbox.add(OrderCreated, { orderId: id, customerId: input.customerId, items: [...input.items], createTime: new Date(now) });
     return { record: read(id), created: true };
   });
@@ -223,7 +225,7 @@ export function createOrderStore(db: ServiceDatabase, outbox: Outbox): OrderStor
     },
     list: (at, customerId) => (page.all({ before: at.before, customerId, limit: at.size + 1 }) as Row[]).map(toRecord),
     price(id, items, totalCents, currencyCode) {
-      setPrice.run(JSON.stringify(items), totalCents, currencyCode, Date.now(), id);
+      setPrice.run(stringifyWithCents(items), totalCents, currencyCode, Date.now(), id);
       return read(id);
     },
     paid: (id, paymentId) => committed(paid.immediate(id, paymentId)),

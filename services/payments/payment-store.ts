@@ -36,7 +36,8 @@ interface Row {
   id: string;
   order_id: string;
   customer_id: string;
-  amount_cents: number;
+  /** CAST(amount_cents AS TEXT): read as text so the int64 arrives exactly (a number loses digits beyond 2^53). */
+  amount_cents_text: string;
   currency_code: string;
   status: number;
   status_message: string;
@@ -61,7 +62,7 @@ function toPayment(row: Row): Payment {
     id: row.id,
     orderId: row.order_id,
     customerId: row.customer_id,
-    amountCents: row.amount_cents,
+    amountCents: BigInt(row.amount_cents_text),
     currencyCode: row.currency_code,
     status: row.status,
     statusMessage: row.status_message,
@@ -72,13 +73,13 @@ function toPayment(row: Row): Payment {
 
 /** Opens the store over a migrated database. */
 export function createPaymentStore(db: ServiceDatabase): PaymentStore {
-  const byOrder = db.prepare('SELECT * FROM payments WHERE order_id = ?');
+  const byOrder = db.prepare('SELECT *, CAST(amount_cents AS TEXT) AS amount_cents_text FROM payments WHERE order_id = ?');
   const insert = db.prepare(
     `INSERT INTO payments (id, order_id, customer_id, amount_cents, currency_code, status, status_message, create_time, update_time)
      VALUES (@id, @orderId, @customerId, @amountCents, @currencyCode, @status, @statusMessage, @now, @now)`,
   );
   const setStatus = db.prepare('UPDATE payments SET status = ?, status_message = ?, update_time = ? WHERE order_id = ?');
-  const page = db.prepare("SELECT * FROM payments WHERE seq < @before AND (@orderId = '' OR order_id = @orderId) ORDER BY seq DESC LIMIT @limit");
+  const page = db.prepare("SELECT *, CAST(amount_cents AS TEXT) AS amount_cents_text FROM payments WHERE seq < @before AND (@orderId = '' OR order_id = @orderId) ORDER BY seq DESC LIMIT @limit");
   const newId = (): string => `pay_${randomBytes(9).toString('base64url')}`;
 
   const charge = db.transaction((request: ChargeRequest, declineReason: string | undefined) => {
@@ -93,7 +94,7 @@ export function createPaymentStore(db: ServiceDatabase): PaymentStore {
     const existing = byOrder.get(orderId) as Row | undefined;
     if (!existing) {
       // Voided: a Charge still on its way for this order is refused when it arrives.
-      insert.run({ id: newId(), orderId, customerId: '', amountCents: 0, currencyCode: '', status: PaymentStatus.PAYMENT_STATUS_VOIDED, statusMessage: reason, now: Date.now() });
+      insert.run({ id: newId(), orderId, customerId: '', amountCents: 0n, currencyCode: '', status: PaymentStatus.PAYMENT_STATUS_VOIDED, statusMessage: reason, now: Date.now() });
     } else if (existing.status === PaymentStatus.PAYMENT_STATUS_CAPTURED) {
       setStatus.run(PaymentStatus.PAYMENT_STATUS_REFUNDED, reason, Date.now(), orderId);
     }

@@ -70,7 +70,7 @@ export function describeEventsConformance(kind: string, makeEnvironment: () => P
       const seen = { a1: [] as number[], a2: [] as number[], b: [] as number[] };
       const tag = `fan-${run}`;
       const record = (into: number[]) => (tick: Tick) => {
-        if (tick.run === tag) into.push(tick.seq);
+        if (tick.run === tag) into.push(Number(tick.seq));
       };
       await (await bus()).subscribe(Tick, record(seen.a1), { group: shared });
       await (await bus()).subscribe(Tick, record(seen.a2), { group: shared });

@@ -56,7 +56,7 @@ export function describeRpcConformance(kind: string, makeEnvironment: () => Prom
     const client = () => createClient(TestServiceDefinition, clientTransport);
 
     it('echoes every scalar kind in protobuf and in JSON', async () => {
-      const request = { text: 'héllo', number: 1234567890123, payload: new Uint8Array([0, 1, 255]), tags: ['a', 'b'], sentAt: new Date('2026-01-02T03:04:05.678Z') };
+      const request = { text: 'héllo', number: 1234567890123n, payload: new Uint8Array([0, 1, 255]), tags: ['a', 'b'], sentAt: new Date('2026-01-02T03:04:05.678Z') };
       for (const contentType of ['application/x-protobuf', 'application/json'] as const) {
         const reply = await client().echo(request, { contentType });
         expect({ ...reply, payload: [...reply.payload] }).toMatchObject({ ...request, payload: [0, 1, 255] });
@@ -152,7 +152,7 @@ export function describeRpcConformance(kind: string, makeEnvironment: () => Prom
       const replies = await Promise.all(Array.from({ length: 1000 }, (_, i) => c.echo({ text: `call-${i}`, number: i })));
       replies.forEach((reply, i) => {
         expect(reply.text).toBe(`call-${i}`);
-        expect(reply.number).toBe(i);
+        expect(reply.number).toBe(BigInt(i));
       });
     });
 

@@ -115,7 +115,7 @@ export async function consumeService(
       channel.ack(message);
       return;
     }
-    const deliveries = deliveriesOf(message);
+    const deliveries = deliveriesOf(message, ownUser);
     if ((message.fields.redelivered || deliveries > 1) && screenPoison(message, replyTo, deliveries)) return;
     acks.track(message);
     inFlight++;

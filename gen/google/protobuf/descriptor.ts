@@ -1639,8 +1639,8 @@ export interface UninterpretedOption {
    * identified it as during parsing. Exactly one of these should be set.
    */
   identifierValue?: string | undefined;
-  positiveIntValue?: number | undefined;
-  negativeIntValue?: number | undefined;
+  positiveIntValue?: bigint | undefined;
+  negativeIntValue?: bigint | undefined;
   doubleValue?: number | undefined;
   stringValue?: Uint8Array | undefined;
   aggregateValue?: string | undefined;
@@ -6376,8 +6376,8 @@ function createBaseUninterpretedOption(): UninterpretedOption {
   return {
     name: [],
     identifierValue: "",
-    positiveIntValue: 0,
-    negativeIntValue: 0,
+    positiveIntValue: 0n,
+    negativeIntValue: 0n,
     doubleValue: 0,
     stringValue: new Uint8Array(0),
     aggregateValue: "",
@@ -6394,10 +6394,16 @@ export const UninterpretedOption: MessageFns<UninterpretedOption, "google.protob
     if (message.identifierValue !== undefined && message.identifierValue !== "") {
       writer.uint32(26).string(message.identifierValue);
     }
-    if (message.positiveIntValue !== undefined && message.positiveIntValue !== 0) {
+    if (message.positiveIntValue !== undefined && message.positiveIntValue !== 0n) {
+      if (BigInt.asUintN(64, message.positiveIntValue) !== message.positiveIntValue) {
+        throw new globalThis.Error("value provided for field message.positiveIntValue of type uint64 too large");
+      }
       writer.uint32(32).uint64(message.positiveIntValue);
     }
-    if (message.negativeIntValue !== undefined && message.negativeIntValue !== 0) {
+    if (message.negativeIntValue !== undefined && message.negativeIntValue !== 0n) {
+      if (BigInt.asIntN(64, message.negativeIntValue) !== message.negativeIntValue) {
+        throw new globalThis.Error("value provided for field message.negativeIntValue of type int64 too large");
+      }
       writer.uint32(40).int64(message.negativeIntValue);
     }
     if (message.doubleValue !== undefined && message.doubleValue !== 0) {
@@ -6446,7 +6452,7 @@ export const UninterpretedOption: MessageFns<UninterpretedOption, "google.protob
               break;
             }
 
-            message.positiveIntValue = longToNumber(reader.uint64());
+            message.positiveIntValue = reader.uint64() as bigint;
             continue;
           }
           case 5: {
@@ -6454,7 +6460,7 @@ export const UninterpretedOption: MessageFns<UninterpretedOption, "google.protob
               break;
             }
 
-            message.negativeIntValue = longToNumber(reader.int64());
+            message.negativeIntValue = reader.int64() as bigint;
             continue;
           }
           case 6: {
@@ -6504,15 +6510,15 @@ export const UninterpretedOption: MessageFns<UninterpretedOption, "google.protob
         ? globalThis.String(object.identifier_value)
         : "",
       positiveIntValue: isSet(object.positiveIntValue)
-        ? globalThis.Number(object.positiveIntValue)
+        ? BigInt(object.positiveIntValue)
         : isSet(object.positive_int_value)
-        ? globalThis.Number(object.positive_int_value)
-        : 0,
+        ? BigInt(object.positive_int_value)
+        : 0n,
       negativeIntValue: isSet(object.negativeIntValue)
-        ? globalThis.Number(object.negativeIntValue)
+        ? BigInt(object.negativeIntValue)
         : isSet(object.negative_int_value)
-        ? globalThis.Number(object.negative_int_value)
-        : 0,
+        ? BigInt(object.negative_int_value)
+        : 0n,
       doubleValue: isSet(object.doubleValue)
         ? globalThis.Number(object.doubleValue)
         : isSet(object.double_value)
@@ -6539,11 +6545,11 @@ export const UninterpretedOption: MessageFns<UninterpretedOption, "google.protob
     if (message.identifierValue !== undefined && message.identifierValue !== "") {
       obj.identifierValue = message.identifierValue;
     }
-    if (message.positiveIntValue !== undefined && message.positiveIntValue !== 0) {
-      obj.positiveIntValue = Math.round(message.positiveIntValue);
+    if (message.positiveIntValue !== undefined && message.positiveIntValue !== 0n) {
+      obj.positiveIntValue = message.positiveIntValue.toString();
     }
-    if (message.negativeIntValue !== undefined && message.negativeIntValue !== 0) {
-      obj.negativeIntValue = Math.round(message.negativeIntValue);
+    if (message.negativeIntValue !== undefined && message.negativeIntValue !== 0n) {
+      obj.negativeIntValue = message.negativeIntValue.toString();
     }
     if (message.doubleValue !== undefined && message.doubleValue !== 0) {
       obj.doubleValue = floatToJson(message.doubleValue);
@@ -6564,8 +6570,12 @@ export const UninterpretedOption: MessageFns<UninterpretedOption, "google.protob
     const message = createBaseUninterpretedOption();
     message.name = object.name?.map((e) => UninterpretedOption_NamePart.fromPartial(e)) || [];
     message.identifierValue = object.identifierValue ?? "";
-    message.positiveIntValue = object.positiveIntValue ?? 0;
-    message.negativeIntValue = object.negativeIntValue ?? 0;
+    message.positiveIntValue = (object.positiveIntValue !== undefined && object.positiveIntValue !== null)
+      ? BigInt(object.positiveIntValue)
+      : 0n;
+    message.negativeIntValue = (object.negativeIntValue !== undefined && object.negativeIntValue !== null)
+      ? BigInt(object.negativeIntValue)
+      : 0n;
     message.doubleValue = object.doubleValue ?? 0;
     message.stringValue = object.stringValue ?? new Uint8Array(0);
     message.aggregateValue = object.aggregateValue ?? "";
@@ -7696,24 +7706,13 @@ function floatToJson(value: number | null | undefined): number | string | null |
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
-
-function longToNumber(int64: { toString(): string }): number {
-  const num = globalThis.Number(int64.toString());
-  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
-  }
-  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
-  }
-  return num;
-}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

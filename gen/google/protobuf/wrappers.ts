@@ -47,7 +47,7 @@ export interface FloatValue {
  */
 export interface Int64Value {
   /** The int64 value. */
-  value: number;
+  value: bigint;
 }
 
 /**
@@ -60,7 +60,7 @@ export interface Int64Value {
  */
 export interface UInt64Value {
   /** The uint64 value. */
-  value: number;
+  value: bigint;
 }
 
 /**
@@ -267,14 +267,17 @@ export const FloatValue: MessageFns<FloatValue, "google.protobuf.FloatValue"> = 
 };
 
 function createBaseInt64Value(): Int64Value {
-  return { value: 0 };
+  return { value: 0n };
 }
 
 export const Int64Value: MessageFns<Int64Value, "google.protobuf.Int64Value"> = {
   $type: "google.protobuf.Int64Value" as const,
 
   encode(message: Int64Value, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.value !== 0) {
+    if (message.value !== 0n) {
+      if (BigInt.asIntN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type int64 too large");
+      }
       writer.uint32(8).int64(message.value);
     }
     return writer;
@@ -298,7 +301,7 @@ export const Int64Value: MessageFns<Int64Value, "google.protobuf.Int64Value"> = 
               break;
             }
 
-            message.value = longToNumber(reader.int64());
+            message.value = reader.int64() as bigint;
             continue;
           }
         }
@@ -314,13 +317,13 @@ export const Int64Value: MessageFns<Int64Value, "google.protobuf.Int64Value"> = 
   },
 
   fromJSON(object: any): Int64Value {
-    return { value: isSet(object.value) ? globalThis.Number(object.value) : 0 };
+    return { value: isSet(object.value) ? BigInt(object.value) : 0n };
   },
 
   toJSON(message: Int64Value): unknown {
     const obj: any = {};
-    if (message.value !== 0) {
-      obj.value = Math.round(message.value);
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
     }
     return obj;
   },
@@ -330,20 +333,23 @@ export const Int64Value: MessageFns<Int64Value, "google.protobuf.Int64Value"> = 
   },
   fromPartial(object: DeepPartial<Int64Value>): Int64Value {
     const message = createBaseInt64Value();
-    message.value = object.value ?? 0;
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
     return message;
   },
 };
 
 function createBaseUInt64Value(): UInt64Value {
-  return { value: 0 };
+  return { value: 0n };
 }
 
 export const UInt64Value: MessageFns<UInt64Value, "google.protobuf.UInt64Value"> = {
   $type: "google.protobuf.UInt64Value" as const,
 
   encode(message: UInt64Value, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.value !== 0) {
+    if (message.value !== 0n) {
+      if (BigInt.asUintN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type uint64 too large");
+      }
       writer.uint32(8).uint64(message.value);
     }
     return writer;
@@ -367,7 +373,7 @@ export const UInt64Value: MessageFns<UInt64Value, "google.protobuf.UInt64Value">
               break;
             }
 
-            message.value = longToNumber(reader.uint64());
+            message.value = reader.uint64() as bigint;
             continue;
           }
         }
@@ -383,13 +389,13 @@ export const UInt64Value: MessageFns<UInt64Value, "google.protobuf.UInt64Value">
   },
 
   fromJSON(object: any): UInt64Value {
-    return { value: isSet(object.value) ? globalThis.Number(object.value) : 0 };
+    return { value: isSet(object.value) ? BigInt(object.value) : 0n };
   },
 
   toJSON(message: UInt64Value): unknown {
     const obj: any = {};
-    if (message.value !== 0) {
-      obj.value = Math.round(message.value);
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
     }
     return obj;
   },
@@ -399,7 +405,7 @@ export const UInt64Value: MessageFns<UInt64Value, "google.protobuf.UInt64Value">
   },
   fromPartial(object: DeepPartial<UInt64Value>): UInt64Value {
     const message = createBaseUInt64Value();
-    message.value = object.value ?? 0;
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
     return message;
   },
 };
@@ -778,24 +784,13 @@ function floatToJson(value: number | null | undefined): number | string | null |
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
-
-function longToNumber(int64: { toString(): string }): number {
-  const num = globalThis.Number(int64.toString());
-  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
-  }
-  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
-  }
-  return num;
-}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

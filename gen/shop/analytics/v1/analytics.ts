@@ -18,24 +18,24 @@ export interface GetOrderStatsRequest {
 
 /** GetOrderStatsResponse is every counter, each event counted once. */
 export interface GetOrderStatsResponse {
-  ordersCreated: number;
-  ordersPaid: number;
-  ordersFailed: number;
-  ordersCancelled: number;
+  ordersCreated: bigint;
+  ordersPaid: bigint;
+  ordersFailed: bigint;
+  ordersCancelled: bigint;
   /** Paid minus refunded, in cents. */
-  revenueCents: number;
+  revenueCents: bigint;
   /** Units sold (paid minus cancelled), over every SKU. */
-  unitsSold: number;
+  unitsSold: bigint;
   /** Failed orders by shop.orders.v1.FailureReason name. */
-  failuresByReason: { [key: string]: number };
+  failuresByReason: { [key: string]: bigint };
   /** Every order event seen, of any type. */
-  eventsSeen: number;
+  eventsSeen: bigint;
   lastEventTime: Date | undefined;
 }
 
 export interface GetOrderStatsResponse_FailuresByReasonEntry {
   key: string;
-  value: number;
+  value: bigint;
 }
 
 function createBaseGetOrderStatsRequest(): GetOrderStatsRequest {
@@ -94,14 +94,14 @@ export const GetOrderStatsRequest: MessageFns<GetOrderStatsRequest, "shop.analyt
 
 function createBaseGetOrderStatsResponse(): GetOrderStatsResponse {
   return {
-    ordersCreated: 0,
-    ordersPaid: 0,
-    ordersFailed: 0,
-    ordersCancelled: 0,
-    revenueCents: 0,
-    unitsSold: 0,
+    ordersCreated: 0n,
+    ordersPaid: 0n,
+    ordersFailed: 0n,
+    ordersCancelled: 0n,
+    revenueCents: 0n,
+    unitsSold: 0n,
     failuresByReason: {},
-    eventsSeen: 0,
+    eventsSeen: 0n,
     lastEventTime: undefined,
   };
 }
@@ -110,28 +110,49 @@ export const GetOrderStatsResponse: MessageFns<GetOrderStatsResponse, "shop.anal
   $type: "shop.analytics.v1.GetOrderStatsResponse" as const,
 
   encode(message: GetOrderStatsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.ordersCreated !== 0) {
+    if (message.ordersCreated !== 0n) {
+      if (BigInt.asIntN(64, message.ordersCreated) !== message.ordersCreated) {
+        throw new globalThis.Error("value provided for field message.ordersCreated of type int64 too large");
+      }
       writer.uint32(8).int64(message.ordersCreated);
     }
-    if (message.ordersPaid !== 0) {
+    if (message.ordersPaid !== 0n) {
+      if (BigInt.asIntN(64, message.ordersPaid) !== message.ordersPaid) {
+        throw new globalThis.Error("value provided for field message.ordersPaid of type int64 too large");
+      }
       writer.uint32(16).int64(message.ordersPaid);
     }
-    if (message.ordersFailed !== 0) {
+    if (message.ordersFailed !== 0n) {
+      if (BigInt.asIntN(64, message.ordersFailed) !== message.ordersFailed) {
+        throw new globalThis.Error("value provided for field message.ordersFailed of type int64 too large");
+      }
       writer.uint32(24).int64(message.ordersFailed);
     }
-    if (message.ordersCancelled !== 0) {
+    if (message.ordersCancelled !== 0n) {
+      if (BigInt.asIntN(64, message.ordersCancelled) !== message.ordersCancelled) {
+        throw new globalThis.Error("value provided for field message.ordersCancelled of type int64 too large");
+      }
       writer.uint32(32).int64(message.ordersCancelled);
     }
-    if (message.revenueCents !== 0) {
+    if (message.revenueCents !== 0n) {
+      if (BigInt.asIntN(64, message.revenueCents) !== message.revenueCents) {
+        throw new globalThis.Error("value provided for field message.revenueCents of type int64 too large");
+      }
       writer.uint32(40).int64(message.revenueCents);
     }
-    if (message.unitsSold !== 0) {
+    if (message.unitsSold !== 0n) {
+      if (BigInt.asIntN(64, message.unitsSold) !== message.unitsSold) {
+        throw new globalThis.Error("value provided for field message.unitsSold of type int64 too large");
+      }
       writer.uint32(48).int64(message.unitsSold);
     }
-    globalThis.Object.entries(message.failuresByReason).forEach(([key, value]: [string, number]) => {
+    globalThis.Object.entries(message.failuresByReason).forEach(([key, value]: [string, bigint]) => {
       GetOrderStatsResponse_FailuresByReasonEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
     });
-    if (message.eventsSeen !== 0) {
+    if (message.eventsSeen !== 0n) {
+      if (BigInt.asIntN(64, message.eventsSeen) !== message.eventsSeen) {
+        throw new globalThis.Error("value provided for field message.eventsSeen of type int64 too large");
+      }
       writer.uint32(64).int64(message.eventsSeen);
     }
     if (message.lastEventTime !== undefined) {
@@ -158,7 +179,7 @@ export const GetOrderStatsResponse: MessageFns<GetOrderStatsResponse, "shop.anal
               break;
             }
 
-            message.ordersCreated = longToNumber(reader.int64());
+            message.ordersCreated = reader.int64() as bigint;
             continue;
           }
           case 2: {
@@ -166,7 +187,7 @@ export const GetOrderStatsResponse: MessageFns<GetOrderStatsResponse, "shop.anal
               break;
             }
 
-            message.ordersPaid = longToNumber(reader.int64());
+            message.ordersPaid = reader.int64() as bigint;
             continue;
           }
           case 3: {
@@ -174,7 +195,7 @@ export const GetOrderStatsResponse: MessageFns<GetOrderStatsResponse, "shop.anal
               break;
             }
 
-            message.ordersFailed = longToNumber(reader.int64());
+            message.ordersFailed = reader.int64() as bigint;
             continue;
           }
           case 4: {
@@ -182,7 +203,7 @@ export const GetOrderStatsResponse: MessageFns<GetOrderStatsResponse, "shop.anal
               break;
             }
 
-            message.ordersCancelled = longToNumber(reader.int64());
+            message.ordersCancelled = reader.int64() as bigint;
             continue;
           }
           case 5: {
@@ -190,7 +211,7 @@ export const GetOrderStatsResponse: MessageFns<GetOrderStatsResponse, "shop.anal
               break;
             }
 
-            message.revenueCents = longToNumber(reader.int64());
+            message.revenueCents = reader.int64() as bigint;
             continue;
           }
           case 6: {
@@ -198,7 +219,7 @@ export const GetOrderStatsResponse: MessageFns<GetOrderStatsResponse, "shop.anal
               break;
             }
 
-            message.unitsSold = longToNumber(reader.int64());
+            message.unitsSold = reader.int64() as bigint;
             continue;
           }
           case 7: {
@@ -217,7 +238,7 @@ export const GetOrderStatsResponse: MessageFns<GetOrderStatsResponse, "shop.anal
               break;
             }
 
-            message.eventsSeen = longToNumber(reader.int64());
+            message.eventsSeen = reader.int64() as bigint;
             continue;
           }
           case 9: {
@@ -243,40 +264,40 @@ export const GetOrderStatsResponse: MessageFns<GetOrderStatsResponse, "shop.anal
   fromJSON(object: any): GetOrderStatsResponse {
     return {
       ordersCreated: isSet(object.ordersCreated)
-        ? globalThis.Number(object.ordersCreated)
+        ? BigInt(object.ordersCreated)
         : isSet(object.orders_created)
-        ? globalThis.Number(object.orders_created)
-        : 0,
+        ? BigInt(object.orders_created)
+        : 0n,
       ordersPaid: isSet(object.ordersPaid)
-        ? globalThis.Number(object.ordersPaid)
+        ? BigInt(object.ordersPaid)
         : isSet(object.orders_paid)
-        ? globalThis.Number(object.orders_paid)
-        : 0,
+        ? BigInt(object.orders_paid)
+        : 0n,
       ordersFailed: isSet(object.ordersFailed)
-        ? globalThis.Number(object.ordersFailed)
+        ? BigInt(object.ordersFailed)
         : isSet(object.orders_failed)
-        ? globalThis.Number(object.orders_failed)
-        : 0,
+        ? BigInt(object.orders_failed)
+        : 0n,
       ordersCancelled: isSet(object.ordersCancelled)
-        ? globalThis.Number(object.ordersCancelled)
+        ? BigInt(object.ordersCancelled)
         : isSet(object.orders_cancelled)
-        ? globalThis.Number(object.orders_cancelled)
-        : 0,
+        ? BigInt(object.orders_cancelled)
+        : 0n,
       revenueCents: isSet(object.revenueCents)
-        ? globalThis.Number(object.revenueCents)
+        ? BigInt(object.revenueCents)
         : isSet(object.revenue_cents)
-        ? globalThis.Number(object.revenue_cents)
-        : 0,
+        ? BigInt(object.revenue_cents)
+        : 0n,
       unitsSold: isSet(object.unitsSold)
-        ? globalThis.Number(object.unitsSold)
+        ? BigInt(object.unitsSold)
         : isSet(object.units_sold)
-        ? globalThis.Number(object.units_sold)
-        : 0,
+        ? BigInt(object.units_sold)
+        : 0n,
       failuresByReason: isObject(object.failuresByReason)
         ? (globalThis.Object.entries(object.failuresByReason) as [string, any][]).reduce(
-          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+          (acc: { [key: string]: bigint }, [key, value]: [string, any]) => {
             globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.Number(value),
+              value: BigInt(value as string | number | bigint | boolean),
               enumerable: true,
               configurable: true,
               writable: true,
@@ -287,9 +308,9 @@ export const GetOrderStatsResponse: MessageFns<GetOrderStatsResponse, "shop.anal
         )
         : isObject(object.failures_by_reason)
         ? (globalThis.Object.entries(object.failures_by_reason) as [string, any][]).reduce(
-          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+          (acc: { [key: string]: bigint }, [key, value]: [string, any]) => {
             globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.Number(value),
+              value: BigInt(value as string | number | bigint | boolean),
               enumerable: true,
               configurable: true,
               writable: true,
@@ -300,10 +321,10 @@ export const GetOrderStatsResponse: MessageFns<GetOrderStatsResponse, "shop.anal
         )
         : {},
       eventsSeen: isSet(object.eventsSeen)
-        ? globalThis.Number(object.eventsSeen)
+        ? BigInt(object.eventsSeen)
         : isSet(object.events_seen)
-        ? globalThis.Number(object.events_seen)
-        : 0,
+        ? BigInt(object.events_seen)
+        : 0n,
       lastEventTime: isSet(object.lastEventTime)
         ? fromJsonTimestamp(object.lastEventTime)
         : isSet(object.last_event_time)
@@ -314,35 +335,35 @@ export const GetOrderStatsResponse: MessageFns<GetOrderStatsResponse, "shop.anal
 
   toJSON(message: GetOrderStatsResponse): unknown {
     const obj: any = {};
-    if (message.ordersCreated !== 0) {
-      obj.ordersCreated = Math.round(message.ordersCreated);
+    if (message.ordersCreated !== 0n) {
+      obj.ordersCreated = message.ordersCreated.toString();
     }
-    if (message.ordersPaid !== 0) {
-      obj.ordersPaid = Math.round(message.ordersPaid);
+    if (message.ordersPaid !== 0n) {
+      obj.ordersPaid = message.ordersPaid.toString();
     }
-    if (message.ordersFailed !== 0) {
-      obj.ordersFailed = Math.round(message.ordersFailed);
+    if (message.ordersFailed !== 0n) {
+      obj.ordersFailed = message.ordersFailed.toString();
     }
-    if (message.ordersCancelled !== 0) {
-      obj.ordersCancelled = Math.round(message.ordersCancelled);
+    if (message.ordersCancelled !== 0n) {
+      obj.ordersCancelled = message.ordersCancelled.toString();
     }
-    if (message.revenueCents !== 0) {
-      obj.revenueCents = Math.round(message.revenueCents);
+    if (message.revenueCents !== 0n) {
+      obj.revenueCents = message.revenueCents.toString();
     }
-    if (message.unitsSold !== 0) {
-      obj.unitsSold = Math.round(message.unitsSold);
+    if (message.unitsSold !== 0n) {
+      obj.unitsSold = message.unitsSold.toString();
     }
     if (message.failuresByReason) {
-      const entries = globalThis.Object.entries(message.failuresByReason) as [string, number][];
+      const entries = globalThis.Object.entries(message.failuresByReason) as [string, bigint][];
       if (entries.length > 0) {
         obj.failuresByReason = {};
         entries.forEach(([k, v]) => {
-          obj.failuresByReason[k] = Math.round(v);
+          obj.failuresByReason[k] = v.toString();
         });
       }
     }
-    if (message.eventsSeen !== 0) {
-      obj.eventsSeen = Math.round(message.eventsSeen);
+    if (message.eventsSeen !== 0n) {
+      obj.eventsSeen = message.eventsSeen.toString();
     }
     if (message.lastEventTime !== undefined) {
       obj.lastEventTime = message.lastEventTime.toISOString();
@@ -355,29 +376,41 @@ export const GetOrderStatsResponse: MessageFns<GetOrderStatsResponse, "shop.anal
   },
   fromPartial(object: DeepPartial<GetOrderStatsResponse>): GetOrderStatsResponse {
     const message = createBaseGetOrderStatsResponse();
-    message.ordersCreated = object.ordersCreated ?? 0;
-    message.ordersPaid = object.ordersPaid ?? 0;
-    message.ordersFailed = object.ordersFailed ?? 0;
-    message.ordersCancelled = object.ordersCancelled ?? 0;
-    message.revenueCents = object.revenueCents ?? 0;
-    message.unitsSold = object.unitsSold ?? 0;
-    message.failuresByReason = (globalThis.Object.entries(object.failuresByReason ?? {}) as [string, number][]).reduce(
-      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+    message.ordersCreated = (object.ordersCreated !== undefined && object.ordersCreated !== null)
+      ? BigInt(object.ordersCreated)
+      : 0n;
+    message.ordersPaid = (object.ordersPaid !== undefined && object.ordersPaid !== null)
+      ? BigInt(object.ordersPaid)
+      : 0n;
+    message.ordersFailed = (object.ordersFailed !== undefined && object.ordersFailed !== null)
+      ? BigInt(object.ordersFailed)
+      : 0n;
+    message.ordersCancelled = (object.ordersCancelled !== undefined && object.ordersCancelled !== null)
+      ? BigInt(object.ordersCancelled)
+      : 0n;
+    message.revenueCents = (object.revenueCents !== undefined && object.revenueCents !== null)
+      ? BigInt(object.revenueCents)
+      : 0n;
+    message.unitsSold = (object.unitsSold !== undefined && object.unitsSold !== null) ? BigInt(object.unitsSold) : 0n;
+    message.failuresByReason = (globalThis.Object.entries(object.failuresByReason ?? {}) as [string, bigint][]).reduce(
+      (acc: { [key: string]: bigint }, [key, value]: [string, bigint]) => {
         if (value !== undefined) {
-          acc[key] = globalThis.Number(value);
+          acc[key] = BigInt(value as string | number | bigint | boolean);
         }
         return acc;
       },
       {},
     );
-    message.eventsSeen = object.eventsSeen ?? 0;
+    message.eventsSeen = (object.eventsSeen !== undefined && object.eventsSeen !== null)
+      ? BigInt(object.eventsSeen)
+      : 0n;
     message.lastEventTime = object.lastEventTime ?? undefined;
     return message;
   },
 };
 
 function createBaseGetOrderStatsResponse_FailuresByReasonEntry(): GetOrderStatsResponse_FailuresByReasonEntry {
-  return { key: "", value: 0 };
+  return { key: "", value: 0n };
 }
 
 export const GetOrderStatsResponse_FailuresByReasonEntry: MessageFns<
@@ -393,7 +426,10 @@ export const GetOrderStatsResponse_FailuresByReasonEntry: MessageFns<
     if (message.key !== "") {
       writer.uint32(10).string(message.key);
     }
-    if (message.value !== 0) {
+    if (message.value !== 0n) {
+      if (BigInt.asIntN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type int64 too large");
+      }
       writer.uint32(16).int64(message.value);
     }
     return writer;
@@ -425,7 +461,7 @@ export const GetOrderStatsResponse_FailuresByReasonEntry: MessageFns<
               break;
             }
 
-            message.value = longToNumber(reader.int64());
+            message.value = reader.int64() as bigint;
             continue;
           }
         }
@@ -443,7 +479,7 @@ export const GetOrderStatsResponse_FailuresByReasonEntry: MessageFns<
   fromJSON(object: any): GetOrderStatsResponse_FailuresByReasonEntry {
     return {
       key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+      value: isSet(object.value) ? BigInt(object.value) : 0n,
     };
   },
 
@@ -452,8 +488,8 @@ export const GetOrderStatsResponse_FailuresByReasonEntry: MessageFns<
     if (message.key !== "") {
       obj.key = message.key;
     }
-    if (message.value !== 0) {
-      obj.value = Math.round(message.value);
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
     }
     return obj;
   },
@@ -466,7 +502,7 @@ export const GetOrderStatsResponse_FailuresByReasonEntry: MessageFns<
   ): GetOrderStatsResponse_FailuresByReasonEntry {
     const message = createBaseGetOrderStatsResponse_FailuresByReasonEntry();
     message.key = object.key ?? "";
-    message.value = object.value ?? 0;
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
     return message;
   },
 };
@@ -516,22 +552,22 @@ export const AnalyticsServiceDefinition = {
   },
 } as const;
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
 function toTimestamp(date: Date): Timestamp {
-  const seconds = Math.trunc(date.getTime() / 1_000);
+  const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
   const nanos = (date.getTime() % 1_000) * 1_000_000;
   return { seconds, nanos };
 }
 
 function fromTimestamp(t: Timestamp): Date {
-  let millis = (t.seconds || 0) * 1_000;
+  let millis = (globalThis.Number(t.seconds.toString()) || 0) * 1_000;
   millis += (t.nanos || 0) / 1_000_000;
   return new globalThis.Date(millis);
 }
@@ -544,17 +580,6 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
-}
-
-function longToNumber(int64: { toString(): string }): number {
-  const num = globalThis.Number(int64.toString());
-  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
-  }
-  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
-  }
-  return num;
 }
 
 function isObject(value: any): boolean {

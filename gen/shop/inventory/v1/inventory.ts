@@ -57,7 +57,7 @@ export function reservationStateToJSON(object: ReservationState): string {
 export interface Stock {
   sku: string;
   name: string;
-  unitPriceCents: number;
+  unitPriceCents: bigint;
   currencyCode: string;
   /** Units that can still be reserved. */
   available: number;
@@ -75,14 +75,14 @@ export interface ReserveItem {
 export interface ReservedItem {
   sku: string;
   quantity: number;
-  unitPriceCents: number;
+  unitPriceCents: bigint;
 }
 
 /** Reservation holds stock for one order. */
 export interface Reservation {
   id: string;
   items: ReservedItem[];
-  totalCents: number;
+  totalCents: bigint;
   currencyCode: string;
   state: ReservationState;
 }
@@ -130,7 +130,7 @@ export interface ListStockResponse {
 }
 
 function createBaseStock(): Stock {
-  return { sku: "", name: "", unitPriceCents: 0, currencyCode: "", available: 0, reserved: 0 };
+  return { sku: "", name: "", unitPriceCents: 0n, currencyCode: "", available: 0, reserved: 0 };
 }
 
 export const Stock: MessageFns<Stock, "shop.inventory.v1.Stock"> = {
@@ -143,7 +143,10 @@ export const Stock: MessageFns<Stock, "shop.inventory.v1.Stock"> = {
     if (message.name !== "") {
       writer.uint32(18).string(message.name);
     }
-    if (message.unitPriceCents !== 0) {
+    if (message.unitPriceCents !== 0n) {
+      if (BigInt.asIntN(64, message.unitPriceCents) !== message.unitPriceCents) {
+        throw new globalThis.Error("value provided for field message.unitPriceCents of type int64 too large");
+      }
       writer.uint32(24).int64(message.unitPriceCents);
     }
     if (message.currencyCode !== "") {
@@ -192,7 +195,7 @@ export const Stock: MessageFns<Stock, "shop.inventory.v1.Stock"> = {
               break;
             }
 
-            message.unitPriceCents = longToNumber(reader.int64());
+            message.unitPriceCents = reader.int64() as bigint;
             continue;
           }
           case 4: {
@@ -236,10 +239,10 @@ export const Stock: MessageFns<Stock, "shop.inventory.v1.Stock"> = {
       sku: isSet(object.sku) ? globalThis.String(object.sku) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       unitPriceCents: isSet(object.unitPriceCents)
-        ? globalThis.Number(object.unitPriceCents)
+        ? BigInt(object.unitPriceCents)
         : isSet(object.unit_price_cents)
-        ? globalThis.Number(object.unit_price_cents)
-        : 0,
+        ? BigInt(object.unit_price_cents)
+        : 0n,
       currencyCode: isSet(object.currencyCode)
         ? globalThis.String(object.currencyCode)
         : isSet(object.currency_code)
@@ -258,8 +261,8 @@ export const Stock: MessageFns<Stock, "shop.inventory.v1.Stock"> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
-    if (message.unitPriceCents !== 0) {
-      obj.unitPriceCents = Math.round(message.unitPriceCents);
+    if (message.unitPriceCents !== 0n) {
+      obj.unitPriceCents = message.unitPriceCents.toString();
     }
     if (message.currencyCode !== "") {
       obj.currencyCode = message.currencyCode;
@@ -280,7 +283,9 @@ export const Stock: MessageFns<Stock, "shop.inventory.v1.Stock"> = {
     const message = createBaseStock();
     message.sku = object.sku ?? "";
     message.name = object.name ?? "";
-    message.unitPriceCents = object.unitPriceCents ?? 0;
+    message.unitPriceCents = (object.unitPriceCents !== undefined && object.unitPriceCents !== null)
+      ? BigInt(object.unitPriceCents)
+      : 0n;
     message.currencyCode = object.currencyCode ?? "";
     message.available = object.available ?? 0;
     message.reserved = object.reserved ?? 0;
@@ -376,7 +381,7 @@ export const ReserveItem: MessageFns<ReserveItem, "shop.inventory.v1.ReserveItem
 };
 
 function createBaseReservedItem(): ReservedItem {
-  return { sku: "", quantity: 0, unitPriceCents: 0 };
+  return { sku: "", quantity: 0, unitPriceCents: 0n };
 }
 
 export const ReservedItem: MessageFns<ReservedItem, "shop.inventory.v1.ReservedItem"> = {
@@ -389,7 +394,10 @@ export const ReservedItem: MessageFns<ReservedItem, "shop.inventory.v1.ReservedI
     if (message.quantity !== 0) {
       writer.uint32(16).int32(message.quantity);
     }
-    if (message.unitPriceCents !== 0) {
+    if (message.unitPriceCents !== 0n) {
+      if (BigInt.asIntN(64, message.unitPriceCents) !== message.unitPriceCents) {
+        throw new globalThis.Error("value provided for field message.unitPriceCents of type int64 too large");
+      }
       writer.uint32(24).int64(message.unitPriceCents);
     }
     return writer;
@@ -429,7 +437,7 @@ export const ReservedItem: MessageFns<ReservedItem, "shop.inventory.v1.ReservedI
               break;
             }
 
-            message.unitPriceCents = longToNumber(reader.int64());
+            message.unitPriceCents = reader.int64() as bigint;
             continue;
           }
         }
@@ -449,10 +457,10 @@ export const ReservedItem: MessageFns<ReservedItem, "shop.inventory.v1.ReservedI
       sku: isSet(object.sku) ? globalThis.String(object.sku) : "",
       quantity: isSet(object.quantity) ? globalThis.Number(object.quantity) : 0,
       unitPriceCents: isSet(object.unitPriceCents)
-        ? globalThis.Number(object.unitPriceCents)
+        ? BigInt(object.unitPriceCents)
         : isSet(object.unit_price_cents)
-        ? globalThis.Number(object.unit_price_cents)
-        : 0,
+        ? BigInt(object.unit_price_cents)
+        : 0n,
     };
   },
 
@@ -464,8 +472,8 @@ export const ReservedItem: MessageFns<ReservedItem, "shop.inventory.v1.ReservedI
     if (message.quantity !== 0) {
       obj.quantity = Math.round(message.quantity);
     }
-    if (message.unitPriceCents !== 0) {
-      obj.unitPriceCents = Math.round(message.unitPriceCents);
+    if (message.unitPriceCents !== 0n) {
+      obj.unitPriceCents = message.unitPriceCents.toString();
     }
     return obj;
   },
@@ -477,13 +485,15 @@ export const ReservedItem: MessageFns<ReservedItem, "shop.inventory.v1.ReservedI
     const message = createBaseReservedItem();
     message.sku = object.sku ?? "";
     message.quantity = object.quantity ?? 0;
-    message.unitPriceCents = object.unitPriceCents ?? 0;
+    message.unitPriceCents = (object.unitPriceCents !== undefined && object.unitPriceCents !== null)
+      ? BigInt(object.unitPriceCents)
+      : 0n;
     return message;
   },
 };
 
 function createBaseReservation(): Reservation {
-  return { id: "", items: [], totalCents: 0, currencyCode: "", state: 0 };
+  return { id: "", items: [], totalCents: 0n, currencyCode: "", state: 0 };
 }
 
 export const Reservation: MessageFns<Reservation, "shop.inventory.v1.Reservation"> = {
@@ -496,7 +506,10 @@ export const Reservation: MessageFns<Reservation, "shop.inventory.v1.Reservation
     for (const v of message.items) {
       ReservedItem.encode(v!, writer.uint32(18).fork()).join();
     }
-    if (message.totalCents !== 0) {
+    if (message.totalCents !== 0n) {
+      if (BigInt.asIntN(64, message.totalCents) !== message.totalCents) {
+        throw new globalThis.Error("value provided for field message.totalCents of type int64 too large");
+      }
       writer.uint32(24).int64(message.totalCents);
     }
     if (message.currencyCode !== "") {
@@ -542,7 +555,7 @@ export const Reservation: MessageFns<Reservation, "shop.inventory.v1.Reservation
               break;
             }
 
-            message.totalCents = longToNumber(reader.int64());
+            message.totalCents = reader.int64() as bigint;
             continue;
           }
           case 4: {
@@ -578,10 +591,10 @@ export const Reservation: MessageFns<Reservation, "shop.inventory.v1.Reservation
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => ReservedItem.fromJSON(e)) : [],
       totalCents: isSet(object.totalCents)
-        ? globalThis.Number(object.totalCents)
+        ? BigInt(object.totalCents)
         : isSet(object.total_cents)
-        ? globalThis.Number(object.total_cents)
-        : 0,
+        ? BigInt(object.total_cents)
+        : 0n,
       currencyCode: isSet(object.currencyCode)
         ? globalThis.String(object.currencyCode)
         : isSet(object.currency_code)
@@ -599,8 +612,8 @@ export const Reservation: MessageFns<Reservation, "shop.inventory.v1.Reservation
     if (message.items?.length) {
       obj.items = message.items.map((e) => ReservedItem.toJSON(e));
     }
-    if (message.totalCents !== 0) {
-      obj.totalCents = Math.round(message.totalCents);
+    if (message.totalCents !== 0n) {
+      obj.totalCents = message.totalCents.toString();
     }
     if (message.currencyCode !== "") {
       obj.currencyCode = message.currencyCode;
@@ -618,7 +631,9 @@ export const Reservation: MessageFns<Reservation, "shop.inventory.v1.Reservation
     const message = createBaseReservation();
     message.id = object.id ?? "";
     message.items = object.items?.map((e) => ReservedItem.fromPartial(e)) || [];
-    message.totalCents = object.totalCents ?? 0;
+    message.totalCents = (object.totalCents !== undefined && object.totalCents !== null)
+      ? BigInt(object.totalCents)
+      : 0n;
     message.currencyCode = object.currencyCode ?? "";
     message.state = object.state ?? 0;
     return message;
@@ -1291,24 +1306,13 @@ export const InventoryServiceDefinition = {
   },
 } as const;
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
-
-function longToNumber(int64: { toString(): string }): number {
-  const num = globalThis.Number(int64.toString());
-  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
-  }
-  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
-  }
-  return num;
-}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -26,7 +26,7 @@ export interface OrderPaid {
   orderId: string;
   customerId: string;
   items: OrderItem[];
-  totalCents: number;
+  totalCents: bigint;
   currencyCode: string;
   paymentId: string;
 }
@@ -44,7 +44,7 @@ export interface OrderFailed {
 export interface OrderCancelled {
   orderId: string;
   customerId: string;
-  refundedCents: number;
+  refundedCents: bigint;
   currencyCode: string;
   reason: string;
   /** The restocked items. */
@@ -183,7 +183,7 @@ export const OrderCreated: MessageFns<OrderCreated, "shop.orders.v1.OrderCreated
 };
 
 function createBaseOrderPaid(): OrderPaid {
-  return { orderId: "", customerId: "", items: [], totalCents: 0, currencyCode: "", paymentId: "" };
+  return { orderId: "", customerId: "", items: [], totalCents: 0n, currencyCode: "", paymentId: "" };
 }
 
 export const OrderPaid: MessageFns<OrderPaid, "shop.orders.v1.OrderPaid"> = {
@@ -199,7 +199,10 @@ export const OrderPaid: MessageFns<OrderPaid, "shop.orders.v1.OrderPaid"> = {
     for (const v of message.items) {
       OrderItem.encode(v!, writer.uint32(26).fork()).join();
     }
-    if (message.totalCents !== 0) {
+    if (message.totalCents !== 0n) {
+      if (BigInt.asIntN(64, message.totalCents) !== message.totalCents) {
+        throw new globalThis.Error("value provided for field message.totalCents of type int64 too large");
+      }
       writer.uint32(32).int64(message.totalCents);
     }
     if (message.currencyCode !== "") {
@@ -253,7 +256,7 @@ export const OrderPaid: MessageFns<OrderPaid, "shop.orders.v1.OrderPaid"> = {
               break;
             }
 
-            message.totalCents = longToNumber(reader.int64());
+            message.totalCents = reader.int64() as bigint;
             continue;
           }
           case 5: {
@@ -298,10 +301,10 @@ export const OrderPaid: MessageFns<OrderPaid, "shop.orders.v1.OrderPaid"> = {
         : "",
       items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => OrderItem.fromJSON(e)) : [],
       totalCents: isSet(object.totalCents)
-        ? globalThis.Number(object.totalCents)
+        ? BigInt(object.totalCents)
         : isSet(object.total_cents)
-        ? globalThis.Number(object.total_cents)
-        : 0,
+        ? BigInt(object.total_cents)
+        : 0n,
       currencyCode: isSet(object.currencyCode)
         ? globalThis.String(object.currencyCode)
         : isSet(object.currency_code)
@@ -326,8 +329,8 @@ export const OrderPaid: MessageFns<OrderPaid, "shop.orders.v1.OrderPaid"> = {
     if (message.items?.length) {
       obj.items = message.items.map((e) => OrderItem.toJSON(e));
     }
-    if (message.totalCents !== 0) {
-      obj.totalCents = Math.round(message.totalCents);
+    if (message.totalCents !== 0n) {
+      obj.totalCents = message.totalCents.toString();
     }
     if (message.currencyCode !== "") {
       obj.currencyCode = message.currencyCode;
@@ -346,7 +349,9 @@ export const OrderPaid: MessageFns<OrderPaid, "shop.orders.v1.OrderPaid"> = {
     message.orderId = object.orderId ?? "";
     message.customerId = object.customerId ?? "";
     message.items = object.items?.map((e) => OrderItem.fromPartial(e)) || [];
-    message.totalCents = object.totalCents ?? 0;
+    message.totalCents = (object.totalCents !== undefined && object.totalCents !== null)
+      ? BigInt(object.totalCents)
+      : 0n;
     message.currencyCode = object.currencyCode ?? "";
     message.paymentId = object.paymentId ?? "";
     return message;
@@ -481,7 +486,7 @@ export const OrderFailed: MessageFns<OrderFailed, "shop.orders.v1.OrderFailed"> 
 };
 
 function createBaseOrderCancelled(): OrderCancelled {
-  return { orderId: "", customerId: "", refundedCents: 0, currencyCode: "", reason: "", items: [] };
+  return { orderId: "", customerId: "", refundedCents: 0n, currencyCode: "", reason: "", items: [] };
 }
 
 export const OrderCancelled: MessageFns<OrderCancelled, "shop.orders.v1.OrderCancelled"> = {
@@ -494,7 +499,10 @@ export const OrderCancelled: MessageFns<OrderCancelled, "shop.orders.v1.OrderCan
     if (message.customerId !== "") {
       writer.uint32(18).string(message.customerId);
     }
-    if (message.refundedCents !== 0) {
+    if (message.refundedCents !== 0n) {
+      if (BigInt.asIntN(64, message.refundedCents) !== message.refundedCents) {
+        throw new globalThis.Error("value provided for field message.refundedCents of type int64 too large");
+      }
       writer.uint32(24).int64(message.refundedCents);
     }
     if (message.currencyCode !== "") {
@@ -543,7 +551,7 @@ export const OrderCancelled: MessageFns<OrderCancelled, "shop.orders.v1.OrderCan
               break;
             }
 
-            message.refundedCents = longToNumber(reader.int64());
+            message.refundedCents = reader.int64() as bigint;
             continue;
           }
           case 4: {
@@ -595,10 +603,10 @@ export const OrderCancelled: MessageFns<OrderCancelled, "shop.orders.v1.OrderCan
         ? globalThis.String(object.customer_id)
         : "",
       refundedCents: isSet(object.refundedCents)
-        ? globalThis.Number(object.refundedCents)
+        ? BigInt(object.refundedCents)
         : isSet(object.refunded_cents)
-        ? globalThis.Number(object.refunded_cents)
-        : 0,
+        ? BigInt(object.refunded_cents)
+        : 0n,
       currencyCode: isSet(object.currencyCode)
         ? globalThis.String(object.currencyCode)
         : isSet(object.currency_code)
@@ -617,8 +625,8 @@ export const OrderCancelled: MessageFns<OrderCancelled, "shop.orders.v1.OrderCan
     if (message.customerId !== "") {
       obj.customerId = message.customerId;
     }
-    if (message.refundedCents !== 0) {
-      obj.refundedCents = Math.round(message.refundedCents);
+    if (message.refundedCents !== 0n) {
+      obj.refundedCents = message.refundedCents.toString();
     }
     if (message.currencyCode !== "") {
       obj.currencyCode = message.currencyCode;
@@ -639,7 +647,9 @@ export const OrderCancelled: MessageFns<OrderCancelled, "shop.orders.v1.OrderCan
     const message = createBaseOrderCancelled();
     message.orderId = object.orderId ?? "";
     message.customerId = object.customerId ?? "";
-    message.refundedCents = object.refundedCents ?? 0;
+    message.refundedCents = (object.refundedCents !== undefined && object.refundedCents !== null)
+      ? BigInt(object.refundedCents)
+      : 0n;
     message.currencyCode = object.currencyCode ?? "";
     message.reason = object.reason ?? "";
     message.items = object.items?.map((e) => OrderItem.fromPartial(e)) || [];
@@ -647,22 +657,22 @@ export const OrderCancelled: MessageFns<OrderCancelled, "shop.orders.v1.OrderCan
   },
 };
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
 function toTimestamp(date: Date): Timestamp {
-  const seconds = Math.trunc(date.getTime() / 1_000);
+  const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
   const nanos = (date.getTime() % 1_000) * 1_000_000;
   return { seconds, nanos };
 }
 
 function fromTimestamp(t: Timestamp): Date {
-  let millis = (t.seconds || 0) * 1_000;
+  let millis = (globalThis.Number(t.seconds.toString()) || 0) * 1_000;
   millis += (t.nanos || 0) / 1_000_000;
   return new globalThis.Date(millis);
 }
@@ -675,17 +685,6 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
-}
-
-function longToNumber(int64: { toString(): string }): number {
-  const num = globalThis.Number(int64.toString());
-  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
-  }
-  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
-  }
-  return num;
 }
 
 function isSet(value: any): boolean {

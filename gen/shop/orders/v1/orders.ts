@@ -144,7 +144,7 @@ export interface OrderItem {
   sku: string;
   quantity: number;
   /** Catalogue price when the order was placed, in cents. */
-  unitPriceCents: number;
+  unitPriceCents: bigint;
 }
 
 /** Order is the resource. */
@@ -156,7 +156,7 @@ export interface Order {
   customerId: string;
   items: OrderItem[];
   /** Sum of the items, in cents (0 until the stock was reserved). */
-  totalCents: number;
+  totalCents: bigint;
   /** ISO 4217 code of every amount, e.g. "EUR". */
   currencyCode: string;
   status: OrderStatus;
@@ -321,7 +321,7 @@ export const LineItem: MessageFns<LineItem, "shop.orders.v1.LineItem"> = {
 };
 
 function createBaseOrderItem(): OrderItem {
-  return { sku: "", quantity: 0, unitPriceCents: 0 };
+  return { sku: "", quantity: 0, unitPriceCents: 0n };
 }
 
 export const OrderItem: MessageFns<OrderItem, "shop.orders.v1.OrderItem"> = {
@@ -334,7 +334,10 @@ export const OrderItem: MessageFns<OrderItem, "shop.orders.v1.OrderItem"> = {
     if (message.quantity !== 0) {
       writer.uint32(16).int32(message.quantity);
     }
-    if (message.unitPriceCents !== 0) {
+    if (message.unitPriceCents !== 0n) {
+      if (BigInt.asIntN(64, message.unitPriceCents) !== message.unitPriceCents) {
+        throw new globalThis.Error("value provided for field message.unitPriceCents of type int64 too large");
+      }
       writer.uint32(24).int64(message.unitPriceCents);
     }
     return writer;
@@ -374,7 +377,7 @@ export const OrderItem: MessageFns<OrderItem, "shop.orders.v1.OrderItem"> = {
               break;
             }
 
-            message.unitPriceCents = longToNumber(reader.int64());
+            message.unitPriceCents = reader.int64() as bigint;
             continue;
           }
         }
@@ -394,10 +397,10 @@ export const OrderItem: MessageFns<OrderItem, "shop.orders.v1.OrderItem"> = {
       sku: isSet(object.sku) ? globalThis.String(object.sku) : "",
       quantity: isSet(object.quantity) ? globalThis.Number(object.quantity) : 0,
       unitPriceCents: isSet(object.unitPriceCents)
-        ? globalThis.Number(object.unitPriceCents)
+        ? BigInt(object.unitPriceCents)
         : isSet(object.unit_price_cents)
-        ? globalThis.Number(object.unit_price_cents)
-        : 0,
+        ? BigInt(object.unit_price_cents)
+        : 0n,
     };
   },
 
@@ -409,8 +412,8 @@ export const OrderItem: MessageFns<OrderItem, "shop.orders.v1.OrderItem"> = {
     if (message.quantity !== 0) {
       obj.quantity = Math.round(message.quantity);
     }
-    if (message.unitPriceCents !== 0) {
-      obj.unitPriceCents = Math.round(message.unitPriceCents);
+    if (message.unitPriceCents !== 0n) {
+      obj.unitPriceCents = message.unitPriceCents.toString();
     }
     return obj;
   },
@@ -422,7 +425,9 @@ export const OrderItem: MessageFns<OrderItem, "shop.orders.v1.OrderItem"> = {
     const message = createBaseOrderItem();
     message.sku = object.sku ?? "";
     message.quantity = object.quantity ?? 0;
-    message.unitPriceCents = object.unitPriceCents ?? 0;
+    message.unitPriceCents = (object.unitPriceCents !== undefined && object.unitPriceCents !== null)
+      ? BigInt(object.unitPriceCents)
+      : 0n;
     return message;
   },
 };
@@ -433,7 +438,7 @@ function createBaseOrder(): Order {
     requestId: "",
     customerId: "",
     items: [],
-    totalCents: 0,
+    totalCents: 0n,
     currencyCode: "",
     status: 0,
     paymentId: "",
@@ -460,7 +465,10 @@ export const Order: MessageFns<Order, "shop.orders.v1.Order"> = {
     for (const v of message.items) {
       OrderItem.encode(v!, writer.uint32(34).fork()).join();
     }
-    if (message.totalCents !== 0) {
+    if (message.totalCents !== 0n) {
+      if (BigInt.asIntN(64, message.totalCents) !== message.totalCents) {
+        throw new globalThis.Error("value provided for field message.totalCents of type int64 too large");
+      }
       writer.uint32(40).int64(message.totalCents);
     }
     if (message.currencyCode !== "") {
@@ -537,7 +545,7 @@ export const Order: MessageFns<Order, "shop.orders.v1.Order"> = {
               break;
             }
 
-            message.totalCents = longToNumber(reader.int64());
+            message.totalCents = reader.int64() as bigint;
             continue;
           }
           case 6: {
@@ -623,10 +631,10 @@ export const Order: MessageFns<Order, "shop.orders.v1.Order"> = {
         : "",
       items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => OrderItem.fromJSON(e)) : [],
       totalCents: isSet(object.totalCents)
-        ? globalThis.Number(object.totalCents)
+        ? BigInt(object.totalCents)
         : isSet(object.total_cents)
-        ? globalThis.Number(object.total_cents)
-        : 0,
+        ? BigInt(object.total_cents)
+        : 0n,
       currencyCode: isSet(object.currencyCode)
         ? globalThis.String(object.currencyCode)
         : isSet(object.currency_code)
@@ -675,8 +683,8 @@ export const Order: MessageFns<Order, "shop.orders.v1.Order"> = {
     if (message.items?.length) {
       obj.items = message.items.map((e) => OrderItem.toJSON(e));
     }
-    if (message.totalCents !== 0) {
-      obj.totalCents = Math.round(message.totalCents);
+    if (message.totalCents !== 0n) {
+      obj.totalCents = message.totalCents.toString();
     }
     if (message.currencyCode !== "") {
       obj.currencyCode = message.currencyCode;
@@ -711,7 +719,9 @@ export const Order: MessageFns<Order, "shop.orders.v1.Order"> = {
     message.requestId = object.requestId ?? "";
     message.customerId = object.customerId ?? "";
     message.items = object.items?.map((e) => OrderItem.fromPartial(e)) || [];
-    message.totalCents = object.totalCents ?? 0;
+    message.totalCents = (object.totalCents !== undefined && object.totalCents !== null)
+      ? BigInt(object.totalCents)
+      : 0n;
     message.currencyCode = object.currencyCode ?? "";
     message.status = object.status ?? 0;
     message.paymentId = object.paymentId ?? "";
@@ -1592,22 +1602,22 @@ export const OrderServiceDefinition = {
   },
 } as const;
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
 function toTimestamp(date: Date): Timestamp {
-  const seconds = Math.trunc(date.getTime() / 1_000);
+  const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
   const nanos = (date.getTime() % 1_000) * 1_000_000;
   return { seconds, nanos };
 }
 
 function fromTimestamp(t: Timestamp): Date {
-  let millis = (t.seconds || 0) * 1_000;
+  let millis = (globalThis.Number(t.seconds.toString()) || 0) * 1_000;
   millis += (t.nanos || 0) / 1_000_000;
   return new globalThis.Date(millis);
 }
@@ -1620,17 +1630,6 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
-}
-
-function longToNumber(int64: { toString(): string }): number {
-  const num = globalThis.Number(int64.toString());
-  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
-  }
-  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
-  }
-  return num;
 }
 
 function isSet(value: any): boolean {

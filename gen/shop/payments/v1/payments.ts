@@ -74,7 +74,7 @@ export interface Payment {
   id: string;
   orderId: string;
   customerId: string;
-  amountCents: number;
+  amountCents: bigint;
   currencyCode: string;
   status: PaymentStatus;
   /** Why it was declined, refunded or voided. */
@@ -89,7 +89,7 @@ export interface ChargeRequest {
   orderId: string;
   customerId: string;
   /** Above 0. */
-  amountCents: number;
+  amountCents: bigint;
   /** Required, e.g. "EUR". */
   currencyCode: string;
   /** Required: "tok_decline" is declined, any other token is accepted. */
@@ -132,7 +132,7 @@ function createBasePayment(): Payment {
     id: "",
     orderId: "",
     customerId: "",
-    amountCents: 0,
+    amountCents: 0n,
     currencyCode: "",
     status: 0,
     statusMessage: "",
@@ -154,7 +154,10 @@ export const Payment: MessageFns<Payment, "shop.payments.v1.Payment"> = {
     if (message.customerId !== "") {
       writer.uint32(26).string(message.customerId);
     }
-    if (message.amountCents !== 0) {
+    if (message.amountCents !== 0n) {
+      if (BigInt.asIntN(64, message.amountCents) !== message.amountCents) {
+        throw new globalThis.Error("value provided for field message.amountCents of type int64 too large");
+      }
       writer.uint32(32).int64(message.amountCents);
     }
     if (message.currencyCode !== "") {
@@ -217,7 +220,7 @@ export const Payment: MessageFns<Payment, "shop.payments.v1.Payment"> = {
               break;
             }
 
-            message.amountCents = longToNumber(reader.int64());
+            message.amountCents = reader.int64() as bigint;
             continue;
           }
           case 5: {
@@ -286,10 +289,10 @@ export const Payment: MessageFns<Payment, "shop.payments.v1.Payment"> = {
         ? globalThis.String(object.customer_id)
         : "",
       amountCents: isSet(object.amountCents)
-        ? globalThis.Number(object.amountCents)
+        ? BigInt(object.amountCents)
         : isSet(object.amount_cents)
-        ? globalThis.Number(object.amount_cents)
-        : 0,
+        ? BigInt(object.amount_cents)
+        : 0n,
       currencyCode: isSet(object.currencyCode)
         ? globalThis.String(object.currencyCode)
         : isSet(object.currency_code)
@@ -325,8 +328,8 @@ export const Payment: MessageFns<Payment, "shop.payments.v1.Payment"> = {
     if (message.customerId !== "") {
       obj.customerId = message.customerId;
     }
-    if (message.amountCents !== 0) {
-      obj.amountCents = Math.round(message.amountCents);
+    if (message.amountCents !== 0n) {
+      obj.amountCents = message.amountCents.toString();
     }
     if (message.currencyCode !== "") {
       obj.currencyCode = message.currencyCode;
@@ -354,7 +357,9 @@ export const Payment: MessageFns<Payment, "shop.payments.v1.Payment"> = {
     message.id = object.id ?? "";
     message.orderId = object.orderId ?? "";
     message.customerId = object.customerId ?? "";
-    message.amountCents = object.amountCents ?? 0;
+    message.amountCents = (object.amountCents !== undefined && object.amountCents !== null)
+      ? BigInt(object.amountCents)
+      : 0n;
     message.currencyCode = object.currencyCode ?? "";
     message.status = object.status ?? 0;
     message.statusMessage = object.statusMessage ?? "";
@@ -365,7 +370,7 @@ export const Payment: MessageFns<Payment, "shop.payments.v1.Payment"> = {
 };
 
 function createBaseChargeRequest(): ChargeRequest {
-  return { orderId: "", customerId: "", amountCents: 0, currencyCode: "", paymentToken: "" };
+  return { orderId: "", customerId: "", amountCents: 0n, currencyCode: "", paymentToken: "" };
 }
 
 export const ChargeRequest: MessageFns<ChargeRequest, "shop.payments.v1.ChargeRequest"> = {
@@ -378,7 +383,10 @@ export const ChargeRequest: MessageFns<ChargeRequest, "shop.payments.v1.ChargeRe
     if (message.customerId !== "") {
       writer.uint32(18).string(message.customerId);
     }
-    if (message.amountCents !== 0) {
+    if (message.amountCents !== 0n) {
+      if (BigInt.asIntN(64, message.amountCents) !== message.amountCents) {
+        throw new globalThis.Error("value provided for field message.amountCents of type int64 too large");
+      }
       writer.uint32(24).int64(message.amountCents);
     }
     if (message.currencyCode !== "") {
@@ -424,7 +432,7 @@ export const ChargeRequest: MessageFns<ChargeRequest, "shop.payments.v1.ChargeRe
               break;
             }
 
-            message.amountCents = longToNumber(reader.int64());
+            message.amountCents = reader.int64() as bigint;
             continue;
           }
           case 4: {
@@ -468,10 +476,10 @@ export const ChargeRequest: MessageFns<ChargeRequest, "shop.payments.v1.ChargeRe
         ? globalThis.String(object.customer_id)
         : "",
       amountCents: isSet(object.amountCents)
-        ? globalThis.Number(object.amountCents)
+        ? BigInt(object.amountCents)
         : isSet(object.amount_cents)
-        ? globalThis.Number(object.amount_cents)
-        : 0,
+        ? BigInt(object.amount_cents)
+        : 0n,
       currencyCode: isSet(object.currencyCode)
         ? globalThis.String(object.currencyCode)
         : isSet(object.currency_code)
@@ -493,8 +501,8 @@ export const ChargeRequest: MessageFns<ChargeRequest, "shop.payments.v1.ChargeRe
     if (message.customerId !== "") {
       obj.customerId = message.customerId;
     }
-    if (message.amountCents !== 0) {
-      obj.amountCents = Math.round(message.amountCents);
+    if (message.amountCents !== 0n) {
+      obj.amountCents = message.amountCents.toString();
     }
     if (message.currencyCode !== "") {
       obj.currencyCode = message.currencyCode;
@@ -512,7 +520,9 @@ export const ChargeRequest: MessageFns<ChargeRequest, "shop.payments.v1.ChargeRe
     const message = createBaseChargeRequest();
     message.orderId = object.orderId ?? "";
     message.customerId = object.customerId ?? "";
-    message.amountCents = object.amountCents ?? 0;
+    message.amountCents = (object.amountCents !== undefined && object.amountCents !== null)
+      ? BigInt(object.amountCents)
+      : 0n;
     message.currencyCode = object.currencyCode ?? "";
     message.paymentToken = object.paymentToken ?? "";
     return message;
@@ -1015,22 +1025,22 @@ export const PaymentServiceDefinition = {
   },
 } as const;
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
 function toTimestamp(date: Date): Timestamp {
-  const seconds = Math.trunc(date.getTime() / 1_000);
+  const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
   const nanos = (date.getTime() % 1_000) * 1_000_000;
   return { seconds, nanos };
 }
 
 function fromTimestamp(t: Timestamp): Date {
-  let millis = (t.seconds || 0) * 1_000;
+  let millis = (globalThis.Number(t.seconds.toString()) || 0) * 1_000;
   millis += (t.nanos || 0) / 1_000_000;
   return new globalThis.Date(millis);
 }
@@ -1043,17 +1053,6 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
-}
-
-function longToNumber(int64: { toString(): string }): number {
-  const num = globalThis.Number(int64.toString());
-  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
-  }
-  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
-  }
-  return num;
 }
 
 function isSet(value: any): boolean {

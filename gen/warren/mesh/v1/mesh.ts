@@ -124,14 +124,14 @@ export interface MethodStats {
   /** Calls finished during the window, whatever their outcome. */
   calls: number;
   /** Calls that failed, by status code (gRPC numbering, never 0). */
-  errors: { [key: number]: number };
+  errors: { [key: number]: bigint };
   /** How long the calls took. */
   latency: LatencyHistogram | undefined;
 }
 
 export interface MethodStats_ErrorsEntry {
   key: number;
-  value: number;
+  value: bigint;
 }
 
 /**
@@ -143,14 +143,14 @@ export interface MethodStats_ErrorsEntry {
  */
 export interface LatencyHistogram {
   /** Bucket index to number of durations in it; empty buckets are left out. */
-  buckets: { [key: number]: number };
+  buckets: { [key: number]: bigint };
   /** Sum of the durations, ms (for the mean). */
   sumMs: number;
 }
 
 export interface LatencyHistogram_BucketsEntry {
   key: number;
-  value: number;
+  value: bigint;
 }
 
 /** EventGroup is one event subscription of the instance. */
@@ -248,16 +248,25 @@ export const InstanceReport: MessageFns<InstanceReport, "warren.mesh.v1.Instance
       writer.uint32(26).string(v!);
     }
     if (message.startedAtMs !== 0) {
-      writer.uint32(32).int64(message.startedAtMs);
+      if (BigInt.asIntN(64, BigInt(message.startedAtMs)) !== BigInt(message.startedAtMs)) {
+        throw new globalThis.Error("value provided for field BigInt(message.startedAtMs) of type int64 too large");
+      }
+      writer.uint32(32).int64(BigInt(message.startedAtMs));
     }
     if (message.sentAtMs !== 0) {
-      writer.uint32(40).int64(message.sentAtMs);
+      if (BigInt.asIntN(64, BigInt(message.sentAtMs)) !== BigInt(message.sentAtMs)) {
+        throw new globalThis.Error("value provided for field BigInt(message.sentAtMs) of type int64 too large");
+      }
+      writer.uint32(40).int64(BigInt(message.sentAtMs));
     }
     if (message.windowMs !== 0) {
       writer.uint32(48).uint32(message.windowMs);
     }
     if (message.sequence !== 0) {
-      writer.uint32(56).uint64(message.sequence);
+      if (BigInt.asUintN(64, BigInt(message.sequence)) !== BigInt(message.sequence)) {
+        throw new globalThis.Error("value provided for field BigInt(message.sequence) of type uint64 too large");
+      }
+      writer.uint32(56).uint64(BigInt(message.sequence));
     }
     if (message.intervalMs !== 0) {
       writer.uint32(64).uint32(message.intervalMs);
@@ -485,16 +494,16 @@ export const InstanceReport: MessageFns<InstanceReport, "warren.mesh.v1.Instance
       obj.services = message.services;
     }
     if (message.startedAtMs !== 0) {
-      obj.startedAtMs = Math.round(message.startedAtMs);
+      obj.startedAtMs = globalThis.Number(message.startedAtMs);
     }
     if (message.sentAtMs !== 0) {
-      obj.sentAtMs = Math.round(message.sentAtMs);
+      obj.sentAtMs = globalThis.Number(message.sentAtMs);
     }
     if (message.windowMs !== 0) {
       obj.windowMs = Math.round(message.windowMs);
     }
     if (message.sequence !== 0) {
-      obj.sequence = Math.round(message.sequence);
+      obj.sequence = globalThis.Number(message.sequence);
     }
     if (message.intervalMs !== 0) {
       obj.intervalMs = Math.round(message.intervalMs);
@@ -559,9 +568,12 @@ export const MethodStats: MessageFns<MethodStats, "warren.mesh.v1.MethodStats"> 
       writer.uint32(10).string(message.method);
     }
     if (message.calls !== 0) {
-      writer.uint32(16).uint64(message.calls);
+      if (BigInt.asUintN(64, BigInt(message.calls)) !== BigInt(message.calls)) {
+        throw new globalThis.Error("value provided for field BigInt(message.calls) of type uint64 too large");
+      }
+      writer.uint32(16).uint64(BigInt(message.calls));
     }
-    globalThis.Object.entries(message.errors).forEach(([key, value]: [string, number]) => {
+    globalThis.Object.entries(message.errors).forEach(([key, value]: [string, bigint]) => {
       MethodStats_ErrorsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
     });
     if (message.latency !== undefined) {
@@ -636,9 +648,9 @@ export const MethodStats: MessageFns<MethodStats, "warren.mesh.v1.MethodStats"> 
       calls: isSet(object.calls) ? globalThis.Number(object.calls) : 0,
       errors: isObject(object.errors)
         ? (globalThis.Object.entries(object.errors) as [string, any][]).reduce(
-          (acc: { [key: number]: number }, [key, value]: [string, any]) => {
+          (acc: { [key: number]: bigint }, [key, value]: [string, any]) => {
             globalThis.Object.defineProperty(acc, globalThis.Number(key), {
-              value: globalThis.Number(value),
+              value: BigInt(value as string | number | bigint | boolean),
               enumerable: true,
               configurable: true,
               writable: true,
@@ -658,14 +670,14 @@ export const MethodStats: MessageFns<MethodStats, "warren.mesh.v1.MethodStats"> 
       obj.method = message.method;
     }
     if (message.calls !== 0) {
-      obj.calls = Math.round(message.calls);
+      obj.calls = globalThis.Number(message.calls);
     }
     if (message.errors) {
-      const entries = globalThis.Object.entries(message.errors) as [string, number][];
+      const entries = globalThis.Object.entries(message.errors) as [string, bigint][];
       if (entries.length > 0) {
         obj.errors = {};
         entries.forEach(([k, v]) => {
-          obj.errors[k] = Math.round(v);
+          obj.errors[k] = v.toString();
         });
       }
     }
@@ -682,10 +694,10 @@ export const MethodStats: MessageFns<MethodStats, "warren.mesh.v1.MethodStats"> 
     const message = createBaseMethodStats();
     message.method = object.method ?? "";
     message.calls = object.calls ?? 0;
-    message.errors = (globalThis.Object.entries(object.errors ?? {}) as [string, number][]).reduce(
-      (acc: { [key: number]: number }, [key, value]: [string, number]) => {
+    message.errors = (globalThis.Object.entries(object.errors ?? {}) as [string, bigint][]).reduce(
+      (acc: { [key: number]: bigint }, [key, value]: [string, bigint]) => {
         if (value !== undefined) {
-          acc[globalThis.Number(key)] = globalThis.Number(value);
+          acc[globalThis.Number(key)] = BigInt(value as string | number | bigint | boolean);
         }
         return acc;
       },
@@ -699,7 +711,7 @@ export const MethodStats: MessageFns<MethodStats, "warren.mesh.v1.MethodStats"> 
 };
 
 function createBaseMethodStats_ErrorsEntry(): MethodStats_ErrorsEntry {
-  return { key: 0, value: 0 };
+  return { key: 0, value: 0n };
 }
 
 export const MethodStats_ErrorsEntry: MessageFns<MethodStats_ErrorsEntry, "warren.mesh.v1.MethodStats.ErrorsEntry"> = {
@@ -709,7 +721,10 @@ export const MethodStats_ErrorsEntry: MessageFns<MethodStats_ErrorsEntry, "warre
     if (message.key !== 0) {
       writer.uint32(8).uint32(message.key);
     }
-    if (message.value !== 0) {
+    if (message.value !== 0n) {
+      if (BigInt.asUintN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type uint64 too large");
+      }
       writer.uint32(16).uint64(message.value);
     }
     return writer;
@@ -741,7 +756,7 @@ export const MethodStats_ErrorsEntry: MessageFns<MethodStats_ErrorsEntry, "warre
               break;
             }
 
-            message.value = longToNumber(reader.uint64());
+            message.value = reader.uint64() as bigint;
             continue;
           }
         }
@@ -759,7 +774,7 @@ export const MethodStats_ErrorsEntry: MessageFns<MethodStats_ErrorsEntry, "warre
   fromJSON(object: any): MethodStats_ErrorsEntry {
     return {
       key: isSet(object.key) ? globalThis.Number(object.key) : 0,
-      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+      value: isSet(object.value) ? BigInt(object.value) : 0n,
     };
   },
 
@@ -768,8 +783,8 @@ export const MethodStats_ErrorsEntry: MessageFns<MethodStats_ErrorsEntry, "warre
     if (message.key !== 0) {
       obj.key = Math.round(message.key);
     }
-    if (message.value !== 0) {
-      obj.value = Math.round(message.value);
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
     }
     return obj;
   },
@@ -780,7 +795,7 @@ export const MethodStats_ErrorsEntry: MessageFns<MethodStats_ErrorsEntry, "warre
   fromPartial(object: DeepPartial<MethodStats_ErrorsEntry>): MethodStats_ErrorsEntry {
     const message = createBaseMethodStats_ErrorsEntry();
     message.key = object.key ?? 0;
-    message.value = object.value ?? 0;
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
     return message;
   },
 };
@@ -793,7 +808,7 @@ export const LatencyHistogram: MessageFns<LatencyHistogram, "warren.mesh.v1.Late
   $type: "warren.mesh.v1.LatencyHistogram" as const,
 
   encode(message: LatencyHistogram, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    globalThis.Object.entries(message.buckets).forEach(([key, value]: [string, number]) => {
+    globalThis.Object.entries(message.buckets).forEach(([key, value]: [string, bigint]) => {
       LatencyHistogram_BucketsEntry.encode({ key: key as any, value }, writer.uint32(10).fork()).join();
     });
     if (message.sumMs !== 0) {
@@ -850,9 +865,9 @@ export const LatencyHistogram: MessageFns<LatencyHistogram, "warren.mesh.v1.Late
     return {
       buckets: isObject(object.buckets)
         ? (globalThis.Object.entries(object.buckets) as [string, any][]).reduce(
-          (acc: { [key: number]: number }, [key, value]: [string, any]) => {
+          (acc: { [key: number]: bigint }, [key, value]: [string, any]) => {
             globalThis.Object.defineProperty(acc, globalThis.Number(key), {
-              value: globalThis.Number(value),
+              value: BigInt(value as string | number | bigint | boolean),
               enumerable: true,
               configurable: true,
               writable: true,
@@ -873,11 +888,11 @@ export const LatencyHistogram: MessageFns<LatencyHistogram, "warren.mesh.v1.Late
   toJSON(message: LatencyHistogram): unknown {
     const obj: any = {};
     if (message.buckets) {
-      const entries = globalThis.Object.entries(message.buckets) as [string, number][];
+      const entries = globalThis.Object.entries(message.buckets) as [string, bigint][];
       if (entries.length > 0) {
         obj.buckets = {};
         entries.forEach(([k, v]) => {
-          obj.buckets[k] = Math.round(v);
+          obj.buckets[k] = v.toString();
         });
       }
     }
@@ -892,10 +907,10 @@ export const LatencyHistogram: MessageFns<LatencyHistogram, "warren.mesh.v1.Late
   },
   fromPartial(object: DeepPartial<LatencyHistogram>): LatencyHistogram {
     const message = createBaseLatencyHistogram();
-    message.buckets = (globalThis.Object.entries(object.buckets ?? {}) as [string, number][]).reduce(
-      (acc: { [key: number]: number }, [key, value]: [string, number]) => {
+    message.buckets = (globalThis.Object.entries(object.buckets ?? {}) as [string, bigint][]).reduce(
+      (acc: { [key: number]: bigint }, [key, value]: [string, bigint]) => {
         if (value !== undefined) {
-          acc[globalThis.Number(key)] = globalThis.Number(value);
+          acc[globalThis.Number(key)] = BigInt(value as string | number | bigint | boolean);
         }
         return acc;
       },
@@ -907,7 +922,7 @@ export const LatencyHistogram: MessageFns<LatencyHistogram, "warren.mesh.v1.Late
 };
 
 function createBaseLatencyHistogram_BucketsEntry(): LatencyHistogram_BucketsEntry {
-  return { key: 0, value: 0 };
+  return { key: 0, value: 0n };
 }
 
 export const LatencyHistogram_BucketsEntry: MessageFns<
@@ -920,7 +935,10 @@ export const LatencyHistogram_BucketsEntry: MessageFns<
     if (message.key !== 0) {
       writer.uint32(8).uint32(message.key);
     }
-    if (message.value !== 0) {
+    if (message.value !== 0n) {
+      if (BigInt.asUintN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type uint64 too large");
+      }
       writer.uint32(16).uint64(message.value);
     }
     return writer;
@@ -952,7 +970,7 @@ export const LatencyHistogram_BucketsEntry: MessageFns<
               break;
             }
 
-            message.value = longToNumber(reader.uint64());
+            message.value = reader.uint64() as bigint;
             continue;
           }
         }
@@ -970,7 +988,7 @@ export const LatencyHistogram_BucketsEntry: MessageFns<
   fromJSON(object: any): LatencyHistogram_BucketsEntry {
     return {
       key: isSet(object.key) ? globalThis.Number(object.key) : 0,
-      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+      value: isSet(object.value) ? BigInt(object.value) : 0n,
     };
   },
 
@@ -979,8 +997,8 @@ export const LatencyHistogram_BucketsEntry: MessageFns<
     if (message.key !== 0) {
       obj.key = Math.round(message.key);
     }
-    if (message.value !== 0) {
-      obj.value = Math.round(message.value);
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
     }
     return obj;
   },
@@ -991,7 +1009,7 @@ export const LatencyHistogram_BucketsEntry: MessageFns<
   fromPartial(object: DeepPartial<LatencyHistogram_BucketsEntry>): LatencyHistogram_BucketsEntry {
     const message = createBaseLatencyHistogram_BucketsEntry();
     message.key = object.key ?? 0;
-    message.value = object.value ?? 0;
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
     return message;
   },
 };
@@ -1101,13 +1119,22 @@ export const EventStats: MessageFns<EventStats, "warren.mesh.v1.EventStats"> = {
       writer.uint32(26).string(message.publisher);
     }
     if (message.handled !== 0) {
-      writer.uint32(32).uint64(message.handled);
+      if (BigInt.asUintN(64, BigInt(message.handled)) !== BigInt(message.handled)) {
+        throw new globalThis.Error("value provided for field BigInt(message.handled) of type uint64 too large");
+      }
+      writer.uint32(32).uint64(BigInt(message.handled));
     }
     if (message.retried !== 0) {
-      writer.uint32(40).uint64(message.retried);
+      if (BigInt.asUintN(64, BigInt(message.retried)) !== BigInt(message.retried)) {
+        throw new globalThis.Error("value provided for field BigInt(message.retried) of type uint64 too large");
+      }
+      writer.uint32(40).uint64(BigInt(message.retried));
     }
     if (message.deadLettered !== 0) {
-      writer.uint32(48).uint64(message.deadLettered);
+      if (BigInt.asUintN(64, BigInt(message.deadLettered)) !== BigInt(message.deadLettered)) {
+        throw new globalThis.Error("value provided for field BigInt(message.deadLettered) of type uint64 too large");
+      }
+      writer.uint32(48).uint64(BigInt(message.deadLettered));
     }
     if (message.latency !== undefined) {
       LatencyHistogram.encode(message.latency, writer.uint32(58).fork()).join();
@@ -1224,13 +1251,13 @@ export const EventStats: MessageFns<EventStats, "warren.mesh.v1.EventStats"> = {
       obj.publisher = message.publisher;
     }
     if (message.handled !== 0) {
-      obj.handled = Math.round(message.handled);
+      obj.handled = globalThis.Number(message.handled);
     }
     if (message.retried !== 0) {
-      obj.retried = Math.round(message.retried);
+      obj.retried = globalThis.Number(message.retried);
     }
     if (message.deadLettered !== 0) {
-      obj.deadLettered = Math.round(message.deadLettered);
+      obj.deadLettered = globalThis.Number(message.deadLettered);
     }
     if (message.latency !== undefined) {
       obj.latency = LatencyHistogram.toJSON(message.latency);
@@ -1364,7 +1391,10 @@ export const DeadLetterNote: MessageFns<DeadLetterNote, "warren.mesh.v1.DeadLett
       writer.uint32(34).string(message.reason);
     }
     if (message.atMs !== 0) {
-      writer.uint32(40).int64(message.atMs);
+      if (BigInt.asIntN(64, BigInt(message.atMs)) !== BigInt(message.atMs)) {
+        throw new globalThis.Error("value provided for field BigInt(message.atMs) of type int64 too large");
+      }
+      writer.uint32(40).int64(BigInt(message.atMs));
     }
     if (message.publisher !== "") {
       writer.uint32(50).string(message.publisher);
@@ -1491,7 +1521,7 @@ export const DeadLetterNote: MessageFns<DeadLetterNote, "warren.mesh.v1.DeadLett
       obj.reason = message.reason;
     }
     if (message.atMs !== 0) {
-      obj.atMs = Math.round(message.atMs);
+      obj.atMs = globalThis.Number(message.atMs);
     }
     if (message.publisher !== "") {
       obj.publisher = message.publisher;
@@ -1522,10 +1552,10 @@ function floatToJson(value: number | null | undefined): number | string | null |
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;

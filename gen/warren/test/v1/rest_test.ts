@@ -60,7 +60,7 @@ export interface Thing {
   id: string;
   name: string;
   kind: ThingKind;
-  weightGrams: number;
+  weightGrams: bigint;
   payload: Uint8Array;
   createdAt: Date | undefined;
   ttl: Duration | undefined;
@@ -79,7 +79,7 @@ export interface Thing_LabelsEntry {
 /** ThingFilter is a nested message reachable from query parameters. */
 export interface ThingFilter {
   kind: ThingKind;
-  minWeightGrams: number;
+  minWeightGrams: bigint;
   createdAfter: Date | undefined;
   tags: string[];
 }
@@ -105,7 +105,7 @@ export interface ListThingsRequest {
   includeArchived: boolean;
   kinds: ThingKind[];
   onlyNew: boolean | undefined;
-  afterId: number;
+  afterId: bigint;
   minScore: number;
 }
 
@@ -188,7 +188,7 @@ function createBaseThing(): Thing {
     id: "",
     name: "",
     kind: 0,
-    weightGrams: 0,
+    weightGrams: 0n,
     payload: new Uint8Array(0),
     createdAt: undefined,
     ttl: undefined,
@@ -213,7 +213,10 @@ export const Thing: MessageFns<Thing, "warren.test.v1.Thing"> = {
     if (message.kind !== 0) {
       writer.uint32(24).int32(message.kind);
     }
-    if (message.weightGrams !== 0) {
+    if (message.weightGrams !== 0n) {
+      if (BigInt.asIntN(64, message.weightGrams) !== message.weightGrams) {
+        throw new globalThis.Error("value provided for field message.weightGrams of type int64 too large");
+      }
       writer.uint32(32).int64(message.weightGrams);
     }
     if (message.payload.length !== 0) {
@@ -285,7 +288,7 @@ export const Thing: MessageFns<Thing, "warren.test.v1.Thing"> = {
               break;
             }
 
-            message.weightGrams = longToNumber(reader.int64());
+            message.weightGrams = reader.int64() as bigint;
             continue;
           }
           case 5: {
@@ -373,10 +376,10 @@ export const Thing: MessageFns<Thing, "warren.test.v1.Thing"> = {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       kind: isSet(object.kind) ? thingKindFromJSON(object.kind) : 0,
       weightGrams: isSet(object.weightGrams)
-        ? globalThis.Number(object.weightGrams)
+        ? BigInt(object.weightGrams)
         : isSet(object.weight_grams)
-        ? globalThis.Number(object.weight_grams)
-        : 0,
+        ? BigInt(object.weight_grams)
+        : 0n,
       payload: isSet(object.payload) ? bytesFromBase64(object.payload) : new Uint8Array(0),
       createdAt: isSet(object.createdAt)
         ? fromJsonTimestamp(object.createdAt)
@@ -416,8 +419,8 @@ export const Thing: MessageFns<Thing, "warren.test.v1.Thing"> = {
     if (message.kind !== 0) {
       obj.kind = thingKindToJSON(message.kind);
     }
-    if (message.weightGrams !== 0) {
-      obj.weightGrams = Math.round(message.weightGrams);
+    if (message.weightGrams !== 0n) {
+      obj.weightGrams = message.weightGrams.toString();
     }
     if (message.payload.length !== 0) {
       obj.payload = base64FromBytes(message.payload);
@@ -460,7 +463,9 @@ export const Thing: MessageFns<Thing, "warren.test.v1.Thing"> = {
     message.id = object.id ?? "";
     message.name = object.name ?? "";
     message.kind = object.kind ?? 0;
-    message.weightGrams = object.weightGrams ?? 0;
+    message.weightGrams = (object.weightGrams !== undefined && object.weightGrams !== null)
+      ? BigInt(object.weightGrams)
+      : 0n;
     message.payload = object.payload ?? new Uint8Array(0);
     message.createdAt = object.createdAt ?? undefined;
     message.ttl = (object.ttl !== undefined && object.ttl !== null) ? Duration.fromPartial(object.ttl) : undefined;
@@ -569,7 +574,7 @@ export const Thing_LabelsEntry: MessageFns<Thing_LabelsEntry, "warren.test.v1.Th
 };
 
 function createBaseThingFilter(): ThingFilter {
-  return { kind: 0, minWeightGrams: 0, createdAfter: undefined, tags: [] };
+  return { kind: 0, minWeightGrams: 0n, createdAfter: undefined, tags: [] };
 }
 
 export const ThingFilter: MessageFns<ThingFilter, "warren.test.v1.ThingFilter"> = {
@@ -579,7 +584,10 @@ export const ThingFilter: MessageFns<ThingFilter, "warren.test.v1.ThingFilter"> 
     if (message.kind !== 0) {
       writer.uint32(8).int32(message.kind);
     }
-    if (message.minWeightGrams !== 0) {
+    if (message.minWeightGrams !== 0n) {
+      if (BigInt.asIntN(64, message.minWeightGrams) !== message.minWeightGrams) {
+        throw new globalThis.Error("value provided for field message.minWeightGrams of type int64 too large");
+      }
       writer.uint32(16).int64(message.minWeightGrams);
     }
     if (message.createdAfter !== undefined) {
@@ -617,7 +625,7 @@ export const ThingFilter: MessageFns<ThingFilter, "warren.test.v1.ThingFilter"> 
               break;
             }
 
-            message.minWeightGrams = longToNumber(reader.int64());
+            message.minWeightGrams = reader.int64() as bigint;
             continue;
           }
           case 3: {
@@ -652,10 +660,10 @@ export const ThingFilter: MessageFns<ThingFilter, "warren.test.v1.ThingFilter"> 
     return {
       kind: isSet(object.kind) ? thingKindFromJSON(object.kind) : 0,
       minWeightGrams: isSet(object.minWeightGrams)
-        ? globalThis.Number(object.minWeightGrams)
+        ? BigInt(object.minWeightGrams)
         : isSet(object.min_weight_grams)
-        ? globalThis.Number(object.min_weight_grams)
-        : 0,
+        ? BigInt(object.min_weight_grams)
+        : 0n,
       createdAfter: isSet(object.createdAfter)
         ? fromJsonTimestamp(object.createdAfter)
         : isSet(object.created_after)
@@ -670,8 +678,8 @@ export const ThingFilter: MessageFns<ThingFilter, "warren.test.v1.ThingFilter"> 
     if (message.kind !== 0) {
       obj.kind = thingKindToJSON(message.kind);
     }
-    if (message.minWeightGrams !== 0) {
-      obj.minWeightGrams = Math.round(message.minWeightGrams);
+    if (message.minWeightGrams !== 0n) {
+      obj.minWeightGrams = message.minWeightGrams.toString();
     }
     if (message.createdAfter !== undefined) {
       obj.createdAfter = message.createdAfter.toISOString();
@@ -688,7 +696,9 @@ export const ThingFilter: MessageFns<ThingFilter, "warren.test.v1.ThingFilter"> 
   fromPartial(object: DeepPartial<ThingFilter>): ThingFilter {
     const message = createBaseThingFilter();
     message.kind = object.kind ?? 0;
-    message.minWeightGrams = object.minWeightGrams ?? 0;
+    message.minWeightGrams = (object.minWeightGrams !== undefined && object.minWeightGrams !== null)
+      ? BigInt(object.minWeightGrams)
+      : 0n;
     message.createdAfter = object.createdAfter ?? undefined;
     message.tags = object.tags?.map((e) => e) || [];
     return message;
@@ -864,7 +874,7 @@ function createBaseListThingsRequest(): ListThingsRequest {
     includeArchived: false,
     kinds: [],
     onlyNew: undefined,
-    afterId: 0,
+    afterId: 0n,
     minScore: 0,
   };
 }
@@ -898,7 +908,10 @@ export const ListThingsRequest: MessageFns<ListThingsRequest, "warren.test.v1.Li
     if (message.onlyNew !== undefined) {
       BoolValue.encode({ value: message.onlyNew! }, writer.uint32(58).fork()).join();
     }
-    if (message.afterId !== 0) {
+    if (message.afterId !== 0n) {
+      if (BigInt.asUintN(64, message.afterId) !== message.afterId) {
+        throw new globalThis.Error("value provided for field message.afterId of type uint64 too large");
+      }
       writer.uint32(64).uint64(message.afterId);
     }
     if (message.minScore !== 0) {
@@ -991,7 +1004,7 @@ export const ListThingsRequest: MessageFns<ListThingsRequest, "warren.test.v1.Li
               break;
             }
 
-            message.afterId = longToNumber(reader.uint64());
+            message.afterId = reader.uint64() as bigint;
             continue;
           }
           case 9: {
@@ -1035,11 +1048,7 @@ export const ListThingsRequest: MessageFns<ListThingsRequest, "warren.test.v1.Li
         : isSet(object.only_new)
         ? Boolean(object.only_new)
         : undefined,
-      afterId: isSet(object.afterId)
-        ? globalThis.Number(object.afterId)
-        : isSet(object.after_id)
-        ? globalThis.Number(object.after_id)
-        : 0,
+      afterId: isSet(object.afterId) ? BigInt(object.afterId) : isSet(object.after_id) ? BigInt(object.after_id) : 0n,
       minScore: isSet(object.minScore)
         ? globalThis.Number(object.minScore)
         : isSet(object.min_score)
@@ -1071,8 +1080,8 @@ export const ListThingsRequest: MessageFns<ListThingsRequest, "warren.test.v1.Li
     if (message.onlyNew !== undefined) {
       obj.onlyNew = message.onlyNew;
     }
-    if (message.afterId !== 0) {
-      obj.afterId = Math.round(message.afterId);
+    if (message.afterId !== 0n) {
+      obj.afterId = message.afterId.toString();
     }
     if (message.minScore !== 0) {
       obj.minScore = floatToJson(message.minScore);
@@ -1094,7 +1103,7 @@ export const ListThingsRequest: MessageFns<ListThingsRequest, "warren.test.v1.Li
     message.includeArchived = object.includeArchived ?? false;
     message.kinds = object.kinds?.map((e) => e) || [];
     message.onlyNew = object.onlyNew ?? undefined;
-    message.afterId = object.afterId ?? 0;
+    message.afterId = (object.afterId !== undefined && object.afterId !== null) ? BigInt(object.afterId) : 0n;
     message.minScore = object.minScore ?? 0;
     return message;
   },
@@ -2566,22 +2575,22 @@ function floatToJson(value: number | null | undefined): number | string | null |
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
 function toTimestamp(date: Date): Timestamp {
-  const seconds = Math.trunc(date.getTime() / 1_000);
+  const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
   const nanos = (date.getTime() % 1_000) * 1_000_000;
   return { seconds, nanos };
 }
 
 function fromTimestamp(t: Timestamp): Date {
-  let millis = (t.seconds || 0) * 1_000;
+  let millis = (globalThis.Number(t.seconds.toString()) || 0) * 1_000;
   millis += (t.nanos || 0) / 1_000_000;
   return new globalThis.Date(millis);
 }
@@ -2594,17 +2603,6 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
-}
-
-function longToNumber(int64: { toString(): string }): number {
-  const num = globalThis.Number(int64.toString());
-  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
-  }
-  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
-  }
-  return num;
 }
 
 function isObject(value: any): boolean {

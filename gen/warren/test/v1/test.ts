@@ -15,7 +15,7 @@ export const protobufFileName = "warren/test/v1/test.proto";
 /** EchoRequest carries data of every common scalar kind. */
 export interface EchoRequest {
   text: string;
-  number: number;
+  number: bigint;
   payload: Uint8Array;
   tags: string[];
   sentAt: Date | undefined;
@@ -24,7 +24,7 @@ export interface EchoRequest {
 /** EchoResponse mirrors the request and reports what the handler saw. */
 export interface EchoResponse {
   text: string;
-  number: number;
+  number: bigint;
   payload: Uint8Array;
   tags: string[];
   sentAt:
@@ -33,7 +33,7 @@ export interface EchoResponse {
   /** Metadata the handler received, for propagation tests. */
   metadata: { [key: string]: string };
   /** Milliseconds left before the deadline when the handler started. */
-  remainingMs: number;
+  remainingMs: bigint;
   /** Broker-validated identity of the caller, if any. */
   caller: string;
   /** Which server instance answered. */
@@ -85,7 +85,7 @@ export interface IncrementRequest {
 
 /** IncrementResponse is the counter's new value. */
 export interface IncrementResponse {
-  value: number;
+  value: bigint;
   instance: string;
 }
 
@@ -97,11 +97,11 @@ export interface RelayRequest {
 /** RelayResponse wraps what the next hop saw. */
 export interface RelayResponse {
   echoed: EchoResponse | undefined;
-  remainingMs: number;
+  remainingMs: bigint;
 }
 
 function createBaseEchoRequest(): EchoRequest {
-  return { text: "", number: 0, payload: new Uint8Array(0), tags: [], sentAt: undefined };
+  return { text: "", number: 0n, payload: new Uint8Array(0), tags: [], sentAt: undefined };
 }
 
 export const EchoRequest: MessageFns<EchoRequest, "warren.test.v1.EchoRequest"> = {
@@ -111,7 +111,10 @@ export const EchoRequest: MessageFns<EchoRequest, "warren.test.v1.EchoRequest"> 
     if (message.text !== "") {
       writer.uint32(10).string(message.text);
     }
-    if (message.number !== 0) {
+    if (message.number !== 0n) {
+      if (BigInt.asIntN(64, message.number) !== message.number) {
+        throw new globalThis.Error("value provided for field message.number of type int64 too large");
+      }
       writer.uint32(16).int64(message.number);
     }
     if (message.payload.length !== 0) {
@@ -152,7 +155,7 @@ export const EchoRequest: MessageFns<EchoRequest, "warren.test.v1.EchoRequest"> 
               break;
             }
 
-            message.number = longToNumber(reader.int64());
+            message.number = reader.int64() as bigint;
             continue;
           }
           case 3: {
@@ -194,7 +197,7 @@ export const EchoRequest: MessageFns<EchoRequest, "warren.test.v1.EchoRequest"> 
   fromJSON(object: any): EchoRequest {
     return {
       text: isSet(object.text) ? globalThis.String(object.text) : "",
-      number: isSet(object.number) ? globalThis.Number(object.number) : 0,
+      number: isSet(object.number) ? BigInt(object.number) : 0n,
       payload: isSet(object.payload) ? bytesFromBase64(object.payload) : new Uint8Array(0),
       tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
       sentAt: isSet(object.sentAt)
@@ -210,8 +213,8 @@ export const EchoRequest: MessageFns<EchoRequest, "warren.test.v1.EchoRequest"> 
     if (message.text !== "") {
       obj.text = message.text;
     }
-    if (message.number !== 0) {
-      obj.number = Math.round(message.number);
+    if (message.number !== 0n) {
+      obj.number = message.number.toString();
     }
     if (message.payload.length !== 0) {
       obj.payload = base64FromBytes(message.payload);
@@ -231,7 +234,7 @@ export const EchoRequest: MessageFns<EchoRequest, "warren.test.v1.EchoRequest"> 
   fromPartial(object: DeepPartial<EchoRequest>): EchoRequest {
     const message = createBaseEchoRequest();
     message.text = object.text ?? "";
-    message.number = object.number ?? 0;
+    message.number = (object.number !== undefined && object.number !== null) ? BigInt(object.number) : 0n;
     message.payload = object.payload ?? new Uint8Array(0);
     message.tags = object.tags?.map((e) => e) || [];
     message.sentAt = object.sentAt ?? undefined;
@@ -242,12 +245,12 @@ export const EchoRequest: MessageFns<EchoRequest, "warren.test.v1.EchoRequest"> 
 function createBaseEchoResponse(): EchoResponse {
   return {
     text: "",
-    number: 0,
+    number: 0n,
     payload: new Uint8Array(0),
     tags: [],
     sentAt: undefined,
     metadata: {},
-    remainingMs: 0,
+    remainingMs: 0n,
     caller: "",
     instance: "",
   };
@@ -260,7 +263,10 @@ export const EchoResponse: MessageFns<EchoResponse, "warren.test.v1.EchoResponse
     if (message.text !== "") {
       writer.uint32(10).string(message.text);
     }
-    if (message.number !== 0) {
+    if (message.number !== 0n) {
+      if (BigInt.asIntN(64, message.number) !== message.number) {
+        throw new globalThis.Error("value provided for field message.number of type int64 too large");
+      }
       writer.uint32(16).int64(message.number);
     }
     if (message.payload.length !== 0) {
@@ -275,7 +281,10 @@ export const EchoResponse: MessageFns<EchoResponse, "warren.test.v1.EchoResponse
     globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
       EchoResponse_MetadataEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
     });
-    if (message.remainingMs !== 0) {
+    if (message.remainingMs !== 0n) {
+      if (BigInt.asIntN(64, message.remainingMs) !== message.remainingMs) {
+        throw new globalThis.Error("value provided for field message.remainingMs of type int64 too large");
+      }
       writer.uint32(56).int64(message.remainingMs);
     }
     if (message.caller !== "") {
@@ -313,7 +322,7 @@ export const EchoResponse: MessageFns<EchoResponse, "warren.test.v1.EchoResponse
               break;
             }
 
-            message.number = longToNumber(reader.int64());
+            message.number = reader.int64() as bigint;
             continue;
           }
           case 3: {
@@ -356,7 +365,7 @@ export const EchoResponse: MessageFns<EchoResponse, "warren.test.v1.EchoResponse
               break;
             }
 
-            message.remainingMs = longToNumber(reader.int64());
+            message.remainingMs = reader.int64() as bigint;
             continue;
           }
           case 8: {
@@ -390,7 +399,7 @@ export const EchoResponse: MessageFns<EchoResponse, "warren.test.v1.EchoResponse
   fromJSON(object: any): EchoResponse {
     return {
       text: isSet(object.text) ? globalThis.String(object.text) : "",
-      number: isSet(object.number) ? globalThis.Number(object.number) : 0,
+      number: isSet(object.number) ? BigInt(object.number) : 0n,
       payload: isSet(object.payload) ? bytesFromBase64(object.payload) : new Uint8Array(0),
       tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
       sentAt: isSet(object.sentAt)
@@ -413,10 +422,10 @@ export const EchoResponse: MessageFns<EchoResponse, "warren.test.v1.EchoResponse
         )
         : {},
       remainingMs: isSet(object.remainingMs)
-        ? globalThis.Number(object.remainingMs)
+        ? BigInt(object.remainingMs)
         : isSet(object.remaining_ms)
-        ? globalThis.Number(object.remaining_ms)
-        : 0,
+        ? BigInt(object.remaining_ms)
+        : 0n,
       caller: isSet(object.caller) ? globalThis.String(object.caller) : "",
       instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
     };
@@ -427,8 +436,8 @@ export const EchoResponse: MessageFns<EchoResponse, "warren.test.v1.EchoResponse
     if (message.text !== "") {
       obj.text = message.text;
     }
-    if (message.number !== 0) {
-      obj.number = Math.round(message.number);
+    if (message.number !== 0n) {
+      obj.number = message.number.toString();
     }
     if (message.payload.length !== 0) {
       obj.payload = base64FromBytes(message.payload);
@@ -448,8 +457,8 @@ export const EchoResponse: MessageFns<EchoResponse, "warren.test.v1.EchoResponse
         });
       }
     }
-    if (message.remainingMs !== 0) {
-      obj.remainingMs = Math.round(message.remainingMs);
+    if (message.remainingMs !== 0n) {
+      obj.remainingMs = message.remainingMs.toString();
     }
     if (message.caller !== "") {
       obj.caller = message.caller;
@@ -466,7 +475,7 @@ export const EchoResponse: MessageFns<EchoResponse, "warren.test.v1.EchoResponse
   fromPartial(object: DeepPartial<EchoResponse>): EchoResponse {
     const message = createBaseEchoResponse();
     message.text = object.text ?? "";
-    message.number = object.number ?? 0;
+    message.number = (object.number !== undefined && object.number !== null) ? BigInt(object.number) : 0n;
     message.payload = object.payload ?? new Uint8Array(0);
     message.tags = object.tags?.map((e) => e) || [];
     message.sentAt = object.sentAt ?? undefined;
@@ -479,7 +488,9 @@ export const EchoResponse: MessageFns<EchoResponse, "warren.test.v1.EchoResponse
       },
       {},
     );
-    message.remainingMs = object.remainingMs ?? 0;
+    message.remainingMs = (object.remainingMs !== undefined && object.remainingMs !== null)
+      ? BigInt(object.remainingMs)
+      : 0n;
     message.caller = object.caller ?? "";
     message.instance = object.instance ?? "";
     return message;
@@ -1047,14 +1058,17 @@ export const IncrementRequest: MessageFns<IncrementRequest, "warren.test.v1.Incr
 };
 
 function createBaseIncrementResponse(): IncrementResponse {
-  return { value: 0, instance: "" };
+  return { value: 0n, instance: "" };
 }
 
 export const IncrementResponse: MessageFns<IncrementResponse, "warren.test.v1.IncrementResponse"> = {
   $type: "warren.test.v1.IncrementResponse" as const,
 
   encode(message: IncrementResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.value !== 0) {
+    if (message.value !== 0n) {
+      if (BigInt.asIntN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type int64 too large");
+      }
       writer.uint32(8).int64(message.value);
     }
     if (message.instance !== "") {
@@ -1081,7 +1095,7 @@ export const IncrementResponse: MessageFns<IncrementResponse, "warren.test.v1.In
               break;
             }
 
-            message.value = longToNumber(reader.int64());
+            message.value = reader.int64() as bigint;
             continue;
           }
           case 2: {
@@ -1106,15 +1120,15 @@ export const IncrementResponse: MessageFns<IncrementResponse, "warren.test.v1.In
 
   fromJSON(object: any): IncrementResponse {
     return {
-      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+      value: isSet(object.value) ? BigInt(object.value) : 0n,
       instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
     };
   },
 
   toJSON(message: IncrementResponse): unknown {
     const obj: any = {};
-    if (message.value !== 0) {
-      obj.value = Math.round(message.value);
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
     }
     if (message.instance !== "") {
       obj.instance = message.instance;
@@ -1127,7 +1141,7 @@ export const IncrementResponse: MessageFns<IncrementResponse, "warren.test.v1.In
   },
   fromPartial(object: DeepPartial<IncrementResponse>): IncrementResponse {
     const message = createBaseIncrementResponse();
-    message.value = object.value ?? 0;
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
     message.instance = object.instance ?? "";
     return message;
   },
@@ -1203,7 +1217,7 @@ export const RelayRequest: MessageFns<RelayRequest, "warren.test.v1.RelayRequest
 };
 
 function createBaseRelayResponse(): RelayResponse {
-  return { echoed: undefined, remainingMs: 0 };
+  return { echoed: undefined, remainingMs: 0n };
 }
 
 export const RelayResponse: MessageFns<RelayResponse, "warren.test.v1.RelayResponse"> = {
@@ -1213,7 +1227,10 @@ export const RelayResponse: MessageFns<RelayResponse, "warren.test.v1.RelayRespo
     if (message.echoed !== undefined) {
       EchoResponse.encode(message.echoed, writer.uint32(10).fork()).join();
     }
-    if (message.remainingMs !== 0) {
+    if (message.remainingMs !== 0n) {
+      if (BigInt.asIntN(64, message.remainingMs) !== message.remainingMs) {
+        throw new globalThis.Error("value provided for field message.remainingMs of type int64 too large");
+      }
       writer.uint32(16).int64(message.remainingMs);
     }
     return writer;
@@ -1245,7 +1262,7 @@ export const RelayResponse: MessageFns<RelayResponse, "warren.test.v1.RelayRespo
               break;
             }
 
-            message.remainingMs = longToNumber(reader.int64());
+            message.remainingMs = reader.int64() as bigint;
             continue;
           }
         }
@@ -1264,10 +1281,10 @@ export const RelayResponse: MessageFns<RelayResponse, "warren.test.v1.RelayRespo
     return {
       echoed: isSet(object.echoed) ? EchoResponse.fromJSON(object.echoed) : undefined,
       remainingMs: isSet(object.remainingMs)
-        ? globalThis.Number(object.remainingMs)
+        ? BigInt(object.remainingMs)
         : isSet(object.remaining_ms)
-        ? globalThis.Number(object.remaining_ms)
-        : 0,
+        ? BigInt(object.remaining_ms)
+        : 0n,
     };
   },
 
@@ -1276,8 +1293,8 @@ export const RelayResponse: MessageFns<RelayResponse, "warren.test.v1.RelayRespo
     if (message.echoed !== undefined) {
       obj.echoed = EchoResponse.toJSON(message.echoed);
     }
-    if (message.remainingMs !== 0) {
-      obj.remainingMs = Math.round(message.remainingMs);
+    if (message.remainingMs !== 0n) {
+      obj.remainingMs = message.remainingMs.toString();
     }
     return obj;
   },
@@ -1290,7 +1307,9 @@ export const RelayResponse: MessageFns<RelayResponse, "warren.test.v1.RelayRespo
     message.echoed = (object.echoed !== undefined && object.echoed !== null)
       ? EchoResponse.fromPartial(object.echoed)
       : undefined;
-    message.remainingMs = object.remainingMs ?? 0;
+    message.remainingMs = (object.remainingMs !== undefined && object.remainingMs !== null)
+      ? BigInt(object.remainingMs)
+      : 0n;
     return message;
   },
 };
@@ -1377,22 +1396,22 @@ function base64FromBytes(arr: Uint8Array): string {
   }
 }
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
 function toTimestamp(date: Date): Timestamp {
-  const seconds = Math.trunc(date.getTime() / 1_000);
+  const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
   const nanos = (date.getTime() % 1_000) * 1_000_000;
   return { seconds, nanos };
 }
 
 function fromTimestamp(t: Timestamp): Date {
-  let millis = (t.seconds || 0) * 1_000;
+  let millis = (globalThis.Number(t.seconds.toString()) || 0) * 1_000;
   millis += (t.nanos || 0) / 1_000_000;
   return new globalThis.Date(millis);
 }
@@ -1405,17 +1424,6 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
-}
-
-function longToNumber(int64: { toString(): string }): number {
-  const num = globalThis.Number(int64.toString());
-  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
-  }
-  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
-  }
-  return num;
 }
 
 function isObject(value: any): boolean {

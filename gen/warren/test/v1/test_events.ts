@@ -14,7 +14,7 @@ export const protobufFileName = "warren/test/v1/test_events.proto";
 /** OrderCreated is published once an order exists. */
 export interface OrderCreated {
   orderId: string;
-  amountCents: number;
+  amountCents: bigint;
   customer: string;
 }
 
@@ -33,7 +33,7 @@ export interface CacheInvalidated {
 export interface Tick {
   /** Which test run published it. */
   run: string;
-  seq: number;
+  seq: bigint;
 }
 
 /** Unrouted is never subscribed to: publishing it shows the no-route error. */
@@ -42,7 +42,7 @@ export interface Unrouted {
 }
 
 function createBaseOrderCreated(): OrderCreated {
-  return { orderId: "", amountCents: 0, customer: "" };
+  return { orderId: "", amountCents: 0n, customer: "" };
 }
 
 export const OrderCreated: MessageFns<OrderCreated, "warren.test.v1.OrderCreated"> = {
@@ -52,7 +52,10 @@ export const OrderCreated: MessageFns<OrderCreated, "warren.test.v1.OrderCreated
     if (message.orderId !== "") {
       writer.uint32(10).string(message.orderId);
     }
-    if (message.amountCents !== 0) {
+    if (message.amountCents !== 0n) {
+      if (BigInt.asIntN(64, message.amountCents) !== message.amountCents) {
+        throw new globalThis.Error("value provided for field message.amountCents of type int64 too large");
+      }
       writer.uint32(16).int64(message.amountCents);
     }
     if (message.customer !== "") {
@@ -87,7 +90,7 @@ export const OrderCreated: MessageFns<OrderCreated, "warren.test.v1.OrderCreated
               break;
             }
 
-            message.amountCents = longToNumber(reader.int64());
+            message.amountCents = reader.int64() as bigint;
             continue;
           }
           case 3: {
@@ -118,10 +121,10 @@ export const OrderCreated: MessageFns<OrderCreated, "warren.test.v1.OrderCreated
         ? globalThis.String(object.order_id)
         : "",
       amountCents: isSet(object.amountCents)
-        ? globalThis.Number(object.amountCents)
+        ? BigInt(object.amountCents)
         : isSet(object.amount_cents)
-        ? globalThis.Number(object.amount_cents)
-        : 0,
+        ? BigInt(object.amount_cents)
+        : 0n,
       customer: isSet(object.customer) ? globalThis.String(object.customer) : "",
     };
   },
@@ -131,8 +134,8 @@ export const OrderCreated: MessageFns<OrderCreated, "warren.test.v1.OrderCreated
     if (message.orderId !== "") {
       obj.orderId = message.orderId;
     }
-    if (message.amountCents !== 0) {
-      obj.amountCents = Math.round(message.amountCents);
+    if (message.amountCents !== 0n) {
+      obj.amountCents = message.amountCents.toString();
     }
     if (message.customer !== "") {
       obj.customer = message.customer;
@@ -146,7 +149,9 @@ export const OrderCreated: MessageFns<OrderCreated, "warren.test.v1.OrderCreated
   fromPartial(object: DeepPartial<OrderCreated>): OrderCreated {
     const message = createBaseOrderCreated();
     message.orderId = object.orderId ?? "";
-    message.amountCents = object.amountCents ?? 0;
+    message.amountCents = (object.amountCents !== undefined && object.amountCents !== null)
+      ? BigInt(object.amountCents)
+      : 0n;
     message.customer = object.customer ?? "";
     return message;
   },
@@ -313,7 +318,7 @@ export const CacheInvalidated: MessageFns<CacheInvalidated, "warren.test.v1.Cach
 };
 
 function createBaseTick(): Tick {
-  return { run: "", seq: 0 };
+  return { run: "", seq: 0n };
 }
 
 export const Tick: MessageFns<Tick, "warren.test.v1.Tick"> = {
@@ -323,7 +328,10 @@ export const Tick: MessageFns<Tick, "warren.test.v1.Tick"> = {
     if (message.run !== "") {
       writer.uint32(10).string(message.run);
     }
-    if (message.seq !== 0) {
+    if (message.seq !== 0n) {
+      if (BigInt.asIntN(64, message.seq) !== message.seq) {
+        throw new globalThis.Error("value provided for field message.seq of type int64 too large");
+      }
       writer.uint32(16).int64(message.seq);
     }
     return writer;
@@ -355,7 +363,7 @@ export const Tick: MessageFns<Tick, "warren.test.v1.Tick"> = {
               break;
             }
 
-            message.seq = longToNumber(reader.int64());
+            message.seq = reader.int64() as bigint;
             continue;
           }
         }
@@ -373,7 +381,7 @@ export const Tick: MessageFns<Tick, "warren.test.v1.Tick"> = {
   fromJSON(object: any): Tick {
     return {
       run: isSet(object.run) ? globalThis.String(object.run) : "",
-      seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
+      seq: isSet(object.seq) ? BigInt(object.seq) : 0n,
     };
   },
 
@@ -382,8 +390,8 @@ export const Tick: MessageFns<Tick, "warren.test.v1.Tick"> = {
     if (message.run !== "") {
       obj.run = message.run;
     }
-    if (message.seq !== 0) {
-      obj.seq = Math.round(message.seq);
+    if (message.seq !== 0n) {
+      obj.seq = message.seq.toString();
     }
     return obj;
   },
@@ -394,7 +402,7 @@ export const Tick: MessageFns<Tick, "warren.test.v1.Tick"> = {
   fromPartial(object: DeepPartial<Tick>): Tick {
     const message = createBaseTick();
     message.run = object.run ?? "";
-    message.seq = object.seq ?? 0;
+    message.seq = (object.seq !== undefined && object.seq !== null) ? BigInt(object.seq) : 0n;
     return message;
   },
 };
@@ -468,24 +476,13 @@ export const Unrouted: MessageFns<Unrouted, "warren.test.v1.Unrouted"> = {
   },
 };
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
-
-function longToNumber(int64: { toString(): string }): number {
-  const num = globalThis.Number(int64.toString());
-  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
-  }
-  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
-  }
-  return num;
-}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
