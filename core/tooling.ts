@@ -40,7 +40,7 @@ export { LATENCY_BUCKETS, type BreakerStateName } from './observability/metrics.
 export { createMeshReporter, DEFAULT_MESH_REPORT_INTERVAL_MS, type MeshBreakerState, type MeshReporter, type MeshReporterOptions } from './mesh/reporter.js';
 export { createAmqpMeshSink, type ChannelOpener, type MeshReportSink } from './amqp/mesh-sink.js';
 export { declareMeshExchange, declareMeshViewerQueue, meshReportProperties } from './amqp/mesh-topology.js';
-export { startMeshFeed, type MeshFeed, type MeshFeedTarget, type MeshQueueState } from './amqp/mesh-feed.js';
+export { startMeshFeed, type MeshFeed, type MeshFeedTarget } from './amqp/mesh-feed.js';
 export { LATENCY_BASE_MS, latencyBucket, latencyBucketUpperMs, latencyQuantile, LatencyRecorder } from './mesh/histogram.js';
 export { createBreakerRegistry, type BreakerRegistry } from './resilience/breaker.js';
 export { brokerUrls } from './amqp/broker-urls.js';

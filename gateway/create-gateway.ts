@@ -20,7 +20,7 @@ import { createMeshPage, type MeshPageOptions } from './mesh/mesh-page.js';
 import { createRpcHandler, type RequestState } from './rpc-handler.js';
 import { createBreakerRegistry } from '../core/tooling.js';
 import { type BreakerOptions, type BreakerState } from '../core/index.js';
-import { createUnaryInvoker } from './unary-invoke.js';
+import { createUnaryInvoker, type CallSettings } from './unary-invoke.js';
 import { createGrpcFamily } from './protocols/grpc-family.js';
 import { attachHttp2 } from './protocols/http2-listener.js';
 import type { WireKind } from './protocols/wire-codec.js';
@@ -189,8 +189,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     breakers,
     metrics,
   );
-  const handleRpc = createRpcHandler({
-    router,
+  const callSettings: CallSettings = {
     registry: options.protos,
     invoke,
     logger,
@@ -200,22 +199,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     forwardHeaders,
     subjectMetadataKey: subjectKey,
     draining: () => draining,
-  });
+  };
+  const handleRpc = createRpcHandler({ ...callSettings, router });
   const wire = createGrpcFamily({
+    ...callSettings,
     router,
     exposedServices: exposure.filter(options.protos.services),
     transport: options.transport,
     ready: () => !draining && isReady(),
     reflection: options.reflection !== false,
-    invoke,
-    registry: options.protos,
-    logger,
-    defaultTimeoutMs,
-    maxTimeoutMs,
-    bodyLimitBytes,
-    forwardHeaders,
-    subjectMetadataKey: subjectKey,
-    draining: () => draining,
   });
   const admit = createFrontDoor({
     cors: options.cors ? createCors(options.cors) : undefined,

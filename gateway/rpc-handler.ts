@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Code, codeName, type Logger, PROTOBUF, RpcError } from '../core/index.js';
-import { type ProtoRegistry } from '../core/tooling.js';
+import { Code, codeName, PROTOBUF, RpcError } from '../core/index.js';
 import { metadataOf, timeoutOf } from './call-headers.js';
 import { gatewayError } from './http-status.js';
 import { PathDecodeError } from './path-template.js';
@@ -8,23 +7,11 @@ import { bodyKindOf, parseJsonBody, readBody } from './request-body.js';
 import { buildRequestJson, pickResponseBody } from './request-mapping.js';
 import { JSON_UTF8, send, sendError } from './respond.js';
 import type { RouteMatch, Router } from './router.js';
-import type { UnaryInvoker } from './unary-invoke.js';
+import type { CallSettings } from './unary-invoke.js';
 
 /** What the RPC handler needs from its gateway. */
-export interface RpcHandlerContext {
+export interface RpcHandlerContext extends CallSettings {
   readonly router: Router;
-  readonly registry: ProtoRegistry;
-  /** The one call path shared with gRPC, gRPC-Web and Connect. */
-  readonly invoke: UnaryInvoker;
-  readonly logger: Logger;
-  readonly defaultTimeoutMs: number;
-  readonly maxTimeoutMs: number;
-  readonly bodyLimitBytes: number;
-  readonly forwardHeaders: readonly string[];
-  /** Metadata key of the verified subject; `undefined` without authentication. */
-  readonly subjectMetadataKey: string | undefined;
-  /** True once shutdown started: answers ask clients to close their connections. */
-  readonly draining: () => boolean;
 }
 
 /** One request's bookkeeping, shared with the server for drain and metrics. */

@@ -1,9 +1,28 @@
-import { Code, type Interceptor, type Metadata, RpcError, type Transport } from '../core/index.js';
+import { Code, type Interceptor, type Logger, type Metadata, RpcError, type Transport } from '../core/index.js';
 import { startDeadlineTimer } from '../core/protocol/index.js';
-import { type BreakerRegistry } from '../core/tooling.js';
+import type { BreakerRegistry, ProtoRegistry } from '../core/tooling.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { MethodTarget } from './router.js';
 import { createGatewayCaller, type GatewayReply } from './rpc-call.js';
+
+/**
+ * What every protocol's handler (the JSON routes, gRPC, gRPC-Web, Connect) needs to turn a request into a call:
+ * one shape, so the limits and the call path cannot drift apart between protocols.
+ */
+export interface CallSettings {
+  readonly registry: ProtoRegistry;
+  /** The one call path shared by every protocol. */
+  readonly invoke: UnaryInvoker;
+  readonly logger: Logger;
+  readonly defaultTimeoutMs: number;
+  readonly maxTimeoutMs: number;
+  readonly bodyLimitBytes: number;
+  readonly forwardHeaders: readonly string[];
+  /** Metadata key of the verified subject; `undefined` without authentication. */
+  readonly subjectMetadataKey: string | undefined;
+  /** True once shutdown started: answers ask clients to close their connections. */
+  readonly draining: () => boolean;
+}
 
 /** One decoded call, whatever protocol it came in on. */
 export interface DecodedCall {

@@ -3,6 +3,7 @@ import { InstanceReport } from '../../gen/warren/mesh/v1/mesh.js';
 import type { Logger } from '../observability/logger.js';
 import type { ChannelOpener } from './mesh-sink.js';
 import { declareMeshViewerQueue } from './mesh-topology.js';
+import type { QueueState } from './queue-inspector.js';
 import { MESH_REPORT_TYPE } from '../protocol/mesh-names.js';
 
 /** Largest report taken in; bigger ones are dropped undecoded. */
@@ -14,12 +15,6 @@ const ABSENT_RECHECK_MS = 5_000;
 /** Longest queue name AMQP allows (a short string). */
 const MAX_QUEUE_NAME_BYTES = 255;
 
-/** Message and consumer counts of a queue, as a passive declare reads them. */
-export interface MeshQueueState {
-  readonly messages: number;
-  readonly consumers: number;
-}
-
 /** What the feed fills: the gateway's mesh model. */
 export interface MeshFeedTarget {
   /** Takes one decoded instance report. */
@@ -27,7 +22,7 @@ export interface MeshFeedTarget {
   /** Queue names whose counts the page shows. */
   watchedQueues(): Iterable<string>;
   /** Counts by queue; `null` for a queue that does not exist. */
-  setQueues(states: ReadonlyMap<string, MeshQueueState | null>): void;
+  setQueues(states: ReadonlyMap<string, QueueState | null>): void;
 }
 
 /** The broker side of the mesh page. */
@@ -109,7 +104,7 @@ export function startMeshFeed(transport: ChannelOpener, model: MeshFeedTarget, l
 
   const check = async (): Promise<void> => {
     const now = Date.now();
-    const states = new Map<string, MeshQueueState | null>();
+    const states = new Map<string, QueueState | null>();
     for (const name of model.watchedQueues()) {
       if (stop.signal.aborted) return;
       if (Buffer.byteLength(name) > MAX_QUEUE_NAME_BYTES) continue;

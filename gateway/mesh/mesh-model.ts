@@ -5,6 +5,7 @@ import { nodeStatus, worstBreaker } from './mesh-status.js';
 import { Tally, round } from './mesh-tally.js';
 import { serviceOf, tallyTraffic, type GroupTally } from './mesh-traffic.js';
 import type { BreakerStateName, BreakerView, DeadLetterView, EdgeView, GroupView, InstanceView, MeshView, NodeView, QueueView } from './mesh-view.js';
+import type { QueueState } from '../../core/tooling.js';
 
 /** Default window rates, error shares and percentiles are taken over. */
 export const DEFAULT_MESH_WINDOW_MS = 10_000;
@@ -19,11 +20,8 @@ const MAX_SAMPLES = 20_000;
 /** Most queues checked per pass (the contracts' services come first). */
 const MAX_WATCHED = 400;
 
-/** A queue as a passive declare sees it. */
-export interface QueueState {
-  readonly messages: number;
-  readonly consumers: number;
-}
+/** A queue as a passive declare sees it (core's one shape for it). */
+export type { QueueState } from '../../core/tooling.js';
 
 /** Options of {@link createMeshModel}. */
 export interface MeshModelOptions {

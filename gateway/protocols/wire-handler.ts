@@ -1,12 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Code, codeName, type Logger, type Metadata, RpcError } from '../../core/index.js';
-import { type ProtoRegistry } from '../../core/tooling.js';
+import { Code, codeName, type Metadata, RpcError } from '../../core/index.js';
 import { metadataOf } from '../call-headers.js';
 import { gatewayError } from '../http-status.js';
 import { readBody } from '../request-body.js';
 import type { RequestState } from '../rpc-handler.js';
 import type { MethodTarget } from '../router.js';
-import type { UnaryInvoker } from '../unary-invoke.js';
+import type { CallSettings } from '../unary-invoke.js';
 import { connectCodec, connectGetCodec, connectStreamCodec } from './connect.js';
 import { detectWire, methodPathOf } from './detect.js';
 import { grpcCodec, responseGone } from './grpc.js';
@@ -25,23 +24,14 @@ const CODECS: Readonly<Record<WireKind, WireCodec>> = {
 };
 
 /** What the gRPC-family handler needs from its gateway. */
-export interface WireHandlerContext {
+export interface WireHandlerContext extends CallSettings {
   /** Every exposed unary method (the router's RPC routes), by `pkg.Service/Method`. */
   readonly targets: ReadonlyMap<string, MethodTarget>;
   /** Streaming methods of exposed services: answered UNIMPLEMENTED rather than "unknown". */
   readonly streaming: ReadonlySet<string>;
-  readonly invoke: UnaryInvoker;
   readonly health: GrpcHealth;
   /** `undefined` when reflection is off. */
   readonly reflection: Reflection | undefined;
-  readonly registry: ProtoRegistry;
-  readonly logger: Logger;
-  readonly defaultTimeoutMs: number;
-  readonly maxTimeoutMs: number;
-  readonly bodyLimitBytes: number;
-  readonly forwardHeaders: readonly string[];
-  readonly subjectMetadataKey: string | undefined;
-  readonly draining: () => boolean;
 }
 
 /** The gRPC-family side of the gateway. */
