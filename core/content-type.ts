@@ -2,6 +2,7 @@ import { Code } from './code.js';
 import type { MessageType } from './definition.js';
 import { jsonMismatch } from './json-check.js';
 import { RpcError } from './rpc-error.js';
+import { checkJsonDepth } from './wire-bounds.js';
 
 /** Body encodings every method accepts and answers in. */
 export type ContentType = 'application/x-protobuf' | 'application/json';
@@ -43,8 +44,16 @@ export function decodeMessage<T>(type: MessageType<T>, body: Uint8Array, content
     }
   }
   let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch (error) {
+    throw new RpcError(Code.INVALID_ARGUMENT, `${what} is not valid UTF-8 JSON: ${errorText(error)}`, { cause: error });
+  }
+  // before any recursive step: a deeply nested body is refused by name, never a stack overflow
+  checkJsonDepth(text, what);
+  try {
+    json = JSON.parse(text);
   } catch (error) {
     throw new RpcError(Code.INVALID_ARGUMENT, `${what} is not valid UTF-8 JSON: ${errorText(error)}`, { cause: error });
   }

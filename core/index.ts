@@ -16,6 +16,7 @@ export { ANY_CALLER, METHOD_ACCESS_FIELD, methodCallers } from './security/metho
 export { messageIdentity, ORIGIN_USER_HEADER, relayIdentity } from './security/identity.js';
 export { chainInterceptors, type Interceptor, type UnaryCall, type UnaryNext, type UnaryResult } from './interceptor.js';
 export { MAX_METADATA_BYTES, validateMetadata, type Metadata } from './metadata.js';
+export { boundStatusMessage, checkJsonDepth, MAX_JSON_DEPTH, MAX_STATUS_MESSAGE_BYTES } from './wire-bounds.js';
 export { JSON_TYPE, PROTOBUF, type ContentType } from './content-type.js';
 export { HEALTH_CHECK_PATH } from './health.js';
 export { createLogger, defaultLogger, REDACTED_LOG_FIELDS, redactUrl, type CreateLoggerOptions, type Logger } from './logger.js';

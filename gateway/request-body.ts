@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
-import { Code, RpcError } from '../core/index.js';
+import { checkJsonDepth, Code, RpcError } from '../core/index.js';
 import { gatewayError } from './http-status.js';
 
 /** How a request body is encoded. */
@@ -93,8 +93,14 @@ function unsupported(why: string, allowProtobuf: boolean): RpcError {
 export function parseJsonBody(body: Buffer): unknown {
   if (body.length === 0) return {};
   if (!isUtf8(body)) throw gatewayError(Code.INVALID_ARGUMENT, 'request body is not valid UTF-8');
+  const text = body.toString('utf8');
   try {
-    return JSON.parse(body.toString('utf8'));
+    checkJsonDepth(text, 'request body');
+  } catch (error) {
+    throw gatewayError(Code.INVALID_ARGUMENT, (error as RpcError).rawMessage);
+  }
+  try {
+    return JSON.parse(text);
   } catch (error) {
     throw gatewayError(Code.INVALID_ARGUMENT, `request body is not valid JSON: ${(error as Error).message}`);
   }

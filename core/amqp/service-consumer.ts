@@ -6,6 +6,7 @@ import { Code } from '../code.js';
 import { PROTOBUF } from '../content-type.js';
 import { errorToReply } from '../reply-error.js';
 import { RpcError } from '../rpc-error.js';
+import { sendReply } from './reply-sender.js';
 import { deadLetterQueue, isReplyAddress, RPC_EXCHANGE, serviceQueue, serviceQueueArguments, type ServiceQueueOptions } from './topology.js';
 import { AckBatcher, batchWrites } from './write-batching.js';
 import { messageIdentity, relayIdentity } from '../security/identity.js';
@@ -123,11 +124,10 @@ export async function consumeService(
       (reply) => {
         try {
           if (!open) return;
-          if (reply) channel.publish('', replyTo, Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength), replyProperties(reply, message.properties.correlationId as string | undefined, ownUser));
-          acks.ack(message);
+          // every delivery ends here: acked once its reply is out (or it needs none), nacked when none can be written
+          if (reply === null || sendReply(channel, replyTo, reply, message, ownUser, logger)) acks.ack(message);
+          else acks.nack(message);
           wrote();
-        } catch (error) {
-          logger.warn({ err: error, queue }, 'could not reply or acknowledge; the broker will redeliver the request');
         } finally {
           settled();
         }

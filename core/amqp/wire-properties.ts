@@ -1,7 +1,8 @@
 import type { ConsumeMessage, Message, Options } from 'amqplib';
 import { Code, parseCode } from '../code.js';
 import { JSON_TYPE, parseContentType, PROTOBUF, type ContentType } from '../content-type.js';
-import { metadataFromHeaders, type Metadata } from '../metadata.js';
+import { boundMetadata, MAX_METADATA_BYTES, metadataBytes, metadataFromHeaders, type Metadata } from '../metadata.js';
+import { boundStatusMessage } from '../wire-bounds.js';
 import type { Delivery, WireReply, WireRequest } from '../transport.js';
 import { DIRECT_REPLY_TO } from './topology.js';
 
@@ -78,10 +79,10 @@ export function readReply(message: Message): WireReply {
   const text = headers[MESSAGE_HEADER];
   return {
     status,
-    message: typeof text === 'string' ? text : Buffer.isBuffer(text) ? text.toString('utf8') : status === Code.UNKNOWN && headers[STATUS_HEADER] === undefined ? 'reply carried no warren-status header' : '',
+    message: boundStatusMessage(typeof text === 'string' ? text : Buffer.isBuffer(text) ? text.toString('utf8') : status === Code.UNKNOWN && headers[STATUS_HEADER] === undefined ? 'reply carried no warren-status header' : ''),
     contentType: contentTypeOf(message.properties.contentType as string | undefined) ?? PROTOBUF,
     body: message.content,
-    metadata: metadataFromHeaders(headers),
+    metadata: boundMetadata(metadataFromHeaders(headers)),
     userId: typeof message.properties.userId === 'string' ? message.properties.userId : undefined,
   };
 }
@@ -92,8 +93,13 @@ export function readDelivery(service: string, message: ConsumeMessage, deliverie
   const headers = (properties.headers ?? {}) as Record<string, unknown>;
   const rawContentType = properties.contentType as string | undefined;
   const contentType = contentTypeOf(rawContentType);
-  const deadline = numberOf(headers[DEADLINE_HEADER]) ?? Date.now() + ASSUMED_TIMEOUT_MS;
+  const sentDeadline = headers[DEADLINE_HEADER];
+  const readDeadline = numberOf(Buffer.isBuffer(sentDeadline) ? sentDeadline.toString('utf8') : sentDeadline);
+  const deadline = readDeadline ?? Date.now() + ASSUMED_TIMEOUT_MS;
   const metadata: Metadata = metadataFromHeaders(headers);
+  let malformed: string | undefined;
+  if (sentDeadline !== undefined && readDeadline === undefined) malformed = `${DEADLINE_HEADER} must be an integer (ms since the Unix epoch), got ${describeValue(sentDeadline)}`;
+  else if (metadataBytes(metadata) > MAX_METADATA_BYTES) malformed = `metadata is ${metadataBytes(metadata)} bytes; at most ${MAX_METADATA_BYTES} are allowed`;
   return {
     request: {
       service,
@@ -107,7 +113,14 @@ export function readDelivery(service: string, message: ConsumeMessage, deliverie
     unsupportedContentType: contentType === undefined ? String(rawContentType) : undefined,
     redelivered: message.fields.redelivered || deliveries > 1,
     userId: typeof properties.userId === 'string' ? properties.userId : undefined,
+    malformed,
   };
+}
+
+/** A header value for an error message: short, whatever its type. */
+function describeValue(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : typeof value;
+  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
 }
 
 /** `parseContentType`, with the exact names Warren itself sends answered without parsing. */
