@@ -14,6 +14,7 @@ export { createAccessPolicy, userPrincipal, type AccessMode, type AccessPolicy, 
 export { createEventAccess, type EventAccessOptions, type EventAccessPolicy } from './security/event-access.js';
 export { ANY_CALLER, METHOD_ACCESS_FIELD, methodCallers } from './security/method-access.js';
 export { messageIdentity, ORIGIN_USER_HEADER, relayIdentity } from './security/identity.js';
+export { serverUsersFromConfig, serverUsersFromEnv, type ServingConfig } from './security/server-users.js';
 export { chainInterceptors, type Interceptor, type UnaryCall, type UnaryNext, type UnaryResult } from './interceptor.js';
 export { MAX_METADATA_BYTES, validateMetadata, type Metadata } from './metadata.js';
 export { boundStatusMessage, checkJsonDepth, MAX_JSON_DEPTH, MAX_STATUS_MESSAGE_BYTES } from './wire-bounds.js';
@@ -44,7 +45,7 @@ export {
   type ServiceDefinition,
 } from './definition.js';
 export type { Consumer, Delivery, DeliveryHandler, ServeOptions, Transport, WireReply, WireRequest } from './transport.js';
-export { DIRECT_REPLY_TO, isReplyAddress, REPLY_QUEUE_PREFIX, RPC_EXCHANGE, serviceQueue } from './amqp/topology.js';
+export { DIRECT_REPLY_TO, isReplyAddress, PROTOCOL_HEADER, PROTOCOL_VERSION, REPLY_QUEUE_PREFIX, RPC_EXCHANGE, serviceQueue } from './amqp/topology.js';
 export { DEADLINE_HEADER, MESSAGE_HEADER, STATUS_HEADER } from './amqp/wire-properties.js';
 export { loadProtos, type LoadProtosOptions, type ProtoRegistry } from './dynamic/load-protos.js';
 export { createDynamicMessageType, type DynamicMessageType } from './dynamic/message-type.js';

@@ -1,6 +1,6 @@
 import { connect as amqpConnect, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, connectAmqp, createClient, createServer, RPC_EXCHANGE, RpcError, serviceQueue, STATUS_HEADER, type AmqpTransport, type Server } from '../core/index.js';
+import { Code, connectAmqp, createClient, createServer, RpcError, serviceQueue, STATUS_HEADER, type AmqpTransport, type Server } from '../core/index.js';
 import { EchoResponse, TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
 import { testService } from './support/test-service.js';
@@ -24,7 +24,6 @@ describe('reply identity', () => {
     const channel = await impostor.createChannel();
     const queue = serviceQueue(impostorService.fullName);
     await channel.assertQueue(queue, { durable: false, autoDelete: true });
-    await channel.bindQueue(queue, RPC_EXCHANGE, impostorService.fullName);
     await channel.consume(queue, (message) => {
       if (!message) return;
       const body = Buffer.from(EchoResponse.encode(EchoResponse.fromPartial({ text: 'forged', instance: 'impostor' })).finish());

@@ -5,7 +5,8 @@ import { defaultLogger, redactUrl, type Logger } from '../logger.js';
 import { RpcError } from '../rpc-error.js';
 import type { Consumer, DeliveryHandler, ServeOptions, Transport, WireReply, WireRequest } from '../transport.js';
 import { ConnectionManager, type ReconnectOptions } from './connection-manager.js';
-import { RequestChannel, type RequestChannelStats } from './request-channel.js';
+import { RequestChannel, type RequestChannelStats, type ServerUsers } from './request-channel.js';
+import { serverUsersFromEnv } from '../security/server-users.js';
 import { consumeService } from './service-consumer.js';
 import { tlsFromEnv, tlsSocketOptions, type AmqpTlsOptions } from './tls.js';
 
@@ -41,6 +42,15 @@ export interface AmqpTransportOptions {
   readonly reconnect?: ReconnectOptions;
   /** Default: the process logger. */
   readonly logger?: Logger;
+  /**
+   * Which broker user serves each service: replies to calls of a service
+   * that name one must carry it as their broker-validated `user_id`, else
+   * the call fails with UNAUTHENTICATED (a forged reply). Derive it rather
+   * than list it: `serverUsersFromPermissions()` reads the same config
+   * `warren permissions apply` provisions users from. Default: derived from
+   * the config named by `WARREN_PERMISSIONS_FILE` when set, else none checked.
+   */
+  readonly serverUsers?: ServerUsers | undefined;
 }
 
 /** Counters of the AMQP transport, for tests and metrics (diagnostic: what it holds right now). */
@@ -109,6 +119,7 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
   });
   const first = await manager.start();
   const userId = options.identity === false ? undefined : userOf(urls[0]!);
+  const serverUsers = options.serverUsers ?? serverUsersFromEnv();
   const consumers = new Set<Consumer>();
   const events = createAmqpEvents(first, {
     logger,
@@ -125,7 +136,7 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
     if (requests?.model !== model) {
       if (current) totals.lateReplies += current.stats().lateReplies;
       current = undefined;
-      const channel = model.createConfirmChannel().then((confirm) => RequestChannel.open(confirm, userId, logger));
+      const channel = model.createConfirmChannel().then((confirm) => RequestChannel.open(confirm, userId, logger, serverUsers));
       requests = { model, channel };
       channel.then(
         (opened) => {

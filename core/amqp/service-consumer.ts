@@ -7,7 +7,7 @@ import { PROTOBUF } from '../content-type.js';
 import { errorToReply } from '../reply-error.js';
 import { RpcError } from '../rpc-error.js';
 import { sendReply } from './reply-sender.js';
-import { deadLetterQueue, isReplyAddress, RPC_EXCHANGE, serviceQueue, serviceQueueArguments, type ServiceQueueOptions } from './topology.js';
+import { deadLetterQueue, isReplyAddress, serviceQueue, serviceQueueArguments, type ServiceQueueOptions } from './topology.js';
 import { AckBatcher, batchWrites } from './write-batching.js';
 import { messageIdentity, relayIdentity } from '../security/identity.js';
 import { CALLER_HEADER, DEAD_AT_HEADER, DEAD_REASON_HEADER, DELIVERIES_HEADER, deliveriesOf, readDelivery, replyProperties } from './wire-properties.js';
@@ -60,14 +60,18 @@ export async function consumeService(
   channel.on('close', () => {
     open = false;
   });
+  // a reply (mandatory) whose caller's reply queue is gone: the caller left; nothing to do but count it
+  channel.on('return', () => {
+    returnedReplies++;
+    logger.debug({ queue, returnedReplies }, 'reply returned: its caller is gone');
+  });
+  let returnedReplies = 0;
   await channel.prefetch(options.prefetch);
-  await channel.assertExchange(RPC_EXCHANGE, 'direct', { durable: true });
   try {
     await channel.assertQueue(queue, { durable: true, arguments: serviceQueueArguments(options) });
   } catch (error) {
     throw new Error(`cannot declare ${queue}: ${(error as Error).message} (another instance declared it with other arguments?)`, { cause: error });
   }
-  await channel.bindQueue(queue, RPC_EXCHANGE, service);
   const deadQueue = deadLetterQueue(service);
   await channel.assertQueue(deadQueue, { durable: true });
   const maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
@@ -92,8 +96,9 @@ export async function consumeService(
     }
     if (!quorum && message.fields.redelivered) {
       // classic queues do not count deliveries: re-queue a copy that carries the count, then ack the original
-      const expiration = String(Math.max(1, Number(properties.headers?.['warren-deadline'] ?? 0) - Date.now()));
-      channel.publish(RPC_EXCHANGE, service, message.content, relayIdentity(copyProperties(message, { expiration, headers: { ...properties.headers, ...callerHeader(caller), [DELIVERIES_HEADER]: deliveries } }), caller, ownUser));
+      const sentDeadline = Number(properties.headers?.['warren-deadline']);
+      const expiration = String(Math.max(1, Number.isFinite(sentDeadline) ? Math.ceil(sentDeadline - Date.now()) : 10_000));
+      channel.publish('', queue, message.content, relayIdentity(copyProperties(message, { expiration, headers: { ...properties.headers, ...callerHeader(caller), [DELIVERIES_HEADER]: deliveries } }), caller, ownUser));
       channel.ack(message);
       return true;
     }

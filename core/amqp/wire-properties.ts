@@ -4,7 +4,7 @@ import { JSON_TYPE, parseContentType, PROTOBUF, type ContentType } from '../cont
 import { boundMetadata, MAX_METADATA_BYTES, metadataBytes, metadataFromHeaders, type Metadata } from '../metadata.js';
 import { boundStatusMessage } from '../wire-bounds.js';
 import type { Delivery, WireReply, WireRequest } from '../transport.js';
-import { DIRECT_REPLY_TO } from './topology.js';
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from './topology.js';
 
 /** Header with the absolute deadline, ms since the Unix epoch (any AMQP integer type, or a decimal string). */
 export const DEADLINE_HEADER = 'warren-deadline';
@@ -43,13 +43,13 @@ export function deliveriesOf(message: ConsumeMessage): number {
 export const ASSUMED_TIMEOUT_MS = 10_000;
 
 /** AMQP properties of a request. */
-export function requestProperties(request: WireRequest, correlationId: string, userId: string | undefined): Options.Publish {
-  const headers: Record<string, unknown> = { ...request.metadata, [DEADLINE_HEADER]: request.deadline };
+export function requestProperties(request: WireRequest, correlationId: string, userId: string | undefined, replyTo: string): Options.Publish {
+  const headers: Record<string, unknown> = { ...request.metadata, [DEADLINE_HEADER]: request.deadline, [PROTOCOL_HEADER]: PROTOCOL_VERSION };
   const now = Date.now();
   const properties: Options.Publish = {
     mandatory: true,
     correlationId,
-    replyTo: DIRECT_REPLY_TO,
+    replyTo,
     contentType: request.contentType,
     expiration: String(Math.max(1, Math.ceil(request.deadline - now))),
     messageId: request.messageId,
@@ -61,11 +61,15 @@ export function requestProperties(request: WireRequest, correlationId: string, u
   return properties;
 }
 
-/** AMQP properties of a reply (never mandatory: a caller that left is not an error). */
+/**
+ * AMQP properties of a reply: `mandatory`, so a caller whose reply queue is
+ * gone comes back as a basic.return (counted, never an error) instead of
+ * vanishing unnoticed.
+ */
 export function replyProperties(reply: WireReply, correlationId: string | undefined, userId?: string): Options.Publish {
-  const headers: Record<string, unknown> = { ...reply.metadata, [STATUS_HEADER]: reply.status };
+  const headers: Record<string, unknown> = { ...reply.metadata, [STATUS_HEADER]: reply.status, [PROTOCOL_HEADER]: PROTOCOL_VERSION };
   if (reply.message !== '') headers[MESSAGE_HEADER] = reply.message;
-  const properties: Options.Publish = { contentType: reply.contentType, headers };
+  const properties: Options.Publish = { mandatory: true, contentType: reply.contentType, headers };
   if (correlationId !== undefined) properties.correlationId = correlationId;
   // the server's own broker user: the broker refuses any other, so a caller can tell who answered
   if (userId !== undefined) properties.userId = userId;
