@@ -77,7 +77,19 @@ export function errorCodeOf(error: RpcError): Code {
   return error.code !== Code.OK && parseCode(error.code) !== undefined ? error.code : Code.UNKNOWN;
 }
 
-/** Extra response headers of an error, if the gateway set any. */
+/** Seconds a 503 from a service asks the client to wait, unless the service said (`retry-after` trailer). */
+export const DEFAULT_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * Extra response headers of an error: the gateway's own, else, for every
+ * UNAVAILABLE a service answered (orders when a dependency failed, …), a
+ * `Retry-After` — the service's `retry-after` trailer when it is a number of
+ * seconds, else {@link DEFAULT_RETRY_AFTER_SECONDS} — so every 503 tells
+ * clients when to come back, as the breaker's do.
+ */
 export function httpHeadersOf(error: RpcError): Readonly<Record<string, string>> | undefined {
-  return extras.get(error)?.headers;
+  const own = extras.get(error)?.headers;
+  if (own !== undefined || error.code !== Code.UNAVAILABLE || httpStatusOf(error) !== 503) return own;
+  const said = error.metadata['retry-after'];
+  return { 'retry-after': said !== undefined && /^\d{1,5}$/.test(said) ? said : String(DEFAULT_RETRY_AFTER_SECONDS) };
 }
