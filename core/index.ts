@@ -15,6 +15,7 @@ export { createEventAccess, type EventAccessOptions, type EventAccessPolicy } fr
 export { ANY_CALLER, METHOD_ACCESS_FIELD, methodCallers } from './security/method-access.js';
 export { messageIdentity, ORIGIN_USER_HEADER, relayIdentity } from './security/identity.js';
 export { serverUsersFromConfig, serverUsersFromEnv, type ServingConfig } from './security/server-users.js';
+export { ownBrokerUrl, readBrokerUsersFile } from './security/broker-users-file.js';
 export { chainInterceptors, type Interceptor, type UnaryCall, type UnaryNext, type UnaryResult } from './interceptor.js';
 export { MAX_METADATA_BYTES, validateMetadata, type Metadata } from './metadata.js';
 export { boundStatusMessage, checkJsonDepth, MAX_JSON_DEPTH, MAX_STATUS_MESSAGE_BYTES } from './wire-bounds.js';

@@ -67,7 +67,8 @@ with no access control, ask for it by name:   WARREN_INSECURE_GUEST=1 npm start`
 function brokerEnv(name: string): Record<string, string> {
   const own = provisioned?.urls.get(name);
   if (provisioned === undefined || own === undefined) return { AMQP_URL: url, ...(insecure ? { WARREN_ACCESS: 'off' } : {}) };
-  return { AMQP_URL: own, WARREN_ACCESS: 'enforce', WARREN_PERMISSIONS_FILE: provisioned.configPath, WARREN_USER_PREFIX: provisioned.userPrefix };
+  const variable = `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_AMQP_URL`; // wins over AMQP_URL: set it too, so a stale one cannot
+  return { AMQP_URL: own, [variable]: own, WARREN_ACCESS: 'enforce', WARREN_PERMISSIONS_FILE: provisioned.configPath, WARREN_USER_PREFIX: provisioned.userPrefix };
 }
 
 const programs = [

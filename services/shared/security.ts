@@ -27,6 +27,7 @@ import {
   createAccessPolicy,
   createEventAccess,
   DEFAULT_AMQP_URL,
+  ownBrokerUrl,
   type AccessMode,
   type AccessPolicy,
   type EventAccessPolicy,
@@ -44,9 +45,12 @@ export function brokerUrlVariable(name: string): string {
   return `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_AMQP_URL`;
 }
 
-/** The broker URL of a service: `<NAME>_AMQP_URL`, else `AMQP_URL`, else the local broker. */
+/**
+ * The broker URL of a service: `<NAME>_AMQP_URL` (from the environment, or from the env file named by
+ * `WARREN_BROKER_USERS_FILE`, as docker-compose's `provision` service writes it), else `AMQP_URL`, else the local broker.
+ */
 export function serviceBrokerUrl(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  return env[brokerUrlVariable(name)] || env['AMQP_URL'] || DEFAULT_AMQP_URL;
+  return ownBrokerUrl(name, env) || env['AMQP_URL'] || DEFAULT_AMQP_URL;
 }
 
 /** The broker user of a URL (`guest` when it names none, as amqplib does). */
