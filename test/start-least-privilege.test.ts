@@ -31,7 +31,9 @@ describe('npm start is least-privilege by default', () => {
     dir = mkdtempSync(join(tmpdir(), 'warren-npm-start-'));
     // rabbitmqctl of the throwaway node (its own cookie in its directory), as npm start's RABBITMQCTL
     const ctl = join(dir, 'rabbitmqctl.sh');
-    writeFileSync(ctl, `#!/bin/sh\nHOME='${broker.dir}' ERL_EPMD_ADDRESS=127.0.0.1 exec rabbitmqctl -n '${broker.nodeName}' "$@"\n`);
+    // the CLI under RABBITMQ_BIN, as the throwaway broker runs it (the one on PATH may switch to the rabbitmq user)
+    const bin = process.env['RABBITMQ_BIN'] ?? '/usr/lib/rabbitmq/bin';
+    writeFileSync(ctl, `#!/bin/sh\nHOME='${broker.dir}' ERL_EPMD_ADDRESS=127.0.0.1 exec '${bin}/rabbitmqctl' -n '${broker.nodeName}' "$@"\n`);
     chmodSync(ctl, 0o755);
     const catalog = join(dir, 'catalog.json');
     writeFileSync(catalog, JSON.stringify([{ sku: 'BOOK', name: 'Book', unitPriceCents: 1500, currencyCode: 'EUR', stock: 10 }]));
