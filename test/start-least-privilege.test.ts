@@ -56,6 +56,6 @@ describe('npm start is least-privilege by default', () => {
     expect(start.lines.some((line) => line.includes('access control enforced'))).toBe(true);
     const placed = await fetch(`${base}/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(orderBody('npm-start-1', 'npm', [{ sku: 'BOOK', quantity: 1 }])) });
     expect(placed.status).toBe(200);
-    expect(((await placed.json()) as { order?: { status?: string } }).order?.status).toBe('ORDER_STATUS_PAID');
+    expect(((await placed.json()) as { status?: string }).status).toBe('ORDER_STATUS_PAID');
   });
 });
