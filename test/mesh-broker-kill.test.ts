@@ -37,9 +37,10 @@ describe('example mesh: the broker is killed and comes back', () => {
         const requestId = `kill-${sequence++}`;
         requestIds.push(requestId);
         await mesh.request('POST', '/v1/orders', orderBody(requestId, 'killed', [{ sku: 'BOOK', quantity: 1 }]), { 'x-warren-timeout-ms': '3000' }).catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 250)); // steady load, not a flood of instant 503s
       }
     };
-    const load = Promise.all([worker(), worker(), worker()]);
+    const load = Promise.all([worker(), worker()]);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     await broker.stop('kill');
     await new Promise((resolve) => setTimeout(resolve, DOWN_MS));
@@ -59,7 +60,7 @@ describe('example mesh: the broker is killed and comes back', () => {
 
     // placing every attempted order again (same request id) finds or finishes it: none lost, none charged twice
     for (const requestId of requestIds) {
-      const again = await waitUntil(`order ${requestId}`, () => mesh.request('POST', '/v1/orders', orderBody(requestId, 'killed', [{ sku: 'BOOK', quantity: 1 }]), { 'x-warren-timeout-ms': '10000' }), (answer) => answer.status === 200, 30_000, 250);
+      const again = await waitUntil(`order ${requestId}`, () => mesh.request('POST', '/v1/orders', orderBody(requestId, 'killed', [{ sku: 'BOOK', quantity: 1 }]), { 'x-warren-timeout-ms': '10000' }), (answer) => answer.status === 200, 60_000, 500);
       expect(again.status).toBe(200);
     }
     const orders = new Database(join(mesh.dataDir, 'orders.db'), { readonly: true });
