@@ -59,8 +59,6 @@ describe('a service process stays up', () => {
     const stock = await createClient(InventoryServiceDefinition, transport).getStock({ sku: 'BOOK' }, { timeoutMs: 5000 });
     expect(stock.stock?.available).toBe(10);
     expect((await listQueues(vhost.name)).find((q) => q.name === QUEUE)?.messages).toBe(0);
-    // refused as no reply address (protocol 1 replied to it, and RabbitMQ 3.10 could drop the whole connection)
-    expect(await inventory.waitFor(/(?=.*not a reply address)(?=.*amq\.rabbitmq\.reply-to\.)/, 10_000)).toContain('forged');
   });
 
   it('reconnects by itself when the broker closes its connection, instead of exiting', async () => {
