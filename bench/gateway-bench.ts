@@ -91,7 +91,10 @@ async function runCeiling(): Promise<void> {
   const model = await connect(url, { noDelay: true, clientProperties: { connection_name: 'bench-gw-ceiling' } });
   const channel = await model.createChannel();
   const pending = new Map<string, (status: number, body: Buffer) => void>();
-  await channel.consume('amq.rabbitmq.reply-to', (message) => {
+  // protocol 2: an exclusive reply queue of the bridge's own (servers no longer answer direct reply-to)
+  const replyQueue = `warren.reply.${randomBytes(16).toString('hex')}`;
+  await channel.assertQueue(replyQueue, { exclusive: true, autoDelete: true, durable: false });
+  await channel.consume(replyQueue, (message) => {
     if (!message) return;
     const id = message.properties.correlationId as string;
     const done = pending.get(id);
@@ -109,9 +112,9 @@ async function runCeiling(): Promise<void> {
         response.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length });
         response.end(body);
       });
-      channel.publish('warren.rpc', SERVICE, Buffer.concat(chunks), {
+      channel.publish('', `rpc.${SERVICE}`, Buffer.concat(chunks), {
         correlationId: id,
-        replyTo: 'amq.rabbitmq.reply-to',
+        replyTo: replyQueue,
         contentType: 'application/json',
         type: `${SERVICE}/Echo`,
         expiration: '10000',

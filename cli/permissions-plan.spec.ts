@@ -26,10 +26,10 @@ describe('planPermissions for the example shop', () => {
     const orders = plan.users.find((user) => user.principal === 'orders')!;
     expect(orders.calls).toEqual(['shop.inventory.v1.InventoryService', 'shop.payments.v1.PaymentService']);
     expect(orders.publishes).toEqual(['shop.orders.v1.OrderCancelled', 'shop.orders.v1.OrderCreated', 'shop.orders.v1.OrderFailed', 'shop.orders.v1.OrderPaid']);
-    // a caller may declare and consume its own reply queue (cluster mode: core/amqp/reply-queue.ts)
-    expect(orders.configure).toBe('^(warren\\.rpc|rpc\\.shop\\.orders\\.v1\\.OrderService|rpc\\.shop\\.orders\\.v1\\.OrderService\\.dead|warren\\.reply\\..+|warren\\.events|warren\\.mesh)$');
-    expect(orders.write).toBe('^(warren\\.rpc|rpc\\.shop\\.orders\\.v1\\.OrderService|amq\\.default|warren\\.events|warren\\.mesh)$');
-    expect(orders.read).toBe('^(rpc\\.shop\\.orders\\.v1\\.OrderService|warren\\.reply\\..+|warren\\.rpc)$');
+    // protocol 2: no request exchange to bind to; requests and replies through the default exchange
+    expect(orders.configure).toBe('^(warren\\.reply\\.[0-9a-f]+|rpc\\.shop\\.orders\\.v1\\.OrderService|rpc\\.shop\\.orders\\.v1\\.OrderService\\.dead|warren\\.events|warren\\.mesh)$');
+    expect(orders.write).toBe('^(amq\\.default|warren\\.events|warren\\.mesh)$');
+    expect(orders.read).toBe('^(warren\\.reply\\.[0-9a-f]+|rpc\\.shop\\.orders\\.v1\\.OrderService)$');
     expect(orders.topicWrite).toBe('^(shop\\.orders\\.v1\\.OrderCancelled|shop\\.orders\\.v1\\.OrderCreated|shop\\.orders\\.v1\\.OrderFailed|shop\\.orders\\.v1\\.OrderPaid)$');
     expect(orders.topicRead).toBe('^$');
   });
@@ -44,9 +44,9 @@ describe('planPermissions for the example shop', () => {
     const gateway = plan.users.find((user) => user.principal === 'gateway')!;
     // the gateway calls and views the mesh reports (an exclusive server-named queue bound to warren.mesh)
     expect([gateway.configure, gateway.write, gateway.read]).toEqual([
-      '^(warren\\.rpc|warren\\.reply\\..+|warren\\.mesh|amq\\.gen-.*)$',
-      '^(warren\\.rpc|warren\\.mesh|amq\\.gen-.*)$',
-      '^(warren\\.reply\\..+|warren\\.mesh|amq\\.gen-.*)$',
+      '^(warren\\.reply\\.[0-9a-f]+|warren\\.mesh|amq\\.gen-.*)$',
+      '^(amq\\.default|warren\\.mesh|amq\\.gen-.*)$',
+      '^(warren\\.reply\\.[0-9a-f]+|warren\\.mesh|amq\\.gen-.*)$',
     ]);
     expect(plan.users.find((user) => user.principal === 'payments')!.read).not.toContain('mesh');
   });
@@ -57,8 +57,9 @@ describe('planPermissions for the example shop', () => {
     expect(payments.user).toBe('staging-payments');
     const write = new RegExp(payments.write);
     expect(write.test('amq.default')).toBe(true);
-    expect(write.test('rpc.shop.payments.v1.PaymentService')).toBe(true);
-    expect(write.test('rpc.shop.orders.v1.OrderService')).toBe(false);
+    expect(write.test('warren.rpc')).toBe(false);
+    expect(new RegExp(payments.read).test('warren.rpc')).toBe(false);
+    expect(new RegExp(payments.read).test('rpc.shop.orders.v1.OrderService')).toBe(false);
     expect(write.test('warren.events')).toBe(false);
     expect(new RegExp(payments.read).test('rpc.shop.payments.v1.PaymentServiceX')).toBe(false);
     const commands = planCommands(plan, new Set(['staging-payments'])).filter((command) => command.args.includes('staging-payments'));

@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs';
-import { EVENTS_EXCHANGE, REPLY_QUEUE_PREFIX, RPC_EXCHANGE, topicMatches } from '../core/protocol/index.js';
+import { EVENTS_EXCHANGE, REPLY_QUEUE_PREFIX, topicMatches } from '../core/protocol/index.js';
 import { ANY_CALLER } from '../core/index.js';
 import type { Contracts } from './contracts.js';
 import type { PermissionsConfig, UserConfig } from './permissions-config.js';
@@ -127,22 +127,16 @@ function planUser(entry: UserConfig, access: ContractAccess, warnings: string[],
   const write: string[] = [];
   const read: string[] = [];
   if (rpc) {
-    configure.push(literal(RPC_EXCHANGE)); // declared (not passively) by callers and servers
-    write.push(literal(RPC_EXCHANGE)); // requests; a server's re-queued copies
+    // protocol 2: requests go through the default exchange to rpc.<service>; who may call what is the servers'
+    // access policy (the broker cannot tell queues apart on amq.default); nobody can bind a copy of a request
+    write.push(literal('amq.default')); // requests; replies; re-queued copies; poison requests to rpc.<service>.dead
+    const replyQueues = `${literal(REPLY_QUEUE_PREFIX)}[0-9a-f]+`;
+    configure.push(replyQueues); // each connection's exclusive, auto-delete reply queue
+    read.push(replyQueues); // consuming it (exclusive: no other connection can)
   }
   for (const service of serves) {
     configure.push(literal(`rpc.${service}`), literal(`rpc.${service}.dead`));
-    write.push(literal(`rpc.${service}`)); // queue.bind needs write on the queue
-    read.push(literal(`rpc.${service}`)); // consume
-  }
-  if (calls.size > 0) {
-    // a caller's own reply queue in cluster mode (core/amqp/reply-queue.ts): declared exclusive, consumed
-    configure.push(`${literal(REPLY_QUEUE_PREFIX)}.+`);
-    read.push(`${literal(REPLY_QUEUE_PREFIX)}.+`);
-  }
-  if (serves.length > 0) {
-    write.push(literal('amq.default')); // replies to direct reply-to; poison requests to rpc.<service>.dead
-    read.push(literal(RPC_EXCHANGE)); // queue.bind needs read on the source exchange
+    read.push(literal(`rpc.${service}`)); // consume: the only way to see its requests
   }
   if (events) configure.push(literal(EVENTS_EXCHANGE)); // declared (not passively) by publishers and subscribers
   if (publishes.size > 0) write.push(literal(EVENTS_EXCHANGE));

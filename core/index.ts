@@ -37,6 +37,10 @@ export { currentContext, type CallerIdentity, type HandlerContext } from './hand
 export type { Interceptor, UnaryCall, UnaryNext, UnaryResult } from './interceptor.js';
 export { closeOnSignals, type Closable, type CloseOnSignalsOptions } from './shutdown.js';
 
+// identities of a least-privilege mesh (one broker user per service: `warren permissions`)
+export { serverUsersFromConfig, serverUsersFromEnv, type ServingConfig } from './security/server-users.js';
+export { ownBrokerUrl, readBrokerUsersFile } from './security/broker-users-file.js';
+
 // events
 export {
   createEventBus,

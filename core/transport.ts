@@ -12,6 +12,12 @@ export interface Delivery {
   readonly redelivered: boolean;
   /** Broker-validated identity of the publisher (AMQP `user_id`), if set. */
   readonly userId: string | undefined;
+  /**
+   * Why the request's envelope breaks the protocol (an unreadable
+   * `warren-deadline`, metadata over 8 KiB), when it does: the dispatcher
+   * answers INVALID_ARGUMENT with it and runs nothing. Absent: well-formed.
+   */
+  readonly malformed?: string | undefined;
 }
 
 /**

@@ -79,11 +79,25 @@ export function errorCodeOf(error: RpcError): Code {
   return error.code !== Code.OK && parseCode(error.code) !== undefined ? error.code : Code.UNKNOWN;
 }
 
-/** Extra response headers of an error, if the gateway set any. */
+/** Seconds a 503 from a service asks the client to wait, unless the service said (`retry-after` trailer). */
+export const DEFAULT_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * Extra response headers of an error: the gateway's own, else, for every
+ * UNAVAILABLE a service answered (orders when a dependency failed, …), a
+ * `Retry-After` — the service's `retry-after` trailer when it is a number of
+ * seconds, else {@link DEFAULT_RETRY_AFTER_SECONDS} — so every 503 tells
+ * clients when to come back, as the breaker's do.
+ */
 export function httpHeadersOf(error: RpcError): Readonly<Record<string, string>> | undefined {
-  const headers = extras.get(error)?.headers;
-  if (headers?.['retry-after'] !== undefined) return headers;
-  // a google.rpc.RetryInfo detail (an open breaker here or in a service behind us) is answered as Retry-After
-  const delayMs = error.code === Code.UNAVAILABLE || error.code === Code.RESOURCE_EXHAUSTED ? retryDelayOf(error) : undefined;
-  return delayMs === undefined ? headers : { ...headers, 'retry-after': String(Math.max(1, Math.ceil(delayMs / 1000))) };
+  const own = extras.get(error)?.headers;
+  if (own?.['retry-after'] !== undefined) return own;
+  if (error.code !== Code.UNAVAILABLE && error.code !== Code.RESOURCE_EXHAUSTED) return own;
+  // when to come back: a google.rpc.RetryInfo detail (an open breaker here or in a service behind us), else a
+  // service's `retry-after` trailer, else (any 503) DEFAULT_RETRY_AFTER_SECONDS
+  const delayMs = retryDelayOf(error);
+  const said = error.metadata['retry-after'];
+  const seconds =
+    delayMs !== undefined ? String(Math.max(1, Math.ceil(delayMs / 1000))) : said !== undefined && /^\d{1,5}$/.test(said) ? said : httpStatusOf(error) === 503 ? String(DEFAULT_RETRY_AFTER_SECONDS) : undefined;
+  return seconds === undefined ? own : { ...own, 'retry-after': seconds };
 }

@@ -24,7 +24,7 @@
  * meanwhile `/readyz` answers 503 and calls fail within their deadline.
  */
 import { parseArgs } from 'node:util';
-import { type AmqpTransport, connectAmqp, defaultLogger, startTracingFromEnv } from '../core/index.js';
+import { type AmqpTransport, connectAmqp, defaultLogger, ownBrokerUrl, startTracingFromEnv } from '../core/index.js';
 import { loadProtos } from '../core/tooling.js';
 import { createGateway, type Gateway } from './create-gateway.js';
 import { gatewayOptionsFromEnv } from './env-config.js';
@@ -43,7 +43,8 @@ const logger = defaultLogger().child({ process: 'gateway' });
 const protoDir = values['proto-dir'] ?? env['PROTO_DIR'] ?? 'proto';
 const port = Number(values.port ?? env['PORT'] ?? 8080);
 const host = values.host ?? env['HOST'];
-const url = values['amqp-url'] ?? env['AMQP_URL'];
+// its own broker user when docker-compose's provision service wrote one (WARREN_BROKER_USERS_FILE), else AMQP_URL
+const url = values['amqp-url'] ?? ownBrokerUrl('gateway', env) ?? env['AMQP_URL'];
 
 let settings: ReturnType<typeof gatewayOptionsFromEnv>;
 try {

@@ -1,6 +1,7 @@
 import { parse } from 'lossless-json';
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
+import { checkJsonDepth } from '../core/protocol/index.js';
 import { Code, RpcError } from '../core/index.js';
 import { gatewayError } from './http-status.js';
 
@@ -98,8 +99,14 @@ function unsupported(why: string, allowProtobuf: boolean): RpcError {
 export function parseJsonBody(body: Buffer): unknown {
   if (body.length === 0) return {};
   if (!isUtf8(body)) throw gatewayError(Code.INVALID_ARGUMENT, 'request body is not valid UTF-8');
+  const text = body.toString('utf8');
   try {
-    return parse(body.toString('utf8'));
+    checkJsonDepth(text, 'request body');
+  } catch (error) {
+    throw gatewayError(Code.INVALID_ARGUMENT, (error as RpcError).rawMessage);
+  }
+  try {
+    return parse(text);
   } catch (error) {
     throw gatewayError(Code.INVALID_ARGUMENT, `request body is not valid JSON: ${(error as Error).message}`);
   }

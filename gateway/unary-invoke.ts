@@ -1,6 +1,6 @@
 import { Code, type Interceptor, type Logger, type Metadata, RpcError, type Transport } from '../core/index.js';
 import { startDeadlineTimer } from '../core/protocol/index.js';
-import type { BreakerRegistry, ProtoRegistry } from '../core/tooling.js';
+import { type BreakerRegistry, type ProtoRegistry } from '../core/tooling.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { MethodTarget } from './router.js';
 import { createGatewayCaller, type GatewayReply } from './rpc-call.js';

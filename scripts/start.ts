@@ -8,12 +8,25 @@
  * `WARREN_METRICS_BASE_PORT` (default 9464; `off` for none); the gateway's
  * metrics are on its own port. The `OTEL_*` variables pass through, so
  * `OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 npm start` traces the mesh.
+ *
+ * Least privilege by default: before starting anything it provisions one
+ * broker user per service and one for the gateway from
+ * services/permissions.json (what `warren permissions apply` does; see
+ * ./provision-users.ts) and runs each process as its own user with access
+ * control enforced and replies checked against the serving user.
+ * `WARREN_INSECURE_GUEST=1` asks for the old open mode by name: every
+ * process as the `AMQP_URL` user, no access control.
+ *
+ * A child that exits unexpectedly is started again after a backoff (0.5 s
+ * doubling to 10 s); one that crashes more than 5 times within a minute is
+ * given up on, with a message, and the rest of the mesh keeps running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openQueueInspector } from '../core/tooling.js';
 import { DEFAULT_AMQP_URL, redactUrl } from '../core/index.js';
+import { provisionShopUsers, type ProvisionedUsers } from './provision-users.js';
 
 const url = process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
 const root = new URL('..', import.meta.url).pathname;
@@ -31,6 +44,31 @@ Start one with:   rabbitmq-server -detached            (local install)
              or:   docker compose up -d rabbitmq        (Docker)
 or point AMQP_URL at your broker, then run npm start again.`);
   process.exit(1);
+}
+
+const insecure = process.env['WARREN_INSECURE_GUEST'] === '1';
+let provisioned: ProvisionedUsers | undefined;
+if (insecure) {
+  console.log(`WARREN_INSECURE_GUEST=1: every process connects as ${redactUrl(url)}'s user with access control off (anyone on the broker can call any method, publish any event and forge replies)`);
+} else {
+  try {
+    provisioned = await provisionShopUsers(root, url);
+  } catch (error) {
+    console.error(`could not provision the per-service broker users: ${(error as Error).message}
+npm start runs every service as its own broker user, created with rabbitmqctl (run it where the broker runs,
+as root or rabbitmq; RABBITMQCTL names another one). For the open development mode, every process as one user
+with no access control, ask for it by name:   WARREN_INSECURE_GUEST=1 npm start`);
+    process.exit(1);
+  }
+  console.log(`broker users: ${[...provisioned.urls.keys()].map((name) => `${provisioned!.userPrefix}${name}`).join(', ')} (fresh passwords, access control enforced)`);
+}
+
+/** The environment of one child: its own broker user, or the shared one in the open mode. */
+function brokerEnv(name: string): Record<string, string> {
+  const own = provisioned?.urls.get(name);
+  if (provisioned === undefined || own === undefined) return { AMQP_URL: url, ...(insecure ? { WARREN_ACCESS: 'off' } : {}) };
+  const variable = `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_AMQP_URL`; // wins over AMQP_URL: set it too, so a stale one cannot
+  return { AMQP_URL: own, [variable]: own, WARREN_ACCESS: 'enforce', WARREN_PERMISSIONS_FILE: provisioned.configPath, WARREN_USER_PREFIX: provisioned.userPrefix };
 }
 
 const programs = [
@@ -80,8 +118,16 @@ function pretty(line: string): string {
   }
 }
 
-programs.forEach((program, index) => {
-  const child = spawn(process.execPath, ['--import', tsxLoader, program.script], { cwd: root, env: { ...process.env, AMQP_URL: url, DATA_DIR: dataDir, WARREN_METRICS_PORT: String(metricsPorts.get(program.name) ?? '') }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Crash times of each program in the last minute (restart backoff and giving up). */
+const crashes = new Map<string, number[]>();
+const CRASH_WINDOW_MS = 60_000;
+const MAX_CRASHES = 5;
+let announced = false;
+
+/** Starts one program, and starts it again when it exits unexpectedly. */
+function launch(program: { name: string; script: string }, index: number): void {
+  const env = { ...process.env, ...brokerEnv(program.name), DATA_DIR: dataDir, WARREN_METRICS_PORT: String(metricsPorts.get(program.name) ?? '') };
+  const child = spawn(process.execPath, ['--import', tsxLoader, program.script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.set(program.name, child);
   for (const stream of [child.stdout!, child.stderr!]) {
     let buffer = '';
@@ -93,7 +139,10 @@ programs.forEach((program, index) => {
         buffer = buffer.slice(at + 1);
         if (line === `ready ${program.name}`) {
           waitingFor.delete(program.name);
-          if (waitingFor.size === 0) void announceReady();
+          if (waitingFor.size === 0 && !announced) {
+            announced = true;
+            void announceReady();
+          }
           continue;
         }
         console.log(`${prefix(program.name, index)} ${pretty(line)}`);
@@ -103,10 +152,28 @@ programs.forEach((program, index) => {
   child.on('exit', (code, signal) => {
     children.delete(program.name);
     console.log(`${prefix(program.name, index)} exited (${signal ?? code})`);
-    if (!stopping) console.log(`${prefix(program.name, index)} stopped unexpectedly; the rest of the mesh keeps running`);
-    if (children.size === 0) process.exit(stopping ? 0 : 1);
+    if (stopping) {
+      if (children.size === 0) process.exit(0);
+      return;
+    }
+    const now = Date.now();
+    const recent = (crashes.get(program.name) ?? []).filter((at) => now - at < CRASH_WINDOW_MS);
+    recent.push(now);
+    crashes.set(program.name, recent);
+    if (recent.length > MAX_CRASHES) {
+      console.log(`${prefix(program.name, index)} crashed ${recent.length} times within a minute; giving up on it (see its log lines above). The rest of the mesh keeps running.`);
+      if (children.size === 0) process.exit(1);
+      return;
+    }
+    const delay = Math.min(10_000, 500 * 2 ** (recent.length - 1));
+    console.log(`${prefix(program.name, index)} stopped unexpectedly; starting it again in ${delay} ms`);
+    setTimeout(() => {
+      if (!stopping) launch(program, index);
+    }, delay).unref();
   });
-});
+}
+
+programs.forEach((program, index) => launch(program, index));
 
 console.log(`mesh: ${programs.map((p) => p.name).join(', ')} on ${redactUrl(url)}, data in ${dataDir}`);
 if (metricsPorts.size > 0) {

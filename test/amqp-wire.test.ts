@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AmqpTransport, Code, connectAmqp, createClient, createServer } from '../core/index.js';
@@ -15,6 +16,7 @@ describe('AMQP wire protocol', () => {
   let ledger: TestServiceLedger;
   const replies = new Map<string, ConsumeMessage>();
   const waiters = new Map<string, (message: ConsumeMessage) => void>();
+  const replyQueue = `warren.reply.${randomBytes(16).toString('hex')}`;
 
   beforeAll(async () => {
     vhost = await createTestVhost('wire');
@@ -24,7 +26,9 @@ describe('AMQP wire protocol', () => {
     await createServer({ transport, instance: 'wire' }).add(TestServiceDefinition, service.implementation).start();
     raw = await connect(vhost.url);
     channel = await raw.createChannel();
-    await channel.consume('amq.rabbitmq.reply-to', (message) => {
+    // protocol 2: the caller's own exclusive, auto-delete reply queue named warren.reply.<random>
+    await channel.assertQueue(replyQueue, { exclusive: true, autoDelete: true, durable: false });
+    await channel.consume(replyQueue, (message) => {
       if (!message) return;
       const id = String(message.properties.correlationId);
       replies.set(id, message);
@@ -40,9 +44,10 @@ describe('AMQP wire protocol', () => {
 
   function rawCall(correlationId: string, body: Buffer, properties: Record<string, unknown>): Promise<ConsumeMessage> {
     const reply = new Promise<ConsumeMessage>((resolve) => waiters.set(correlationId, resolve));
-    channel.publish('warren.rpc', 'warren.test.v1.TestService', body, {
+    // protocol 2: through the default exchange, routing key = the service queue
+    channel.publish('', 'rpc.warren.test.v1.TestService', body, {
       correlationId,
-      replyTo: 'amq.rabbitmq.reply-to',
+      replyTo: replyQueue,
       type: 'warren.test.v1.TestService/Echo',
       headers: { 'warren-deadline': Date.now() + 5000 },
       ...properties,
@@ -53,6 +58,8 @@ describe('AMQP wire protocol', () => {
   it('serves a raw protobuf request and answers with status 0 and the response', async () => {
     const reply = await rawCall('ok-1', Buffer.from(EchoRequest.encode(EchoRequest.fromPartial({ text: 'from python' })).finish()), { contentType: 'application/x-protobuf', headers: { 'warren-deadline': String(Date.now() + 5000), 'tenant-id': 't' } });
     expect(reply.properties.headers?.['warren-status']).toBe(0);
+    expect(reply.properties.headers?.['warren-protocol']).toBe(2);
+    expect(reply.properties.userId).toBe('guest');
     expect(reply.properties.contentType).toBe('application/x-protobuf');
     const response = EchoResponse.decode(reply.content);
     expect(response.text).toBe('from python');
@@ -101,12 +108,13 @@ describe('AMQP wire protocol', () => {
     expect(reply.properties.headers?.['warren-status']).toBe(Code.UNIMPLEMENTED);
   });
 
-  it('acks and drops requests without reply_to or with a reply_to that is not a reply address, never running them', async () => {
+  it('acks and drops requests without reply_to, with a reply_to that is not a reply address or a direct reply-to token, never running them', async () => {
     const victim = 'victim.queue';
     await channel.assertQueue(victim, { durable: false });
     const before = ledger.started.length;
-    channel.publish('warren.rpc', 'warren.test.v1.TestService', Buffer.alloc(0), { type: 'warren.test.v1.TestService/Echo', headers: { 'warren-deadline': Date.now() + 5000 } });
-    channel.publish('warren.rpc', 'warren.test.v1.TestService', Buffer.alloc(0), { type: 'warren.test.v1.TestService/Echo', replyTo: victim, correlationId: 'inject', headers: { 'warren-deadline': Date.now() + 5000 } });
+    channel.publish('', 'rpc.warren.test.v1.TestService', Buffer.alloc(0), { type: 'warren.test.v1.TestService/Echo', headers: { 'warren-deadline': Date.now() + 5000 } });
+    channel.publish('', 'rpc.warren.test.v1.TestService', Buffer.alloc(0), { type: 'warren.test.v1.TestService/Echo', replyTo: victim, correlationId: 'inject', headers: { 'warren-deadline': Date.now() + 5000 } });
+    channel.publish('', 'rpc.warren.test.v1.TestService', Buffer.alloc(0), { type: 'warren.test.v1.TestService/Echo', replyTo: 'amq.rabbitmq.reply-to.g1hkABCDEF.forged', correlationId: 'token', headers: { 'warren-deadline': Date.now() + 5000 } });
     // a normal call afterwards proves the server survived and the two were consumed first
     const client = createClient(TestServiceDefinition, transport);
     await client.echo({ text: 'still alive' });
@@ -124,18 +132,20 @@ describe('AMQP wire protocol', () => {
     expect(ledger.started.length).toBe(before);
   });
 
-  it('publishes requests with every documented property', async () => {
-    await channel.assertQueue('spy', { exclusive: true });
-    await channel.assertExchange('warren.rpc', 'direct', { durable: true });
-    await channel.bindQueue('spy', 'warren.rpc', 'warren.test.v1.SpyService');
-    const seen = new Promise<ConsumeMessage>((resolve) => void channel.consume('spy', (m) => m && resolve(m), { noAck: true }));
+  it('publishes requests with every documented property, through the default exchange to the service queue', async () => {
+    // the raw peer is the server of SpyService: it declares the service queue and consumes it
+    await channel.assertQueue('rpc.warren.test.v1.SpyService', { exclusive: true });
+    const seen = new Promise<ConsumeMessage>((resolve) => void channel.consume('rpc.warren.test.v1.SpyService', (m) => m && resolve(m), { noAck: true }));
     const spy = createClient({ ...TestServiceDefinition, fullName: 'warren.test.v1.SpyService' }, transport);
     const started = Date.now();
     const call = spy.echo({ text: 'spy' }, { timeoutMs: 800, metadata: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } }).catch((e: unknown) => e);
     const message = await seen;
     const p = message.properties;
     expect(p.type).toBe('warren.test.v1.SpyService/Echo');
-    expect(p.replyTo).toMatch(/^amq\.rabbitmq\.reply-to\./);
+    expect(p.replyTo).toMatch(/^warren\.reply\.[0-9a-f]{32}$/);
+    expect(message.fields.exchange).toBe('');
+    expect(message.fields.routingKey).toBe('rpc.warren.test.v1.SpyService');
+    expect(p.headers?.['warren-protocol']).toBe(2);
     expect(p.contentType).toBe('application/x-protobuf');
     expect(Number(p.expiration)).toBeGreaterThan(600);
     expect(Number(p.expiration)).toBeLessThanOrEqual(800);

@@ -47,6 +47,12 @@ describe('gateway errors and limits', () => {
       expect(res.json).toEqual({ code, message: `failed with ${code}`, details: [] });
     });
 
+    it('gives every 503 a service answered a Retry-After, as the breaker\'s', async () => {
+      const res = await call(h.base, 'POST', FAIL, { body: JSON.stringify({ code: Code.UNAVAILABLE, message: 'payments is down' }) });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+    });
+
     it('maps REST errors the same way (NOT_FOUND, ALREADY_EXISTS)', async () => {
       expect((await call(h.base, 'GET', '/v1/things/missing')).status).toBe(404);
       const exists = await call(h.base, 'POST', '/v1/shelves/s/things', { body: '{"thing":{"id":"exists"}}' });

@@ -49,9 +49,24 @@ describe('docker-compose.yml', () => {
     expect(rabbitmq.healthcheck?.test.join(' ')).toContain('rabbitmq-diagnostics');
   });
 
-  it('has exactly one container per services/<name>/main.ts, plus rabbitmq and the gateway', () => {
+  it('has exactly one container per services/<name>/main.ts, plus rabbitmq, provision and the gateway', () => {
     expect(serviceDirs).toEqual(Object.keys(servedBy).sort());
-    expect(Object.keys(compose.services).sort()).toEqual([...serviceDirs, 'gateway', 'rabbitmq'].sort());
+    expect(Object.keys(compose.services).sort()).toEqual([...serviceDirs, 'gateway', 'provision', 'rabbitmq'].sort());
+  });
+
+  it('runs every process as its own broker user provisioned before it starts, with access control enforced', () => {
+    const provision = compose.services['provision']!;
+    expect(provision.command).toEqual(['node', '--import', 'tsx', 'scripts/provision-compose.ts']);
+    expect(existsSync(join(root, 'scripts/provision-compose.ts'))).toBe(true);
+    const usersFile = provision.environment?.['WARREN_BROKER_USERS_FILE'];
+    expect(usersFile).toBeDefined();
+    for (const name of [...serviceDirs, 'gateway']) {
+      const service = compose.services[name]!;
+      expect({ name, file: service.environment?.['WARREN_BROKER_USERS_FILE'] }).toEqual({ name, file: usersFile });
+      expect(existsSync(join(root, service.environment!['WARREN_PERMISSIONS_FILE']!))).toBe(true);
+      expect(service.depends_on?.['provision']?.condition).toBe('service_completed_successfully');
+    }
+    for (const name of serviceDirs) expect(compose.services[name]!.environment?.['WARREN_ACCESS']).toBe('enforce');
   });
 
   it.each(serviceDirs)('%s: runs its main.ts, data on the volume, broker in the network, health-checked over the broker', (name) => {

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHealth } from '../cli/health.js';
 import { createRabbitmqctl } from '../cli/permissions-apply.js';
+import { DEADLINE_HEADER, serviceQueue, STATUS_HEADER } from '../core/protocol/index.js';
 import { type AmqpTransport, Code, connectAmqp, createAccessPolicy, createClient, createServer, type Server, type ServiceImplementation } from '../core/index.js';
-import { DEADLINE_HEADER, RPC_EXCHANGE, STATUS_HEADER } from '../core/protocol/index.js';
 import { loadProtos } from '../core/tooling.js';
 import { createGateway, type Gateway } from '../gateway/create-gateway.js';
 import { ChargeRequest, PaymentServiceDefinition, PaymentStatus } from '../gen/shop/payments/v1/payments.js';
@@ -65,11 +65,13 @@ async function rawStatus(channel: Channel, method: string, body: Uint8Array, use
   const correlationId = randomBytes(8).toString('hex');
   let answered: (message: ConsumeMessage) => void = () => undefined;
   const reply = new Promise<ConsumeMessage>((resolve) => (answered = resolve));
-  await channel.consume('amq.rabbitmq.reply-to', (message) => message && answered(message), { noAck: true });
-  channel.publish(RPC_EXCHANGE, SERVICE, Buffer.from(body), {
+  const replyQueue = `warren.reply.${randomBytes(16).toString('hex')}`;
+  await channel.assertQueue(replyQueue, { exclusive: true, autoDelete: true, durable: false });
+  await channel.consume(replyQueue, (message) => message && answered(message), { noAck: true });
+  channel.publish('', serviceQueue(SERVICE), Buffer.from(body), {
     type: method,
     correlationId,
-    replyTo: 'amq.rabbitmq.reply-to',
+    replyTo: replyQueue,
     headers: { [DEADLINE_HEADER]: Date.now() + 10_000 },
     ...(userId === undefined ? {} : { userId }),
   });

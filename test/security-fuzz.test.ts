@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect as netConnect, createServer as netServer, type AddressInfo } from 'node:net';
@@ -53,6 +53,7 @@ describe(`fuzzing (FUZZ_SEED=${SEED})`, () => {
   let channel: Channel;
   let transport: AmqpTransport;
   const replies = new Map<number, ConsumeMessage[]>();
+  const replyQueue = `warren.reply.${randomBytes(16).toString('hex')}`;
 
   beforeAll(async () => {
     console.log(`fuzz seed ${SEED} (replay with FUZZ_SEED=${SEED})`);
@@ -85,7 +86,9 @@ describe(`fuzzing (FUZZ_SEED=${SEED})`, () => {
     raw = await connect(vhost.url);
     raw.on('error', () => undefined);
     channel = await raw.createChannel();
-    await channel.consume('amq.rabbitmq.reply-to', (message) => {
+    // protocol 2: the raw peer's own exclusive reply queue
+    await channel.assertQueue(replyQueue, { exclusive: true, autoDelete: true, durable: false });
+    await channel.consume(replyQueue, (message) => {
       if (!message) return;
       const seq = /^f(\d+)-/.exec(String(message.properties.correlationId ?? ''))?.[1];
       if (seq === undefined) return;
@@ -116,7 +119,9 @@ describe(`fuzzing (FUZZ_SEED=${SEED})`, () => {
         target.on('error', () => undefined);
       }
       try {
-        const ok = target.publish('warren.rpc', request.routingKey, request.body, request.properties);
+        // protocol 2: through the default exchange to the service queue; the generator's reply address is ours
+        const properties = request.properties['replyTo'] === 'amq.rabbitmq.reply-to' ? { ...request.properties, replyTo: replyQueue } : request.properties;
+        const ok = target.publish('', `rpc.${request.routingKey}`, request.body, properties);
         expected.set(seq, request.risky ? 'maybe' : request.expect);
         if (!ok) await new Promise((resolve) => target.once('drain', resolve));
       } catch {

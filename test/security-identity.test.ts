@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRabbitmqctl } from '../cli/permissions-apply.js';
 import { type AmqpTransport, Code, connectAmqp, createClient, createEventAccess, createEventBus, createServer, RpcError, type Server } from '../core/index.js';
-import { DEADLINE_HEADER, EVENTS_EXCHANGE, ORIGIN_USER_HEADER, RPC_EXCHANGE, serviceQueue, STATUS_HEADER } from '../core/protocol/index.js';
+import { DEADLINE_HEADER, EVENTS_EXCHANGE, ORIGIN_USER_HEADER, serviceQueue, STATUS_HEADER } from '../core/protocol/index.js';
 import { OrderCreated } from '../gen/warren/test/v1/test_events.js';
 import { EchoRequest, EchoResponse, TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
@@ -50,15 +50,17 @@ async function rawConnection(user?: string): Promise<ChannelModel> {
 /** Raw requests on one channel (direct reply-to consumed once); each resolves the reply's status and message. */
 async function rawCaller(channel: Channel): Promise<(properties: Record<string, unknown>) => Promise<{ status: number; reply: ConsumeMessage }>> {
   const waiting = new Map<string, (message: ConsumeMessage) => void>();
-  await channel.consume('amq.rabbitmq.reply-to', (message) => message && waiting.get(String(message.properties.correlationId))?.(message), { noAck: true });
+  const replyQueue = `warren.reply.${randomBytes(16).toString('hex')}`;
+  await channel.assertQueue(replyQueue, { exclusive: true, autoDelete: true, durable: false });
+  await channel.consume(replyQueue, (message) => message && waiting.get(String(message.properties.correlationId))?.(message), { noAck: true });
   return async (properties) => {
     const correlationId = randomBytes(8).toString('hex');
     const reply = new Promise<ConsumeMessage>((resolve) => waiting.set(correlationId, resolve));
     const { headers, ...rest } = properties as { headers?: Record<string, unknown> };
-    channel.publish(RPC_EXCHANGE, SERVICE, Buffer.from(EchoRequest.encode(EchoRequest.fromPartial({ text: 'raw' })).finish()), {
+    channel.publish('', serviceQueue(SERVICE), Buffer.from(EchoRequest.encode(EchoRequest.fromPartial({ text: 'raw' })).finish()), {
       type: ECHO,
       correlationId,
-      replyTo: 'amq.rabbitmq.reply-to',
+      replyTo: replyQueue,
       headers: { [DEADLINE_HEADER]: Date.now() + 10_000, ...headers },
       ...rest,
     });
@@ -106,26 +108,15 @@ describe('requests carry the broker-validated user_id', () => {
   });
 
   it('never delivers a forged user_id: the broker closes the publishing channel with 406 PRECONDITION_FAILED', async () => {
-    // an observer queue bound like the service queue gets a copy of everything the broker routes
-    const admin = await (await rawConnection()).createChannel();
-    const observer = `observe-${suffix}`;
-    await admin.assertQueue(observer, { exclusive: true });
-    await admin.bindQueue(observer, RPC_EXCHANGE, SERVICE);
     const forger = await (await rawConnection(CALLER)).createConfirmChannel();
     const closed = new Promise<Error>((resolve) => forger.on('error', resolve));
-    forger.publish(RPC_EXCHANGE, SERVICE, Buffer.from(''), { type: ECHO, userId: 'guest', replyTo: 'warren.reply.forged', correlationId: 'forged' });
+    forger.publish('', serviceQueue(SERVICE), Buffer.from(''), { type: ECHO, userId: 'guest', replyTo: 'warren.reply.forged', correlationId: 'forged' });
     const error = (await closed) as Error & { code?: number };
     expect(error.code).toBe(406);
     expect(error.message).toContain(`user_id property set to 'guest' but authenticated user was '${CALLER}'`);
-    // an honest request from the same user is routed (and seen by the observer); the forged one never was
+    // an honest request from the same user is served
     const honest = await rawCaller(await (await rawConnection(CALLER)).createChannel());
     expect((await honest({ userId: CALLER })).status).toBe(Code.OK);
-    const seen: ConsumeMessage[] = [];
-    await admin.consume(observer, (message) => message && seen.push(message), { noAck: true });
-    await waitFor(() => seen.length >= 1, 'the honest request in the observer queue');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(seen.map((message) => message.properties.correlationId)).not.toContain('forged');
-    expect(seen).toHaveLength(1);
   });
 
   it('does not believe a warren-origin-user header from a caller', async () => {
@@ -142,9 +133,7 @@ describe('a request re-queued after an instance died keeps its caller', () => {
   it('is served to its original caller by a server that requires identity', async () => {
     // a "dying instance": takes the request and never acks it
     const dying = await (await rawConnection()).createChannel();
-    await dying.assertExchange(RPC_EXCHANGE, 'direct', { durable: true });
     await dying.assertQueue(serviceQueue(SERVICE), { durable: true, arguments: { 'x-queue-type': 'classic' } });
-    await dying.bindQueue(serviceQueue(SERVICE), RPC_EXCHANGE, SERVICE);
     await dying.prefetch(1);
     let taken: ConsumeMessage | undefined;
     await dying.consume(serviceQueue(SERVICE), (message) => (taken = message ?? undefined), { noAck: false });

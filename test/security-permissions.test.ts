@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRabbitmqctl } from '../cli/permissions-apply.js';
-import { EVENTS_EXCHANGE, RPC_EXCHANGE } from '../core/protocol/index.js';
+import { EVENTS_EXCHANGE } from '../core/protocol/index.js';
 import { OrderCreated } from '../gen/shop/orders/v1/events.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
 import { runScript, type ChildScript } from './support/child-process.js';
@@ -59,7 +59,7 @@ async function publishRefusal(channel: Channel, exchange: string, key: string): 
   const closed = new Promise<number>((resolve) => channel.once('error', (error: { code?: number }) => resolve(error.code ?? -1)));
   channel.publish(exchange, key, Buffer.from('x'));
   // a round trip on the same channel: answered only if the publish was accepted
-  return Promise.race([closed, channel.checkExchange(RPC_EXCHANGE).then(() => 0, () => closed)]);
+  return Promise.race([closed, channel.checkExchange('amq.direct').then(() => 0, () => closed)]);
 }
 
 beforeAll(async () => {
@@ -140,7 +140,7 @@ describe('what the broker refuses a service user', () => {
     expect(await refusal((await channelAs('payments')).consume('rpc.shop.orders.v1.OrderService', () => undefined))).toBe(403);
     expect(await refusal((await channelAs('payments')).assertQueue('rpc.shop.orders.v1.OrderService', { durable: true, arguments: { 'x-queue-type': 'classic' } }))).toBe(403);
     expect(await refusal((await channelAs('payments')).assertQueue('rpc.shop.evil.v1.EvilService', { durable: true }))).toBe(403);
-    expect(await refusal((await channelAs('payments')).bindQueue('rpc.shop.orders.v1.OrderService', RPC_EXCHANGE, 'shop.payments.v1.PaymentService'))).toBe(403);
+    expect(await refusal((await channelAs('payments')).bindQueue('rpc.shop.orders.v1.OrderService', 'amq.direct', 'shop.payments.v1.PaymentService'))).toBe(403);
   });
 
   it('payments cannot publish an order event; orders can publish only its own', async () => {
@@ -149,9 +149,13 @@ describe('what the broker refuses a service user', () => {
     expect(await publishRefusal(await channelAs('orders'), EVENTS_EXCHANGE, OrderCreated.$type)).toBe(0);
   });
 
-  it('the gateway, a pure caller, cannot write into any queue through the default exchange', async () => {
-    expect(await publishRefusal(await channelAs('gateway'), '', 'rpc.shop.payments.v1.PaymentService')).toBe(403);
-    expect(await publishRefusal(await channelAs('gateway'), '', 'events.notifications')).toBe(403);
+  it('the gateway, a pure caller, cannot publish events, read a service queue or bind to the old request exchange', async () => {
+    // protocol 2: callers publish requests through the default exchange, so the broker cannot keep the gateway from
+    // it; what it sends there carries its user_id, which payments refuses for Charge (security-acl) and subscribers
+    // refuse for order events
+    expect(await publishRefusal(await channelAs('gateway'), EVENTS_EXCHANGE, OrderCreated.$type)).toBe(403);
+    expect(await refusal((await channelAs('gateway')).consume('rpc.shop.payments.v1.PaymentService', () => undefined))).toBe(403);
+    expect(await refusal((await channelAs('payments')).bindQueue('rpc.shop.payments.v1.PaymentService', 'amq.direct', 'shop.orders.v1.OrderService'))).toBe(403);
   });
 
   it('a subscriber binds only the patterns it declared and reads only its own group', async () => {

@@ -1,7 +1,7 @@
 import { connect as amqpConnect, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AmqpTransport, Code, connectAmqp, createClient, createServer, RpcError, type Server } from '../core/index.js';
-import { RPC_EXCHANGE, serviceQueue, STATUS_HEADER } from '../core/protocol/index.js';
+import { serviceQueue, STATUS_HEADER } from '../core/protocol/index.js';
 import { EchoResponse, TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
 import { testService } from './support/test-service.js';
@@ -25,7 +25,6 @@ describe('reply identity', () => {
     const channel = await impostor.createChannel();
     const queue = serviceQueue(impostorService.fullName);
     await channel.assertQueue(queue, { durable: false, autoDelete: true });
-    await channel.bindQueue(queue, RPC_EXCHANGE, impostorService.fullName);
     await channel.consume(queue, (message) => {
       if (!message) return;
       const body = Buffer.from(EchoResponse.encode(EchoResponse.fromPartial({ text: 'forged', instance: 'impostor' })).finish());

@@ -8,7 +8,8 @@ import { brokerUrls } from './broker-urls.js';
 import { ConnectionManager, type ReconnectOptions } from './connection-manager.js';
 import { resolveQueueType, type QueueType } from './queue-type.js';
 import { DEFAULT_FAILOVER_RETRY_MS, isRefused, refusedBackoffMs } from './refused-publish.js';
-import { RequestChannel, type RequestChannelStats } from './rpc/request-channel.js';
+import { RequestChannel, type RequestChannelStats, type ServerUsers } from './rpc/request-channel.js';
+import { serverUsersFromEnv } from '../security/server-users.js';
 import { consumeService } from './rpc/service-consumer.js';
 import { tlsFromEnv, tlsSocketOptions, type AmqpTlsOptions } from './tls.js';
 
@@ -29,13 +30,6 @@ export interface AmqpTransportOptions {
    * (see core/amqp/queue-type.ts for why it is a switch and not inferred).
    */
   readonly queueType?: QueueType;
-  /**
-   * Take replies from an exclusive queue of this connection's own instead of
-   * direct reply-to. Default true when `queueType` resolves to `quorum` (the
-   * mesh runs on a cluster), where direct reply-to lets a dead caller's node
-   * break servers' connections on RabbitMQ 3.10 (core/amqp/reply-queue.ts).
-   */
-  readonly replyQueue?: boolean;
   /**
    * How long a publish the broker refused (nack) is tried again on a fresh
    * channel before the caller sees RESOURCE_EXHAUSTED: a quorum queue without
@@ -69,6 +63,15 @@ export interface AmqpTransportOptions {
   readonly reconnect?: ReconnectOptions;
   /** Default: the process logger. */
   readonly logger?: Logger;
+  /**
+   * Which broker user serves each service: replies to calls of a service
+   * that name one must carry it as their broker-validated `user_id`, else
+   * the call fails with UNAUTHENTICATED (a forged reply). Derive it rather
+   * than list it: `serverUsersFromPermissions()` reads the same config
+   * `warren permissions apply` provisions users from. Default: derived from
+   * the config named by `WARREN_PERMISSIONS_FILE` when set, else none checked.
+   */
+  readonly serverUsers?: ServerUsers | undefined;
 }
 
 /** Counters of the AMQP transport, for tests and metrics (diagnostic: what it holds right now). */
@@ -126,7 +129,6 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
   const given = options.url ?? process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
   const urls = brokerUrls(given);
   const queueType = resolveQueueType(options.queueType);
-  const replyQueue = options.replyQueue ?? queueType === 'quorum';
   const failoverRetryMs = options.failoverRetryMs ?? (queueType === 'quorum' ? DEFAULT_FAILOVER_RETRY_MS : 0);
   const logger = (options.logger ?? defaultLogger()).child({ transport: 'amqp' });
   const manager = new ConnectionManager({
@@ -139,6 +141,7 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
   });
   const first = await manager.start();
   const userId = options.identity === false ? undefined : userOf(urls[0]!);
+  const serverUsers = options.serverUsers ?? serverUsersFromEnv();
   const consumers = new Set<Consumer>();
   const events = createAmqpEvents(first, {
     logger,
@@ -167,7 +170,7 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
     if (requests?.model !== model) {
       if (current) totals.lateReplies += current.stats().lateReplies;
       current = undefined;
-      const channel = model.createConfirmChannel().then((confirm) => RequestChannel.open(confirm, userId, logger, replyQueue));
+      const channel = model.createConfirmChannel().then((confirm) => RequestChannel.open(confirm, userId, logger, serverUsers));
       requests = { model, channel };
       channel.then(
         (opened) => {

@@ -1,10 +1,11 @@
 import type { ConsumeMessage, Message, Options } from 'amqplib';
 import { Code, parseCode } from '../protocol/code.js';
 import { JSON_TYPE, parseContentType, PROTOBUF, type ContentType } from '../protocol/content-type.js';
-import { metadataFromHeaders, type Metadata } from '../protocol/metadata.js';
+import { boundMetadata, MAX_METADATA_BYTES, metadataBytes, metadataFromHeaders, type Metadata } from '../protocol/metadata.js';
+import { boundStatusMessage } from '../protocol/wire-bounds.js';
 import type { Delivery, WireReply, WireRequest } from '../transport.js';
-import { DIRECT_REPLY_TO } from '../protocol/rpc-names.js';
-import { DEADLINE_HEADER, DELIVERIES_HEADER, MESSAGE_HEADER, readHeaderNumber, STATUS_HEADER } from '../protocol/headers.js';
+import { PROTOCOL_VERSION } from '../protocol/rpc-names.js';
+import { DEADLINE_HEADER, DELIVERIES_HEADER, MESSAGE_HEADER, PROTOCOL_HEADER, readHeaderNumber, STATUS_HEADER } from '../protocol/headers.js';
 
 /**
  * How many times a request has been delivered: quorum queues count it
@@ -28,9 +29,9 @@ export function deliveriesOf(message: ConsumeMessage, ownUser: string | undefine
 /** Deadline assumed for requests from peers that send none. */
 export const ASSUMED_TIMEOUT_MS = 10_000;
 
-/** AMQP properties of a request; replies go to `replyTo` (default direct reply-to, else the caller's own `warren.reply.…` queue). */
-export function requestProperties(request: WireRequest, correlationId: string, userId: string | undefined, replyTo: string = DIRECT_REPLY_TO): Options.Publish {
-  const headers: Record<string, unknown> = { ...request.metadata, [DEADLINE_HEADER]: request.deadline };
+/** AMQP properties of a request. */
+export function requestProperties(request: WireRequest, correlationId: string, userId: string | undefined, replyTo: string): Options.Publish {
+  const headers: Record<string, unknown> = { ...request.metadata, [DEADLINE_HEADER]: request.deadline, [PROTOCOL_HEADER]: PROTOCOL_VERSION };
   const now = Date.now();
   const properties: Options.Publish = {
     mandatory: true,
@@ -47,11 +48,15 @@ export function requestProperties(request: WireRequest, correlationId: string, u
   return properties;
 }
 
-/** AMQP properties of a reply (never mandatory: a caller that left is not an error). */
+/**
+ * AMQP properties of a reply: `mandatory`, so a caller whose reply queue is
+ * gone comes back as a basic.return (counted, never an error) instead of
+ * vanishing unnoticed.
+ */
 export function replyProperties(reply: WireReply, correlationId: string | undefined, userId?: string): Options.Publish {
-  const headers: Record<string, unknown> = { ...reply.metadata, [STATUS_HEADER]: reply.status };
+  const headers: Record<string, unknown> = { ...reply.metadata, [STATUS_HEADER]: reply.status, [PROTOCOL_HEADER]: PROTOCOL_VERSION };
   if (reply.message !== '') headers[MESSAGE_HEADER] = reply.message;
-  const properties: Options.Publish = { contentType: reply.contentType, headers };
+  const properties: Options.Publish = { mandatory: true, contentType: reply.contentType, headers };
   if (correlationId !== undefined) properties.correlationId = correlationId;
   // the server's own broker user: the broker refuses any other, so a caller can tell who answered
   if (userId !== undefined) properties.userId = userId;
@@ -65,10 +70,10 @@ export function readReply(message: Message): WireReply {
   const text = headers[MESSAGE_HEADER];
   return {
     status,
-    message: typeof text === 'string' ? text : Buffer.isBuffer(text) ? text.toString('utf8') : status === Code.UNKNOWN && headers[STATUS_HEADER] === undefined ? 'reply carried no warren-status header' : '',
+    message: boundStatusMessage(typeof text === 'string' ? text : Buffer.isBuffer(text) ? text.toString('utf8') : status === Code.UNKNOWN && headers[STATUS_HEADER] === undefined ? 'reply carried no warren-status header' : ''),
     contentType: contentTypeOf(message.properties.contentType as string | undefined) ?? PROTOBUF,
     body: message.content,
-    metadata: metadataFromHeaders(headers),
+    metadata: boundMetadata(metadataFromHeaders(headers)),
     userId: typeof message.properties.userId === 'string' ? message.properties.userId : undefined,
   };
 }
@@ -79,8 +84,13 @@ export function readDelivery(service: string, message: ConsumeMessage, deliverie
   const headers = (properties.headers ?? {}) as Record<string, unknown>;
   const rawContentType = properties.contentType as string | undefined;
   const contentType = contentTypeOf(rawContentType);
-  const deadline = readHeaderNumber(headers[DEADLINE_HEADER]) ?? Date.now() + ASSUMED_TIMEOUT_MS;
+  const sentDeadline = headers[DEADLINE_HEADER];
+  const readDeadline = readHeaderNumber(Buffer.isBuffer(sentDeadline) ? sentDeadline.toString('utf8') : sentDeadline);
+  const deadline = readDeadline ?? Date.now() + ASSUMED_TIMEOUT_MS;
   const metadata: Metadata = metadataFromHeaders(headers);
+  let malformed: string | undefined;
+  if (sentDeadline !== undefined && readDeadline === undefined) malformed = `${DEADLINE_HEADER} must be an integer (ms since the Unix epoch), got ${describeValue(sentDeadline)}`;
+  else if (metadataBytes(metadata) > MAX_METADATA_BYTES) malformed = `metadata is ${metadataBytes(metadata)} bytes; at most ${MAX_METADATA_BYTES} are allowed`;
   return {
     request: {
       service,
@@ -94,7 +104,14 @@ export function readDelivery(service: string, message: ConsumeMessage, deliverie
     unsupportedContentType: contentType === undefined ? String(rawContentType) : undefined,
     redelivered: message.fields.redelivered || deliveries > 1,
     userId: typeof properties.userId === 'string' ? properties.userId : undefined,
+    malformed,
   };
+}
+
+/** A header value for an error message: short, whatever its type. */
+function describeValue(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : typeof value;
+  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
 }
 
 /** `parseContentType`, with the exact names Warren itself sends answered without parsing. */

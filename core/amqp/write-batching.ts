@@ -85,6 +85,22 @@ export class AckBatcher {
     process.nextTick(flushAcks, this);
   }
 
+  /**
+   * The delivery cannot be answered (its reply could not be written): reject
+   * it now, without requeueing (it would fail the same way again), so it
+   * never holds a prefetch slot. Settled outside the batch: later multiple
+   * acks skip it, as they skip deliveries acked one by one.
+   */
+  nack(message: Message): void {
+    this.states.set(message.fields.deliveryTag, ACKED);
+    if (!this.isOpen()) return;
+    try {
+      this.channel.nack(message, false, false);
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
   /** Sends the acks owed now (also called before the channel is closed). */
   flush(): void {
     this.scheduled = false;

@@ -4,6 +4,8 @@
  */
 
 // ── requests and replies (PROTOCOL.md §3)
+/** Request and reply header: the protocol version the sender speaks (`PROTOCOL_VERSION`; absent: version 1). */
+export const PROTOCOL_HEADER = 'warren-protocol';
 /** Request header: the absolute deadline, ms since the Unix epoch (any AMQP integer type, or a decimal string). */
 export const DEADLINE_HEADER = 'warren-deadline';
 /** Reply header: the numeric status code. */

@@ -19,3 +19,4 @@ export type * from './wire-message.js';
 export * from './retry-info.js';
 export { parseJsonText } from './json/parse-json.js';
 export { registerFileDescriptorSet } from './json/descriptor-registry.js';
+export * from './wire-bounds.js';

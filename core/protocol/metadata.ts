@@ -54,3 +54,28 @@ export function metadataFromHeaders(headers: Record<string, unknown> | undefined
   }
   return metadata;
 }
+
+/** Size of metadata as {@link MAX_METADATA_BYTES} counts it: keys plus values, UTF-8 bytes. */
+export function metadataBytes(metadata: Metadata): number {
+  let bytes = 0;
+  for (const key of Object.keys(metadata)) bytes += key.length + Buffer.byteLength(metadata[key]!);
+  return bytes;
+}
+
+/**
+ * `metadata` cut to {@link MAX_METADATA_BYTES}: keys kept in order while they
+ * fit, the rest left out. For a client reading a reply from a peer that broke
+ * the bound: the reply's outcome still counts, its excess trailers do not.
+ */
+export function boundMetadata(metadata: Metadata): Metadata {
+  if (metadataBytes(metadata) <= MAX_METADATA_BYTES) return metadata;
+  const kept: Metadata = {};
+  let bytes = 0;
+  for (const key of Object.keys(metadata)) {
+    const size = key.length + Buffer.byteLength(metadata[key]!);
+    if (bytes + size > MAX_METADATA_BYTES) continue;
+    bytes += size;
+    kept[key] = metadata[key]!;
+  }
+  return kept;
+}

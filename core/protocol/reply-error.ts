@@ -4,6 +4,7 @@ import { RpcError } from './rpc-error.js';
 import { decodeStatus, encodeStatus, statusFromJson, statusToJson, type WireStatus } from './status-codec.js';
 import type { WireReply } from './wire-message.js';
 import type { ContentType } from './content-type.js';
+import { boundStatusMessage } from './wire-bounds.js';
 
 /**
  * Turns an error reply into the `RpcError` the caller sees. The status body
@@ -32,7 +33,9 @@ export function replyToError(reply: WireReply): RpcError {
  */
 export function errorToReply(error: RpcError, contentType: ContentType): WireReply {
   const code = error.code !== Code.OK && parseCode(error.code) !== undefined ? error.code : Code.UNKNOWN;
-  const status: WireStatus = { code, message: error.rawMessage, details: error.details };
+  // bounded: a handler echoing caller input must not make the reply unencodable (wire-bounds.ts)
+  const message = boundStatusMessage(error.rawMessage);
+  const status: WireStatus = { code, message, details: error.details };
   const body = contentType === PROTOBUF ? encodeStatus(status) : Buffer.from(JSON.stringify(statusToJson(status)));
-  return { status: code, message: error.rawMessage, contentType, body, metadata: error.metadata };
+  return { status: code, message, contentType, body, metadata: error.metadata };
 }

@@ -1,38 +1,53 @@
 /**
- * Names and declarations of Warren's RPC topology on the broker.
+ * Names and declarations of Warren's RPC topology on the broker (wire protocol 2).
  *
  * ```text
  *  client channel                       broker                          server channel
  *  ──────────────                       ──────                          ──────────────
- *  publish ─(mandatory)──▶  exchange "warren.rpc" (direct, durable)
- *   routing key = "pkg.Service"          │ binding key "pkg.Service"
+ *  publish ─(mandatory)──▶  default exchange ""
+ *   routing key = "rpc.pkg.Service"      │ (every queue is bound to it by name; nobody can add a binding)
  *                                        ▼
  *                           queue "rpc.pkg.Service" (durable) ──consume(prefetch)──▶ instance A
  *                                                            └─consume(prefetch)──▶ instance B
  *
- *  consume "amq.rabbitmq.reply-to" ◀── default exchange "" ◀── publish(routing key = reply_to)
- *   (no-ack, before the first publish)                          then basic.ack of the request
+ *  consume "warren.reply.<random>" ◀── default exchange "" ◀── publish(mandatory, routing key = reply_to)
+ *   (exclusive, auto-delete, no-ack;                            then basic.ack of the request
+ *    one per connection)
  * ```
+ *
+ * Requests go through the default exchange straight to the service queue, so
+ * the only way to see one is to read that queue (read permission, which
+ * `warren permissions` gives the serving user alone): no party can bind a
+ * copy of another service's requests to an exchange of its own. Replies go to
+ * a reply queue only the calling connection can consume (exclusive).
  *
  * A request that keeps killing the instances that take it (more than
  * `maxDeliveries` deliveries) is moved to the durable queue
  * "rpc.pkg.Service.dead" (published through the default exchange) with a
  * `warren-dead-reason` header, and its caller gets INTERNAL.
  *
- * Requests without a bound queue come back as basic.return (NO_ROUTE) and
- * fail fast with UNAVAILABLE. Replies go through direct reply-to, so no reply
- * queue is declared or left behind.
+ * Requests without a queue come back as basic.return (NO_ROUTE) and fail
+ * fast with UNAVAILABLE.
  */
 
-/** The exchange every request is published to. */
+/** The wire protocol version this runtime speaks (PROTOCOL.md, "Versions"). */
+export const PROTOCOL_VERSION = 2;
+
+
+/**
+ * The request exchange of wire protocol 1 (`direct`, service queues bound by
+ * service name). Version 2 publishes requests through the default exchange
+ * and neither declares nor binds it: kept for tools that clean it up.
+ */
 export const RPC_EXCHANGE = 'warren.rpc';
 
-/** RabbitMQ's direct reply-to pseudo-queue. */
+/** RabbitMQ's direct reply-to pseudo-queue (wire protocol 1; version 2 servers never reply to it). */
 export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 
 /**
- * Prefix of the reply queues a client may declare itself instead of using
- * direct reply-to (exclusive, server-named by the client: `warren.reply.<id>`).
+ * Prefix of reply queues: each client connection declares one exclusive,
+ * auto-delete queue `warren.reply.<random id>` and consumes it without ack.
+ * The only reply addresses a version 2 server answers.
  */
 export const REPLY_QUEUE_PREFIX = 'warren.reply.';
 
@@ -48,12 +63,19 @@ export function serviceQueue(service: string): string {
 }
 
 /**
- * True for addresses a server may reply to: direct reply-to addresses and the
- * documented reply-queue prefix. Anything else could be another service's
- * queue and is never published to.
+ * True for addresses a server may reply to: `warren.reply.<id>` queues only.
+ * Anything else could be another service's queue and is never published to;
+ * direct reply-to addresses (`amq.rabbitmq.reply-to.…`) are refused too,
+ * because RabbitMQ 3.10 closes the whole connection of a server that
+ * replies to a forged token (PROTOCOL.md, version 2).
  */
 export function isReplyAddress(replyTo: string): boolean {
-  return replyTo.startsWith(`${DIRECT_REPLY_TO}.`) || (replyTo.startsWith(REPLY_QUEUE_PREFIX) && replyTo.length > REPLY_QUEUE_PREFIX.length);
+  return replyTo.startsWith(REPLY_QUEUE_PREFIX) && replyTo.length > REPLY_QUEUE_PREFIX.length && replyTo.length <= 255;
+}
+
+/** A fresh reply queue name: the prefix and 128 random bits, so nobody can guess it. */
+export function replyQueueName(random: Uint8Array): string {
+  return `${REPLY_QUEUE_PREFIX}${Buffer.from(random).toString('hex')}`;
 }
 
 /** `pkg.Service` → `rpc.pkg.Service.dead`: where poison requests go. */

@@ -73,6 +73,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       logger.info({ method: request.method, messageId: request.messageId, overdueMs: Date.now() - request.deadline }, 'request expired before it was handled; dropped unanswered');
       return Promise.resolve(null);
     }
+    if (delivery.malformed !== undefined) {
+      return Promise.resolve(errorToReply(new RpcError(Code.INVALID_ARGUMENT, delivery.malformed), contentType));
+    }
     if (delivery.unsupportedContentType !== undefined) {
       return Promise.resolve(errorToReply(new RpcError(Code.INVALID_ARGUMENT, `unsupported content type ${JSON.stringify(delivery.unsupportedContentType)}; use application/x-protobuf or application/json`), PROTOBUF));
     }

@@ -5,7 +5,7 @@ import { nodeStatus, worstBreaker } from './mesh-status.js';
 import { Tally, round } from './mesh-tally.js';
 import { serviceOf, tallyTraffic, type GroupTally } from './mesh-traffic.js';
 import type { BreakerStateName, BreakerView, DeadLetterView, EdgeView, GroupView, InstanceView, MeshView, NodeView, QueueView } from './mesh-view.js';
-import type { QueueState } from '../../core/tooling.js';
+import { type QueueState } from '../../core/tooling.js';
 
 /** Default window rates, error shares and percentiles are taken over. */
 export const DEFAULT_MESH_WINDOW_MS = 10_000;

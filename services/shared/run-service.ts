@@ -2,8 +2,10 @@
  * The life of an example service process, the same for all five: connect to
  * the broker (AMQP_URL), open the event bus, let the service register its
  * RPC handlers and subscriptions, start serving, print `ready <name>`; on
- * SIGTERM/SIGINT drain and exit 0; if the broker connection is lost, exit 1
- * so a supervisor (Docker's restart policy) starts it again.
+ * SIGTERM/SIGINT drain and exit 0. A lost broker connection is the
+ * transport's business: it reconnects with backoff and restores every
+ * consumer, so the process stays up through a broker restart (a supervisor
+ * — `npm start`, Docker's restart policy — only restarts real crashes).
  */
 import { type AmqpTransport, breakerStates, connectAmqp, createEventBus, createServer, defaultLogger, type EventBus, type Logger, type Server, startMetricsFromEnv, startTracingFromEnv } from '../../core/index.js';
 import { createMeshReporter, DEFAULT_MESH_REPORT_INTERVAL_MS } from '../../core/tooling.js';
@@ -98,12 +100,6 @@ export async function runService(options: RunServiceOptions): Promise<void> {
     await stop(1, 'start failed');
     return;
   }
-  setInterval(() => {
-    if (!transport.connected) {
-      logger.error({ url: transport.url }, 'broker connection lost: exiting for a restart');
-      void stop(1, 'broker connection lost');
-    }
-  }, 1000).unref();
   logger.info({}, `${name} ready`);
   process.stdout.write(`ready ${name}\n`);
 }

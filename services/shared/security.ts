@@ -23,7 +23,7 @@
  * `WARREN_USER_PREFIX` is the prefix of those users' names (`staging-` makes
  * `staging-orders` the caller `orders`), as `warren permissions --user-prefix`.
  */
-import { type AccessMode, type AccessPolicy, createAccessPolicy, createEventAccess, DEFAULT_AMQP_URL, type EventAccessPolicy, type Logger } from '../../core/index.js';
+import { type AccessMode, type AccessPolicy, createAccessPolicy, createEventAccess, DEFAULT_AMQP_URL, type EventAccessPolicy, type Logger, ownBrokerUrl } from '../../core/index.js';
 
 /** Which users may publish the shop's events (the `(warren.access.v1.event)` options of proto/shop/orders/v1/events.proto). */
 export const SHOP_EVENT_PUBLISHERS: Readonly<Record<string, readonly string[]>> = { 'shop.orders.v1.*': ['orders'] };
@@ -36,9 +36,12 @@ export function brokerUrlVariable(name: string): string {
   return `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_AMQP_URL`;
 }
 
-/** The broker URL of a service: `<NAME>_AMQP_URL`, else `AMQP_URL`, else the local broker. */
+/**
+ * The broker URL of a service: `<NAME>_AMQP_URL` (from the environment, or from the env file named by
+ * `WARREN_BROKER_USERS_FILE`, as docker-compose's `provision` service writes it), else `AMQP_URL`, else the local broker.
+ */
 export function serviceBrokerUrl(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  return env[brokerUrlVariable(name)] || env['AMQP_URL'] || DEFAULT_AMQP_URL;
+  return ownBrokerUrl(name, env) || env['AMQP_URL'] || DEFAULT_AMQP_URL;
 }
 
 /** The broker user of a URL (`guest` when it names none, as amqplib does). */

@@ -27,6 +27,11 @@ export interface MeshResponse {
 export interface MeshOptions {
   /** Products inventory starts with. */
   readonly catalog: readonly CatalogProduct[];
+  /**
+   * A broker of the test's own (a throwaway node's `url`): the mesh runs in its default vhost, which is left
+   * alone on close. Default: a fresh vhost on the shared broker.
+   */
+  readonly brokerUrl?: string;
   /** Extra environment per service (e.g. `{ payments: { PAYMENTS_LATENCY_MS: '50' } }`). */
   readonly env?: Partial<Record<MeshService, Record<string, string>>>;
   /** Extra environment of the gateway process (e.g. `{ GATEWAY_MAX_TIMEOUT_MS: '2000' }`). */
@@ -57,7 +62,7 @@ export interface Mesh {
 
 /** Starts the mesh and waits until every service is ready and the gateway listens. */
 export async function startMesh(label: string, options: MeshOptions): Promise<Mesh> {
-  const vhost = await createTestVhost(label);
+  const vhost: TestVhost = options.brokerUrl === undefined ? await createTestVhost(label) : { name: '/', url: options.brokerUrl, remove: async () => undefined };
   const dataDir = mkdtempSync(join(tmpdir(), `warren-${label}-`));
   const catalogPath = join(dataDir, 'catalog.json');
   writeFileSync(catalogPath, JSON.stringify(options.catalog));

@@ -1,28 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import type { Options } from 'amqplib';
-import { REPLY_QUEUE_PREFIX } from '../../protocol/rpc-names.js';
+import { replyQueueName } from '../../protocol/rpc-names.js';
 
 /**
- * Reply queues: where a client takes its replies on a cluster instead of
- * direct reply-to.
+ * The reply queue: every client connection takes its replies from an exclusive, auto-delete queue
+ * `warren.reply.<128 random bits>` of its own (protocol 2; PROTOCOL.md "Versions").
  *
- * Why: RabbitMQ 3.10 encodes the caller's node in a direct reply-to address,
- * and a publish to an address whose node is not running crashes the
- * publishing channel (`rabbit_direct_reply_to:decode_reply_to_v2` returns a
- * bare `error` that `rabbit_channel:deliver_reply` does not match), which
- * closes the publisher's whole connection with 541 INTERNAL_ERROR. On a
- * cluster that happens whenever a node dies: a server answering a request
- * whose caller was on the dead node loses its connection, its unacked
- * requests come back (counting towards the poison limit) and the next answer
- * to that caller does it again. A reply to a queue that no longer exists is
- * simply dropped, so a server never trips over a caller that went away.
+ * Why not direct reply-to: RabbitMQ 3.10 closes a server's whole connection when it publishes to a direct reply-to
+ * address that is forged, or whose caller's node died (`rabbit_direct_reply_to:decode_reply_to_v2` returns a bare
+ * `error` that `rabbit_channel:deliver_reply` does not match: 541 INTERNAL_ERROR). One message could so take a
+ * service's connection down, and on a cluster every node loss did. A reply to a queue that no longer exists is
+ * returned (mandatory) and dropped: a server never trips over a caller that went away.
  *
- * Cost: one exclusive classic queue per client connection (declared on the
- * node the client is connected to, gone with the connection), and replies go
- * through a queue rather than straight to the channel. Used by default when
- * the mesh runs on a cluster (`WARREN_QUEUE_TYPE=quorum`); `connectAmqp({
- * replyQueue })` overrides it. PROTOCOL.md already allows `warren.reply.<id>`
- * as `reply_to`: nothing changes on the wire for servers.
+ * Cost: one exclusive classic queue per client connection, declared on the node it is connected to.
  */
 export const REPLY_QUEUE_OPTIONS: Options.AssertQueue = {
   exclusive: true,
@@ -33,5 +23,5 @@ export const REPLY_QUEUE_OPTIONS: Options.AssertQueue = {
 
 /** `warren.reply.<128 random bits>`: unguessable, so no one else can aim at it. */
 export function newReplyQueueName(): string {
-  return `${REPLY_QUEUE_PREFIX}${randomBytes(16).toString('hex')}`;
+  return replyQueueName(randomBytes(16));
 }

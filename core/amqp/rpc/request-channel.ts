@@ -7,7 +7,7 @@ import type { WireReply, WireRequest } from '../../transport.js';
 import { CorrelationIds } from './correlation-ids.js';
 import { markRefused } from '../refused-publish.js';
 import { newReplyQueueName, REPLY_QUEUE_OPTIONS } from './reply-queue.js';
-import { DIRECT_REPLY_TO, RPC_EXCHANGE } from '../../protocol/rpc-names.js';
+import { serviceQueue } from '../../protocol/rpc-names.js';
 import { readReply, requestProperties } from '../wire-properties.js';
 import { batchWrites } from '../write-batching.js';
 
@@ -52,11 +52,20 @@ export interface RequestChannelStats {
 }
 
 /**
- * The client half of a connection: one confirm channel that consumes its
- * replies (direct reply-to, or a reply queue of its own: see
- * {@link RequestChannel.open}) before its first publish and publishes every
- * request with `mandatory`, matching replies, returns and nacks by
- * correlation id.
+ * Which broker user serves a service, when the caller knows (see
+ * core/security/server-users.ts): replies from anyone else are refused.
+ * `undefined` for a service: its replies are not checked.
+ */
+export type ServerUsers = (service: string) => string | undefined;
+
+/**
+ * The client half of a connection: one confirm channel that declares and
+ * consumes its own exclusive, auto-delete reply queue `warren.reply.<random>`
+ * (before its first publish) and publishes every request with `mandatory`
+ * through the default exchange to the service queue, matching replies,
+ * returns and nacks by correlation id. A reply whose broker-validated
+ * `user_id` is not the service's expected user (when {@link ServerUsers}
+ * names one) fails its call with UNAUTHENTICATED instead of being believed.
  */
 export class RequestChannel {
   private readonly pending = new Map<string, Pending>();
@@ -69,26 +78,21 @@ export class RequestChannel {
     private readonly channel: ConfirmChannel,
     private readonly userId: string | undefined,
     private readonly logger: Logger,
-    private readonly replyTo: string,
+    private readonly replyQueue: string,
+    private readonly serverUsers: ServerUsers | undefined,
   ) {
     this.wrote = batchWrites(channel);
   }
 
-  /**
-   * Opens the channel, declares the exchange and starts consuming replies:
-   * from direct reply-to, or with `replyQueue` from an exclusive, auto-delete
-   * queue `warren.reply.<random>` of its own (see core/amqp/reply-queue.ts for
-   * when and why).
-   */
-  static async open(channel: ConfirmChannel, userId: string | undefined, logger: Logger, replyQueue = false): Promise<RequestChannel> {
-    const replyTo = replyQueue ? newReplyQueueName() : DIRECT_REPLY_TO;
-    const requests = new RequestChannel(channel, userId, logger, replyTo);
+  /** Opens the channel, declares its reply queue (core/amqp/rpc/reply-queue.ts) and starts consuming replies. */
+  static async open(channel: ConfirmChannel, userId: string | undefined, logger: Logger, serverUsers?: ServerUsers): Promise<RequestChannel> {
+    const requests = new RequestChannel(channel, userId, logger, newReplyQueueName(), serverUsers);
     channel.on('return', (message: Message) => requests.onReturn(message));
     channel.on('error', (error: Error) => logger.warn({ err: error }, 'request channel error'));
     channel.on('close', () => requests.fail(markConnectionLoss(new RpcError(Code.UNAVAILABLE, 'connection to the broker was lost before the reply came; the request may or may not have been processed'))));
-    await channel.assertExchange(RPC_EXCHANGE, 'direct', { durable: true });
-    if (replyQueue) await channel.assertQueue(replyTo, REPLY_QUEUE_OPTIONS);
-    await channel.consume(replyTo, (message) => requests.onReply(message), { noAck: true });
+    // exclusive: only this connection can consume it (or declare it again); auto-delete: gone with the connection
+    await channel.assertQueue(requests.replyQueue, REPLY_QUEUE_OPTIONS);
+    await channel.consume(requests.replyQueue, (message) => requests.onReply(message), { noAck: true });
     return requests;
   }
 
@@ -104,7 +108,7 @@ export class RequestChannel {
     return new Promise<WireReply>((resolve, reject) => {
       this.pending.set(correlationId, new Pending(request.service, correlationId, this.pending, signal, resolve, reject));
       try {
-        this.channel.publish(RPC_EXCHANGE, request.service, Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength), requestProperties(request, correlationId, this.userId, this.replyTo), (error: unknown) => {
+        this.channel.publish('', serviceQueue(request.service), Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength), requestProperties(request, correlationId, this.userId, this.replyQueue), (error: unknown) => {
           // A nack means the broker refused it (full queue); a channel closing also fails confirms, and
           // then `fail()` answers UNAVAILABLE first: look again once the close has been handled.
           if (error) setImmediate(() => this.settle(correlationId, markRefused(new RpcError(Code.RESOURCE_EXHAUSTED, `the broker refused the request to ${request.service} (queue full or broker overloaded)`))));
@@ -174,6 +178,13 @@ export class RequestChannel {
       return;
     }
     this.pending.delete(correlationId!);
+    const expected = this.serverUsers?.(pending.service);
+    if (expected !== undefined && message.properties.userId !== expected) {
+      const actual = message.properties.userId as string | undefined;
+      this.logger.warn({ service: pending.service, expected, actual }, 'reply from an unexpected broker user refused');
+      pending.reject(new RpcError(Code.UNAUTHENTICATED, `the reply from ${pending.service} did not come from broker user "${expected}" (${actual === undefined ? 'it carried no user_id' : `it came from "${actual}"`}); it was refused`));
+      return;
+    }
     pending.resolve(readReply(message));
   }
 }

@@ -6,12 +6,13 @@ import { Code } from '../../protocol/code.js';
 import { PROTOBUF } from '../../protocol/content-type.js';
 import { errorToReply } from '../../protocol/reply-error.js';
 import { RpcError } from '../../protocol/rpc-error.js';
-import { serviceDeadLetterQueue, isReplyAddress, RPC_EXCHANGE, serviceQueue, serviceQueueArguments, type ServiceQueueOptions } from '../../protocol/rpc-names.js';
+import { serviceDeadLetterQueue, isReplyAddress, serviceQueue, serviceQueueArguments, type ServiceQueueOptions } from '../../protocol/rpc-names.js';
 import { AckBatcher, batchWrites } from '../write-batching.js';
 import { messageIdentity, relayIdentity } from '../identity.js';
 import { deliveriesOf, readDelivery, replyProperties } from '../wire-properties.js';
 import { CALLER_HEADER, DEAD_AT_HEADER, DEAD_REASON_HEADER, DEADLINE_HEADER, DELIVERIES_HEADER } from '../../protocol/headers.js';
 import { durableQueueArguments } from '../queue-type.js';
+import { sendReply } from './reply-sender.js';
 
 /** Default most deliveries of one request before it is dead-lettered as poison. */
 export const DEFAULT_MAX_DELIVERIES = 5;
@@ -61,14 +62,18 @@ export async function consumeService(
   channel.on('close', () => {
     open = false;
   });
+  // a reply (mandatory) whose caller's reply queue is gone: the caller left; nothing to do but count it
+  channel.on('return', () => {
+    returnedReplies++;
+    logger.debug({ queue, returnedReplies }, 'reply returned: its caller is gone');
+  });
+  let returnedReplies = 0;
   await channel.prefetch(options.prefetch);
-  await channel.assertExchange(RPC_EXCHANGE, 'direct', { durable: true });
   try {
     await channel.assertQueue(queue, { durable: true, arguments: serviceQueueArguments(options) });
   } catch (error) {
     throw new Error(`cannot declare ${queue}: ${(error as Error).message} (another instance declared it with other arguments?)`, { cause: error });
   }
-  await channel.bindQueue(queue, RPC_EXCHANGE, service);
   const deadQueue = serviceDeadLetterQueue(service);
   await channel.assertQueue(deadQueue, { durable: true, arguments: durableQueueArguments(options.queueType ?? 'classic') });
   const maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
@@ -93,8 +98,9 @@ export async function consumeService(
     }
     if (!quorum && message.fields.redelivered) {
       // classic queues do not count deliveries: re-queue a copy that carries the count, then ack the original
-      const expiration = String(Math.max(1, Number(properties.headers?.[DEADLINE_HEADER] ?? 0) - Date.now()));
-      channel.publish(RPC_EXCHANGE, service, message.content, relayIdentity(copyProperties(message, { expiration, headers: { ...properties.headers, ...callerHeader(caller), [DELIVERIES_HEADER]: deliveries } }), caller, ownUser));
+      const sentDeadline = Number(properties.headers?.[DEADLINE_HEADER]);
+      const expiration = String(Math.max(1, Number.isFinite(sentDeadline) ? Math.ceil(sentDeadline - Date.now()) : 10_000));
+      channel.publish('', queue, message.content, relayIdentity(copyProperties(message, { expiration, headers: { ...properties.headers, ...callerHeader(caller), [DELIVERIES_HEADER]: deliveries } }), caller, ownUser));
       channel.ack(message);
       return true;
     }
@@ -125,11 +131,10 @@ export async function consumeService(
       (reply) => {
         try {
           if (!open) return;
-          if (reply) channel.publish('', replyTo, Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength), replyProperties(reply, message.properties.correlationId as string | undefined, ownUser));
-          acks.ack(message);
+          // every delivery ends here: acked once its reply is out (or it needs none), nacked when none can be written
+          if (reply === null || sendReply(channel, replyTo, reply, message, ownUser, logger)) acks.ack(message);
+          else acks.nack(message);
           wrote();
-        } catch (error) {
-          logger.warn({ err: error, queue }, 'could not reply or acknowledge; the broker will redeliver the request');
         } finally {
           settled();
         }
