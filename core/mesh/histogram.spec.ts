@@ -40,7 +40,7 @@ describe('mesh latency histogram', () => {
     recorder.record(0.05);
     recorder.record(0.05);
     recorder.record(3);
-    expect(recorder.toProto()).toEqual({ buckets: { 0: 2, [latencyBucket(3)]: 1 }, sumMs: 3.1 });
+    expect(recorder.toProto()).toEqual({ buckets: { 0: 2n, [latencyBucket(3)]: 1n }, sumMs: 3.1 });
     expect(latencyQuantile(recorder.buckets, 0.5)).toBe(0.1);
   });
 });

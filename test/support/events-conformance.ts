@@ -54,10 +54,10 @@ export function describeEventsConformance(kind: string, makeEnvironment: () => P
       const subscription = await subscriber.subscribe(OrderCreated, (order, ctx) => void received.push({ order, ctx }), { group: name });
       expect(subscription.queue).toBe(`events.${name}`);
       const before = Date.now();
-      const messageId = await publisher.publish(OrderCreated, { orderId: 'o-1', amountCents: 1250, customer: 'ada' }, { metadata: { tenant: 'acme', traceparent: TRACEPARENT } });
+      const messageId = await publisher.publish(OrderCreated, { orderId: 'o-1', amountCents: 1250n, customer: 'ada' }, { metadata: { tenant: 'acme', traceparent: TRACEPARENT } });
       await waitFor(() => received.length === 1, 'the event');
       const { order, ctx } = received[0]!;
-      expect(order).toEqual({ orderId: 'o-1', amountCents: 1250, customer: 'ada' });
+      expect(order).toEqual({ orderId: 'o-1', amountCents: 1250n, customer: 'ada' });
       expect(ctx).toMatchObject({ type: 'warren.test.v1.OrderCreated', messageId, publisher: 'orders', attempt: 1, group: name, queue: `events.${name}` });
       expect(ctx.metadata).toEqual({ tenant: 'acme', traceparent: TRACEPARENT });
       expect(ctx.publishedAt).toBeGreaterThanOrEqual(before);
