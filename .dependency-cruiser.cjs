@@ -65,6 +65,6 @@ module.exports = {
     exclude: { path: '^(gen|dist)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['warren-source', 'import', 'require', 'node', 'default', 'types'] },
   },
 };

@@ -34,7 +34,7 @@ import { loadProtos } from '../core/tooling.js';
 import { createGateway } from '../gateway/create-gateway.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost } from '../test/support/broker.js';
-import { testService } from '../test/support/test-service.js';
+import { testService } from '../core/testing/test-service.js';
 
 const SERVICE = 'warren.test.v1.TestService';
 const PATH = `/rpc/${SERVICE}/Echo`;

@@ -81,7 +81,7 @@ function pretty(line: string): string {
 }
 
 programs.forEach((program, index) => {
-  const child = spawn(process.execPath, ['--import', tsxLoader, program.script], { cwd: root, env: { ...process.env, AMQP_URL: url, DATA_DIR: dataDir, WARREN_METRICS_PORT: String(metricsPorts.get(program.name) ?? '') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', tsxLoader, '--conditions=warren-source', program.script], { cwd: root, env: { ...process.env, AMQP_URL: url, DATA_DIR: dataDir, WARREN_METRICS_PORT: String(metricsPorts.get(program.name) ?? '') }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.set(program.name, child);
   for (const stream of [child.stdout!, child.stderr!]) {
     let buffer = '';

@@ -164,7 +164,7 @@ describe('example mesh: placing orders', () => {
   it('the compose health check passes for a running service and fails for one that is not there', async () => {
     const check = (service: string): Promise<number> =>
       new Promise((resolve) => {
-        execFile(process.execPath, ['--import', tsxLoader, healthCheckScript, service], { env: { ...process.env, AMQP_URL: mesh.vhost.url, HEALTH_TIMEOUT_MS: '3000' } }, (error) =>
+        execFile(process.execPath, ['--import', tsxLoader, '--conditions=warren-source', healthCheckScript, service], { env: { ...process.env, AMQP_URL: mesh.vhost.url, HEALTH_TIMEOUT_MS: '3000' } }, (error) =>
           resolve(error ? Number((error as { code?: unknown }).code ?? 1) : 0),
         );
       });

@@ -20,12 +20,12 @@
  * | `ORDERS_RESUME_AFTER_MS` | 10000 | a PENDING order untouched this long is resumed |
  * | `PREFETCH`, `WARREN_LOG_LEVEL` | 64, info | |
  */
-import { createClient } from '../../core/index.js';
+import { createClient } from 'warren';
 import { InventoryServiceDefinition } from '../../gen/shop/inventory/v1/inventory.js';
 import { OrderCancelled, OrderCreated, OrderFailed, OrderPaid } from '../../gen/shop/orders/v1/events.js';
 import { OrderServiceDefinition } from '../../gen/shop/orders/v1/orders.js';
 import { PaymentServiceDefinition } from '../../gen/shop/payments/v1/payments.js';
-import { createBreaker, DEFAULT_BREAKER_OPTIONS, type BreakerOptions } from '../../core/index.js';
+import { createBreaker, DEFAULT_BREAKER_OPTIONS, type BreakerOptions } from 'warren';
 import { openDatabase } from '../shared/database.js';
 import { envInteger } from '../shared/env.js';
 import { createOutbox } from '../shared/outbox.js';

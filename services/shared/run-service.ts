@@ -5,8 +5,8 @@
  * SIGTERM/SIGINT drain and exit 0; if the broker connection is lost, exit 1
  * so a supervisor (Docker's restart policy) starts it again.
  */
-import { type AmqpTransport, connectAmqp, createEventBus, createServer, defaultLogger, type EventBus, type Logger, type Server, startMetricsFromEnv, startTracingFromEnv, breakerStates } from '../../core/index.js';
-import { createMeshReporter, DEFAULT_MESH_REPORT_INTERVAL_MS } from '../../core/tooling.js';
+import { type AmqpTransport, connectAmqp, createEventBus, createServer, defaultLogger, type EventBus, type Logger, type Server, startMetricsFromEnv, startTracingFromEnv, breakerStates } from 'warren';
+import { createMeshReporter, DEFAULT_MESH_REPORT_INTERVAL_MS } from 'warren/tooling';
 import { envInteger } from './env.js';
 import { brokerUser, serviceAccess, serviceBrokerUrl } from './security.js';
 
