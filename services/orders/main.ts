@@ -29,13 +29,13 @@ import { createBreaker, DEFAULT_BREAKER_OPTIONS, type BreakerOptions } from 'war
 import { openDatabase } from '../shared/database.js';
 import { envInteger } from '../shared/env.js';
 import { createOutbox } from '../shared/outbox.js';
-import { runService } from '../shared/run-service.js';
+import { runShopService } from '../shared/run-shop-service.js';
 import { startOrderRecovery } from './order-recovery.js';
 import { createOrderSaga } from './order-saga.js';
 import { createOrderService } from './order-service.js';
 import { createOrderStore, ORDER_MIGRATIONS } from './order-store.js';
 
-await runService({
+await runShopService({
   name: 'orders',
   setup({ server, transport, events, logger, onShutdown }) {
     const db = openDatabase('orders', ORDER_MIGRATIONS);
