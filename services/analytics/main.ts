@@ -3,7 +3,7 @@
  * to notifications) and serves the totals.
  *
  * ```sh
- * npx tsx services/analytics/main.ts
+ * npx tsx --conditions=warren-source services/analytics/main.ts
  * ```
  *
  * Env: AMQP_URL, DATA_DIR (analytics.db, default ./data), PREFETCH,

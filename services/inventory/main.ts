@@ -2,7 +2,7 @@
  * The inventory service: stock and reservations of the shop's catalogue.
  *
  * ```sh
- * npx tsx services/inventory/main.ts
+ * npx tsx --conditions=warren-source services/inventory/main.ts
  * ```
  *
  * Env: AMQP_URL, DATA_DIR (inventory.db lives there, default ./data),

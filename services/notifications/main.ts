@@ -3,7 +3,7 @@
  * and logs each email instead of sending it) and lists what it sent.
  *
  * ```sh
- * npx tsx services/notifications/main.ts
+ * npx tsx --conditions=warren-source services/notifications/main.ts
  * ```
  *
  * Env: AMQP_URL, DATA_DIR (notifications.db, default ./data),

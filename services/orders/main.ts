@@ -3,7 +3,7 @@
  * announces them as events.
  *
  * ```sh
- * npx tsx services/orders/main.ts
+ * npx tsx --conditions=warren-source services/orders/main.ts
  * ```
  *
  * | env | default | |

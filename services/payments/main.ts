@@ -3,7 +3,7 @@
  * provider whose latency and outages are configurable.
  *
  * ```sh
- * PAYMENTS_FAILURE_RATE=0.3 PAYMENTS_LATENCY_MS=50-400 npx tsx services/payments/main.ts
+ * PAYMENTS_FAILURE_RATE=0.3 PAYMENTS_LATENCY_MS=50-400 npx tsx --conditions=warren-source services/payments/main.ts
  * ```
  *
  * Env: AMQP_URL, DATA_DIR (payments.db, default ./data), PAYMENTS_FAILURE_RATE

@@ -4,7 +4,7 @@
  * `warren.health.v1.HealthService/Check` on the service's own queue.
  *
  * ```sh
- * node --import tsx services/shared/health-check.ts shop.orders.v1.OrderService
+ * node services/dist/services/shared/health-check.js shop.orders.v1.OrderService
  * ```
  *
  * Exit 0 when an instance answered SERVING within HEALTH_TIMEOUT_MS
