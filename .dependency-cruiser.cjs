@@ -50,7 +50,7 @@ module.exports = {
       comment: 'the gateway, the CLI, the shop and scripts use core as a package user would: warren, warren/protocol, warren/tooling',
       severity: 'error',
       from: { path: '^(gateway|cli|services|scripts)/' },
-      to: { path: '^core/', pathNot: '^core/(index|tooling|testing|protocol/index)\\.ts$' },
+      to: { path: '^core/', pathNot: '^core/(index|tooling|testing|testing/conformance|protocol/index)\\.ts$' },
     },
     {
       name: 'protocol-is-wire-facts-only',
@@ -62,9 +62,9 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(gen|dist)/' },
+    exclude: { path: '^(gen|dist)/|^services/dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['warren-source', 'import', 'require', 'node', 'default', 'types'] },
   },
 };

@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['gen/**', 'node_modules/**', 'coverage/**', 'data/**', '.tmp/**'] },
+  { ignores: ['gen/**', '**/dist/**', 'node_modules/**', 'coverage/**', 'data/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

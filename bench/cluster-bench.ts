@@ -23,7 +23,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type AmqpTransport, connectAmqp, createClient, createServer, type Server } from '../core/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
-import { testService } from '../test/support/test-service.js';
+import { testService } from '../core/testing/test-service.js';
 import { startThrowawayBroker, type ThrowawayBroker } from '../test/support/throwaway-broker.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../test/support/throwaway-cluster.js';
 

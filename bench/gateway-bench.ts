@@ -40,7 +40,7 @@ import { EchoRequest, TestServiceDefinition } from '../gen/warren/test/v1/test.j
 import { encodeEnvelope } from '../gateway/protocols/envelope.js';
 import { connect as connectHttp2 } from 'node:http2';
 import { createTestVhost } from '../test/support/broker.js';
-import { testService } from '../test/support/test-service.js';
+import { testService } from '../core/testing/test-service.js';
 
 const SERVICE = 'warren.test.v1.TestService';
 const PATH = `/rpc/${SERVICE}/Echo`;

@@ -290,12 +290,35 @@ generate failed; 2 usage or no workspace there.`,
   load: () => import('./generate.js'),
 };
 
+const INIT_OPTIONS = { ...COMMON_OPTIONS } as const satisfies OptionSpecs;
+
+export const init: Command<typeof INIT_OPTIONS> = {
+  name: 'init',
+  summary: 'Create a new service project: a proto with an HTTP route, a server, a typed client, a test.',
+  usage: '<dir>',
+  details: `
+Writes into <dir> (new or empty): package.json depending on warren,
+buf.yaml and buf.gen.yaml with the ts-proto options Warren needs, one
+example .proto with a google.api.http route, the server (runService), a
+typed client call, a test on the memory transport, and a README. Then:
+npm install && npm run generate && npm test.
+
+'warren gateway --proto-dir <dir>' runs the HTTP gateway in front of it.
+
+Exit codes: 0 created; 2 usage, or <dir> is not empty.`,
+  positionals: [1, 1],
+  options: INIT_OPTIONS,
+  examples: ['warren init my-service'],
+  load: () => import('./init.js'),
+};
+
 /** Every command, in help order. */
-export const COMMANDS: readonly Command<any>[] = [call, list, health, describe, eventsTail, dlqList, dlqShow, dlqReplay, generate, permissionsPlan, permissionsApply];
+export const COMMANDS: readonly Command<any>[] = [call, list, health, describe, eventsTail, dlqList, dlqShow, dlqReplay, generate, init, permissionsPlan, permissionsApply];
 
 /** Input of each command's implementation. */
 export type CallInput = CommandInput<typeof CALL_OPTIONS>;
 export type ListInput = CommandInput<typeof LIST_OPTIONS>;
+export type InitInput = CommandInput<typeof INIT_OPTIONS>;
 export type HealthInput = CommandInput<typeof HEALTH_OPTIONS>;
 export type DescribeInput = CommandInput<typeof DESCRIBE_OPTIONS>;
 export type EventsTailInput = CommandInput<typeof EVENTS_TAIL_OPTIONS>;

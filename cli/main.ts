@@ -7,10 +7,10 @@
  * npx warren --help
  * ```
  *
- * Run through cli/bin.mjs (the package `bin`), which registers tsx first.
+ * Run through cli/bin.ts (the package `bin`, compiled to dist/cli/bin.js).
  * See cli/README.md for every command, flag and exit code.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Code } from '../core/index.js';
 import { RpcError } from '../core/index.js';
 import { commandHelp, parseCommandLine, type Command } from './command.js';
@@ -48,7 +48,9 @@ function groupHelp(group: string): string {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  // cli/main.ts in the repository, dist/cli/main.js in the package: the package.json is one or two levels up
+  const at = existsSync(new URL('../package.json', import.meta.url)) ? '../package.json' : '../../package.json';
+  const pkg = JSON.parse(readFileSync(new URL(at, import.meta.url), 'utf8')) as { version: string };
   return `warren ${pkg.version}\n`;
 }
 

@@ -75,3 +75,7 @@ export type { ObservabilityOptions } from './observability/observability-options
 
 // resilience
 export { breakerStates, createBreaker, DEFAULT_BREAKER_OPTIONS, type Breaker, type BreakerOptions, type BreakerState } from './resilience/breaker.js';
+
+// running a service process
+export { runService, type RunServiceOptions, type ServiceAccessPolicies, type ServiceRuntime } from './runner/run-service.js';
+export { envInteger } from './runner/env-integer.js';

@@ -64,6 +64,11 @@ export interface Transport {
   serve(service: string, options: ServeOptions, handler: DeliveryHandler): Promise<Consumer>;
   /** Closes every consumer and connection; pending requests reject. */
   close(): Promise<void>;
+  /**
+   * How many instances consume `service`'s queue right now, `undefined` when it cannot be told. Asked only to explain
+   * a call that already failed (a deadline passed: was anybody serving?), never on the call path.
+   */
+  consumers?(service: string): Promise<number | undefined>;
   /** Events over the same connection (`createEventBus`), when the transport carries them. */
   readonly events?: EventTransport;
 }

@@ -3,10 +3,10 @@ import { parseCode } from '../core/protocol/index.js';
 import { retryDelayOf } from '../core/protocol/index.js';
 
 /**
- * RPC status → HTTP status: the usual grpc-gateway table, with
- * FAILED_PRECONDITION as 412 (the request conflicts with the state: out of
- * stock) and ABORTED as 409 (the outcome of a redelivered unsafe call is
- * unknown; a conflict, not a server crash). Every code not listed is 500.
+ * RPC status → HTTP status: grpc-gateway's table (FAILED_PRECONDITION is
+ * 400, CANCELLED is 499, as grpc-gateway clients expect), ABORTED as 409 (the
+ * outcome of a redelivered unsafe call is unknown; a conflict, not a server
+ * crash). Every code not listed is 500.
  *
  * | RPC code            | HTTP |
  * |---------------------|------|
@@ -18,7 +18,8 @@ import { retryDelayOf } from '../core/protocol/index.js';
  * | ALREADY_EXISTS      | 409  |
  * | ABORTED             | 409  |
  * | OUT_OF_RANGE        | 400  |
- * | FAILED_PRECONDITION | 412  |
+ * | FAILED_PRECONDITION | 400  |
+ * | CANCELLED           | 499  |
  * | RESOURCE_EXHAUSTED  | 429  |
  * | UNIMPLEMENTED       | 501  |
  * | UNAVAILABLE         | 503  |
@@ -34,7 +35,8 @@ export const HTTP_STATUS_BY_CODE: ReadonlyMap<Code, number> = new Map([
   [Code.ALREADY_EXISTS, 409],
   [Code.ABORTED, 409],
   [Code.OUT_OF_RANGE, 400],
-  [Code.FAILED_PRECONDITION, 412],
+  [Code.FAILED_PRECONDITION, 400],
+  [Code.CANCELLED, 499],
   [Code.RESOURCE_EXHAUSTED, 429],
   [Code.UNIMPLEMENTED, 501],
   [Code.UNAVAILABLE, 503],

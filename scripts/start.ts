@@ -127,7 +127,7 @@ let announced = false;
 /** Starts one program, and starts it again when it exits unexpectedly. */
 function launch(program: { name: string; script: string }, index: number): void {
   const env = { ...process.env, ...brokerEnv(program.name), DATA_DIR: dataDir, WARREN_METRICS_PORT: String(metricsPorts.get(program.name) ?? '') };
-  const child = spawn(process.execPath, ['--import', tsxLoader, program.script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', tsxLoader, '--conditions=warren-source', program.script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.set(program.name, child);
   for (const stream of [child.stdout!, child.stderr!]) {
     let buffer = '';

@@ -5,7 +5,7 @@ import { type AmqpTransport, Code, connectAmqp, createClient, createServer } fro
 import { decodeStatus } from '../core/protocol/index.js';
 import { EchoRequest, EchoResponse, TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, listQueues, type TestVhost } from './support/broker.js';
-import { testService, type TestServiceLedger } from './support/test-service.js';
+import { testService, type TestServiceLedger } from '../core/testing/test-service.js';
 
 // What a peer in another language sees and sends: raw amqplib on both sides of Warren.
 describe('AMQP wire protocol', () => {

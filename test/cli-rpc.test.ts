@@ -38,7 +38,7 @@ let vhost: TestVhost;
 let server: ChildScript;
 let protoDir: string;
 
-/** Runs `node cli/bin.mjs <args>` against this file's vhost and protos. */
+/** Runs `warren <args> (cli/bin.ts)` against this file's vhost and protos. */
 function warren(args: readonly string[], input = ''): Promise<CliRun> {
   return runWarren([...args, '--proto', protoDir], { env: { AMQP_URL: vhost.url }, input });
 }

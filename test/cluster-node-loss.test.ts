@@ -6,7 +6,7 @@ import { Tick } from '../gen/warren/test/v1/test_events.js';
 import { CallLedger } from './support/call-ledger.js';
 import { connectToCluster, eventually, longestGap, outcomesByCode, serviceNamed, startLoad, type ClusterTransport } from './support/cluster-mesh.js';
 import { call, createRecordingLogger } from './support/gateway-harness.js';
-import { testService, type TestServiceLedger } from './support/test-service.js';
+import { testService, type TestServiceLedger } from '../core/testing/test-service.js';
 import type { ThrowawayBroker } from './support/throwaway-broker.js';
 import { startThrowawayCluster, type ThrowawayCluster } from './support/throwaway-cluster.js';
 

@@ -7,7 +7,7 @@ import { Tick } from '../gen/warren/test/v1/test_events.js';
 import { CallLedger } from './support/call-ledger.js';
 import { connectToCluster, eventually, outcomesByCode, startLoad, type ClusterTransport } from './support/cluster-mesh.js';
 import { call, createRecordingLogger } from './support/gateway-harness.js';
-import { testService, type TestServiceLedger } from './support/test-service.js';
+import { testService, type TestServiceLedger } from '../core/testing/test-service.js';
 import { startThrowawayCluster, type ThrowawayCluster } from './support/throwaway-cluster.js';
 
 const CALL_TIMEOUT_MS = 30_000;

@@ -1,6 +1,6 @@
 import { connectAmqp, type Transport } from '../core/index.js';
 import { createTestVhost } from './support/broker.js';
-import { describeRpcConformance } from './support/rpc-conformance.js';
+import { describeRpcConformance } from '../core/testing/rpc-conformance.js';
 
 describeRpcConformance('amqp', async () => {
   const vhost = await createTestVhost('conformance');

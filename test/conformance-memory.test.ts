@@ -1,5 +1,5 @@
 import { createMemoryTransport } from '../core/index.js';
-import { describeRpcConformance } from './support/rpc-conformance.js';
+import { describeRpcConformance } from '../core/testing/rpc-conformance.js';
 
 describeRpcConformance('memory', async () => {
   const transport = createMemoryTransport();

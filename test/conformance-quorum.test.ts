@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { connectAmqp, type Transport } from '../core/index.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
-import { describeRpcConformance } from './support/rpc-conformance.js';
+import { describeRpcConformance } from '../core/testing/rpc-conformance.js';
 
 const run = promisify(execFile);
 

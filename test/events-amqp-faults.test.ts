@@ -4,7 +4,7 @@ import { type AmqpTransport, Code, connectAmqp, createEventBus, createMemoryDedu
 import { createAmqpEvents } from '../core/tooling.js';
 import { CacheInvalidated, OrderShipped, Tick, Unrouted } from '../gen/warren/test/v1/test_events.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
-import { waitFor } from './support/events-waits.js';
+import { waitFor } from '../core/testing/events-waits.js';
 import { createTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 /**

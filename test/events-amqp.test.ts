@@ -1,6 +1,6 @@
 import { connectAmqp, type Transport } from '../core/index.js';
 import { createTestVhost } from './support/broker.js';
-import { describeEventsConformance } from './support/events-conformance.js';
+import { describeEventsConformance } from '../core/testing/events-conformance.js';
 
 describeEventsConformance('amqp', async () => {
   const vhost = await createTestVhost('events');

@@ -1,5 +1,5 @@
 import { createMemoryTransport } from '../core/index.js';
-import { describeEventsConformance } from './support/events-conformance.js';
+import { describeEventsConformance } from '../core/testing/events-conformance.js';
 
 describeEventsConformance('memory', async () => {
   const transport = createMemoryTransport();

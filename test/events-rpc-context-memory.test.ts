@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createClient, createEventBus, createMemoryTransport, createServer } from '../core/index.js';
 import { OrderCreated } from '../gen/warren/test/v1/test_events.js';
 import { TestServiceDefinition, type EchoResponse } from '../gen/warren/test/v1/test.js';
-import { testService } from './support/test-service.js';
+import { testService } from '../core/testing/test-service.js';
 
 // An event handler that calls a service passes the event's metadata (traceparent) on, as an RPC handler does.
 describe('RPC calls made from an event handler', () => {

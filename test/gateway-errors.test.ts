@@ -23,7 +23,7 @@ describe('gateway errors and limits', () => {
 
   describe('RPC status → HTTP status', () => {
     const table: [Code, number][] = [
-      [Code.CANCELLED, 500],
+      [Code.CANCELLED, 499],
       [Code.UNKNOWN, 500],
       [Code.INVALID_ARGUMENT, 400],
       [Code.DEADLINE_EXCEEDED, 504],
@@ -31,7 +31,7 @@ describe('gateway errors and limits', () => {
       [Code.ALREADY_EXISTS, 409],
       [Code.PERMISSION_DENIED, 403],
       [Code.RESOURCE_EXHAUSTED, 429],
-      [Code.FAILED_PRECONDITION, 412],
+      [Code.FAILED_PRECONDITION, 400],
       [Code.ABORTED, 409],
       [Code.OUT_OF_RANGE, 400],
       [Code.UNIMPLEMENTED, 501],

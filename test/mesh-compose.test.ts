@@ -71,7 +71,8 @@ describe('docker-compose.yml', () => {
 
   it.each(serviceDirs)('%s: runs its main.ts, data on the volume, broker in the network, health-checked over the broker', (name) => {
     const service = compose.services[name]!;
-    expect(service.command).toEqual(['node', '--import', 'tsx', `services/${name}/main.ts`]);
+    expect(service.command).toEqual(['node', `services/dist/services/${name}/main.js`]); // compiled JS: no TypeScript compiler in the image
+    expect(existsSync(join(root, `services/${name}/main.ts`))).toBe(true);
     expect(existsSync(join(root, service.build!.context, service.build!.dockerfile))).toBe(true);
     expect(service.environment?.['AMQP_URL']).toMatch(/^amqp:\/\/[^@]+@rabbitmq:5672$/);
     const dataDir = service.environment?.['DATA_DIR'];
@@ -80,7 +81,7 @@ describe('docker-compose.yml', () => {
     expect(mount).toBeDefined();
     expect(Object.keys(compose.volumes)).toContain(mount!.split(':')[0]);
     expect(service.depends_on?.['rabbitmq']?.condition).toBe('service_healthy');
-    expect(service.healthcheck?.test).toEqual(['CMD', 'node', '--import', 'tsx', 'services/shared/health-check.ts', servedBy[name]]);
+    expect(service.healthcheck?.test).toEqual(['CMD', 'node', 'services/dist/services/shared/health-check.js', servedBy[name]]);
     expect(existsSync(join(root, 'services/shared/health-check.ts'))).toBe(true);
   });
 
@@ -92,7 +93,7 @@ describe('docker-compose.yml', () => {
 
   it('publishes the gateway on 8080 with the contracts, checked through /readyz', () => {
     const gateway = compose.services['gateway']!;
-    expect(gateway.command).toEqual(['node', '--import', 'tsx', 'gateway/main.ts']);
+    expect(gateway.command).toEqual(['node', 'dist/gateway/main.js']);
     expect(gateway.ports).toContain(`${gateway.environment!['PORT']}:8080`);
     expect(existsSync(join(root, gateway.environment!['PROTO_DIR']!, 'shop/orders/v1/orders.proto'))).toBe(true);
     expect(gateway.healthcheck?.test.join(' ')).toContain('http://127.0.0.1:8080/readyz');

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AmqpTransport, Code, connectAmqp, createClient, createEventBus, createServer, type EventBus, RpcError, type Server } from '../core/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { OrderShipped } from '../gen/warren/test/v1/test_events.js';
-import { waitFor } from './support/events-waits.js';
+import { waitFor } from '../core/testing/events-waits.js';
 import { expectNoAbortListeners, expectNoHandleLeak, expectTransportSettled, takeLeakProbe, type LeakProbe } from './support/leak-check.js';
 import { createTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
-import { testService, type TestServiceLedger } from './support/test-service.js';
+import { testService, type TestServiceLedger } from '../core/testing/test-service.js';
 import { startThrowawayBroker, type ThrowawayBroker } from './support/throwaway-broker.js';
 
 /** Resolves how a promise ended: its RpcError code (0 = fulfilled) and when. */

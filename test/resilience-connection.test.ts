@@ -6,7 +6,7 @@ import { createTestVhost, type TestVhost } from './support/broker.js';
 import { CallLedger } from './support/call-ledger.js';
 import { expectNoAbortListeners, expectNoHandleLeak, expectTransportSettled, takeLeakProbe, type LeakProbe } from './support/leak-check.js';
 import { createTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
-import { testService, type TestServiceLedger } from './support/test-service.js';
+import { testService, type TestServiceLedger } from '../core/testing/test-service.js';
 
 function viaProxy(url: string, port: number): string {
   const parsed = new URL(url);

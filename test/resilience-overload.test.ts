@@ -4,7 +4,7 @@ import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
 import { CallLedger } from './support/call-ledger.js';
 import { expectNoHandleLeak, expectTransportSettled, takeLeakProbe, type LeakProbe } from './support/leak-check.js';
-import { testService } from './support/test-service.js';
+import { testService } from '../core/testing/test-service.js';
 
 describe('overload', () => {
   let vhost: TestVhost;

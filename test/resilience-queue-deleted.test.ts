@@ -5,7 +5,7 @@ import { serviceQueue } from '../core/protocol/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, listQueues, type TestVhost } from './support/broker.js';
 import { expectNoHandleLeak, expectTransportSettled, takeLeakProbe, type LeakProbe } from './support/leak-check.js';
-import { testService } from './support/test-service.js';
+import { testService } from '../core/testing/test-service.js';
 
 // An operator (or a policy) deletes a service queue under a running server: the broker cancels the
 // consumer. The server must declare the queue again and go on serving, not sit there consuming nothing.

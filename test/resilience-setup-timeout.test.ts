@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionManager } from '../core/amqp/connection-manager.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
-import { waitFor } from './support/events-waits.js';
+import { waitFor } from '../core/testing/events-waits.js';
 import { createRecordingLogger } from './support/gateway-harness.js';
 import { createTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 

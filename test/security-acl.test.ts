@@ -9,7 +9,7 @@ import { loadProtos } from '../core/tooling.js';
 import { createGateway, type Gateway } from '../gateway/create-gateway.js';
 import { ChargeRequest, PaymentServiceDefinition, PaymentStatus } from '../gen/shop/payments/v1/payments.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
-import { rejectionOf } from './support/events-waits.js';
+import { rejectionOf } from '../core/testing/events-waits.js';
 
 // Per-method access control on the real broker: payments' Charge and Refund
 // carry `(warren.access.v1.method) = {callers: ["orders"]}` in the proto;

@@ -7,7 +7,7 @@ import { type AmqpTransport, Code, connectAmqp, createClient, createServer, RpcE
 import { serviceQueue } from '../core/protocol/index.js';
 import { EchoResponse, TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
-import { testService } from './support/test-service.js';
+import { testService } from '../core/testing/test-service.js';
 
 const SERVICE = 'warren.test.v1.TestService';
 const UNSERVED = { ...TestServiceDefinition, fullName: 'warren.test.v1.UnservedService' };

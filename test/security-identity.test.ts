@@ -7,8 +7,8 @@ import { DEADLINE_HEADER, EVENTS_EXCHANGE, ORIGIN_USER_HEADER, serviceQueue, STA
 import { OrderCreated } from '../gen/warren/test/v1/test_events.js';
 import { EchoRequest, EchoResponse, TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
-import { waitFor, waitForDeadLetters } from './support/events-waits.js';
-import { testService } from './support/test-service.js';
+import { waitFor, waitForDeadLetters } from '../core/testing/events-waits.js';
+import { testService } from '../core/testing/test-service.js';
 
 // Caller identity on the real broker: the AMQP user_id RabbitMQ validates,
 // exposed to handlers and event handlers, required by `requireIdentity`, and

@@ -4,7 +4,7 @@ import { type AmqpTransport, Code, connectAmqp, createClient, createServer, RpcE
 import { serviceQueue, STATUS_HEADER } from '../core/protocol/index.js';
 import { EchoResponse, TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
-import { testService } from './support/test-service.js';
+import { testService } from '../core/testing/test-service.js';
 
 // Servers stamp replies with their broker-validated user_id; a client told which user serves a service
 // (`serverUser`) refuses replies from anyone else instead of believing them.

@@ -6,8 +6,8 @@ import { createMethodCaller } from '../core/tooling.js';
 import { DEADLINE_HEADER, serviceQueue } from '../core/protocol/index.js';
 import { EchoRequest, EchoResponse, TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
-import { waitFor } from './support/events-waits.js';
-import { testService, type TestServiceLedger } from './support/test-service.js';
+import { waitFor } from '../core/testing/events-waits.js';
+import { testService, type TestServiceLedger } from '../core/testing/test-service.js';
 
 // reply_to hygiene: a server only ever publishes replies to reply addresses
 // (`warren.reply.<id>` since protocol 2), so a caller

@@ -6,7 +6,7 @@ import { createTestCertificates, tlsListenerConfig, type TestCertificates } from
 import { runScript, startTestServer, type ChildScript } from './support/child-process.js';
 import { runWarren } from './support/cli.js';
 import { call } from './support/gateway-harness.js';
-import { testService } from './support/test-service.js';
+import { testService } from '../core/testing/test-service.js';
 import { startThrowawayBroker, type ThrowawayBroker } from './support/throwaway-broker.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } };

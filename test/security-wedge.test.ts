@@ -7,7 +7,7 @@ import { serviceQueue } from '../core/protocol/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { listQueues } from './support/broker.js';
 import { call, startGatewayHarness, type GatewayHarness } from './support/gateway-harness.js';
-import { testService } from './support/test-service.js';
+import { testService } from '../core/testing/test-service.js';
 
 const SERVICE = 'warren.test.v1.TestService';
 const PREFETCH = 4;

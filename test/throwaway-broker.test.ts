@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type AmqpTransport, connectAmqp, createClient, createServer } from '../core/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { brokerUrl } from './support/broker.js';
-import { testService } from './support/test-service.js';
+import { testService } from '../core/testing/test-service.js';
 import { startThrowawayBroker, type ThrowawayBroker } from './support/throwaway-broker.js';
 
 function alive(pid: number): boolean {

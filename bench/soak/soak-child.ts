@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import { type AmqpTransport, connectAmqp, createClient, createEventBus, createServer, RpcError } from '../../core/index.js';
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
 import { OrderShipped } from '../../gen/warren/test/v1/test_events.js';
-import { testService } from '../../test/support/test-service.js';
+import { testService } from '../../core/testing/test-service.js';
 import type { SoakCommand, SoakCounters, SoakReport, SoakSample } from './protocol.js';
 
 const role = process.argv[2];

@@ -3,6 +3,7 @@ import { Code } from '../protocol/code.js';
 import { createAmqpEvents, type AmqpEvents } from './events/amqp-events.js';
 import { defaultLogger, redactUrl, type Logger } from '../observability/logger.js';
 import { RpcError } from '../protocol/rpc-error.js';
+import { serviceQueue } from '../protocol/rpc-names.js';
 import type { Consumer, DeliveryHandler, ServeOptions, Transport, WireReply, WireRequest } from '../transport.js';
 import { brokerUrls } from './broker-urls.js';
 import { ConnectionManager, type ReconnectOptions } from './connection-manager.js';
@@ -184,7 +185,7 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
     return requests.channel;
   };
 
-  return {
+  const transport: AmqpTransport = {
     kind: 'amqp',
     url: redactUrl(urls[0]!),
     events,
@@ -274,6 +275,19 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
       consumers.add(consumer);
       return consumer;
     },
+    async consumers(service: string) {
+      // a passive declare on a side channel of its own (a missing queue closes that channel, not the caller's)
+      try {
+        const channel = await transport.openChannel(AbortSignal.timeout(2_000));
+        try {
+          return (await channel.checkQueue(serviceQueue(service))).consumerCount;
+        } finally {
+          await channel.close().catch(() => undefined);
+        }
+      } catch {
+        return undefined;
+      }
+    },
     async openChannel(signal = new AbortController().signal) {
       if (closing) throw new RpcError(Code.UNAVAILABLE, 'transport is closed');
       const model = await manager.whenConnected(signal);
@@ -311,6 +325,7 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
       await manager.close();
     },
   };
+  return transport;
 }
 
 /** Channels open on a connection, from amqplib's channel table (amqplib 0.10 to 2.x); 0 when unknown. */

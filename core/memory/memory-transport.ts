@@ -112,6 +112,9 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Tra
         pump(queue);
       });
     },
+    async consumers(service: string) {
+      return queues.get(service)?.consumers.length;
+    },
     async serve(service: string, serveOptions: ServeOptions, handler: DeliveryHandler): Promise<Consumer> {
       if (closed) throw new RpcError(Code.UNAVAILABLE, 'transport is closed');
       let queue = queues.get(service);

@@ -45,6 +45,19 @@ export function tracingRequested(env: NodeJS.ProcessEnv = process.env): string |
   return endpoint === undefined ? undefined : 'OTLP endpoint';
 }
 
+/**
+ * The OpenTelemetry Node SDK, an optional peer dependency of warren (only processes that export traces need it):
+ * a clear error naming the package and why it was wanted when it is not installed.
+ */
+async function loadNodeSdk(reason: string): Promise<typeof import('@opentelemetry/sdk-node')> {
+  try {
+    return await import('@opentelemetry/sdk-node');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error(`tracing was requested (${reason}) but @opentelemetry/sdk-node is not installed: npm install @opentelemetry/sdk-node, or unset the OTEL_* variables`, { cause: error });
+  }
+}
+
 const DISABLED: Tracing = { enabled: false, shutdown: async () => undefined };
 
 /**
@@ -67,7 +80,7 @@ export async function startTracingFromEnv(options: TracingFromEnvOptions = {}): 
   const reason = tracingRequested(env);
   if (reason === undefined) return DISABLED;
   const logger = options.logger ?? defaultLogger();
-  const { NodeSDK } = await import('@opentelemetry/sdk-node');
+  const { NodeSDK } = await loadNodeSdk(reason);
   const serviceName = env['OTEL_SERVICE_NAME']?.trim() || options.serviceName;
   const sdk = new NodeSDK({
     ...(env['OTEL_SERVICE_NAME']?.trim() || options.serviceName === undefined ? {} : { serviceName: options.serviceName }),

@@ -67,6 +67,15 @@ describe('loadProtos', () => {
     expect(echo.responseType.toJSON(echo.responseType.decode(bytes))).toEqual({ text: 'x', number: '-5', metadata: { k: 'v' }, remainingMs: '12' });
   });
 
+  it('always knows the google.rpc error details, so they decode to JSON even when no contract imports them', async () => {
+    const only = await loadProtos({ root: 'proto', files: ['warren/health/v1/health.proto'] });
+    const badRequest = only.findMessage('google.rpc.BadRequest');
+    expect(badRequest).toBeDefined();
+    const bytes = badRequest!.encode(badRequest!.fromJSON({ fieldViolations: [{ field: 'name', description: 'required' }] })).finish();
+    expect(badRequest!.toJSON(badRequest!.decode(bytes))).toEqual({ fieldViolations: [{ field: 'name', description: 'required' }] });
+    expect(only.services.map((service) => service.fullName)).toEqual(['warren.health.v1.HealthService']);
+  });
+
   it('loads only the files asked for', async () => {
     const only = await loadProtos({ root: 'proto', files: ['warren/health/v1/health.proto'] });
     expect(only.services.map((service) => service.fullName)).toEqual(['warren.health.v1.HealthService']);

@@ -65,7 +65,9 @@ export async function loadProtos(options: LoadProtosOptions = {}): Promise<Proto
   };
   try {
     // loadSync: the async load throws resolution errors from a callback, out of reach of a catch.
-    protoRoot.loadSync(files, { keepCase: true, alternateCommentMode: true });
+    // google/rpc/error_details.proto always: error details (BadRequest, RetryInfo…) decode to JSON even when no
+    // contract imports it, as grpc-gateway clients expect.
+    protoRoot.loadSync([...files, join(googleProtoFilesDir(), ERROR_DETAILS_PROTO)], { keepCase: true, alternateCommentMode: true });
     protoRoot.resolveAll();
   } catch (error) {
     throw new RpcError(Code.INVALID_ARGUMENT, `cannot load protos from ${root}: ${(error as Error).message}`, { cause: error });
@@ -120,6 +122,9 @@ function fixFullNames(object: protobuf.ReflectionObject): void {
   if (object instanceof protobuf.Service) for (const method of object.methodsArray) fixFullNames(method);
   if (object instanceof protobuf.Namespace) for (const nested of object.nestedArray) fixFullNames(nested);
 }
+
+/** The standard error detail messages (google.rpc.*), loaded with every set of contracts. */
+const ERROR_DETAILS_PROTO = 'google/rpc/error_details.proto';
 
 /** Directory of the google-proto-files package (google/api, google/rpc, google/type…). */
 function googleProtoFilesDir(): string {

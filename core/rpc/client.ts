@@ -19,7 +19,7 @@ import { clientObservability, observeRetries } from '../observability/client-obs
 import { replyToError } from '../protocol/reply-error.js';
 import { DEFAULT_RETRY_POLICY, RetryThrottle, withRetries, type RetryBudget, type RetryPolicy } from './retry-policy.js';
 import { RpcError } from '../protocol/rpc-error.js';
-import { okReply, sendUnary, unaryRequest } from './unary-call.js';
+import { explainDeadline, okReply, sendUnary, unaryRequest } from './unary-call.js';
 import type { Transport } from '../transport.js';
 
 /** Default time a call may take when neither it nor its parent sets one. */
@@ -174,7 +174,7 @@ export function createMethodCaller(
       const result = await scope.race(chain({ side: 'client', method, request, metadata, deadline, signal: scope.signal }));
       return result.response;
     } catch (error) {
-      throw withCallerStack(RpcError.from(error, Code.UNKNOWN, 'client interceptor failed'), callSite.stack);
+      throw withCallerStack(await explainDeadline(transport, method.service, RpcError.from(error, Code.UNKNOWN, 'client interceptor failed')), callSite.stack);
     } finally {
       scope.dispose();
     }

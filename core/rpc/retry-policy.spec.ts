@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
-import { testService } from '../../test/support/test-service.js';
+import { testService } from '../testing/test-service.js';
 import { createClient } from './client.js';
 import { Code } from '../protocol/code.js';
 import { createMemoryTransport } from '../memory/memory-transport.js';

@@ -50,6 +50,20 @@ export function okReply(reply: WireReply): WireReply {
   return reply;
 }
 
+/**
+ * A DEADLINE_EXCEEDED while no instance consumes the service's queue says so: the usual cause (nothing deployed, all
+ * instances down) named instead of a bare timeout. One look at the queue, on this failure path only.
+ */
+export async function explainDeadline(transport: Transport, service: string, error: RpcError): Promise<RpcError> {
+  if (error.code !== Code.DEADLINE_EXCEEDED || transport.consumers === undefined) return error;
+  if ((await transport.consumers(service)) !== 0) return error;
+  return new RpcError(
+    Code.DEADLINE_EXCEEDED,
+    `${error.rawMessage}: no instance of ${service} is serving (its queue has no consumer; the request waits there and an instance that starts after its deadline drops it)`,
+    { cause: error, metadata: error.metadata },
+  );
+}
+
 /** A reply not sent by the expected server user: refused, never decoded. */
 function forgedReply(path: string, expected: string, actual: string | undefined): RpcError {
   const from = actual === undefined ? 'it carried no user_id' : `it came from "${actual}"`;

@@ -3,7 +3,7 @@
  * to notifications) and serves the totals.
  *
  * ```sh
- * npx tsx services/analytics/main.ts
+ * npx tsx --conditions=warren-source services/analytics/main.ts
  * ```
  *
  * Env: AMQP_URL, DATA_DIR (analytics.db, default ./data), PREFETCH,
@@ -11,11 +11,11 @@
  */
 import { AnalyticsServiceDefinition } from '../../gen/shop/analytics/v1/analytics.js';
 import { openDatabase } from '../shared/database.js';
-import { runService } from '../shared/run-service.js';
+import { runShopService } from '../shared/run-shop-service.js';
 import { subscribeToOrderEvents } from './order-events.js';
 import { createStatsStore, STATS_MIGRATIONS } from './stats-store.js';
 
-await runService({
+await runShopService({
   name: 'analytics',
   async setup({ server, events, logger, onShutdown }) {
     const db = openDatabase('analytics', STATS_MIGRATIONS);

@@ -11,7 +11,7 @@
  * It takes events undecoded (a pattern subscription) and decodes the types
  * it knows; an event type added later is still counted in `events_seen`.
  */
-import { type EventBus, type Logger, type RawEvent, type Subscription } from '../../core/index.js';
+import { type EventBus, type Logger, type RawEvent, type Subscription } from 'warren';
 import { OrderCancelled, OrderCreated, OrderFailed, OrderPaid } from '../../gen/shop/orders/v1/events.js';
 import { failureReasonToJSON } from '../../gen/shop/orders/v1/orders.js';
 import { failureCounter, type CounterDeltas, type StatsStore } from './stats-store.js';

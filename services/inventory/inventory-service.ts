@@ -1,5 +1,5 @@
 /** InventoryService's handlers: check the request, then one store transaction. */
-import { Code, type Logger, RpcError, type ServiceImplementation } from '../../core/index.js';
+import { Code, type Logger, RpcError, type ServiceImplementation } from 'warren';
 import type { InventoryServiceDefinition, ReserveItem } from '../../gen/shop/inventory/v1/inventory.js';
 import { invalidArgument, type FieldViolation } from '../shared/error-details.js';
 import type { StockStore } from './stock-store.js';

@@ -2,7 +2,7 @@
  * The inventory service: stock and reservations of the shop's catalogue.
  *
  * ```sh
- * npx tsx services/inventory/main.ts
+ * npx tsx --conditions=warren-source services/inventory/main.ts
  * ```
  *
  * Env: AMQP_URL, DATA_DIR (inventory.db lives there, default ./data),
@@ -11,12 +11,12 @@
  */
 import { InventoryServiceDefinition } from '../../gen/shop/inventory/v1/inventory.js';
 import { openDatabase } from '../shared/database.js';
-import { runService } from '../shared/run-service.js';
+import { runShopService } from '../shared/run-shop-service.js';
 import { DEFAULT_CATALOG_PATH, loadCatalog } from './catalog.js';
 import { createInventoryService } from './inventory-service.js';
 import { createStockStore, INVENTORY_MIGRATIONS } from './stock-store.js';
 
-await runService({
+await runShopService({
   name: 'inventory',
   setup({ server, logger, onShutdown }) {
     const db = openDatabase('inventory', INVENTORY_MIGRATIONS);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Code, RpcError } from '../../core/index.js';
+import { Code, RpcError } from 'warren';
 import { ReservationState } from '../../gen/shop/inventory/v1/inventory.js';
 import { openDatabase, type ServiceDatabase } from '../shared/database.js';
 import { createStockStore, INVENTORY_MIGRATIONS, type StockStore } from './stock-store.js';

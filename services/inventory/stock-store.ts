@@ -5,7 +5,7 @@
  * never both see the last unit, whether they run in one process or in
  * several sharing the file. `CHECK (available >= 0)` backs that up.
  */
-import { Code, RpcError } from '../../core/index.js';
+import { Code, RpcError } from 'warren';
 import { ReservationState, type Reservation, type ReservedItem, type ReserveItem, type Stock } from '../../gen/shop/inventory/v1/inventory.js';
 import type { ServiceDatabase } from '../shared/database.js';
 import { failedPrecondition } from '../shared/error-details.js';

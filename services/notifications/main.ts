@@ -3,7 +3,7 @@
  * and logs each email instead of sending it) and lists what it sent.
  *
  * ```sh
- * npx tsx services/notifications/main.ts
+ * npx tsx --conditions=warren-source services/notifications/main.ts
  * ```
  *
  * Env: AMQP_URL, DATA_DIR (notifications.db, default ./data),
@@ -13,12 +13,12 @@
 import { NotificationServiceDefinition } from '../../gen/shop/notifications/v1/notifications.js';
 import { openDatabase } from '../shared/database.js';
 import { envFraction } from '../shared/env.js';
-import { runService } from '../shared/run-service.js';
+import { runShopService } from '../shared/run-shop-service.js';
 import { createNotificationService } from './notification-service.js';
 import { createNotificationStore, NOTIFICATION_MIGRATIONS } from './notification-store.js';
 import { subscribeToOrders } from './order-subscriptions.js';
 
-await runService({
+await runShopService({
   name: 'notifications',
   async setup({ server, events, logger, onShutdown }) {
     const db = openDatabase('notifications', NOTIFICATION_MIGRATIONS);

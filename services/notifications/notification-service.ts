@@ -1,5 +1,5 @@
 /** NotificationService's handler. */
-import { type ServiceImplementation } from '../../core/index.js';
+import { type ServiceImplementation } from 'warren';
 import type { NotificationServiceDefinition } from '../../gen/shop/notifications/v1/notifications.js';
 import { pageOf, readPage } from '../shared/paging.js';
 import type { NotificationStore } from './notification-store.js';

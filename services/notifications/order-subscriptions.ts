@@ -13,7 +13,7 @@
  * A failing send (NOTIFICATIONS_FAILURE_RATE simulates a mail outage) is
  * retried by the event bus after 1 s, 10 s, 60 s…, then dead-lettered.
  */
-import { Code, type EventBus, type EventContext, type EventType, type Logger, RpcError, type Subscription } from '../../core/index.js';
+import { Code, type EventBus, type EventContext, type EventType, type Logger, RpcError, type Subscription } from 'warren';
 import { OrderCancelled, OrderCreated, OrderFailed, OrderPaid } from '../../gen/shop/orders/v1/events.js';
 import type { NotificationStore } from './notification-store.js';
 import { orderCancelledMessage, orderCreatedMessage, orderFailedMessage, orderPaidMessage, type Message } from './templates.js';

@@ -3,7 +3,7 @@
  * announces them as events.
  *
  * ```sh
- * npx tsx services/orders/main.ts
+ * npx tsx --conditions=warren-source services/orders/main.ts
  * ```
  *
  * | env | default | |
@@ -20,22 +20,22 @@
  * | `ORDERS_RESUME_AFTER_MS` | 10000 | a PENDING order untouched this long is resumed |
  * | `PREFETCH`, `WARREN_LOG_LEVEL` | 64, info | |
  */
-import { createClient } from '../../core/index.js';
+import { createClient } from 'warren';
 import { InventoryServiceDefinition } from '../../gen/shop/inventory/v1/inventory.js';
 import { OrderCancelled, OrderCreated, OrderFailed, OrderPaid } from '../../gen/shop/orders/v1/events.js';
 import { OrderServiceDefinition } from '../../gen/shop/orders/v1/orders.js';
 import { PaymentServiceDefinition } from '../../gen/shop/payments/v1/payments.js';
-import { type BreakerOptions, createBreaker, DEFAULT_BREAKER_OPTIONS } from '../../core/index.js';
+import { createBreaker, DEFAULT_BREAKER_OPTIONS, type BreakerOptions } from 'warren';
 import { openDatabase } from '../shared/database.js';
 import { envInteger } from '../shared/env.js';
 import { createOutbox } from '../shared/outbox.js';
-import { runService } from '../shared/run-service.js';
+import { runShopService } from '../shared/run-shop-service.js';
 import { startOrderRecovery } from './order-recovery.js';
 import { createOrderSaga } from './order-saga.js';
 import { createOrderService } from './order-service.js';
 import { createOrderStore, ORDER_MIGRATIONS } from './order-store.js';
 
-await runService({
+await runShopService({
   name: 'orders',
   setup({ server, transport, events, logger, onShutdown }) {
     const db = openDatabase('orders', ORDER_MIGRATIONS);

@@ -5,7 +5,7 @@
  * process died mid-saga and no retry of the create came). Both are safe to
  * repeat: every step is keyed by the order id.
  */
-import { type Logger } from '../../core/index.js';
+import { type Logger } from 'warren';
 import type { OrderSaga } from './order-saga.js';
 import type { OrderStore } from './order-store.js';
 

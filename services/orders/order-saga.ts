@@ -17,11 +17,11 @@
  * that cannot run now is retried by the recovery loop until it can. Calls
  * go through one circuit breaker per dependency.
  */
-import { type Client, Code, type ErrorDetail, type Logger, RpcError } from '../../core/index.js';
+import { type Client, Code, type ErrorDetail, type Logger, RpcError } from 'warren';
 import type { InventoryServiceDefinition, Reservation } from '../../gen/shop/inventory/v1/inventory.js';
 import { FailureReason, OrderStatus } from '../../gen/shop/orders/v1/orders.js';
 import type { Payment, PaymentServiceDefinition } from '../../gen/shop/payments/v1/payments.js';
-import { type Breaker } from '../../core/index.js';
+import type { Breaker } from 'warren';
 import type { OrderFailure, OrderRecord, OrderStore } from './order-store.js';
 
 /** Options of {@link createOrderSaga}. */

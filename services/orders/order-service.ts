@@ -1,5 +1,5 @@
 /** OrderService's handlers. */
-import { Code, type Logger, RpcError, type ServiceImplementation } from '../../core/index.js';
+import { Code, type Logger, RpcError, type ServiceImplementation } from 'warren';
 import { OrderStatus, type OrderServiceDefinition } from '../../gen/shop/orders/v1/orders.js';
 import { invalidArgument } from '../shared/error-details.js';
 import { pageOf, readPage } from '../shared/paging.js';

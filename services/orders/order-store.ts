@@ -6,7 +6,7 @@
  * the same order cannot both announce it.
  */
 import { randomBytes } from 'node:crypto';
-import { type Code, type ErrorDetail } from '../../core/index.js';
+import { type Code, type ErrorDetail } from 'warren';
 import { OrderCancelled, OrderCreated, OrderFailed, OrderPaid } from '../../gen/shop/orders/v1/events.js';
 import { OrderStatus, type FailureReason, type LineItem, type Order, type OrderItem } from '../../gen/shop/orders/v1/orders.js';
 import type { ServiceDatabase } from '../shared/database.js';

@@ -3,7 +3,7 @@
  * provider whose latency and outages are configurable.
  *
  * ```sh
- * PAYMENTS_FAILURE_RATE=0.3 PAYMENTS_LATENCY_MS=50-400 npx tsx services/payments/main.ts
+ * PAYMENTS_FAILURE_RATE=0.3 PAYMENTS_LATENCY_MS=50-400 npx tsx --conditions=warren-source services/payments/main.ts
  * ```
  *
  * Env: AMQP_URL, DATA_DIR (payments.db, default ./data), PAYMENTS_FAILURE_RATE
@@ -13,12 +13,12 @@
 import { PaymentServiceDefinition } from '../../gen/shop/payments/v1/payments.js';
 import { openDatabase } from '../shared/database.js';
 import { envFraction, envRange } from '../shared/env.js';
-import { runService } from '../shared/run-service.js';
+import { runShopService } from '../shared/run-shop-service.js';
 import { createPaymentService } from './payment-service.js';
 import { createPaymentStore, PAYMENT_MIGRATIONS } from './payment-store.js';
 import { createProvider } from './provider.js';
 
-await runService({
+await runShopService({
   name: 'payments',
   setup({ server, logger, onShutdown }) {
     const db = openDatabase('payments', PAYMENT_MIGRATIONS);

@@ -1,5 +1,5 @@
 /** PaymentService's handlers: check, ask the provider, record once per order. */
-import { Code, type Logger, RpcError, type ServiceImplementation } from '../../core/index.js';
+import { Code, type Logger, RpcError, type ServiceImplementation } from 'warren';
 import { PaymentStatus, type PaymentServiceDefinition } from '../../gen/shop/payments/v1/payments.js';
 import { invalidArgument, type FieldViolation } from '../shared/error-details.js';
 import { pageOf, readPage } from '../shared/paging.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Code } from '../../core/index.js';
+import { Code } from 'warren';
 import { createProvider, DECLINED_TOKEN } from './provider.js';
 
 describe('simulated card provider', () => {

@@ -5,7 +5,7 @@
  * fail with UNAVAILABLE before anything is charged, default 0). The token
  * `tok_decline` is always declined.
  */
-import { Code, RpcError } from '../../core/index.js';
+import { Code, RpcError } from 'warren';
 
 /** The test token that is always declined. */
 export const DECLINED_TOKEN = 'tok_decline';

@@ -5,18 +5,8 @@
  */
 import { resolve } from 'node:path';
 
-/** A whole number from `name`, `fallback` when unset or empty; throws when malformed or out of `[min, max]`. */
-export function envInteger(name: string, fallback: number, range: { min?: number; max?: number } = {}): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  const min = range.min ?? 0;
-  const max = range.max ?? Number.MAX_SAFE_INTEGER;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
+/** A whole number from the environment (the runtime's own reader, so services and runner agree). */
+export { envInteger } from 'warren';
 
 /** A fraction in [0, 1] from `name` (e.g. a failure rate), `fallback` when unset. */
 export function envFraction(name: string, fallback: number): number {

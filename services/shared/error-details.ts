@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import protobuf from 'protobufjs';
-import { Code, type ErrorDetail, RpcError } from '../../core/index.js';
+import { Code, type ErrorDetail, RpcError } from 'warren';
 
 const TYPE_URL_PREFIX = 'type.googleapis.com/';
 const protoDir = dirname(createRequire(import.meta.url).resolve('google-proto-files/package.json'));

@@ -4,15 +4,15 @@
  * `warren.health.v1.HealthService/Check` on the service's own queue.
  *
  * ```sh
- * node --import tsx services/shared/health-check.ts shop.orders.v1.OrderService
+ * node services/dist/services/shared/health-check.js shop.orders.v1.OrderService
  * ```
  *
  * Exit 0 when an instance answered SERVING within HEALTH_TIMEOUT_MS
  * (default 3000), else 1 with the reason on stderr.
  */
-import { connectAmqp, RpcError } from '../../core/index.js';
-import { createMethodCaller } from '../../core/tooling.js';
-import { HEALTH_CHECK_PATH } from '../../core/protocol/index.js';
+import { connectAmqp, RpcError } from 'warren';
+import { createMethodCaller } from 'warren/tooling';
+import { HEALTH_CHECK_PATH } from 'warren/protocol';
 import { CheckRequest, CheckResponse, CheckResponse_ServingStatus, checkResponse_ServingStatusToJSON } from '../../gen/warren/health/v1/health.js';
 import { envInteger } from './env.js';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEventBus, createMemoryTransport, type EventBus, type Transport } from '../../core/index.js';
+import { createEventBus, createMemoryTransport, type EventBus, type Transport } from 'warren';
 import { OrderCreated, OrderPaid } from '../../gen/shop/orders/v1/events.js';
 import { openDatabase, type ServiceDatabase } from './database.js';
 import { createOutbox, OUTBOX_MIGRATION, type Outbox } from './outbox.js';

@@ -19,8 +19,8 @@
  * de-duplicate by message id.
  */
 import { randomUUID } from 'node:crypto';
-import { Code, currentContext, currentEvent, type EventBus, type EventInit, type EventType, type Logger, type Metadata, RpcError } from '../../core/index.js';
-import { runInTraceContextOf, withActiveTraceContext } from '../../core/tooling.js';
+import { Code, currentContext, currentEvent, type EventBus, type EventInit, type EventType, type Logger, type Metadata, RpcError } from 'warren';
+import { runInTraceContextOf, withActiveTraceContext } from 'warren/tooling';
 import type { ServiceDatabase } from './database.js';
 
 /** The migration that creates the outbox table; append it to the service's migrations. */

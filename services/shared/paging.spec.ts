@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Code, RpcError } from '../../core/index.js';
+import { Code, RpcError } from 'warren';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, pageOf, readPage } from './paging.js';
 
 describe('paging', () => {

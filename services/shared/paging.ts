@@ -3,7 +3,7 @@
  * keyed by each table's autoincrement `seq`; the page token is opaque to
  * clients (base64url JSON of the last row's seq).
  */
-import { Code, RpcError } from '../../core/index.js';
+import { Code, RpcError } from 'warren';
 
 /** Page size when a request sets none. */
 export const DEFAULT_PAGE_SIZE = 20;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Logger } from '../../core/index.js';
+import { type Logger } from 'warren';
 import { brokerUser, serviceAccess, serviceBrokerUrl } from './security.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };

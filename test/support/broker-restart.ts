@@ -4,7 +4,7 @@ import { type AmqpTransport, Code, connectAmqp, createClient, createServer, type
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
 import { CallLedger, type Outcome } from './call-ledger.js';
 import { expectNoAbortListeners, expectNoHandleLeak, expectTransportSettled, takeLeakProbe, type LeakProbe } from './leak-check.js';
-import { testService, type TestServiceLedger } from './test-service.js';
+import { testService, type TestServiceLedger } from '../../core/testing/test-service.js';
 import { startThrowawayBroker, type StopMode, type ThrowawayBroker } from './throwaway-broker.js';
 
 const QUEUE_TYPES = ['classic', 'quorum'] as const;

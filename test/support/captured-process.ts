@@ -29,7 +29,7 @@ export interface CapturedProcess {
  */
 export function startCaptured(script: string, env: Record<string, string>, options: { memoryProbe?: string } = {}): CapturedProcess {
   const probeEnv = options.memoryProbe === undefined ? {} : { NODE_OPTIONS: `--expose-gc --import=${PROBE}`, MEMORY_PROBE_FILE: options.memoryProbe };
-  const child = spawn(process.execPath, ['--import', tsxLoader, script], { env: { ...process.env, ...env, ...probeEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', tsxLoader, '--conditions=warren-source', script], { env: { ...process.env, ...env, ...probeEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let running = true;
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

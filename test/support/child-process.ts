@@ -18,7 +18,7 @@ const tsxLoader = new URL('../../node_modules/tsx/dist/esm/index.mjs', import.me
 
 /** Starts `node --import tsx <script>` with extra environment variables. */
 export function runScript(script: string, env: Record<string, string>): ChildScript {
-  const child: ChildProcess = spawn(process.execPath, ['--import', tsxLoader, script], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', tsxLoader, '--conditions=warren-source', script], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

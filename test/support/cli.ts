@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** The `warren` launcher, as `npx warren` runs it. */
-export const WARREN_BIN = fileURLToPath(new URL('../../cli/bin.mjs', import.meta.url));
+/** The `warren` executable's source (compiled to dist/cli/bin.js in the package), run here through tsx: no build needed. */
+export const WARREN_BIN = fileURLToPath(new URL('../../cli/bin.ts', import.meta.url));
+const tsxLoader = new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url).href;
 
 /** How one CLI run ended. */
 export interface CliRun {
@@ -24,9 +25,9 @@ export interface CliProcess {
   readonly exited: Promise<number | null>;
 }
 
-/** Starts `node cli/bin.mjs <args>` as a child process, with `input` on stdin (closed after). */
+/** Starts `node --import tsx cli/bin.ts <args>` as a child process, with `input` on stdin (closed after). */
 export function startWarren(args: readonly string[], options: { env?: Record<string, string>; input?: string } = {}): CliProcess {
-  const child = spawn(process.execPath, [WARREN_BIN, ...args], { env: { ...process.env, ...options.env }, stdio: 'pipe' });
+  const child = spawn(process.execPath, ['--import', tsxLoader, '--conditions=warren-source', WARREN_BIN, ...args], { env: { ...process.env, ...options.env }, stdio: 'pipe' });
   const text = { stdout: '', stderr: '' };
   const listeners = new Set<() => void>();
   const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer): void => {
@@ -68,7 +69,7 @@ export function startWarren(args: readonly string[], options: { env?: Record<str
   };
 }
 
-/** Runs `node cli/bin.mjs <args>` as a child process to completion, with `input` on stdin. */
+/** Runs `warren <args> (cli/bin.ts)` as a child process to completion, with `input` on stdin. */
 export async function runWarren(args: readonly string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<CliRun> {
   const child = startWarren(args, options);
   const code = await child.exited;

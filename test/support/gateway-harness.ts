@@ -7,7 +7,7 @@ import { RestTestServiceDefinition } from '../../gen/warren/test/v1/rest_test.js
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './broker.js';
 import { restTestService } from './gateway-rest-service.js';
-import { testService } from './test-service.js';
+import { testService } from '../../core/testing/test-service.js';
 
 const run = promisify(execFile);
 

@@ -5,7 +5,7 @@
  */
 import { closeOnSignals, connectAmqp, createServer } from '../../core/index.js';
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
-import { testService } from './test-service.js';
+import { testService } from '../../core/testing/test-service.js';
 
 const instance = process.env['INSTANCE'] ?? `child-${process.pid}`;
 const transport = await connectAmqp({ connectionName: instance, heartbeatSeconds: Number(process.env['HEARTBEAT'] ?? 10) });

@@ -1,4 +1,4 @@
-import { type DeadLetter, type EventBus, RpcError } from '../../core/index.js';
+import { type DeadLetter, type EventBus, RpcError } from '../index.js';
 
 /** Polls until `condition` holds; fails with `what` after `timeoutMs`. */
 export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {

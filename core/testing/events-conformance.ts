@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Code, createClient, createEventBus, createServer, deduplicate, type EventBus, type EventBusOptions, type EventContext, type EventInterceptor, type RawEvent, RpcError, type Server, type Transport } from '../../core/index.js';
+import { Code, createClient, createEventBus, createServer, deduplicate, type EventBus, type EventBusOptions, type EventContext, type EventInterceptor, type RawEvent, RpcError, type Server, type Transport } from '../index.js';
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
 import { CacheInvalidated, OrderCreated, OrderShipped, Tick, Unrouted } from '../../gen/warren/test/v1/test_events.js';
 import { rejectionOf, waitFor, waitForDeadLetters } from './events-waits.js';

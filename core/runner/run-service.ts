@@ -1,16 +1,22 @@
 /**
- * The life of an example service process, the same for all five: connect to
- * the broker (AMQP_URL), open the event bus, let the service register its
- * RPC handlers and subscriptions, start serving, print `ready <name>`; on
- * SIGTERM/SIGINT drain and exit 0. A lost broker connection is the
- * transport's business: it reconnects with backoff and restores every
- * consumer, so the process stays up through a broker restart (a supervisor
- * — `npm start`, Docker's restart policy — only restarts real crashes).
+ * The life of a service process: connect to the broker, open the event bus,
+ * let the service register its RPC handlers and subscriptions, start serving
+ * (with health, metrics and tracing from the environment), print
+ * `ready <name>`; on SIGTERM/SIGINT drain and exit 0. A lost broker
+ * connection is not fatal: the transport reconnects with backoff and restores
+ * every consumer, so the process keeps running and says so in its log.
  */
-import { type AmqpTransport, breakerStates, connectAmqp, createEventBus, createServer, defaultLogger, type EventBus, type Logger, type Server, startMetricsFromEnv, startTracingFromEnv } from '../../core/index.js';
-import { createMeshReporter, DEFAULT_MESH_REPORT_INTERVAL_MS } from '../../core/tooling.js';
-import { envInteger } from './env.js';
-import { brokerUser, serviceAccess, serviceBrokerUrl } from './security.js';
+import { type AmqpTransport, connectAmqp, DEFAULT_AMQP_URL } from '../amqp/amqp-transport.js';
+import { createEventBus, type EventBus } from '../events/event-bus.js';
+import { createMeshReporter, DEFAULT_MESH_REPORT_INTERVAL_MS } from '../mesh/reporter.js';
+import { startMetricsFromEnv } from '../observability/metrics-server.js';
+import { defaultLogger, type Logger } from '../observability/logger.js';
+import { startTracingFromEnv } from '../observability/otel-sdk.js';
+import { breakerStates } from '../resilience/breaker.js';
+import { createServer, type Server } from '../rpc/server.js';
+import type { AccessPolicy } from '../security/access-policy.js';
+import type { EventAccessPolicy } from '../security/event-access.js';
+import { envInteger } from './env-integer.js';
 
 /** What a service's setup gets. */
 export interface ServiceRuntime {
@@ -23,10 +29,24 @@ export interface ServiceRuntime {
   onShutdown(hook: () => unknown): void;
 }
 
+/** Access control of a service (see `createAccessPolicy`, `createEventAccess`); absent parts are off. */
+export interface ServiceAccessPolicies {
+  readonly server?: AccessPolicy;
+  readonly events?: EventAccessPolicy;
+  /** Logged at start, e.g. `{ user: 'orders', access: 'enforce' }`. */
+  readonly describe?: Readonly<Record<string, unknown>>;
+}
+
 /** Options of {@link runService}. */
 export interface RunServiceOptions {
-  /** Service name: logs, connection name, event publisher, data file. */
+  /** Service name: logs, connection name, event publisher, mesh reports. */
   readonly name: string;
+  /** Broker URL. Default: `AMQP_URL`, else the local broker. */
+  readonly url?: string;
+  /** AMQP connection name shown in the management UI. Default `<name>-<pid>`. */
+  readonly connectionName?: string;
+  /** Access control, built once the logger exists. Default: none. */
+  access?(logger: Logger): ServiceAccessPolicies;
   /** Adds handlers to `runtime.server`, subscribes, starts background work. */
   setup(runtime: ServiceRuntime): Promise<void> | void;
 }
@@ -36,10 +56,7 @@ export interface RunServiceOptions {
  * the local broker; `amqps://` for TLS, with `AMQP_CA_FILE`,
  * `AMQP_CERT_FILE`, `AMQP_KEY_FILE`, `AMQP_KEY_PASSPHRASE`,
  * `AMQP_TLS_SERVERNAME` read by `connectAmqp`), `PREFETCH` (requests worked
- * on at once, default 64), `WARREN_LOG_LEVEL` (default info), `DATA_DIR`
- * (read by the service's database, default ./data). `<NAME>_AMQP_URL` (the
- * service's own broker user) wins over `AMQP_URL`, and `WARREN_ACCESS`
- * (auto, enforce, audit, off) sets access control: see ./security.ts.
+ * on at once, default 64), `WARREN_LOG_LEVEL` (default info).
  * `WARREN_METRICS_PORT` serves Prometheus `/metrics` on that port; the
  * standard `OTEL_*` variables (`OTEL_EXPORTER_OTLP_ENDPOINT`…) turn tracing on.
  * `WARREN_MESH_REPORT_MS` (default 2000, 0: off) is how often the service
@@ -51,12 +68,12 @@ export async function runService(options: RunServiceOptions): Promise<void> {
   // spans only when OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_ENDPOINT ask for them (OTEL_SERVICE_NAME wins over the name)
   const tracing = await startTracingFromEnv({ serviceName: name, logger });
   let transport: AmqpTransport;
-  const url = serviceBrokerUrl(name);
-  const access = serviceAccess(brokerUser(url), logger);
+  const url = options.url ?? (process.env['AMQP_URL'] || DEFAULT_AMQP_URL);
+  const access = options.access?.(logger) ?? {};
   try {
-    transport = await connectAmqp({ url, connectionName: `shop-${name}-${process.pid}`, logger });
+    transport = await connectAmqp({ url, connectionName: options.connectionName ?? `${name}-${process.pid}`, logger });
   } catch (error) {
-    process.stderr.write(`${name}: ${(error as Error).message}\nStart RabbitMQ (rabbitmq-server -detached, or docker compose up -d rabbitmq) or set AMQP_URL.\n`);
+    logger.error({ err: error }, `${name} cannot reach the broker: start RabbitMQ or set AMQP_URL`);
     process.exit(1);
   }
   // counted and reported to the gateway's /mesh page every WARREN_MESH_REPORT_MS (0: off)
@@ -64,7 +81,7 @@ export async function runService(options: RunServiceOptions): Promise<void> {
   transport = reporter.transport;
   const events = createEventBus({ transport, service: name, logger, ...(access.events ? { access: access.events } : {}) });
   const server = createServer({ transport, logger, instance: reporter.instance, prefetch: envInteger('PREFETCH', 64, { min: 1, max: 10_000 }), ...(access.server ? { access: access.server } : {}) });
-  logger.info({ user: access.user, access: access.mode }, `${name} connects as broker user ${access.user}; access control ${access.mode}`);
+  if (access.describe) logger.info(access.describe, `${name} access control`);
   const hooks: (() => unknown)[] = [() => tracing.shutdown()];
   let stopping = false;
 
@@ -96,10 +113,10 @@ export async function runService(options: RunServiceOptions): Promise<void> {
     if (metrics) hooks.push(() => metrics.close());
   } catch (error) {
     logger.error({ err: error }, `${name} could not start`);
-    process.stderr.write(`${name} could not start: ${(error as Error).message}\n`);
     await stop(1, 'start failed');
     return;
   }
+  // Never exit on a lost connection: the transport logs it, reconnects with backoff and restores every consumer.
   logger.info({}, `${name} ready`);
   process.stdout.write(`ready ${name}\n`);
 }

@@ -1,4 +1,4 @@
-import { Code, createClient, RpcError, type ServiceImplementation, type Transport } from '../../core/index.js';
+import { Code, createClient, RpcError, type ServiceImplementation, type Transport } from '../index.js';
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
 
 /** What a test implementation records, so tests can check what really ran. */

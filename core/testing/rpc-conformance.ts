@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, createClient, createServer, type Interceptor, RpcError, type Server, type ServerOptions, type Transport } from '../../core/index.js';
-import { HEALTH_CHECK_PATH } from '../../core/protocol/index.js';
+import { Code, createClient, createServer, type Interceptor, RpcError, type Server, type ServerOptions, type Transport } from '../index.js';
+import { HEALTH_CHECK_PATH } from '../protocol/index.js';
 import { CheckResponse, HealthServiceDefinition } from '../../gen/warren/health/v1/health.js';
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
 import { testService, type TestServiceLedger } from './test-service.js';
