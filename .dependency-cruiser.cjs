@@ -47,7 +47,8 @@ module.exports = {
     },
     {
       name: 'core-through-entry-points',
-      comment: 'the gateway, the CLI, the shop and scripts use core as a package user would: warren, warren/protocol, warren/tooling',
+      comment:
+        'the gateway, the CLI, the shop and scripts use core as a package user would: warren, warren/protocol, warren/tooling',
       severity: 'error',
       from: { path: '^(gateway|cli|services|scripts)/' },
       to: { path: '^core/', pathNot: '^core/(index|tooling|testing|testing/conformance|protocol/index)\\.ts$' },
@@ -65,6 +66,9 @@ module.exports = {
     exclude: { path: '^(gen|dist)/|^services/dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['warren-source', 'import', 'require', 'node', 'default', 'types'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['warren-source', 'import', 'require', 'node', 'default', 'types'],
+    },
   },
 };

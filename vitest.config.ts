@@ -9,7 +9,13 @@ const conditions = ['warren-source'];
 // - broker: cross-cutting suites in test/ against the real RabbitMQ; the global setup fails the run at once, with
 //   how to start it, when the broker is unreachable. Each broker suite uses its own vhost, so files run in parallel
 //   and repeatedly without seeing each other.
-const unit = ['core/**/*.spec.ts', 'gateway/**/*.spec.ts', 'cli/**/*.spec.ts', 'services/**/*.spec.ts', 'test/*-memory.test.ts'];
+const unit = [
+  'core/**/*.spec.ts',
+  'gateway/**/*.spec.ts',
+  'cli/**/*.spec.ts',
+  'services/**/*.spec.ts',
+  'test/*-memory.test.ts',
+];
 
 export default defineConfig({
   ssr: { resolve: { conditions } },
@@ -22,7 +28,15 @@ export default defineConfig({
     allowOnly: false,
     projects: [
       { extends: true, test: { name: 'unit', include: unit } },
-      { extends: true, test: { name: 'broker', include: ['test/**/*.test.ts'], exclude: ['test/*-memory.test.ts'], globalSetup: ['test/support/global-setup.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'broker',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/*-memory.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
     ],
   },
 });

@@ -27,7 +27,14 @@ import { testService } from '../core/testing/test-service.js';
 import { startThrowawayBroker, type ThrowawayBroker } from '../test/support/throwaway-broker.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../test/support/throwaway-cluster.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '4' }, warmup: { type: 'string', default: '2' }, concurrency: { type: 'string', default: '1,32,256' } } });
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '4' },
+    warmup: { type: 'string', default: '2' },
+    concurrency: { type: 'string', default: '1,32,256' },
+  },
+});
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
@@ -60,11 +67,23 @@ const brokerCpuUs = (brokers: readonly ThrowawayBroker[]): number =>
     return sum + (Number(fields[11]) + Number(fields[12])) * TICK_US;
   }, 0);
 
-async function makeSetup(name: string, brokers: readonly ThrowawayBroker[], clientAt: ThrowawayBroker, serverAt: ThrowawayBroker, quorum: boolean): Promise<Setup> {
+async function makeSetup(
+  name: string,
+  brokers: readonly ThrowawayBroker[],
+  clientAt: ThrowawayBroker,
+  serverAt: ThrowawayBroker,
+  quorum: boolean,
+): Promise<Setup> {
   const queueType = quorum ? 'quorum' : 'classic';
-  const definition = { ...TestServiceDefinition, fullName: `warren.test.v1.Bench${quorum ? 'Quorum' : 'Classic'}${brokers.length}` } as unknown as typeof TestServiceDefinition;
+  const definition = {
+    ...TestServiceDefinition,
+    fullName: `warren.test.v1.Bench${quorum ? 'Quorum' : 'Classic'}${brokers.length}`,
+  } as unknown as typeof TestServiceDefinition;
   const serverTransport = await connectAmqp({ url: serverAt.url, queueType, connectionName: `bench-server-${name}` });
-  const server: Server = createServer({ transport: serverTransport, instance: name, prefetch: 256 }).add(definition, testService(name).implementation);
+  const server: Server = createServer({ transport: serverTransport, instance: name, prefetch: 256 }).add(
+    definition,
+    testService(name).implementation,
+  );
   await server.start();
   const client = await connectAmqp({ url: clientAt.url, queueType, connectionName: `bench-client-${name}` });
   return { name, definition, client, brokers, closeables: [server, client, serverTransport] };
@@ -77,15 +96,21 @@ async function measure(setup: Setup, concurrency: number, durationS: number): Pr
   const cpu0 = process.cpuUsage();
   const broker0 = brokerCpuUs(setup.brokers);
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (Date.now() < until) {
-      await caller.echo({ text: 'bench' }, { timeoutMs: 30_000 });
-      calls++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < until) {
+        await caller.echo({ text: 'bench' }, { timeoutMs: 30_000 });
+        calls++;
+      }
+    }),
+  );
   const elapsedS = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  return { callsPerSecond: calls / elapsedS, processCpuUsPerCall: (cpu.user + cpu.system) / calls, brokerCpuUsPerCall: (brokerCpuUs(setup.brokers) - broker0) / calls };
+  return {
+    callsPerSecond: calls / elapsedS,
+    processCpuUsPerCall: (cpu.user + cpu.system) / calls,
+    brokerCpuUsPerCall: (brokerCpuUs(setup.brokers) - broker0) / calls,
+  };
 }
 
 let single: ThrowawayBroker | undefined;
@@ -93,7 +118,10 @@ let cluster: ThrowawayCluster | undefined;
 const setups: Setup[] = [];
 try {
   process.stderr.write('booting a single node and a 3-node cluster (throwaway)...\n');
-  [single, cluster] = await Promise.all([startThrowawayBroker({ label: 'bench-single' }), startThrowawayCluster({ label: 'bench' })]);
+  [single, cluster] = await Promise.all([
+    startThrowawayBroker({ label: 'bench-single' }),
+    startThrowawayCluster({ label: 'bench' }),
+  ]);
   const [n1, n2] = cluster.nodes as [ThrowawayBroker, ThrowawayBroker, ThrowawayBroker];
   setups.push(await makeSetup('1 node', [single], single, single, false));
   setups.push(await makeSetup('1 node, cluster mode', [single], single, single, true));
@@ -126,10 +154,16 @@ try {
       };
     }),
   );
-  console.log(`cluster bench: ${rounds} rounds x ${seconds} s per cell, ${warmup} s warm-up per setup, Echo, server prefetch 256`);
-  console.log('setup                  | conc | calls/s | vs 1 node | CPU us/call (client+server process) | CPU us/call (broker nodes)');
+  console.log(
+    `cluster bench: ${rounds} rounds x ${seconds} s per cell, ${warmup} s warm-up per setup, Echo, server prefetch 256`,
+  );
+  console.log(
+    'setup                  | conc | calls/s | vs 1 node | CPU us/call (client+server process) | CPU us/call (broker nodes)',
+  );
   for (const row of rows) {
-    console.log(`${row.setup.padEnd(22)} | ${String(row.concurrency).padStart(4)} | ${String(row.callsPerSecond).padStart(7)} | ${row.ratioTo1Node.toFixed(2).padStart(9)} | ${String(row.processCpuUsPerCall).padStart(35)} | ${String(row.brokerCpuUsPerCall).padStart(26)}`);
+    console.log(
+      `${row.setup.padEnd(22)} | ${String(row.concurrency).padStart(4)} | ${String(row.callsPerSecond).padStart(7)} | ${row.ratioTo1Node.toFixed(2).padStart(9)} | ${String(row.processCpuUsPerCall).padStart(35)} | ${String(row.brokerCpuUsPerCall).padStart(26)}`,
+    );
   }
   console.log(JSON.stringify(rows));
 } finally {

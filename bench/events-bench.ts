@@ -24,7 +24,14 @@
 import { connect as connectRaw } from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { connectAmqp, createEventBus, createMemoryTransport, DEFAULT_AMQP_URL, type EventBus, type Transport } from '../core/index.js';
+import {
+  connectAmqp,
+  createEventBus,
+  createMemoryTransport,
+  DEFAULT_AMQP_URL,
+  type EventBus,
+  type Transport,
+} from '../core/index.js';
 import { Tick } from '../gen/warren/test/v1/test_events.js';
 import { createBenchVhost } from './rpc/vhost.js';
 
@@ -56,7 +63,8 @@ const { values } = parseArgs({
 const events = Number(values.events);
 const window = Number(values.window);
 const rounds = Number(values.rounds);
-if (![events, window, rounds].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--events, --window and --rounds must be positive integers');
+if (![events, window, rounds].every((n) => Number.isInteger(n) && n > 0))
+  throw new Error('--events, --window and --rounds must be positive integers');
 
 const scenarios: Scenario[] = [
   { name: 'no consumer', transport: 'raw amqplib', groups: 1, instances: 0, window, events },
@@ -64,7 +72,14 @@ const scenarios: Scenario[] = [
   { name: '1 group x 1', transport: 'amqp', groups: 1, instances: 1, window, events },
   { name: '3 groups x 2', transport: 'amqp', groups: 3, instances: 2, window, events },
   { name: '3 groups x 2', transport: 'memory', groups: 3, instances: 2, window, events },
-  { name: '1 group x 1, one at a time', transport: 'amqp', groups: 1, instances: 1, window: 1, events: Math.min(events, 2_000) },
+  {
+    name: '1 group x 1, one at a time',
+    transport: 'amqp',
+    groups: 1,
+    instances: 1,
+    window: 1,
+    events: Math.min(events, 2_000),
+  },
 ];
 
 const vhost = await createBenchVhost(process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL);
@@ -90,14 +105,35 @@ async function runRaw(scenario: Scenario): Promise<Sample> {
     const cpu = process.cpuUsage();
     const started = Date.now();
     let next = 0;
-    await Promise.all(Array.from({ length: scenario.window }, async () => {
-      while (next < scenario.events) {
-        const body = Buffer.from(Tick.encode({ run: 'bench', seq: BigInt(next++) }).finish());
-        const properties = { persistent: true, mandatory: true, contentType: 'application/x-protobuf', messageId: randomUUID(), timestamp: Math.floor(Date.now() / 1000), appId: 'bench-publisher', type: Tick.$type, headers: { 'warren-published-at': Date.now() } };
-        await new Promise<void>((resolve, reject) => channel.publish('warren.events', Tick.$type, body, properties, (error: unknown) => (error ? reject(error) : resolve())));
-      }
-    }));
-    return { publishPerSecond: scenario.events / Math.max(0.001, (Date.now() - started) / 1000), deliveryPerSecond: 0, p50Ms: 0, p99Ms: 0, cpuMicrosPerEvent: cpuPerEvent(cpu, scenario.events) };
+    await Promise.all(
+      Array.from({ length: scenario.window }, async () => {
+        while (next < scenario.events) {
+          const body = Buffer.from(Tick.encode({ run: 'bench', seq: BigInt(next++) }).finish());
+          const properties = {
+            persistent: true,
+            mandatory: true,
+            contentType: 'application/x-protobuf',
+            messageId: randomUUID(),
+            timestamp: Math.floor(Date.now() / 1000),
+            appId: 'bench-publisher',
+            type: Tick.$type,
+            headers: { 'warren-published-at': Date.now() },
+          };
+          await new Promise<void>((resolve, reject) =>
+            channel.publish('warren.events', Tick.$type, body, properties, (error: unknown) =>
+              error ? reject(error) : resolve(),
+            ),
+          );
+        }
+      }),
+    );
+    return {
+      publishPerSecond: scenario.events / Math.max(0.001, (Date.now() - started) / 1000),
+      deliveryPerSecond: 0,
+      p50Ms: 0,
+      p99Ms: 0,
+      cpuMicrosPerEvent: cpuPerEvent(cpu, scenario.events),
+    };
   } finally {
     await model.close();
   }
@@ -121,12 +157,16 @@ async function runScenario(scenario: Scenario): Promise<Sample> {
       for (let i = 0; i < count; i++) {
         const bus = createEventBus({ transport: await connect(kind, memory), service: 'bench-subscriber' });
         buses.push(bus);
-        const subscription = await bus.subscribe(Tick, (_tick, ctx) => {
-          latencies.push(Date.now() - ctx.publishedAt);
-          delivered++;
-          lastDelivery = Date.now();
-          if (delivered === expected) finished();
-        }, { group, prefetch: 256 });
+        const subscription = await bus.subscribe(
+          Tick,
+          (_tick, ctx) => {
+            latencies.push(Date.now() - ctx.publishedAt);
+            delivered++;
+            lastDelivery = Date.now();
+            if (delivered === expected) finished();
+          },
+          { group, prefetch: 256 },
+        );
         if (scenario.instances === 0) await subscription.close(); // bound and durable, never consumed
       }
     }
@@ -134,9 +174,11 @@ async function runScenario(scenario: Scenario): Promise<Sample> {
     const cpu = process.cpuUsage();
     const started = Date.now();
     let next = 0;
-    await Promise.all(Array.from({ length: scenario.window }, async () => {
-      while (next < scenario.events) await publisher.publish(Tick, { run: 'bench', seq: next++ });
-    }));
+    await Promise.all(
+      Array.from({ length: scenario.window }, async () => {
+        while (next < scenario.events) await publisher.publish(Tick, { run: 'bench', seq: next++ });
+      }),
+    );
     const published = Date.now();
     if (expected > 0) await allDelivered;
     latencies.sort((a, b) => a - b);
@@ -175,7 +217,9 @@ try {
     for (const scenario of scenarios) {
       const sample = await runScenario(scenario);
       results.get(scenario)!.push(sample);
-      process.stderr.write(`round ${round + 1}/${rounds} ${scenario.transport} ${scenario.name}: ${Math.round(sample.publishPerSecond)} publish/s, ${Math.round(sample.deliveryPerSecond)} delivery/s\n`);
+      process.stderr.write(
+        `round ${round + 1}/${rounds} ${scenario.transport} ${scenario.name}: ${Math.round(sample.publishPerSecond)} publish/s, ${Math.round(sample.deliveryPerSecond)} delivery/s\n`,
+      );
     }
   }
   const rows = scenarios.map((scenario) => {
@@ -192,10 +236,38 @@ try {
       cpuMicrosPerEvent: Math.round(median(samples.map((s) => s.cpuMicrosPerEvent))),
     };
   });
-  const header = ['transport', 'scenario', 'events', 'window', 'publish/s', 'delivery/s', 'latency p50 ms', 'p99 ms', 'cpu µs/event'];
-  const table = [header, ...rows.map((row) => [row.transport, row.scenario, String(row.events), String(row.window), String(row.publishPerSecond), row.deliveryPerSecond === 0 ? '-' : String(row.deliveryPerSecond), row.deliveryPerSecond === 0 ? '-' : String(row.p50Ms), row.deliveryPerSecond === 0 ? '-' : String(row.p99Ms), String(row.cpuMicrosPerEvent)])];
+  const header = [
+    'transport',
+    'scenario',
+    'events',
+    'window',
+    'publish/s',
+    'delivery/s',
+    'latency p50 ms',
+    'p99 ms',
+    'cpu µs/event',
+  ];
+  const table = [
+    header,
+    ...rows.map((row) => [
+      row.transport,
+      row.scenario,
+      String(row.events),
+      String(row.window),
+      String(row.publishPerSecond),
+      row.deliveryPerSecond === 0 ? '-' : String(row.deliveryPerSecond),
+      row.deliveryPerSecond === 0 ? '-' : String(row.p50Ms),
+      row.deliveryPerSecond === 0 ? '-' : String(row.p99Ms),
+      String(row.cpuMicrosPerEvent),
+    ]),
+  ];
   const widths = header.map((_, column) => Math.max(...table.map((line) => line[column]!.length)));
-  for (const line of table) console.log(line.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  '));
+  for (const line of table)
+    console.log(
+      line
+        .map((cell, column) => (column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+        .join('  '),
+    );
   console.log(JSON.stringify({ rounds, rows }));
 } finally {
   for (const transport of opened) await transport.close().catch(() => undefined);

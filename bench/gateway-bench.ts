@@ -69,11 +69,17 @@ if (values.role !== undefined) {
 
 if (values.role === 'backend') {
   const transport = await connectAmqp({ url, connectionName: 'bench-gw-backend' });
-  await createServer({ transport, prefetch: 256, instance: 'bench' }).add(TestServiceDefinition, testService('bench').implementation).start();
+  await createServer({ transport, prefetch: 256, instance: 'bench' })
+    .add(TestServiceDefinition, testService('bench').implementation)
+    .start();
   process.stdout.write('ready\n');
 } else if (values.role === 'gateway') {
   const transport = await connectAmqp({ url, connectionName: 'bench-gw-gateway' });
-  const gateway = createGateway({ transport, protos: await loadProtos({ root: 'proto' }), expose: ['warren.test.v1.TestService/*'] });
+  const gateway = createGateway({
+    transport,
+    protos: await loadProtos({ root: 'proto' }),
+    expose: ['warren.test.v1.TestService/*'],
+  });
   const { port } = await gateway.listen(0, '127.0.0.1');
   process.stdout.write(`ready ${port}\n`);
 } else if (values.role === 'ceiling') {
@@ -94,14 +100,18 @@ async function runCeiling(): Promise<void> {
   // protocol 2: an exclusive reply queue of the bridge's own (servers no longer answer direct reply-to)
   const replyQueue = `warren.reply.${randomBytes(16).toString('hex')}`;
   await channel.assertQueue(replyQueue, { exclusive: true, autoDelete: true, durable: false });
-  await channel.consume(replyQueue, (message) => {
-    if (!message) return;
-    const id = message.properties.correlationId as string;
-    const done = pending.get(id);
-    if (!done) return;
-    pending.delete(id);
-    done(Number(message.properties.headers?.['warren-status'] ?? 2) === 0 ? 200 : 500, message.content);
-  }, { noAck: true });
+  await channel.consume(
+    replyQueue,
+    (message) => {
+      if (!message) return;
+      const id = message.properties.correlationId as string;
+      const done = pending.get(id);
+      if (!done) return;
+      pending.delete(id);
+      done(Number(message.properties.headers?.['warren-status'] ?? 2) === 0 ? 200 : 500, message.content);
+    },
+    { noAck: true },
+  );
   let counter = 0;
   const server = createHttpServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -152,11 +162,17 @@ function cpuMicros(pid: number): number {
 function startChild(role: string, vhostUrl: string): Promise<{ child: ChildProcess; port: number }> {
   // `node --import tsx` (not the tsx CLI, which forks again) so the PID is the process doing the work.
   // BENCH_PROFILE_DIR=<dir>: each child writes a V8 CPU profile there when it exits (node won't take --cpu-prof in NODE_OPTIONS)
-  const profile = process.env['BENCH_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', fileURLToPath(import.meta.url), '--role', role], {
-    env: { ...process.env, BENCH_AMQP_URL: vhostUrl, WARREN_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const profile = process.env['BENCH_PROFILE_DIR']
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}`]
+    : [];
+  const child = spawn(
+    process.execPath,
+    [...profile, '--import', 'tsx', fileURLToPath(import.meta.url), '--role', role],
+    {
+      env: { ...process.env, BENCH_AMQP_URL: vhostUrl, WARREN_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill();
@@ -176,7 +192,13 @@ function startChild(role: string, vhostUrl: string): Promise<{ child: ChildProce
   });
 }
 
-async function load(target: Target, port: number, connections: number, seconds: number, pids: { front: number; backend: number }): Promise<Sample> {
+async function load(
+  target: Target,
+  port: number,
+  connections: number,
+  seconds: number,
+  pids: { front: number; backend: number },
+): Promise<Sample> {
   if (target === 'grpc') return loadGrpc(port, connections, seconds, pids);
   const front = cpuMicros(pids.front);
   const backend = cpuMicros(pids.backend);
@@ -184,7 +206,9 @@ async function load(target: Target, port: number, connections: number, seconds: 
   const result = await autocannon({
     url: `http://127.0.0.1:${port}${connect ? METHOD_PATH : PATH}`,
     method: 'POST',
-    headers: connect ? { 'content-type': 'application/json', 'connect-protocol-version': '1' } : { 'content-type': 'application/json' },
+    headers: connect
+      ? { 'content-type': 'application/json', 'connect-protocol-version': '1' }
+      : { 'content-type': 'application/json' },
     body: BODY,
     connections,
     pipelining: 1,
@@ -206,7 +230,12 @@ async function load(target: Target, port: number, connections: number, seconds: 
  * times (a call starts when one ends), for `seconds`. A call counts as an
  * error unless it ends with grpc-status 0.
  */
-async function loadGrpc(port: number, concurrency: number, seconds: number, pids: { front: number; backend: number }): Promise<Sample> {
+async function loadGrpc(
+  port: number,
+  concurrency: number,
+  seconds: number,
+  pids: { front: number; backend: number },
+): Promise<Sample> {
   const front = cpuMicros(pids.front);
   const backend = cpuMicros(pids.backend);
   const session = connectHttp2(`http://127.0.0.1:${port}`);
@@ -217,7 +246,12 @@ async function loadGrpc(port: number, concurrency: number, seconds: number, pids
   const end = started + seconds * 1000;
   const one = (): Promise<boolean> =>
     new Promise((resolve) => {
-      const stream = session.request({ ':method': 'POST', ':path': METHOD_PATH, 'content-type': 'application/grpc', te: 'trailers' });
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': METHOD_PATH,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+      });
       let ok = false;
       stream.on('trailers', (trailers) => (ok = trailers['grpc-status'] === '0'));
       stream.on('data', () => undefined);
@@ -262,7 +296,8 @@ async function runBench(): Promise<void> {
   const vhost = await createTestVhost(`bench-gw-${randomBytes(2).toString('hex')}`);
   const children: ChildProcess[] = [];
   const stopChildren = (): void => {
-    for (const child of children) if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGTERM');
+    for (const child of children)
+      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGTERM');
   };
   const onSignal = (): void => {
     stopChildren();
@@ -283,7 +318,9 @@ async function runBench(): Promise<void> {
     };
     for (const name of TARGETS) await load(name, targets[name].port, 16, Number(values.warmup), targets[name].pids);
 
-    const samples = new Map<number, Record<Target, Sample[]>>(levels.map((c) => [c, { json: [], connect: [], grpc: [], ceiling: [] }]));
+    const samples = new Map<number, Record<Target, Sample[]>>(
+      levels.map((c) => [c, { json: [], connect: [], grpc: [], ceiling: [] }]),
+    );
     for (let round = 0; round < rounds; round++) {
       for (const [index, connections] of levels.entries()) {
         // every target goes first once in a while: rotate the order by round and level
@@ -306,7 +343,8 @@ async function runBench(): Promise<void> {
       return TARGETS.map((target) => {
         const list = byTarget[target];
         // paired ratios: sample i of this target against sample i of the other, same round
-        const ratio = (other: Target): number => median(list.map((sample, i) => sample.requestsPerSecond / byTarget[other][i]!.requestsPerSecond));
+        const ratio = (other: Target): number =>
+          median(list.map((sample, i) => sample.requestsPerSecond / byTarget[other][i]!.requestsPerSecond));
         return {
           connections,
           target,
@@ -321,7 +359,17 @@ async function runBench(): Promise<void> {
         };
       });
     });
-    const header = ['conns', 'target', 'req/s', 'p50 ms', 'p99 ms', 'cpu µs/req', 'errors', 'req/s vs json', 'req/s vs ceiling'];
+    const header = [
+      'conns',
+      'target',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'cpu µs/req',
+      'errors',
+      'req/s vs json',
+      'req/s vs ceiling',
+    ];
     const lines = rows.map((row) => [
       String(row.connections),
       row.target,

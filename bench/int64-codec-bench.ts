@@ -16,7 +16,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const args = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
+const flag = (name: string, fallback: number): number =>
+  args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback;
 const iterations = flag('iterations', 50_000);
 const rounds = flag('rounds', 15);
 const variants = ['number', 'bigint', 'string'] as const;
@@ -40,7 +41,20 @@ for (const variant of variants) {
     JSON.stringify({
       version: 'v2',
       inputs: [{ directory: 'proto', paths: ['proto/shop/orders/v1/orders.proto'] }],
-      plugins: [{ local: 'protoc-gen-ts_proto', out, opt: ['outputServices=generic-definitions', 'esModuleInterop=true', 'importSuffix=.js', 'useExactTypes=false', 'outputTypeAnnotations=static-only', `forceLong=${variant}`] }],
+      plugins: [
+        {
+          local: 'protoc-gen-ts_proto',
+          out,
+          opt: [
+            'outputServices=generic-definitions',
+            'esModuleInterop=true',
+            'importSuffix=.js',
+            'useExactTypes=false',
+            'outputTypeAnnotations=static-only',
+            `forceLong=${variant}`,
+          ],
+        },
+      ],
     }),
   );
   execFileSync('npx', ['buf', 'generate', '--template', template], { stdio: 'inherit' });
@@ -48,7 +62,8 @@ for (const variant of variants) {
   codecs.set(variant, module.Order);
 }
 
-const cents = (n: number, variant: Variant): number | bigint | string => (variant === 'number' ? n : variant === 'bigint' ? BigInt(n) : String(n));
+const cents = (n: number, variant: Variant): number | bigint | string =>
+  variant === 'number' ? n : variant === 'bigint' ? BigInt(n) : String(n);
 const orders = new Map(
   variants.map((variant) => [
     variant,
@@ -56,7 +71,11 @@ const orders = new Map(
       id: 'ord_7f3a19c2b8',
       requestId: 'req-0001',
       customerId: 'cust-42',
-      items: [1200, 2500, 899, 120_000].map((price, i) => ({ sku: `SKU-${i}`, quantity: i + 1, unitPriceCents: cents(price, variant) })),
+      items: [1200, 2500, 899, 120_000].map((price, i) => ({
+        sku: `SKU-${i}`,
+        quantity: i + 1,
+        unitPriceCents: cents(price, variant),
+      })),
       totalCents: cents(1200 + 2 * 2500 + 3 * 899 + 4 * 120_000, variant),
       currencyCode: 'EUR',
       status: 3,
@@ -88,13 +107,17 @@ for (let round = -1; round < rounds; round++) {
 }
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const base = samples.get('number')!;
-console.log(`Order (5 int64 fields) encode+decode, ${iterations} per round, ${rounds} rounds + 1 warm-up, CPU ns per message`);
+console.log(
+  `Order (5 int64 fields) encode+decode, ${iterations} per round, ${rounds} rounds + 1 warm-up, CPU ns per message`,
+);
 console.log('| forceLong | median ns | paired ratio to number (median) |');
 console.log('| --- | ---: | ---: |');
 for (const variant of variants) {
   const values = samples.get(variant)!;
   const ratio = median(values.map((ns, i) => ns / base[i]!));
-  console.log(`| ${variant}${variant === 'bigint' ? ' (gen/)' : ''} | ${median(values).toFixed(0)} | ${ratio.toFixed(3)} |`);
+  console.log(
+    `| ${variant}${variant === 'bigint' ? ' (gen/)' : ''} | ${median(values).toFixed(0)} | ${ratio.toFixed(3)} |`,
+  );
 }
 if (sink === 42) console.log('');
 rmSync(root, { recursive: true, force: true });

@@ -13,7 +13,8 @@ import { decodeMessage, encodeMessage } from '../core/protocol/index.js';
 import { Order } from '../gen/shop/orders/v1/orders.js';
 
 const args = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
+const flag = (name: string, fallback: number): number =>
+  args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback;
 const iterations = flag('iterations', 20_000);
 const rounds = flag('rounds', 11);
 
@@ -21,7 +22,11 @@ const order = Order.fromPartial({
   id: 'ord_7f3a19c2b8',
   requestId: 'req-0001',
   customerId: 'cust-42',
-  items: [1200, 2500, 899, 120_000].map((price, i) => ({ sku: `SKU-${i}`, quantity: i + 1, unitPriceCents: BigInt(price) })),
+  items: [1200, 2500, 899, 120_000].map((price, i) => ({
+    sku: `SKU-${i}`,
+    quantity: i + 1,
+    unitPriceCents: BigInt(price),
+  })),
   totalCents: 489_897n,
   currencyCode: 'EUR',
   status: 3,
@@ -32,8 +37,22 @@ const body = encodeMessage(Order, order, 'application/json');
 
 let sink = 0;
 const variants: [string, () => void][] = [
-  ['warren (exact proto3 JSON)', () => (sink += encodeMessage(Order, decodeMessage(Order, body, 'application/json', 'bench'), 'application/json').length)],
-  ['ts-proto fromJSON/toJSON (lenient)', () => (sink += Buffer.from(JSON.stringify(Order.toJSON(Order.fromJSON(JSON.parse(Buffer.from(body).toString()))))).length)],
+  [
+    'warren (exact proto3 JSON)',
+    () =>
+      (sink += encodeMessage(
+        Order,
+        decodeMessage(Order, body, 'application/json', 'bench'),
+        'application/json',
+      ).length),
+  ],
+  [
+    'ts-proto fromJSON/toJSON (lenient)',
+    () =>
+      (sink += Buffer.from(
+        JSON.stringify(Order.toJSON(Order.fromJSON(JSON.parse(Buffer.from(body).toString())))),
+      ).length),
+  ],
 ];
 
 function time(run: () => void): number {
@@ -52,7 +71,9 @@ for (let round = -1; round < rounds; round++) {
   }
 }
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-console.log(`Order as JSON (${body.length} bytes), decode + encode, ${iterations} per round, ${rounds} rounds + 1 warm-up, CPU µs per message`);
+console.log(
+  `Order as JSON (${body.length} bytes), decode + encode, ${iterations} per round, ${rounds} rounds + 1 warm-up, CPU µs per message`,
+);
 console.log('| codec | median µs | paired ratio to ts-proto |');
 console.log('| --- | ---: | ---: |');
 variants.forEach(([name], i) => {

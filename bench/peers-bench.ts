@@ -28,19 +28,24 @@ import { formatLevels, summarise } from './harness/report.js';
 import { SYSTEMS, type SystemName } from './peers/adapter.js';
 import { spawnScript, type BenchChild } from './rpc/children.js';
 
-const USAGE = 'usage: npm run bench:peers -- [--quick] [--rounds 5] [--seconds 3] [--warmup 1] [--prewarm 4] [--concurrency 1,16,128] [--only warren,nestjs,moleculer] [--cpu-prof DIR]';
+const USAGE =
+  'usage: npm run bench:peers -- [--quick] [--rounds 5] [--seconds 3] [--warmup 1] [--prewarm 4] [--concurrency 1,16,128] [--only warren,nestjs,moleculer] [--cpu-prof DIR]';
 const BASELINE: SystemName = 'raw';
 const SETUP: Record<SystemName, string> = {
   raw: 'raw amqplib 2.x: protobuf bodies, plain channel, default exchange, direct reply-to, prefetch 256, manual ack, noDelay',
-  warren: 'Warren, README defaults: connectAmqp({ url }), createServer({ transport }) (prefetch 64), generated client (10 s deadline)',
-  nestjs: 'NestJS 12 Transport.RMQ: prefetchCount 256, noAck true (documented default), persistent false, noDelay; JSON packets',
+  warren:
+    'Warren, README defaults: connectAmqp({ url }), createServer({ transport }) (prefetch 64), generated client (10 s deadline)',
+  nestjs:
+    'NestJS 12 Transport.RMQ: prefetchCount 256, noAck true (documented default), persistent false, noDelay; JSON packets',
   moleculer: 'Moleculer 0.14 AMQP transporter: prefetch 256, noDelay, logger/metrics/tracing off; JSON serializer',
 };
 
 const options = parseHarnessOptions(process.argv.slice(2), USAGE);
 const unknown = options.only?.filter((name) => !SYSTEMS.includes(name as SystemName));
 if (unknown && unknown.length > 0) throw new Error(`unknown system ${unknown.join(', ')}\n${USAGE}`);
-const systems = SYSTEMS.filter((name) => name === BASELINE || options.only === undefined || options.only.includes(name));
+const systems = SYSTEMS.filter(
+  (name) => name === BASELINE || options.only === undefined || options.only.includes(name),
+);
 const cpuProfDir = options.cpuProfDir === undefined ? undefined : resolve(options.cpuProfDir);
 if (cpuProfDir !== undefined) mkdirSync(cpuProfDir, { recursive: true });
 const baseUrl = process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
@@ -70,9 +75,14 @@ try {
     });
   const servers = await Promise.all(systems.map((system) => start('server', system)));
   const clients = await Promise.all(systems.map((system) => start('client', system)));
-  const contenders: Contender[] = systems.map((name, index) => ({ name, server: servers[index]!, client: clients[index]! }));
+  const contenders: Contender[] = systems.map((name, index) => ({
+    name,
+    server: servers[index]!,
+    client: clients[index]!,
+  }));
   const brokerPid = listenerPid(brokerPort(baseUrl));
-  if (brokerPid === undefined) process.stderr.write(`no process found listening on port ${brokerPort(baseUrl)}: the broker column stays empty\n`);
+  if (brokerPid === undefined)
+    process.stderr.write(`no process found listening on port ${brokerPort(baseUrl)}: the broker column stays empty\n`);
   const results = await runInterleaved(contenders, options, brokerPid, (line) => process.stderr.write(`${line}\n`));
   const levels = summarise(results, BASELINE);
   const elapsed = (Date.now() - started) / 1000;
@@ -86,8 +96,11 @@ try {
     ...systems.map((system) => `  ${system.padEnd(9)} ${SETUP[system]}`),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
-  process.stdout.write(`${JSON.stringify({ bench: 'peers', ...options, elapsedSeconds: elapsed, brokerPid, levels })}\n`);
-  if (cpuProfDir !== undefined) process.stderr.write(`CPU profiles are written to ${cpuProfDir}/<system>-<role>/ as the children exit\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'peers', ...options, elapsedSeconds: elapsed, brokerPid, levels })}\n`,
+  );
+  if (cpuProfDir !== undefined)
+    process.stderr.write(`CPU profiles are written to ${cpuProfDir}/<system>-<role>/ as the children exit\n`);
 } finally {
   await stopAll();
 }

@@ -34,7 +34,9 @@ async function serve(url: string): Promise<ChannelModel> {
   await channel.assertQueue(QUEUE, { durable: false });
   await channel.consume(QUEUE, (message) => {
     if (!message) return;
-    channel.publish('', message.properties.replyTo as string, message.content, { correlationId: message.properties.correlationId as string });
+    channel.publish('', message.properties.replyTo as string, message.content, {
+      correlationId: message.properties.correlationId as string,
+    });
     channel.ack(message);
   });
   return model;
@@ -49,27 +51,35 @@ async function client(url: string, path: Path): Promise<{ call: () => Promise<un
     await channel.assertQueue(replyTo, { exclusive: true, autoDelete: true, durable: false });
   }
   const pending = new Map<string, () => void>();
-  await channel.consume(replyTo, (message) => {
-    if (!message) return;
-    const id = message.properties.correlationId as string;
-    pending.get(id)?.();
-    pending.delete(id);
-  }, { noAck: true });
+  await channel.consume(
+    replyTo,
+    (message) => {
+      if (!message) return;
+      const id = message.properties.correlationId as string;
+      pending.get(id)?.();
+      pending.delete(id);
+    },
+    { noAck: true },
+  );
   let counter = 0;
   return {
     model,
-    call: () => new Promise<void>((resolve) => {
-      const id = String(counter++);
-      pending.set(id, resolve);
-      channel.sendToQueue(QUEUE, BODY, { replyTo, correlationId: id });
-    }),
+    call: () =>
+      new Promise<void>((resolve) => {
+        const id = String(counter++);
+        pending.set(id, resolve);
+        channel.sendToQueue(QUEUE, BODY, { replyTo, correlationId: id });
+      }),
   };
 }
 
 const vhost = await createBenchVhost(process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672');
 const broker = await brokerCpuReader();
 const server = await serve(vhost.url);
-const clients = { 'direct reply-to': await client(vhost.url, 'direct reply-to'), 'reply queue': await client(vhost.url, 'reply queue') };
+const clients = {
+  'direct reply-to': await client(vhost.url, 'direct reply-to'),
+  'reply queue': await client(vhost.url, 'reply queue'),
+};
 const results = new Map<string, { rate: number; cpu: number; broker: number }[]>();
 try {
   for (let round = 0; round < ROUNDS; round++) {
@@ -80,20 +90,33 @@ try {
         const run = await runLoad(clients[path].call, concurrency, SECONDS, WARMUP_SECONDS);
         const key = `${path}@${concurrency}`;
         // CPU is over the whole run (warm-up included), so per call over every call of it
-        results.set(key, [...(results.get(key) ?? []), { rate: run.callsPerSecond, cpu: run.cpuMicros / run.totalCalls, broker: broker ? (broker() - brokerBefore) / run.totalCalls : NaN }]);
+        results.set(key, [
+          ...(results.get(key) ?? []),
+          {
+            rate: run.callsPerSecond,
+            cpu: run.cpuMicros / run.totalCalls,
+            broker: broker ? (broker() - brokerBefore) / run.totalCalls : NaN,
+          },
+        ]);
       }
     }
     process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
   }
-  console.log(`reply path, 64-byte echo, ${ROUNDS} interleaved rounds × ${SECONDS} s per cell after ${WARMUP_SECONDS} s warm-up`);
-  console.log('| concurrency | direct reply-to calls/s | reply queue calls/s | paired ratio (queue/direct) | µs CPU/call client+server (direct / queue) | µs broker CPU/call (direct / queue) |');
+  console.log(
+    `reply path, 64-byte echo, ${ROUNDS} interleaved rounds × ${SECONDS} s per cell after ${WARMUP_SECONDS} s warm-up`,
+  );
+  console.log(
+    '| concurrency | direct reply-to calls/s | reply queue calls/s | paired ratio (queue/direct) | µs CPU/call client+server (direct / queue) | µs broker CPU/call (direct / queue) |',
+  );
   console.log('|---|---|---|---|---|---|');
   for (const concurrency of [1, 16]) {
     const direct = results.get(`direct reply-to@${concurrency}`)!;
     const queue = results.get(`reply queue@${concurrency}`)!;
     const ratios = direct.map((cell, i) => queue[i]!.rate / cell.rate);
     const fmt = (values: number[]): string => median(values).toFixed(0);
-    console.log(`| ${concurrency} | ${fmt(direct.map((c) => c.rate))} | ${fmt(queue.map((c) => c.rate))} | ${median(ratios).toFixed(2)}x (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}) | ${fmt(direct.map((c) => c.cpu))} / ${fmt(queue.map((c) => c.cpu))} | ${fmt(direct.map((c) => c.broker))} / ${fmt(queue.map((c) => c.broker))} |`);
+    console.log(
+      `| ${concurrency} | ${fmt(direct.map((c) => c.rate))} | ${fmt(queue.map((c) => c.rate))} | ${median(ratios).toFixed(2)}x (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}) | ${fmt(direct.map((c) => c.cpu))} / ${fmt(queue.map((c) => c.cpu))} | ${fmt(direct.map((c) => c.broker))} / ${fmt(queue.map((c) => c.broker))} |`,
+    );
   }
 } finally {
   for (const entry of Object.values(clients)) await entry.model.close();

@@ -54,13 +54,16 @@ try {
     pairs.set(implementation, { server, client });
   }
 
-  const results = new Map<number, Record<Implementation, RunSample[]>>(options.concurrency.map((c) => [c, { raw: [], warren: [] }]));
+  const results = new Map<number, Record<Implementation, RunSample[]>>(
+    options.concurrency.map((c) => [c, { raw: [], warren: [] }]),
+  );
   const clientRss = new Map<Implementation, number[]>(options.implementations.map((i) => [i, []]));
   const brokerCpu = await brokerCpuReader();
   const started = Date.now();
   if (options.prewarmSeconds > 0) {
     for (const implementation of options.implementations) {
-      for (const concurrency of [16, 1]) await pairs.get(implementation)!.client.run(concurrency, options.prewarmSeconds / 2, 0);
+      for (const concurrency of [16, 1])
+        await pairs.get(implementation)!.client.run(concurrency, options.prewarmSeconds / 2, 0);
     }
   }
   for (let round = 0; round < options.rounds; round++) {
@@ -72,10 +75,16 @@ try {
         const brokerBefore = brokerCpu?.() ?? Number.NaN;
         const run = await client.run(concurrency, options.seconds, options.warmupSeconds);
         const brokerCpuMicros = (brokerCpu?.() ?? Number.NaN) - brokerBefore;
-        const result: RunSample = { ...run, serverCpuMicros: (await server.usage()).cpuMicros - serverBefore.cpuMicros, brokerCpuMicros };
+        const result: RunSample = {
+          ...run,
+          serverCpuMicros: (await server.usage()).cpuMicros - serverBefore.cpuMicros,
+          brokerCpuMicros,
+        };
         results.get(concurrency)![implementation].push(result);
         clientRss.get(implementation)!.push(result.rssBytes);
-        process.stderr.write(`round ${round + 1}/${options.rounds} c=${concurrency} ${implementation.padEnd(6)} ${Math.round(result.callsPerSecond)} calls/s p50 ${result.p50Ms.toFixed(2)} ms p99 ${result.p99Ms.toFixed(2)} ms${result.errors ? ` errors ${result.errors}` : ''}\n`);
+        process.stderr.write(
+          `round ${round + 1}/${options.rounds} c=${concurrency} ${implementation.padEnd(6)} ${Math.round(result.callsPerSecond)} calls/s p50 ${result.p50Ms.toFixed(2)} ms p99 ${result.p99Ms.toFixed(2)} ms${result.errors ? ` errors ${result.errors}` : ''}\n`,
+        );
       }
     }
   }
@@ -85,13 +94,20 @@ try {
   for (const child of children) {
     const { rssBytes, maxRssBytes } = await child.usage();
     const [implementation, role] = child.label.split('-') as [Implementation, string];
-    memory.push({ label: child.label, rssBytes: role === 'client' ? median(clientRss.get(implementation)!) : rssBytes, maxRssBytes });
+    memory.push({
+      label: child.label,
+      rssBytes: role === 'client' ? median(clientRss.get(implementation)!) : rssBytes,
+      maxRssBytes,
+    });
   }
   const levels = options.concurrency.map((concurrency) => summarise(concurrency, results.get(concurrency)!));
   const heading = `Warren RPC vs raw amqplib: ${options.rounds} rounds x ${options.seconds} s (+${options.warmupSeconds} s warm-up) per cell after ${options.prewarmSeconds} s pre-warm, medians across rounds; ratios = median of per-round warren/raw (${elapsedSeconds.toFixed(0)} s)`;
   process.stdout.write(`${formatTable(levels, memory, heading)}\n`);
-  process.stdout.write(`${JSON.stringify({ bench: 'rpc', rounds: options.rounds, seconds: options.seconds, warmupSeconds: options.warmupSeconds, prewarmSeconds: options.prewarmSeconds, levels, memory })}\n`);
-  if (cpuProfDir !== undefined) process.stderr.write(`CPU profiles are written to ${cpuProfDir} as the children exit\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'rpc', rounds: options.rounds, seconds: options.seconds, warmupSeconds: options.warmupSeconds, prewarmSeconds: options.prewarmSeconds, levels, memory })}\n`,
+  );
+  if (cpuProfDir !== undefined)
+    process.stderr.write(`CPU profiles are written to ${cpuProfDir} as the children exit\n`);
 } finally {
   await stopAll();
 }

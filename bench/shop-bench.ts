@@ -26,7 +26,14 @@ import { align } from './harness/report.js';
 import { DEFAULT_AMQP_URL } from '../core/index.js';
 import { orderBody, startMesh, type Mesh } from '../test/support/mesh.js';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, rounds: { type: 'string' }, requests: { type: 'string' }, warmup: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    requests: { type: 'string' },
+    warmup: { type: 'string' },
+  },
+});
 const rounds = Number(values.rounds ?? (values.quick ? 2 : 5));
 const perBlock = Number(values.requests ?? (values.quick ? 50 : 200));
 const warmup = Number(values.warmup ?? (values.quick ? 100 : 300));
@@ -44,7 +51,12 @@ interface Kind {
 let orderCounter = 0;
 const kinds: readonly Kind[] = [
   { name: 'healthz', method: 'GET', path: '/healthz', expect: (status) => status === 200 },
-  { name: 'stock', method: 'GET', path: `/v1/stock/${SKU}`, expect: (status, body) => status === 200 && body.includes('available') },
+  {
+    name: 'stock',
+    method: 'GET',
+    path: `/v1/stock/${SKU}`,
+    expect: (status, body) => status === 200 && body.includes('available'),
+  },
   {
     name: 'order',
     method: 'POST',
@@ -60,12 +72,23 @@ const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 function send(base: URL, kind: Kind): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const body = kind.body?.();
-    const req = httpRequest({ host: base.hostname, port: base.port, path: kind.path, method: kind.method, agent, headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      {
+        host: base.hostname,
+        port: base.port,
+        path: kind.path,
+        method: kind.method,
+        agent,
+        headers:
+          body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -77,7 +100,9 @@ try {
   // startMesh gives each process 45 s to say ready: on a busy shared machine that can fail, so try again
   for (let attempt = 1; mesh === undefined; attempt++) {
     try {
-      mesh = await startMesh('bench-shop', { catalog: [{ sku: SKU, name: 'Bench mug', unitPriceCents: 1200, currencyCode: 'EUR', stock: 1_000_000_000 }] });
+      mesh = await startMesh('bench-shop', {
+        catalog: [{ sku: SKU, name: 'Bench mug', unitPriceCents: 1200, currencyCode: 'EUR', stock: 1_000_000_000 }],
+      });
     } catch (error) {
       if (attempt === 3) throw error;
       process.stderr.write(`mesh did not start (${(error as Error).message.split('\n')[0]}); trying again\n`);
@@ -91,7 +116,8 @@ try {
 
   const check = async (kind: Kind): Promise<void> => {
     const { status, body } = await send(base, kind);
-    if (!kind.expect(status, body)) throw new Error(`${kind.method} ${kind.path}: unexpected ${status} ${body.slice(0, 300)}`);
+    if (!kind.expect(status, body))
+      throw new Error(`${kind.method} ${kind.path}: unexpected ${status} ${body.slice(0, 300)}`);
   };
   for (const kind of kinds) for (let i = 0; i < warmup; i++) await check(kind);
 
@@ -110,7 +136,9 @@ try {
       const sums = cpu.get(kind.name)!;
       for (const [name, value] of after) sums.set(name, (sums.get(name) ?? 0) + value - before.get(name)!);
     }
-    process.stderr.write(`round ${round + 1}/${rounds}: ${kinds.map((k) => `${k.name} p50 ${latency.get(k.name)!.percentile(50).toFixed(2)} ms`).join(', ')}\n`);
+    process.stderr.write(
+      `round ${round + 1}/${rounds}: ${kinds.map((k) => `${k.name} p50 ${latency.get(k.name)!.percentile(50).toFixed(2)} ms`).join(', ')}\n`,
+    );
   }
 
   const count = rounds * perBlock;

@@ -59,14 +59,21 @@ const script = fileURLToPath(new URL('./soak/soak-child.ts', import.meta.url));
 async function spawnChild(role: 'server' | 'client', url: string): Promise<SoakChild & { process: ChildProcess }> {
   const child = fork(script, [role], {
     execArgv: ['--expose-gc', '--import', 'tsx'],
-    env: { ...process.env, SOAK_URL: url, SOAK_CONCURRENCY: String(concurrency), SOAK_EVENTS_PER_SECOND: String(eventsPerSecond), WARREN_LOG_LEVEL: process.env['WARREN_LOG_LEVEL'] ?? 'silent' },
+    env: {
+      ...process.env,
+      SOAK_URL: url,
+      SOAK_CONCURRENCY: String(concurrency),
+      SOAK_EVENTS_PER_SECOND: String(eventsPerSecond),
+      WARREN_LOG_LEVEL: process.env['WARREN_LOG_LEVEL'] ?? 'silent',
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const waiting: ((report: SoakReport) => void)[] = [];
   child.on('message', (report: SoakReport) => waiting.shift()?.(report));
   const next = (): Promise<SoakReport> =>
     new Promise((resolve, reject) => {
-      const onExit = (code: number | null): void => reject(new Error(`soak ${role} (pid ${child.pid}) exited with ${code}`));
+      const onExit = (code: number | null): void =>
+        reject(new Error(`soak ${role} (pid ${child.pid}) exited with ${code}`));
       child.once('exit', onExit);
       waiting.push((report) => {
         child.off('exit', onExit);
@@ -101,7 +108,9 @@ try {
   children.push(server);
   const client = await spawnChild('client', url);
   children.push(client);
-  console.log(`soak: ${minutes} min, sample every ${sampleSeconds} s, ${concurrency} calls in flight, ${eventsPerSecond} events/s, faults ${proxy ? `every ${faultEvery} s` : 'off'}; server pid ${server.pid}, client pid ${client.pid}`);
+  console.log(
+    `soak: ${minutes} min, sample every ${sampleSeconds} s, ${concurrency} calls in flight, ${eventsPerSecond} events/s, faults ${proxy ? `every ${faultEvery} s` : 'off'}; server pid ${server.pid}, client pid ${client.pid}`,
+  );
 
   const started = Date.now();
   const end = started + minutes * 60_000;
@@ -129,13 +138,28 @@ try {
   const finalServer = await server.stop();
 
   // the table ends with the samples taken after the load stopped (not part of the trend)
-  console.log(formatRows([...rows, { seconds: Math.round((finalClient.at - started) / 1000), server: finalServer, client: finalClient }]));
+  console.log(
+    formatRows([
+      ...rows,
+      { seconds: Math.round((finalClient.at - started) / 1000), server: finalServer, client: finalClient },
+    ]),
+  );
   console.log('');
   const list = trends(rows);
   console.log(formatVerdict(list, minutes));
   const failed = Object.entries(finalClient.counters.calls).filter(([code]) => code !== '0');
-  console.log(`calls: ${finalClient.counters.calls['0'] ?? 0} ok, failed by code ${JSON.stringify(Object.fromEntries(failed))}; handler runs ${finalServer.counters.calls['0'] ?? 0}; events published ${finalClient.counters.events}, received ${finalServer.counters.events}, publish failures ${JSON.stringify(finalClient.counters.eventFailures)}; connection cuts ${cuts}, reconnections client ${finalClient.counters.reconnections} server ${finalServer.counters.reconnections}`);
-  console.log(JSON.stringify({ minutes, faults: Boolean(proxy), cuts, trends: list, final: { client: finalClient, server: finalServer } }));
+  console.log(
+    `calls: ${finalClient.counters.calls['0'] ?? 0} ok, failed by code ${JSON.stringify(Object.fromEntries(failed))}; handler runs ${finalServer.counters.calls['0'] ?? 0}; events published ${finalClient.counters.events}, received ${finalServer.counters.events}, publish failures ${JSON.stringify(finalClient.counters.eventFailures)}; connection cuts ${cuts}, reconnections client ${finalClient.counters.reconnections} server ${finalServer.counters.reconnections}`,
+  );
+  console.log(
+    JSON.stringify({
+      minutes,
+      faults: Boolean(proxy),
+      cuts,
+      trends: list,
+      final: { client: finalClient, server: finalServer },
+    }),
+  );
 } finally {
   for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGKILL');
   await proxy?.close();

@@ -5,7 +5,12 @@
 import { Buffer } from 'node:buffer';
 import process from 'node:process';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { CodeGeneratorRequestSchema, CodeGeneratorResponseSchema, CodeGeneratorResponse_Feature, FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
+import {
+  CodeGeneratorRequestSchema,
+  CodeGeneratorResponseSchema,
+  CodeGeneratorResponse_Feature,
+  FileDescriptorSetSchema,
+} from '@bufbuild/protobuf/wkt';
 
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
@@ -20,7 +25,7 @@ const content = [
   '// The FileDescriptorSet (base64) of every file generated here and its imports: the descriptors that',
   "// Warren's proto3 JSON codec (core/protocol/json) reads and writes JSON by.",
   '',
-  '/** The module\'s FileDescriptorSet, base64-encoded protobuf. */',
+  "/** The module's FileDescriptorSet, base64-encoded protobuf. */",
   'export const fileDescriptorSet =',
   ...lines.map((line, i) => `  '${line}'${i === lines.length - 1 ? ';' : ' +'}`),
   '',

@@ -1,6 +1,14 @@
 import { pino } from 'pino';
 import { openQueueInspector, type QueueInspector } from '../core/tooling.js';
-import { type AmqpTlsOptions, type AmqpTransport, connectAmqp, DEFAULT_AMQP_URL, type Logger, RpcError, tlsFromEnv } from '../core/index.js';
+import {
+  type AmqpTlsOptions,
+  type AmqpTransport,
+  connectAmqp,
+  DEFAULT_AMQP_URL,
+  type Logger,
+  RpcError,
+  tlsFromEnv,
+} from '../core/index.js';
 import { brokerUrls, tlsSocketOptions } from '../core/tooling.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { tlsFlags } from './tls-flags.js';
@@ -18,7 +26,10 @@ export function brokerUrl(flag: string | undefined): string {
  * `WARREN_LOG_LEVEL`, default `error`: the CLI reports problems itself.
  */
 export function cliLogger(): Logger {
-  return pino({ name: 'warren-cli', level: process.env['WARREN_LOG_LEVEL'] ?? 'error' }, pino.destination({ dest: 2, sync: true }));
+  return pino(
+    { name: 'warren-cli', level: process.env['WARREN_LOG_LEVEL'] ?? 'error' },
+    pino.destination({ dest: 2, sync: true }),
+  );
 }
 
 /**
@@ -37,7 +48,8 @@ function socketOptionsFor(url: string): Record<string, unknown> {
   try {
     return tlsSocketOptions([url], brokerTls());
   } catch (error) {
-    if (error instanceof RpcError) throw new CliError(ExitCode.USAGE, error.code, error.rawMessage, undefined, { cause: error });
+    if (error instanceof RpcError)
+      throw new CliError(ExitCode.USAGE, error.code, error.rawMessage, undefined, { cause: error });
     throw error;
   }
 }
@@ -46,13 +58,24 @@ function socketOptionsFor(url: string): Record<string, unknown> {
 export function openTransport(url: string, logger: Logger): Promise<AmqpTransport> {
   for (const node of brokerUrls(url)) socketOptionsFor(node);
   const tls = brokerTls();
-  return connectAmqp({ url, logger, connectionName: `warren-cli-${process.pid}`, ...(tls === undefined ? {} : { tls }), socketOptions: { timeout: CONNECT_TIMEOUT_MS } });
+  return connectAmqp({
+    url,
+    logger,
+    connectionName: `warren-cli-${process.pid}`,
+    ...(tls === undefined ? {} : { tls }),
+    socketOptions: { timeout: CONNECT_TIMEOUT_MS },
+  });
 }
 
 /** Opens a queue inspector for a command; TLS flags that cannot work are a usage error (exit 2). */
 export async function openInspector(url: string): Promise<QueueInspector> {
   for (const node of brokerUrls(url)) socketOptionsFor(node);
-  return await openQueueInspector({ url, socketOptions: socketOptionsFor(brokerUrls(url)[0] ?? url), timeoutMs: CONNECT_TIMEOUT_MS, connectionName: `warren-cli-inspect-${process.pid}` });
+  return await openQueueInspector({
+    url,
+    socketOptions: socketOptionsFor(brokerUrls(url)[0] ?? url),
+    timeoutMs: CONNECT_TIMEOUT_MS,
+    connectionName: `warren-cli-inspect-${process.pid}`,
+  });
 }
 
 export type { QueueInspector, QueueState } from '../core/tooling.js';

@@ -44,7 +44,10 @@ export async function run({ positionals, values, out, signal }: CallInput): Prom
   const elapsed = (): string => `${(performance.now() - started).toFixed(1)} ms`;
   try {
     const caller = createMethodCaller(info, transport, { interceptors: [captureReplyMetadata] });
-    if (verbose) out.note(`> ${info.path} via ${transport.url}, deadline ${formatDuration(timeoutMs)}, metadata ${JSON.stringify(redactMetadata(metadata))}`);
+    if (verbose)
+      out.note(
+        `> ${info.path} via ${transport.url}, deadline ${formatDuration(timeoutMs)}, metadata ${JSON.stringify(redactMetadata(metadata))}`,
+      );
     const response = await caller(request, { timeoutMs, metadata, signal });
     if (verbose) out.note(`< OK in ${elapsed()}, reply metadata ${JSON.stringify(redactMetadata(replyMetadata))}`);
     out.value(method.responseType.toJSON(response));

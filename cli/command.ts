@@ -19,7 +19,11 @@ export type OptionSpecs = { readonly [name: string]: OptionSpec };
 
 /** Parsed flag values, typed from the specs. Absent flags are `undefined`. */
 export type OptionValues<O extends OptionSpecs> = {
-  readonly [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : O[K]['multiple'] extends true ? string[] : string;
+  readonly [K in keyof O]?: O[K]['type'] extends 'boolean'
+    ? boolean
+    : O[K]['multiple'] extends true
+      ? string[]
+      : string;
 };
 
 /** What a command's implementation receives. */
@@ -68,24 +72,47 @@ export interface ParsedCommandLine<O extends OptionSpecs> {
  * and a wrong number of positionals are usage errors (exit 2) naming the
  * problem. `--help` skips the positional count check.
  */
-export function parseCommandLine<O extends OptionSpecs>(command: Command<O>, args: readonly string[]): ParsedCommandLine<O> {
+export function parseCommandLine<O extends OptionSpecs>(
+  command: Command<O>,
+  args: readonly string[],
+): ParsedCommandLine<O> {
   const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const [name, spec] of Object.entries(command.options)) {
-    config[name] = { type: spec.type, ...(spec.short === undefined ? {} : { short: spec.short }), ...(spec.multiple ? { multiple: true } : {}) };
+    config[name] = {
+      type: spec.type,
+      ...(spec.short === undefined ? {} : { short: spec.short }),
+      ...(spec.multiple ? { multiple: true } : {}),
+    };
   }
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     parsed = parseArgs({ args: [...args], options: config, strict: true, allowPositionals: true });
   } catch (error) {
-    throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, `${(error as Error).message.replace(/\. To specify a positional argument.*$/s, '')}`, command.name);
+    throw new CliError(
+      ExitCode.USAGE,
+      Code.INVALID_ARGUMENT,
+      `${(error as Error).message.replace(/\. To specify a positional argument.*$/s, '')}`,
+      command.name,
+    );
   }
   const values = parsed.values as OptionValues<O>;
   if (parsed.values['help'] !== true) {
     const [min, max] = command.positionals;
     const count = parsed.positionals.length;
-    if (count < min) throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, `missing argument: warren ${command.name} ${command.usage}`, command.name);
+    if (count < min)
+      throw new CliError(
+        ExitCode.USAGE,
+        Code.INVALID_ARGUMENT,
+        `missing argument: warren ${command.name} ${command.usage}`,
+        command.name,
+      );
     if (count > max) {
-      throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, `unexpected argument ${JSON.stringify(parsed.positionals[max])}: warren ${command.name} ${command.usage}`, command.name);
+      throw new CliError(
+        ExitCode.USAGE,
+        Code.INVALID_ARGUMENT,
+        `unexpected argument ${JSON.stringify(parsed.positionals[max])}: warren ${command.name} ${command.usage}`,
+        command.name,
+      );
     }
   }
   return { positionals: parsed.positionals, values };

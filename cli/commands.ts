@@ -7,31 +7,69 @@ import { permissionsApply, permissionsPlan } from './permissions-commands.js';
  */
 
 const URL_OPTION = {
-  url: { type: 'string', valueName: '<amqp-url>', description: 'Broker URL. Default: $AMQP_URL, else amqp://guest:guest@127.0.0.1:5672.' },
-  ca: { type: 'string', valueName: '<pem-file>', description: 'CA certificate(s) the broker\'s TLS certificate must chain to (amqps:// URLs). Default: $AMQP_CA_FILE, else the system CAs.' },
-  cert: { type: 'string', valueName: '<pem-file>', description: 'Client certificate for brokers that verify peers. Default: $AMQP_CERT_FILE.' },
-  key: { type: 'string', valueName: '<pem-file>', description: 'Private key of --cert. Default: $AMQP_KEY_FILE ($AMQP_KEY_PASSPHRASE if encrypted).' },
+  url: {
+    type: 'string',
+    valueName: '<amqp-url>',
+    description: 'Broker URL. Default: $AMQP_URL, else amqp://guest:guest@127.0.0.1:5672.',
+  },
+  ca: {
+    type: 'string',
+    valueName: '<pem-file>',
+    description:
+      "CA certificate(s) the broker's TLS certificate must chain to (amqps:// URLs). Default: $AMQP_CA_FILE, else the system CAs.",
+  },
+  cert: {
+    type: 'string',
+    valueName: '<pem-file>',
+    description: 'Client certificate for brokers that verify peers. Default: $AMQP_CERT_FILE.',
+  },
+  key: {
+    type: 'string',
+    valueName: '<pem-file>',
+    description: 'Private key of --cert. Default: $AMQP_KEY_FILE ($AMQP_KEY_PASSPHRASE if encrypted).',
+  },
 } as const satisfies OptionSpecs;
 
 const PROTO_OPTION = {
-  proto: { type: 'string', valueName: '<dir>', description: 'Directory of the .proto contracts (imports resolve from it). Default: ./proto.' },
+  proto: {
+    type: 'string',
+    valueName: '<dir>',
+    description: 'Directory of the .proto contracts (imports resolve from it). Default: ./proto.',
+  },
 } as const satisfies OptionSpecs;
 
 const COMMON_OPTIONS = {
-  json: { type: 'boolean', description: 'Machine-readable output: JSON on stdout (one document per line), errors as JSON on stderr.' },
+  json: {
+    type: 'boolean',
+    description: 'Machine-readable output: JSON on stdout (one document per line), errors as JSON on stderr.',
+  },
   help: { type: 'boolean', short: 'h', description: 'Show this help and exit.' },
 } as const satisfies OptionSpecs;
 
 const TIMEOUT_OPTION = {
-  timeout: { type: 'string', valueName: '<duration>', description: 'Deadline, with a unit: 500ms, 2s, 1m. Default 10s.' },
+  timeout: {
+    type: 'string',
+    valueName: '<duration>',
+    description: 'Deadline, with a unit: 500ms, 2s, 1m. Default 10s.',
+  },
 } as const satisfies OptionSpecs;
 
 const EXIT_CODES = 'Exit codes: 0 ok, 2 bad usage or input, 10+code when the broker fails (24 UNAVAILABLE).';
 
 const CALL_OPTIONS = {
   ...TIMEOUT_OPTION,
-  header: { type: 'string', short: 'H', multiple: true, valueName: '<key:value>', description: 'Metadata sent with the call (keys are lower-cased).' },
-  verbose: { type: 'boolean', short: 'v', description: 'Also print the method, deadline, reply metadata and time taken on stderr.' },
+  header: {
+    type: 'string',
+    short: 'H',
+    multiple: true,
+    valueName: '<key:value>',
+    description: 'Metadata sent with the call (keys are lower-cased).',
+  },
+  verbose: {
+    type: 'boolean',
+    short: 'v',
+    description: 'Also print the method, deadline, reply metadata and time taken on stderr.',
+  },
   ...URL_OPTION,
   ...PROTO_OPTION,
   ...COMMON_OPTIONS,
@@ -80,7 +118,11 @@ ${EXIT_CODES}`,
 };
 
 const HEALTH_OPTIONS = {
-  timeout: { type: 'string', valueName: '<duration>', description: 'How long to wait for each answer, with a unit. Default 5s.' },
+  timeout: {
+    type: 'string',
+    valueName: '<duration>',
+    description: 'How long to wait for each answer, with a unit. Default 5s.',
+  },
   ...URL_OPTION,
   ...PROTO_OPTION,
   ...COMMON_OPTIONS,
@@ -122,12 +164,21 @@ short when unique (EchoRequest, TestService/Echo).
 Exit codes: 0 found; 2 not found or bad protos.`,
   positionals: [1, 1],
   options: DESCRIBE_OPTIONS,
-  examples: ['warren describe warren.test.v1.TestService', 'warren describe TestService/Echo', 'warren describe EchoRequest --json'],
+  examples: [
+    'warren describe warren.test.v1.TestService',
+    'warren describe TestService/Echo',
+    'warren describe EchoRequest --json',
+  ],
   load: () => import('./describe.js'),
 };
 
 const EVENTS_TAIL_OPTIONS = {
-  count: { type: 'string', short: 'n', valueName: '<n>', description: 'Stop after this many events. Default: run until Ctrl-C.' },
+  count: {
+    type: 'string',
+    short: 'n',
+    valueName: '<n>',
+    description: 'Stop after this many events. Default: run until Ctrl-C.',
+  },
   ...URL_OPTION,
   ...PROTO_OPTION,
   ...COMMON_OPTIONS,
@@ -215,16 +266,33 @@ Exit codes: 0 ok; 15 NOT_FOUND for an unknown group, service or message
 id; 24 UNAVAILABLE; 2 usage.`,
   positionals: [1, 2],
   options: DLQ_SHOW_OPTIONS,
-  examples: ['warren dlq show billing', 'warren dlq show billing 5d0c1f9e-... --json', 'warren dlq show warren.test.v1.TestService 5d0c1f9e-...'],
+  examples: [
+    'warren dlq show billing',
+    'warren dlq show billing 5d0c1f9e-... --json',
+    'warren dlq show warren.test.v1.TestService 5d0c1f9e-...',
+  ],
   load: async () => ({ run: (await import('./dlq.js')).runShow }),
 };
 
 const DLQ_REPLAY_OPTIONS = {
-  limit: { type: 'string', valueName: '<n>', description: 'Most dead letters to replay (a group, or a service with --all). Default: all.' },
-  id: { type: 'string', multiple: true, valueName: '<message-id>', description: 'Service only: replay the poison request with this message id.' },
+  limit: {
+    type: 'string',
+    valueName: '<n>',
+    description: 'Most dead letters to replay (a group, or a service with --all). Default: all.',
+  },
+  id: {
+    type: 'string',
+    multiple: true,
+    valueName: '<message-id>',
+    description: 'Service only: replay the poison request with this message id.',
+  },
   all: { type: 'boolean', description: 'Service only: replay every poison request (a service needs --id or --all).' },
   force: { type: 'boolean', description: 'Service only: also replay requests of methods that are not idempotent.' },
-  timeout: { type: 'string', valueName: '<duration>', description: 'Service only: deadline of each replayed request, with a unit. Default 10s.' },
+  timeout: {
+    type: 'string',
+    valueName: '<duration>',
+    description: 'Service only: deadline of each replayed request, with a unit. Default 10s.',
+  },
   ...URL_OPTION,
   ...PROTO_OPTION,
   ...COMMON_OPTIONS,
@@ -268,7 +336,11 @@ unknown group, dead-letter queue or message id; 24 UNAVAILABLE; 130 Ctrl-C.`,
 };
 
 const GENERATE_OPTIONS = {
-  root: { type: 'string', valueName: '<dir>', description: 'The buf workspace (buf.yaml, buf.gen.yaml). Default: the current directory.' },
+  root: {
+    type: 'string',
+    valueName: '<dir>',
+    description: 'The buf workspace (buf.yaml, buf.gen.yaml). Default: the current directory.',
+  },
   ...COMMON_OPTIONS,
 } as const satisfies OptionSpecs;
 
@@ -313,7 +385,20 @@ Exit codes: 0 created; 2 usage, or <dir> is not empty.`,
 };
 
 /** Every command, in help order. */
-export const COMMANDS: readonly Command<any>[] = [call, list, health, describe, eventsTail, dlqList, dlqShow, dlqReplay, generate, init, permissionsPlan, permissionsApply];
+export const COMMANDS: readonly Command<any>[] = [
+  call,
+  list,
+  health,
+  describe,
+  eventsTail,
+  dlqList,
+  dlqShow,
+  dlqReplay,
+  generate,
+  init,
+  permissionsPlan,
+  permissionsApply,
+];
 
 /** Input of each command's implementation. */
 export type CallInput = CommandInput<typeof CALL_OPTIONS>;

@@ -21,7 +21,10 @@ export function idempotencyLabel(level: IdempotencyLevel): string {
 
 /** `POST /v1/things/{id}:cancel (body *)`. */
 export function routeText(rule: HttpRule): string {
-  const extras = [rule.body === '' ? '' : `body ${rule.body}`, rule.responseBody === '' ? '' : `response body ${rule.responseBody}`].filter((text) => text !== '');
+  const extras = [
+    rule.body === '' ? '' : `body ${rule.body}`,
+    rule.responseBody === '' ? '' : `response body ${rule.responseBody}`,
+  ].filter((text) => text !== '');
   return `${rule.method} ${rule.path}${extras.length > 0 ? ` (${extras.join(', ')})` : ''}`;
 }
 
@@ -30,12 +33,20 @@ function nameOf(reflected: protobuf.ReflectionObject): string {
   return reflected.fullName.replace(/^\./, '');
 }
 
-function reflectedMethod(service: DynamicService, method: DynamicMethod, root: protobuf.Root): protobuf.Method | undefined {
+function reflectedMethod(
+  service: DynamicService,
+  method: DynamicMethod,
+  root: protobuf.Root,
+): protobuf.Method | undefined {
   return root.lookupService(service.fullName).methods[method.name];
 }
 
 /** A method as JSON. */
-export function methodJson(service: DynamicService, method: DynamicMethod, root: protobuf.Root): Record<string, unknown> {
+export function methodJson(
+  service: DynamicService,
+  method: DynamicMethod,
+  root: protobuf.Root,
+): Record<string, unknown> {
   return {
     name: method.name,
     path: `${service.fullName}/${method.name}`,
@@ -87,13 +98,20 @@ export function enumJson(type: protobuf.Enum): Record<string, unknown> {
     kind: 'enum',
     name: nameOf(type),
     ...commentField(type.comment),
-    values: Object.entries(type.values).map(([name, number]) => ({ name, number, ...commentField(type.comments[name]) })),
+    values: Object.entries(type.values).map(([name, number]) => ({
+      name,
+      number,
+      ...commentField(type.comments[name]),
+    })),
   };
 }
 
 /** A service as text: its comment, then one `rpc` line per method with idempotency and routes. */
 export function serviceText(service: DynamicService, root: protobuf.Root): string[] {
-  const lines = [...commentLines(root.lookupService(service.fullName).comment, ''), `service ${service.fullName} {  // queue rpc.${service.fullName}`];
+  const lines = [
+    ...commentLines(root.lookupService(service.fullName).comment, ''),
+    `service ${service.fullName} {  // queue rpc.${service.fullName}`,
+  ];
   for (const method of Object.values(service.methods)) {
     lines.push(...commentLines(reflectedMethod(service, method, root)?.comment, '  '), `  ${rpcLine(method)}`);
     for (const rule of method.httpRules) lines.push(`    // HTTP ${routeText(rule)}`);
@@ -113,12 +131,16 @@ export function messageText(type: protobuf.Type): string[] {
   for (const field of type.fieldsArray) {
     field.resolve();
     const label = field.map ? '' : field.repeated ? 'repeated ' : isProto3Optional(field) ? 'optional ' : '';
-    const typeName = field instanceof protobuf.MapField ? `map<${field.keyType}, ${fieldTypeName(field)}>` : fieldTypeName(field);
+    const typeName =
+      field instanceof protobuf.MapField ? `map<${field.keyType}, ${fieldTypeName(field)}>` : fieldTypeName(field);
     const notes = [
       field.jsonName === field.name ? '' : `JSON ${field.jsonName}`,
       field.partOf && !isSyntheticOneof(field.partOf) ? `oneof ${field.partOf.name}` : '',
     ].filter((note) => note !== '');
-    lines.push(...commentLines(field.comment, '  '), `  ${label}${typeName} ${field.name} = ${field.id};${notes.length > 0 ? `  // ${notes.join(', ')}` : ''}`);
+    lines.push(
+      ...commentLines(field.comment, '  '),
+      `  ${label}${typeName} ${field.name} = ${field.id};${notes.length > 0 ? `  // ${notes.join(', ')}` : ''}`,
+    );
   }
   lines.push('}');
   return lines;
@@ -127,7 +149,8 @@ export function messageText(type: protobuf.Type): string[] {
 /** An enum as proto-like text. */
 export function enumText(type: protobuf.Enum): string[] {
   const lines = [...commentLines(type.comment, ''), `enum ${nameOf(type)} {`];
-  for (const [name, number] of Object.entries(type.values)) lines.push(...commentLines(type.comments[name], '  '), `  ${name} = ${number};`);
+  for (const [name, number] of Object.entries(type.values))
+    lines.push(...commentLines(type.comments[name], '  '), `  ${name} = ${number};`);
   lines.push('}');
   return lines;
 }
@@ -159,7 +182,10 @@ function fieldTypeName(field: protobuf.Field): string {
 }
 
 function isProto3Optional(field: protobuf.Field): boolean {
-  return field.options?.['proto3_optional'] === true || (field.partOf !== null && field.partOf !== undefined && isSyntheticOneof(field.partOf));
+  return (
+    field.options?.['proto3_optional'] === true ||
+    (field.partOf !== null && field.partOf !== undefined && isSyntheticOneof(field.partOf))
+  );
 }
 
 /** proto3 `optional` fields sit in a synthetic oneof named `_<field>`. */

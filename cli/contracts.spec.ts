@@ -13,9 +13,19 @@ describe('contracts', () => {
   });
 
   it('resolves a method by slash or dot, full or short service name, proto or camel method name', () => {
-    for (const name of ['warren.test.v1.TestService/Echo', 'warren.test.v1.TestService.Echo', 'TestService/Echo', 'TestService/echo']) {
+    for (const name of [
+      'warren.test.v1.TestService/Echo',
+      'warren.test.v1.TestService.Echo',
+      'TestService/Echo',
+      'TestService/echo',
+    ]) {
       const { info } = contracts.method(name);
-      expect(info).toMatchObject({ service: 'warren.test.v1.TestService', name: 'Echo', path: 'warren.test.v1.TestService/Echo', idempotency: 'NO_SIDE_EFFECTS' });
+      expect(info).toMatchObject({
+        service: 'warren.test.v1.TestService',
+        name: 'Echo',
+        path: 'warren.test.v1.TestService/Echo',
+        idempotency: 'NO_SIDE_EFFECTS',
+      });
     }
   });
 
@@ -29,8 +39,14 @@ describe('contracts', () => {
       throw new Error('expected a failure');
     };
     const method = failure(() => contracts.method('TestService/Nope'));
-    expect([method.exitCode, method.code, method.message]).toEqual([ExitCode.USAGE, Code.NOT_FOUND, 'no method "Nope" in warren.test.v1.TestService (methods: Echo, Sleep, Fail, Increment, Relay)']);
-    expect(failure(() => contracts.method('Missing/Echo')).message).toMatch(/^no service "Missing" in .*\(services: .*warren\.test\.v1\.TestService/);
+    expect([method.exitCode, method.code, method.message]).toEqual([
+      ExitCode.USAGE,
+      Code.NOT_FOUND,
+      'no method "Nope" in warren.test.v1.TestService (methods: Echo, Sleep, Fail, Increment, Relay)',
+    ]);
+    expect(failure(() => contracts.method('Missing/Echo')).message).toMatch(
+      /^no service "Missing" in .*\(services: .*warren\.test\.v1\.TestService/,
+    );
     expect(failure(() => contracts.method('Echo')).code).toBe(Code.INVALID_ARGUMENT);
   });
 
@@ -49,6 +65,9 @@ describe('contracts', () => {
   });
 
   it('fails with exit 2 when the proto directory does not load', async () => {
-    await expect(loadContracts('/nonexistent/protos', 'list')).rejects.toMatchObject({ exitCode: ExitCode.USAGE, code: Code.INVALID_ARGUMENT });
+    await expect(loadContracts('/nonexistent/protos', 'list')).rejects.toMatchObject({
+      exitCode: ExitCode.USAGE,
+      code: Code.INVALID_ARGUMENT,
+    });
   });
 });

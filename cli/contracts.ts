@@ -65,18 +65,32 @@ export async function loadContracts(dir: string | undefined, command: string): P
     const slash = name.lastIndexOf('/');
     const cut = slash >= 0 ? slash : name.lastIndexOf('.');
     if (cut <= 0 || cut === name.length - 1) {
-      throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, `expected a method as package.Service/Method, got ${JSON.stringify(name)}`, command);
+      throw new CliError(
+        ExitCode.USAGE,
+        Code.INVALID_ARGUMENT,
+        `expected a method as package.Service/Method, got ${JSON.stringify(name)}`,
+        command,
+      );
     }
     const owner = service(name.slice(0, cut));
     const wanted = name.slice(cut + 1);
-    const entry = Object.entries(owner.methods).find(([localName, candidate]) => candidate.name === wanted || localName === wanted);
+    const entry = Object.entries(owner.methods).find(
+      ([localName, candidate]) => candidate.name === wanted || localName === wanted,
+    );
     if (!entry) {
-      const names = Object.values(owner.methods).map((candidate) => candidate.name).join(', ');
+      const names = Object.values(owner.methods)
+        .map((candidate) => candidate.name)
+        .join(', ');
       throw notFound(`no method ${JSON.stringify(wanted)} in ${owner.fullName} (methods: ${names})`);
     }
     const [localName, found] = entry;
     if (found.requestStream || found.responseStream) {
-      throw new CliError(ExitCode.USAGE, Code.UNIMPLEMENTED, `${owner.fullName}/${found.name} streams; Warren calls are unary`, command);
+      throw new CliError(
+        ExitCode.USAGE,
+        Code.UNIMPLEMENTED,
+        `${owner.fullName}/${found.name} streams; Warren calls are unary`,
+        command,
+      );
     }
     const info: MethodInfo = {
       service: owner.fullName,
@@ -101,7 +115,9 @@ export async function loadContracts(dir: string | undefined, command: string): P
       return { kind: 'method', resolved: method(wanted) };
     } catch (error) {
       if (error instanceof CliError && error.code === Code.NOT_FOUND && /^no method/.test(error.message)) throw error;
-      throw notFound(`nothing named ${JSON.stringify(name)} in ${root}: not a service, method, message or enum (services: ${serviceNames()})`);
+      throw notFound(
+        `nothing named ${JSON.stringify(name)} in ${root}: not a service, method, message or enum (services: ${serviceNames()})`,
+      );
     }
   };
 
@@ -122,7 +138,11 @@ function lookupType(root: protobuf.Root, name: string): protobuf.Type | protobuf
   const matches: (protobuf.Type | protobuf.Enum)[] = [];
   const visit = (namespace: protobuf.NamespaceBase): void => {
     for (const nested of namespace.nestedArray) {
-      if ((nested instanceof protobuf.Type || nested instanceof protobuf.Enum) && (nested.name === name || nested.fullName.endsWith(`.${name}`))) matches.push(nested);
+      if (
+        (nested instanceof protobuf.Type || nested instanceof protobuf.Enum) &&
+        (nested.name === name || nested.fullName.endsWith(`.${name}`))
+      )
+        matches.push(nested);
       if (nested instanceof protobuf.Namespace) visit(nested); // messages are namespaces too (nested types)
     }
   };

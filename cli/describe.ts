@@ -24,8 +24,10 @@ export async function run({ positionals, values, out }: DescribeInput): Promise<
   const contracts = await loadContracts(values.proto, 'describe');
   const found = contracts.describe(positionals[0] ?? '');
   const root = contracts.registry.root;
-  const typeJson = (type: protobuf.Type | protobuf.Enum): Record<string, unknown> => (type instanceof protobuf.Type ? messageJson(type) : enumJson(type));
-  const typeText = (type: protobuf.Type | protobuf.Enum): string[] => (type instanceof protobuf.Type ? messageText(type) : enumText(type));
+  const typeJson = (type: protobuf.Type | protobuf.Enum): Record<string, unknown> =>
+    type instanceof protobuf.Type ? messageJson(type) : enumJson(type);
+  const typeText = (type: protobuf.Type | protobuf.Enum): string[] =>
+    type instanceof protobuf.Type ? messageText(type) : enumText(type);
   let json: Record<string, unknown>;
   let lines: string[];
   switch (found.kind) {
@@ -37,7 +39,13 @@ export async function run({ positionals, values, out }: DescribeInput): Promise<
       const { service, method } = found.resolved;
       const messages = [method.requestType.type, method.responseType.type];
       const used = referencedTypes(messages);
-      json = { kind: 'method', ...methodJson(service, method, root), request: messageJson(messages[0]!), response: messageJson(messages[1]!), types: used.map(typeJson) };
+      json = {
+        kind: 'method',
+        ...methodJson(service, method, root),
+        request: messageJson(messages[0]!),
+        response: messageJson(messages[1]!),
+        types: used.map(typeJson),
+      };
       const comment = root.lookupService(service.fullName).methods[method.name]?.comment;
       lines = [
         ...(comment ? comment.split('\n').map((line) => `// ${line}`.trimEnd()) : []),

@@ -31,14 +31,24 @@ export interface HeldOptions {
  * of it (see cli/queue-lock.ts). Everything not removed goes back in place,
  * in order, when `use` is done (or fails, or the process dies).
  */
-export async function withHeldDeadLetters<T>(target: ServiceTarget, options: HeldOptions, use: (held: HeldDeadLetters) => Promise<T>): Promise<T> {
+export async function withHeldDeadLetters<T>(
+  target: ServiceTarget,
+  options: HeldOptions,
+  use: (held: HeldDeadLetters) => Promise<T>,
+): Promise<T> {
   const { queue, service } = target;
   const inspector = await openInspector(options.url);
   try {
     if ((await inspector.check(queue)) === undefined) {
-      throw new RpcError(Code.NOT_FOUND, `no dead-letter queue ${queue}: no server of ${service} has declared it (is the name right? warren list shows the services)`);
+      throw new RpcError(
+        Code.NOT_FOUND,
+        `no dead-letter queue ${queue}: no server of ${service} has declared it (is the name right? warren list shows the services)`,
+      );
     }
-    const lock = await lockQueue(inspector, queue, { signal: options.signal, onWait: () => options.out.note(`Waiting for another warren process working on ${queue}...`) });
+    const lock = await lockQueue(inspector, queue, {
+      signal: options.signal,
+      onWait: () => options.out.note(`Waiting for another warren process working on ${queue}...`),
+    });
     try {
       const state = await inspector.check(queue);
       const held = await holdRpcDeadLetters(await inspector.openChannel(), queue, {
@@ -80,14 +90,24 @@ export function needsForce(registry: ProtoRegistry, letter: RpcDeadLetter): bool
 }
 
 /** The request decoded with the protos, or its raw body and why it could not be. */
-export function requestJson(registry: ProtoRegistry | undefined, letter: RpcDeadLetter): { request?: unknown; undecoded?: string; bodyBase64?: string } {
-  const raw = (undecoded: string): { undecoded: string; bodyBase64: string } => ({ undecoded, bodyBase64: letter.body.toString('base64') });
+export function requestJson(
+  registry: ProtoRegistry | undefined,
+  letter: RpcDeadLetter,
+): { request?: unknown; undecoded?: string; bodyBase64?: string } {
+  const raw = (undecoded: string): { undecoded: string; bodyBase64: string } => ({
+    undecoded,
+    bodyBase64: letter.body.toString('base64'),
+  });
   const method = registry === undefined ? undefined : findMethod(registry, letter.method);
   if (!method) return raw(`no method ${letter.method || '(none)'} in the protos`);
   const contentType = parseContentType(letter.contentType);
   if (contentType === undefined) return raw(`unsupported content type ${letter.contentType}`);
   try {
-    return { request: method.requestType.toJSON(decodeMessage(method.requestType, letter.body, contentType, `request of ${letter.method}`)) };
+    return {
+      request: method.requestType.toJSON(
+        decodeMessage(method.requestType, letter.body, contentType, `request of ${letter.method}`),
+      ),
+    };
   } catch (error) {
     return raw((error as Error).message);
   }
@@ -132,23 +152,50 @@ export async function listRpc(target: ServiceTarget, options: HeldOptions): Prom
   const letters = await withHeldDeadLetters(target, options, async (held) => held.letters);
   const { out } = options;
   if (out.json) {
-    out.value({ service: target.service, queue: target.queue, deadLetters: letters.map((letter) => ({ ...letterView(letter), metadata: letter.metadata })) });
+    out.value({
+      service: target.service,
+      queue: target.queue,
+      deadLetters: letters.map((letter) => ({ ...letterView(letter), metadata: letter.metadata })),
+    });
   } else if (letters.length === 0) {
     noneLine(out, target);
   } else {
-    const rows = letters.map((letter) => [letter.messageId, letter.method, String(letter.deliveries ?? '?'), letter.caller ?? '?', iso(letter.deadAt) ?? '?', letter.reason]);
-    for (const line of formatTable([['MESSAGE ID', 'METHOD', 'DELIVERIES', 'CALLER', 'DEAD AT', 'REASON'], ...rows])) out.line(line);
+    const rows = letters.map((letter) => [
+      letter.messageId,
+      letter.method,
+      String(letter.deliveries ?? '?'),
+      letter.caller ?? '?',
+      iso(letter.deadAt) ?? '?',
+      letter.reason,
+    ]);
+    for (const line of formatTable([['MESSAGE ID', 'METHOD', 'DELIVERIES', 'CALLER', 'DEAD AT', 'REASON'], ...rows]))
+      out.line(line);
   }
   return ExitCode.OK;
 }
 
 /** `warren dlq show <pkg.Service> [id]`: poison requests in full, the request decoded with the protos. */
-export async function showRpc(target: ServiceTarget, wanted: string | undefined, registry: ProtoRegistry, options: HeldOptions): Promise<number> {
-  const enough = wanted === undefined ? undefined : (letters: readonly RpcDeadLetter[]): boolean => letters.some((letter) => letter.messageId === wanted);
-  const letters = await withHeldDeadLetters(target, { ...options, ...(enough === undefined ? {} : { enough }) }, async (held) => held.letters);
+export async function showRpc(
+  target: ServiceTarget,
+  wanted: string | undefined,
+  registry: ProtoRegistry,
+  options: HeldOptions,
+): Promise<number> {
+  const enough =
+    wanted === undefined
+      ? undefined
+      : (letters: readonly RpcDeadLetter[]): boolean => letters.some((letter) => letter.messageId === wanted);
+  const letters = await withHeldDeadLetters(
+    target,
+    { ...options, ...(enough === undefined ? {} : { enough }) },
+    async (held) => held.letters,
+  );
   const shown = wanted === undefined ? letters : letters.filter((letter) => letter.messageId === wanted);
   if (wanted !== undefined && shown.length === 0) {
-    throw new RpcError(Code.NOT_FOUND, `no poison request ${wanted} among the first ${letters.length} in ${target.queue}`);
+    throw new RpcError(
+      Code.NOT_FOUND,
+      `no poison request ${wanted} among the first ${letters.length} in ${target.queue}`,
+    );
   }
   const { out } = options;
   const details = shown.map((letter) => ({
@@ -158,22 +205,33 @@ export async function showRpc(target: ServiceTarget, wanted: string | undefined,
     metadata: letter.metadata,
     ...requestJson(registry, letter),
   }));
-  printRecords(out, details, () => noneLine(out, target), (detail, index) => {
-    const field = (key: string, value: string | number | null): void => out.line(`${`${key}:`.padEnd(11)} ${value ?? '?'}`);
-    const level = detail.idempotency;
-    const replay = level !== null && isIdempotent(level) ? '' : ': replay needs --force';
-    field('messageId', detail.messageId);
-    field('method', `${detail.method} (${level === null ? 'not in the protos' : idempotencyLabel(level)}${replay})`);
-    field('reason', detail.reason);
-    field('deliveries', detail.deliveries);
-    field('caller', detail.caller);
-    field('sentAt', detail.sentAt);
-    const deadline = shown[index]!.deadline;
-    field('deadline', detail.deadline === null ? null : `${detail.deadline}${deadline !== undefined && deadline < Date.now() ? ' (passed)' : ''}`);
-    field('deadAt', detail.deadAt);
-    if (Object.keys(detail.metadata).length > 0) field('metadata', JSON.stringify(detail.metadata));
-    if (detail.request !== undefined) out.line(`request:\n${JSON.stringify(detail.request, null, 2)}`);
-    else field('body', `${detail.bodyBase64 ?? ''} (base64; ${detail.undecoded ?? 'not decoded'})`);
-  });
+  printRecords(
+    out,
+    details,
+    () => noneLine(out, target),
+    (detail, index) => {
+      const field = (key: string, value: string | number | null): void =>
+        out.line(`${`${key}:`.padEnd(11)} ${value ?? '?'}`);
+      const level = detail.idempotency;
+      const replay = level !== null && isIdempotent(level) ? '' : ': replay needs --force';
+      field('messageId', detail.messageId);
+      field('method', `${detail.method} (${level === null ? 'not in the protos' : idempotencyLabel(level)}${replay})`);
+      field('reason', detail.reason);
+      field('deliveries', detail.deliveries);
+      field('caller', detail.caller);
+      field('sentAt', detail.sentAt);
+      const deadline = shown[index]!.deadline;
+      field(
+        'deadline',
+        detail.deadline === null
+          ? null
+          : `${detail.deadline}${deadline !== undefined && deadline < Date.now() ? ' (passed)' : ''}`,
+      );
+      field('deadAt', detail.deadAt);
+      if (Object.keys(detail.metadata).length > 0) field('metadata', JSON.stringify(detail.metadata));
+      if (detail.request !== undefined) out.line(`request:\n${JSON.stringify(detail.request, null, 2)}`);
+      else field('body', `${detail.bodyBase64 ?? ''} (base64; ${detail.undecoded ?? 'not decoded'})`);
+    },
+  );
   return ExitCode.OK;
 }

@@ -5,13 +5,28 @@ import { CliError } from './exit-codes.js';
 
 describe('parseDlqTarget', () => {
   it('takes a name with a dot for a service and one without for an event group', () => {
-    expect(parseDlqTarget('shop.orders.v1.OrderService', 'dlq list')).toEqual({ kind: 'service', service: 'shop.orders.v1.OrderService', queue: 'rpc.shop.orders.v1.OrderService.dead' });
-    expect(parseDlqTarget('billing', 'dlq list')).toEqual({ kind: 'group', group: 'billing', queue: 'events.billing.dead' });
+    expect(parseDlqTarget('shop.orders.v1.OrderService', 'dlq list')).toEqual({
+      kind: 'service',
+      service: 'shop.orders.v1.OrderService',
+      queue: 'rpc.shop.orders.v1.OrderService.dead',
+    });
+    expect(parseDlqTarget('billing', 'dlq list')).toEqual({
+      kind: 'group',
+      group: 'billing',
+      queue: 'events.billing.dead',
+    });
   });
 
   it('takes the dead-letter queue names too, also for a service without a package', () => {
-    expect(parseDlqTarget('rpc.shop.orders.v1.OrderService.dead', 'dlq list')).toMatchObject({ kind: 'service', service: 'shop.orders.v1.OrderService' });
-    expect(parseDlqTarget('rpc.Lonely.dead', 'dlq list')).toMatchObject({ kind: 'service', service: 'Lonely', queue: 'rpc.Lonely.dead' });
+    expect(parseDlqTarget('rpc.shop.orders.v1.OrderService.dead', 'dlq list')).toMatchObject({
+      kind: 'service',
+      service: 'shop.orders.v1.OrderService',
+    });
+    expect(parseDlqTarget('rpc.Lonely.dead', 'dlq list')).toMatchObject({
+      kind: 'service',
+      service: 'Lonely',
+      queue: 'rpc.Lonely.dead',
+    });
     expect(parseDlqTarget('events.billing.dead', 'dlq list')).toMatchObject({ kind: 'group', group: 'billing' });
   });
 

@@ -26,7 +26,12 @@ export function parseDlqTarget(name: string, command: string): DlqTarget {
   const service = rpc?.[1] ?? (events === null && name.includes('.') ? name : undefined);
   if (service !== undefined) {
     if (!SERVICE_NAME.test(service)) {
-      throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, `${JSON.stringify(service)} is not a service name (package.Service) nor an event group`, command);
+      throw new CliError(
+        ExitCode.USAGE,
+        Code.INVALID_ARGUMENT,
+        `${JSON.stringify(service)} is not a service name (package.Service) nor an event group`,
+        command,
+      );
     }
     return { kind: 'service', service, queue: serviceDeadLetterQueue(service) };
   }

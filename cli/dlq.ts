@@ -23,10 +23,19 @@ type GroupTarget = Extract<DlqTarget, { kind: 'group' }>;
  * while holding the lock of the group's dead-letter queue (so `warren`
  * processes read it one at a time: see cli/queue-lock.ts).
  */
-async function withBus<T>(url: string, target: GroupTarget, out: Output, signal: AbortSignal, use: (bus: EventBus) => Promise<T>): Promise<T> {
+async function withBus<T>(
+  url: string,
+  target: GroupTarget,
+  out: Output,
+  signal: AbortSignal,
+  use: (bus: EventBus) => Promise<T>,
+): Promise<T> {
   const inspector = await openInspector(url);
   try {
-    const lock = await lockQueue(inspector, target.queue, { signal, onWait: () => out.note(`Waiting for another warren process working on ${target.queue}...`) });
+    const lock = await lockQueue(inspector, target.queue, {
+      signal,
+      onWait: () => out.note(`Waiting for another warren process working on ${target.queue}...`),
+    });
     try {
       const logger = cliLogger();
       const transport = await openTransport(url, logger);
@@ -79,7 +88,13 @@ export async function runList({ positionals, values, out, signal }: DlqListInput
   } else {
     const rows = letters.map((letter) => {
       const row = summary(letter);
-      return [String(row['messageId']), String(row['type']), String(row['attempts']), String(row['deadAt'] ?? '?'), String(row['reason'])];
+      return [
+        String(row['messageId']),
+        String(row['type']),
+        String(row['attempts']),
+        String(row['deadAt'] ?? '?'),
+        String(row['reason']),
+      ];
     });
     for (const line of formatTable([['MESSAGE ID', 'TYPE', 'ATTEMPTS', 'DEAD AT', 'REASON'], ...rows])) out.line(line);
   }
@@ -97,17 +112,26 @@ export async function runShow({ positionals, values, out, signal }: DlqShowInput
   const letters = await withBus(url, target, out, signal, (bus) => bus.deadLetters(target.group, { limit }));
   const shown = wanted === undefined ? letters : letters.filter((letter) => letter.event.messageId === wanted);
   if (wanted !== undefined && shown.length === 0) {
-    throw new RpcError(Code.NOT_FOUND, `no dead letter ${wanted} among the first ${letters.length} of group ${target.group}`);
+    throw new RpcError(
+      Code.NOT_FOUND,
+      `no dead letter ${wanted} among the first ${letters.length} of group ${target.group}`,
+    );
   }
   const details = shown.map((letter) => ({ ...summary(letter), event: eventJson(letter.event, contracts.registry) }));
-  printRecords(out, details, () => noneLine(out, target), (detail) => {
-    const { event, ...rest } = detail;
-    for (const [key, value] of Object.entries(rest)) out.line(`${`${key}:`.padEnd(11)} ${String(value)}`);
-    out.line(`${'published:'.padEnd(11)} ${event.publishedAt ?? '?'} by ${event.publisher || '?'}`);
-    if (Object.keys(event.metadata).length > 0) out.line(`${'metadata:'.padEnd(11)} ${JSON.stringify(event.metadata)}`);
-    if (event.message !== undefined) out.line(`message:\n${JSON.stringify(event.message, null, 2)}`);
-    else out.line(`body:       ${event.bodyBase64 ?? ''} (base64; ${event.undecoded ?? 'not decoded'})`);
-  });
+  printRecords(
+    out,
+    details,
+    () => noneLine(out, target),
+    (detail) => {
+      const { event, ...rest } = detail;
+      for (const [key, value] of Object.entries(rest)) out.line(`${`${key}:`.padEnd(11)} ${String(value)}`);
+      out.line(`${'published:'.padEnd(11)} ${event.publishedAt ?? '?'} by ${event.publisher || '?'}`);
+      if (Object.keys(event.metadata).length > 0)
+        out.line(`${'metadata:'.padEnd(11)} ${JSON.stringify(event.metadata)}`);
+      if (event.message !== undefined) out.line(`message:\n${JSON.stringify(event.message, null, 2)}`);
+      else out.line(`body:       ${event.bodyBase64 ?? ''} (base64; ${event.undecoded ?? 'not decoded'})`);
+    },
+  );
   return ExitCode.OK;
 }
 
@@ -124,13 +148,20 @@ function usage(message: string): CliError {
 export async function runReplay({ positionals, values, out, signal }: DlqReplayInput): Promise<number> {
   const target = parseDlqTarget(positionals[0]!, 'dlq replay');
   if (target.kind === 'group') {
-    const misplaced = (['id', 'force', 'timeout'] as const).filter((flag) => values[flag] !== undefined).map((flag) => `--${flag}`);
-    if (misplaced.length > 0) throw usage(`${misplaced.join(', ')} ${misplaced.length === 1 ? 'applies' : 'apply'} to poison requests of a service (pkg.Service), not to the event group ${target.group}`);
+    const misplaced = (['id', 'force', 'timeout'] as const)
+      .filter((flag) => values[flag] !== undefined)
+      .map((flag) => `--${flag}`);
+    if (misplaced.length > 0)
+      throw usage(
+        `${misplaced.join(', ')} ${misplaced.length === 1 ? 'applies' : 'apply'} to poison requests of a service (pkg.Service), not to the event group ${target.group}`,
+      );
     return replayGroup(target, limitOf(values.limit, Number.POSITIVE_INFINITY), brokerUrl(values.url), out, signal);
   }
   const ids = values.id;
   if (ids === undefined && values.all !== true) {
-    throw usage(`say which poison requests of ${target.service} to replay: --id <message-id> (repeatable) or --all; 'warren dlq list ${target.service}' lists them`);
+    throw usage(
+      `say which poison requests of ${target.service} to replay: --id <message-id> (repeatable) or --all; 'warren dlq list ${target.service}' lists them`,
+    );
   }
   if (ids !== undefined && values.all === true) throw usage('--id and --all exclude each other');
   if (ids !== undefined && values.limit !== undefined) throw usage('--limit goes with --all, not with --id');
@@ -138,7 +169,16 @@ export async function runReplay({ positionals, values, out, signal }: DlqReplayI
   const limit = limitOf(values.limit, Number.POSITIVE_INFINITY);
   const contracts = await loadContracts(values.proto, 'dlq replay');
   contracts.service(target.service); // exit 2 before connecting when the protos do not have it: idempotency comes from them
-  return runRpcReplay(target, { url: values.url, out, signal, registry: contracts.registry, ids, limit, force: values.force === true, timeoutMs });
+  return runRpcReplay(target, {
+    url: values.url,
+    out,
+    signal,
+    registry: contracts.registry,
+    ids,
+    limit,
+    force: values.force === true,
+    timeoutMs,
+  });
 }
 
 /**
@@ -147,13 +187,23 @@ export async function runReplay({ positionals, values, out, signal }: DlqReplayI
  * progress after each. Ctrl-C stops between batches (exit 130); what was not
  * replayed stays dead.
  */
-async function replayGroup(target: GroupTarget, limit: number, url: string, out: Output, signal: AbortSignal): Promise<number> {
+async function replayGroup(
+  target: GroupTarget,
+  limit: number,
+  url: string,
+  out: Output,
+  signal: AbortSignal,
+): Promise<number> {
   const { group, queue } = target;
   const inspector = await openInspector(url);
   let waiting: number;
   try {
     const state = await inspector.check(queue);
-    if (!state) throw new RpcError(Code.NOT_FOUND, `no dead-letter queue ${queue}: no subscriber of group ${group} has declared it`);
+    if (!state)
+      throw new RpcError(
+        Code.NOT_FOUND,
+        `no dead-letter queue ${queue}: no subscriber of group ${group} has declared it`,
+      );
     waiting = state.messages;
   } finally {
     await inspector.close();
@@ -168,7 +218,9 @@ async function replayGroup(target: GroupTarget, limit: number, url: string, out:
         const batch = await bus.replay(group, { limit: Math.min(REPLAY_BATCH, total - replayed - kept) });
         replayed += batch.replayed;
         kept += batch.kept;
-        out.progress(`Replaying ${total} dead letters of group ${group}: ${replayed + kept}/${total}${kept > 0 ? ` (${kept} kept: queue gone)` : ''}`);
+        out.progress(
+          `Replaying ${total} dead letters of group ${group}: ${replayed + kept}/${total}${kept > 0 ? ` (${kept} kept: queue gone)` : ''}`,
+        );
         if (batch.replayed + batch.kept === 0) break; // emptied meanwhile (another replay)
       }
       out.endProgress();
@@ -177,6 +229,9 @@ async function replayGroup(target: GroupTarget, limit: number, url: string, out:
   const interrupted = signal.aborted && replayed + kept < total;
   if (out.json) out.value({ group, total, replayed, kept, interrupted });
   else if (total === 0) noneLine(out, target);
-  else out.line(`Replayed ${replayed} of ${total} dead letters of group ${group} to their queues${kept > 0 ? `; ${kept} kept (their queue no longer exists)` : ''}${interrupted ? '; interrupted, the rest are still dead' : ''}.`);
+  else
+    out.line(
+      `Replayed ${replayed} of ${total} dead letters of group ${group} to their queues${kept > 0 ? `; ${kept} kept (their queue no longer exists)` : ''}${interrupted ? '; interrupted, the rest are still dead' : ''}.`,
+    );
   return interrupted ? ExitCode.INTERRUPTED : ExitCode.OK;
 }

@@ -43,7 +43,11 @@ export function eventJson(event: EventFields, registry: ProtoRegistry): EventJso
     metadata: event.metadata,
     contentType: event.contentType,
   };
-  const raw = (undecoded: string): EventJson => ({ ...base, undecoded, bodyBase64: Buffer.from(event.body).toString('base64') });
+  const raw = (undecoded: string): EventJson => ({
+    ...base,
+    undecoded,
+    bodyBase64: Buffer.from(event.body).toString('base64'),
+  });
   const type = registry.findMessage(event.type);
   if (!type) return raw(`no message ${event.type} in the protos`);
   try {
@@ -56,7 +60,10 @@ export function eventJson(event: EventFields, registry: ProtoRegistry): EventJso
 /** One line for a terminal: time, type, publisher, the message as compact JSON. */
 export function eventLine(event: EventJson): string {
   const time = event.publishedAt === null ? '--:--:--.---' : event.publishedAt.slice(11, 23);
-  const body = event.message !== undefined ? JSON.stringify(event.message) : `(${Buffer.from(event.bodyBase64 ?? '', 'base64').length} bytes: ${event.undecoded})`;
+  const body =
+    event.message !== undefined
+      ? JSON.stringify(event.message)
+      : `(${Buffer.from(event.bodyBase64 ?? '', 'base64').length} bytes: ${event.undecoded})`;
   const metadata = Object.keys(event.metadata).length > 0 ? `  metadata ${JSON.stringify(event.metadata)}` : '';
   return `${time}  ${event.type}  from ${event.publisher || '?'}  ${body}${metadata}`;
 }

@@ -51,14 +51,21 @@ export async function run({ positionals, values, out, signal }: EventsTailInput)
   const watchdog = setInterval(() => {
     if (transport.connected === connected) return;
     connected = transport.connected;
-    out.note(connected ? 'Reconnected; tailing again.' : 'Lost the connection to the broker; reconnecting. Events published until then are missed.');
+    out.note(
+      connected
+        ? 'Reconnected; tailing again.'
+        : 'Lost the connection to the broker; reconnecting. Events published until then are missed.',
+    );
   }, CONNECTION_CHECK_MS);
   try {
     await bus.subscribe(
       pattern,
       (event, ctx) => {
         if (count !== undefined && printed >= count) return;
-        const json = eventJson({ ...ctx, type: event.type, contentType: event.contentType, body: event.body }, contracts.registry);
+        const json = eventJson(
+          { ...ctx, type: event.type, contentType: event.contentType, body: event.body },
+          contracts.registry,
+        );
         if (out.json) out.value(json);
         else out.line(eventLine(json));
         printed++;

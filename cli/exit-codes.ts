@@ -61,10 +61,23 @@ export function inputError(error: unknown, command: string): CliError {
 }
 
 /** The exit code, status code and message to report for anything a command threw. */
-export function describeFailure(error: unknown): { exitCode: number; code: Code; message: string; command: string | undefined; metadata: Record<string, string> } {
-  if (error instanceof CliError) return { exitCode: error.exitCode, code: error.code, message: error.message, command: error.command, metadata: {} };
+export function describeFailure(error: unknown): {
+  exitCode: number;
+  code: Code;
+  message: string;
+  command: string | undefined;
+  metadata: Record<string, string>;
+} {
+  if (error instanceof CliError)
+    return { exitCode: error.exitCode, code: error.code, message: error.message, command: error.command, metadata: {} };
   if (error instanceof RpcError) {
-    return { exitCode: rpcExitCode(error.code), code: error.code, message: error.rawMessage, command: undefined, metadata: error.metadata };
+    return {
+      exitCode: rpcExitCode(error.code),
+      code: error.code,
+      message: error.rawMessage,
+      command: undefined,
+      metadata: error.metadata,
+    };
   }
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return { exitCode: ExitCode.FAILED, code: Code.INTERNAL, message, command: undefined, metadata: {} };

@@ -13,7 +13,11 @@ export function parseDuration(text: string, flag: string): number {
   const match = DURATION.exec(text.trim());
   const ms = match ? Math.round(Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]) : NaN;
   if (!Number.isFinite(ms) || ms <= 0) {
-    throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, `${flag} must be a positive duration with a unit, e.g. 500ms, 2s or 1m (got ${JSON.stringify(text)})`);
+    throw new CliError(
+      ExitCode.USAGE,
+      Code.INVALID_ARGUMENT,
+      `${flag} must be a positive duration with a unit, e.g. 500ms, 2s or 1m (got ${JSON.stringify(text)})`,
+    );
   }
   return ms;
 }
@@ -34,7 +38,8 @@ export function parseHeaders(flags: readonly string[]): Record<string, string> {
   const metadata: Record<string, string> = {};
   for (const flag of flags) {
     const colon = flag.indexOf(':');
-    if (colon <= 0) throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, `-H takes key:value, got ${JSON.stringify(flag)}`);
+    if (colon <= 0)
+      throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, `-H takes key:value, got ${JSON.stringify(flag)}`);
     metadata[flag.slice(0, colon).trim().toLowerCase()] = flag.slice(colon + 1).trim();
   }
   return metadata;
@@ -44,7 +49,11 @@ export function parseHeaders(flags: readonly string[]): Record<string, string> {
 export function parseCount(text: string, flag: string): number {
   const value = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
   if (!Number.isSafeInteger(value) || value < 1) {
-    throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, `${flag} must be a positive whole number (got ${JSON.stringify(text)})`);
+    throw new CliError(
+      ExitCode.USAGE,
+      Code.INVALID_ARGUMENT,
+      `${flag} must be a positive whole number (got ${JSON.stringify(text)})`,
+    );
   }
   return value;
 }

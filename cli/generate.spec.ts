@@ -12,7 +12,13 @@ describe('buf problems', () => {
     const problems = parseProblems(stdout);
     expect(problems).toEqual([
       { path: 'proto/a.proto', line: 3, column: 20, type: 'COMPILE', message: 'cannot find `strin` in this scope' },
-      { path: 'proto/b.proto', line: 4, column: 9, type: 'MESSAGE_PASCAL_CASE', message: 'Message name "bad" should be PascalCase.' },
+      {
+        path: 'proto/b.proto',
+        line: 4,
+        column: 9,
+        type: 'MESSAGE_PASCAL_CASE',
+        message: 'Message name "bad" should be PascalCase.',
+      },
     ]);
     expect(problems.map(problemText)).toEqual([
       'proto/a.proto:3:20: cannot find `strin` in this scope',

@@ -39,12 +39,22 @@ function runBuf(args: readonly string[], root: string): Promise<BufRun> {
   const ownBin = fileURLToPath(new URL('../bin', import.meta.url));
   const path = [join(root, 'node_modules', '.bin'), packageBin, ownBin, process.env['PATH'] ?? ''].join(delimiter);
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(bufBinary(), [...args], { cwd: root, env: { ...process.env, PATH: path }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bufBinary(), [...args], {
+      cwd: root,
+      env: { ...process.env, PATH: path },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', (error) => reject(new CliError(ExitCode.FAILED, Code.FAILED_PRECONDITION, `cannot run buf: ${error.message}`, undefined, { cause: error })));
+    child.on('error', (error) =>
+      reject(
+        new CliError(ExitCode.FAILED, Code.FAILED_PRECONDITION, `cannot run buf: ${error.message}`, undefined, {
+          cause: error,
+        }),
+      ),
+    );
     child.on('close', (code, signal) => resolvePromise({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr }));
   });
 }
@@ -91,7 +101,12 @@ export async function run({ values, out }: GenerateInput): Promise<number> {
   const root = resolve(values.root ?? '.');
   for (const file of ['buf.yaml', 'buf.gen.yaml']) {
     if (!existsSync(join(root, file))) {
-      throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, `no ${file} in ${root}: not a buf workspace (run it where buf.yaml is, or pass --root)`, 'generate');
+      throw new CliError(
+        ExitCode.USAGE,
+        Code.INVALID_ARGUMENT,
+        `no ${file} in ${root}: not a buf workspace (run it where buf.yaml is, or pass --root)`,
+        'generate',
+      );
     }
   }
   const lint = await runBuf(['lint', '--error-format', 'json'], root);
@@ -101,14 +116,33 @@ export async function run({ values, out }: GenerateInput): Promise<number> {
     const shown = compile.length > 0 ? compile : problems;
     const what = compile.length > 0 ? 'the protos do not compile' : 'the protos fail lint';
     const count = `${shown.length} problem${shown.length === 1 ? '' : 's'}`;
-    fail(out, compile.length > 0 ? 'compile' : 'lint', compile.length > 0 ? Code.INVALID_ARGUMENT : Code.FAILED_PRECONDITION, `${what} (${count}):\n${shown.map((problem) => `  ${problemText(problem)}`).join('\n')}`, shown);
+    fail(
+      out,
+      compile.length > 0 ? 'compile' : 'lint',
+      compile.length > 0 ? Code.INVALID_ARGUMENT : Code.FAILED_PRECONDITION,
+      `${what} (${count}):\n${shown.map((problem) => `  ${problemText(problem)}`).join('\n')}`,
+      shown,
+    );
   }
-  if (lint.exitCode !== 0) fail(out, 'lint', Code.FAILED_PRECONDITION, `buf lint failed (exit ${lint.exitCode}): ${(lint.stderr || lint.stdout).trim()}`, []);
+  if (lint.exitCode !== 0)
+    fail(
+      out,
+      'lint',
+      Code.FAILED_PRECONDITION,
+      `buf lint failed (exit ${lint.exitCode}): ${(lint.stderr || lint.stdout).trim()}`,
+      [],
+    );
   if (!out.json) out.note('buf lint: ok');
 
   const generated = await runBuf(['generate'], root);
   if (generated.exitCode !== 0) {
-    fail(out, 'generate', Code.FAILED_PRECONDITION, `buf generate failed (exit ${generated.exitCode}): ${(generated.stderr || generated.stdout).trim()}`, []);
+    fail(
+      out,
+      'generate',
+      Code.FAILED_PRECONDITION,
+      `buf generate failed (exit ${generated.exitCode}): ${(generated.stderr || generated.stdout).trim()}`,
+      [],
+    );
   }
   if (out.json) out.value({ ok: true, root });
   else out.line(`Generated code from ${root} (buf.gen.yaml); protos compile and pass lint.`);

@@ -1,7 +1,12 @@
 import { Code, codeName, type MethodInfo, RpcError, type Transport } from '../core/index.js';
 import { createMethodCaller } from '../core/tooling.js';
 import { HEALTH_CHECK_PATH } from '../core/protocol/index.js';
-import { CheckRequest, CheckResponse, CheckResponse_ServingStatus, checkResponse_ServingStatusToJSON } from '../gen/warren/health/v1/health.js';
+import {
+  CheckRequest,
+  CheckResponse,
+  CheckResponse_ServingStatus,
+  checkResponse_ServingStatusToJSON,
+} from '../gen/warren/health/v1/health.js';
 import { brokerUrl, cliLogger, openTransport } from './broker.js';
 import type { HealthInput } from './commands.js';
 import { loadContracts } from './contracts.js';
@@ -31,7 +36,12 @@ export interface HealthResult {
  * sent to the service's own queue (routing key = the service), so the
  * instance that answers is one that serves it.
  */
-export async function checkHealth(transport: Transport, service: string, timeoutMs: number, signal: AbortSignal): Promise<HealthResult> {
+export async function checkHealth(
+  transport: Transport,
+  service: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<HealthResult> {
   const info: MethodInfo = {
     service,
     name: 'Check',
@@ -42,14 +52,28 @@ export async function checkHealth(transport: Transport, service: string, timeout
     responseType: CheckResponse,
   };
   try {
-    const answer: CheckResponse = await createMethodCaller(info, transport)(CheckRequest.fromPartial({ service }), { timeoutMs, signal });
+    const answer: CheckResponse = await createMethodCaller(info, transport)(CheckRequest.fromPartial({ service }), {
+      timeoutMs,
+      signal,
+    });
     const status = checkResponse_ServingStatusToJSON(answer.status).replace(/^SERVING_STATUS_/, '');
     const serving = answer.status === CheckResponse_ServingStatus.SERVING_STATUS_SERVING;
-    return { service, status, instance: answer.instance, methods: answer.methods, exitCode: serving ? ExitCode.OK : ExitCode.FAILED };
+    return {
+      service,
+      status,
+      instance: answer.instance,
+      methods: answer.methods,
+      exitCode: serving ? ExitCode.OK : ExitCode.FAILED,
+    };
   } catch (error) {
     if (signal.aborted) throw error;
     const failure = RpcError.from(error, Code.UNAVAILABLE);
-    return { service, status: codeName(failure.code), message: failure.rawMessage, exitCode: rpcExitCode(failure.code) };
+    return {
+      service,
+      status: codeName(failure.code),
+      message: failure.rawMessage,
+      exitCode: rpcExitCode(failure.code),
+    };
   }
 }
 
@@ -61,9 +85,18 @@ export async function checkHealth(transport: Transport, service: string, timeout
 export async function run({ positionals, values, out, signal }: HealthInput): Promise<number> {
   const timeoutMs = parseDuration(values.timeout ?? DEFAULT_HEALTH_TIMEOUT, '--timeout');
   for (const name of positionals) {
-    if (!SERVICE_NAME.test(name)) throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, `${JSON.stringify(name)} is not a service name (package.Service)`, 'health');
+    if (!SERVICE_NAME.test(name))
+      throw new CliError(
+        ExitCode.USAGE,
+        Code.INVALID_ARGUMENT,
+        `${JSON.stringify(name)} is not a service name (package.Service)`,
+        'health',
+      );
   }
-  const services = positionals.length > 0 ? [...positionals] : (await loadContracts(values.proto, 'health')).services.map((service) => service.fullName);
+  const services =
+    positionals.length > 0
+      ? [...positionals]
+      : (await loadContracts(values.proto, 'health')).services.map((service) => service.fullName);
   if (services.length === 0) {
     out.note('No services to check: the protos define none.');
     return ExitCode.OK;

@@ -24,12 +24,20 @@ function ownPackage(): PackageJson {
 
 function versions(): TemplateVersions {
   const pkg = ownPackage();
-  const pick = (from: Record<string, string> | undefined, names: readonly string[], fallback: string): Record<string, string> =>
+  const pick = (
+    from: Record<string, string> | undefined,
+    names: readonly string[],
+    fallback: string,
+  ): Record<string, string> =>
     Object.fromEntries(names.map((name) => [name, from?.[name] ?? pkg.dependencies[name] ?? fallback]));
   return {
     warren: pkg.version,
     dependencies: pick(pkg.dependencies, ['@bufbuild/protobuf'], 'latest'),
-    devDependencies: pick(pkg.devDependencies, ['@bufbuild/buf', '@types/node', 'google-proto-files', 'ts-proto', 'typescript'], 'latest'),
+    devDependencies: pick(
+      pkg.devDependencies,
+      ['@bufbuild/buf', '@types/node', 'google-proto-files', 'ts-proto', 'typescript'],
+      'latest',
+    ),
   };
 }
 
@@ -37,9 +45,18 @@ function versions(): TemplateVersions {
 export async function run({ positionals, out }: InitInput): Promise<number> {
   const dir = resolve(positionals[0]!);
   if (existsSync(dir) && readdirSync(dir).length > 0) {
-    throw new CliError(ExitCode.USAGE, Code.ALREADY_EXISTS, `${dir} is not empty: give a new or empty directory`, 'init');
+    throw new CliError(
+      ExitCode.USAGE,
+      Code.ALREADY_EXISTS,
+      `${dir} is not empty: give a new or empty directory`,
+      'init',
+    );
   }
-  const name = basename(dir).toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '') || 'greeter';
+  const name =
+    basename(dir)
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-')
+      .replace(/^-+|-+$/g, '') || 'greeter';
   for (const [path, text] of Object.entries(projectFiles(name, versions()))) {
     const file = join(dir, path);
     mkdirSync(dirname(file), { recursive: true });

@@ -34,7 +34,12 @@ export async function run({ values, out }: ListInput): Promise<number> {
   let states: [QueueState | undefined, QueueState | undefined][];
   try {
     states = await Promise.all(
-      contracts.services.map((service) => Promise.all([inspector.check(serviceQueue(service.fullName)), inspector.check(rpcDeadLetterQueue(service.fullName))])),
+      contracts.services.map((service) =>
+        Promise.all([
+          inspector.check(serviceQueue(service.fullName)),
+          inspector.check(rpcDeadLetterQueue(service.fullName)),
+        ]),
+      ),
     );
   } finally {
     await inspector.close();
@@ -83,6 +88,7 @@ export async function run({ values, out }: ListInput): Promise<number> {
     ]);
     for (const row of formatTable(rows)) out.line(row);
   });
-  if (hasHealth) out.line(`(${HEALTH_SERVICE} is built in: every server answers it on its own queues; see warren health)`);
+  if (hasHealth)
+    out.line(`(${HEALTH_SERVICE} is built in: every server answers it on its own queues; see warren health)`);
   return ExitCode.OK;
 }

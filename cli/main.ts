@@ -19,7 +19,9 @@ import { CliError, describeFailure, ExitCode } from './exit-codes.js';
 import { createOutput, formatTable } from './output.js';
 import { setTlsFlags } from './tls-flags.js';
 
-const GROUPS = new Set(COMMANDS.filter((command) => command.name.includes(' ')).map((command) => command.name.split(' ')[0]!));
+const GROUPS = new Set(
+  COMMANDS.filter((command) => command.name.includes(' ')).map((command) => command.name.split(' ')[0]!),
+);
 
 function topHelp(): string {
   const rows = COMMANDS.map((command) => [`  ${command.name}`, command.summary]);
@@ -43,8 +45,13 @@ function topHelp(): string {
 }
 
 function groupHelp(group: string): string {
-  const rows = COMMANDS.filter((command) => command.name.startsWith(`${group} `)).map((command) => [`  ${command.name}`, command.summary]);
-  return [`Usage: warren ${group} <subcommand> [arguments] [flags]`, '', 'Subcommands:', ...formatTable(rows), ''].join('\n');
+  const rows = COMMANDS.filter((command) => command.name.startsWith(`${group} `)).map((command) => [
+    `  ${command.name}`,
+    command.summary,
+  ]);
+  return [`Usage: warren ${group} <subcommand> [arguments] [flags]`, '', 'Subcommands:', ...formatTable(rows), ''].join(
+    '\n',
+  );
 }
 
 function version(): string {
@@ -57,10 +64,14 @@ function version(): string {
 /** Finds the command named by the first one or two words; the rest are its arguments. */
 function findCommand(argv: readonly string[]): { command: Command<any>; args: string[] } {
   const [first = '', second = ''] = argv;
-  const exact = COMMANDS.find((command) => command.name === `${first} ${second}`) ?? COMMANDS.find((command) => command.name === first);
+  const exact =
+    COMMANDS.find((command) => command.name === `${first} ${second}`) ??
+    COMMANDS.find((command) => command.name === first);
   if (exact) return { command: exact, args: argv.slice(exact.name.split(' ').length) };
   if (GROUPS.has(first)) {
-    const known = COMMANDS.filter((command) => command.name.startsWith(`${first} `)).map((command) => command.name.split(' ')[1]).join(', ');
+    const known = COMMANDS.filter((command) => command.name.startsWith(`${first} `))
+      .map((command) => command.name.split(' ')[1])
+      .join(', ');
     const what = second === '' ? 'missing subcommand' : `unknown subcommand ${JSON.stringify(second)}`;
     throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, `${what} of ${first} (one of: ${known})`, first);
   }
@@ -112,9 +123,17 @@ async function main(argv: readonly string[], signal: AbortSignal, interrupted: (
     }
     const failure = describeFailure(error);
     const helpOf = failure.command ?? (failure.exitCode === ExitCode.USAGE ? current : undefined);
-    const hint = helpOf === undefined || out.json ? undefined : `Run 'warren ${helpOf === '' ? '' : `${helpOf} `}--help' for usage.`;
+    const hint =
+      helpOf === undefined || out.json
+        ? undefined
+        : `Run 'warren ${helpOf === '' ? '' : `${helpOf} `}--help' for usage.`;
     out.error({ code: failure.code, message: failure.message, metadata: failure.metadata, hint });
-    if (failure.code === Code.INTERNAL && failure.exitCode === ExitCode.FAILED && process.env['WARREN_DEBUG'] && error instanceof Error) {
+    if (
+      failure.code === Code.INTERNAL &&
+      failure.exitCode === ExitCode.FAILED &&
+      process.env['WARREN_DEBUG'] &&
+      error instanceof Error
+    ) {
       process.stderr.write(`${error.stack ?? ''}\n`);
     }
     return failure.exitCode;

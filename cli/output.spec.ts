@@ -24,21 +24,41 @@ describe('output', () => {
   it('prints records one JSON value each, or through print with blank lines between, or the none line', () => {
     const records = [{ id: 'a' }, { id: 'b' }];
     const json = sinks();
-    printRecords(createOutput({ json: true, ...json }), records, () => undefined, () => undefined);
+    printRecords(
+      createOutput({ json: true, ...json }),
+      records,
+      () => undefined,
+      () => undefined,
+    );
     expect(json.text.stdout).toBe('{"id":"a"}\n{"id":"b"}\n');
     const plain = sinks();
     const out = createOutput({ json: false, ...plain });
-    printRecords(out, records, () => out.line('none'), (record, index) => out.line(`${index}: ${record.id}`));
+    printRecords(
+      out,
+      records,
+      () => out.line('none'),
+      (record, index) => out.line(`${index}: ${record.id}`),
+    );
     expect(plain.text.stdout).toBe('0: a\n\n1: b\n');
     const empty = sinks();
     const quiet = createOutput({ json: false, ...empty });
-    printRecords(quiet, [], () => quiet.line('none'), () => quiet.line('never'));
+    printRecords(
+      quiet,
+      [],
+      () => quiet.line('none'),
+      () => quiet.line('never'),
+    );
     expect(empty.text.stdout).toBe('none\n');
   });
 
   it('reports errors on stderr by code name, or as JSON', () => {
     const plain = sinks();
-    createOutput({ json: false, ...plain }).error({ code: Code.NOT_FOUND, message: 'gone', metadata: { by: 'x' }, hint: 'try again' });
+    createOutput({ json: false, ...plain }).error({
+      code: Code.NOT_FOUND,
+      message: 'gone',
+      metadata: { by: 'x' },
+      hint: 'try again',
+    });
     expect(plain.text).toEqual({ stdout: '', stderr: 'NOT_FOUND: gone\nmetadata: {"by":"x"}\ntry again\n' });
     const json = sinks();
     createOutput({ json: true, ...json }).error({ code: Code.NOT_FOUND, message: 'gone', hint: 'ignored' });
@@ -79,6 +99,11 @@ describe('output', () => {
   });
 
   it('aligns table columns', () => {
-    expect(formatTable([['a', 'bb', 'c'], ['ccc', 'd', 'eeee']])).toEqual(['a    bb  c', 'ccc  d   eeee']);
+    expect(
+      formatTable([
+        ['a', 'bb', 'c'],
+        ['ccc', 'd', 'eeee'],
+      ]),
+    ).toEqual(['a    bb  c', 'ccc  d   eeee']);
   });
 });

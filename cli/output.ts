@@ -75,7 +75,8 @@ export function createOutput(options: { json: boolean; stdout?: Sink; stderr?: S
         return;
       }
       stderr.write(`${codeName(code)}: ${message}\n`);
-      if (metadata !== undefined && Object.keys(metadata).length > 0) stderr.write(`metadata: ${JSON.stringify(metadata)}\n`);
+      if (metadata !== undefined && Object.keys(metadata).length > 0)
+        stderr.write(`metadata: ${JSON.stringify(metadata)}\n`);
       if (hint !== undefined) stderr.write(`${hint}\n`);
     },
   };
@@ -85,7 +86,12 @@ export function createOutput(options: { json: boolean; stdout?: Sink; stderr?: S
 export function formatTable(rows: readonly (readonly string[])[]): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /**
@@ -93,7 +99,12 @@ export function formatTable(rows: readonly (readonly string[])[]): string[] {
  * otherwise `none()` when there are none, else each through `print`,
  * separated by a blank line.
  */
-export function printRecords<T>(out: Output, records: readonly T[], none: () => void, print: (record: T, index: number) => void): void {
+export function printRecords<T>(
+  out: Output,
+  records: readonly T[],
+  none: () => void,
+  print: (record: T, index: number) => void,
+): void {
   if (out.json) {
     for (const record of records) out.value(record);
     return;

@@ -20,12 +20,27 @@ export function createRabbitmqctl(path: string = process.env['RABBITMQCTL'] ?? '
   return {
     run(args, input) {
       return new Promise((resolve, reject) => {
-        const child = execFile(path, [...args], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-          if (!error) return resolve(stdout);
-          const detail = (stderr || stdout || error.message).trim().split('\n').slice(-3).join(' ');
-          const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-          reject(new CliError(ExitCode.FAILED, missing ? Code.FAILED_PRECONDITION : Code.UNKNOWN, missing ? `${path} not found: run this where the broker runs, or set RABBITMQCTL` : `rabbitmqctl ${args[0]} failed: ${detail}`, undefined, { cause: error }));
-        });
+        const child = execFile(
+          path,
+          [...args],
+          { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+          (error, stdout, stderr) => {
+            if (!error) return resolve(stdout);
+            const detail = (stderr || stdout || error.message).trim().split('\n').slice(-3).join(' ');
+            const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+            reject(
+              new CliError(
+                ExitCode.FAILED,
+                missing ? Code.FAILED_PRECONDITION : Code.UNKNOWN,
+                missing
+                  ? `${path} not found: run this where the broker runs, or set RABBITMQCTL`
+                  : `rabbitmqctl ${args[0]} failed: ${detail}`,
+                undefined,
+                { cause: error },
+              ),
+            );
+          },
+        );
         child.stdin?.end(input ?? '');
       });
     },
@@ -80,16 +95,31 @@ export interface ApplyResult {
  * nothing but (with `resetPasswords`) the passwords. FAILED_PRECONDITION when
  * the vhost does not exist (it is not created: a typo would make a new one).
  */
-export async function applyPlan(plan: PermissionsPlan, ctl: Rabbitmqctl, options: ApplyOptions = {}): Promise<ApplyResult> {
+export async function applyPlan(
+  plan: PermissionsPlan,
+  ctl: Rabbitmqctl,
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
   const [exists, existing] = await Promise.all([vhostExists(ctl, plan.vhost), listUsers(ctl)]);
   if (!exists) {
-    throw new CliError(ExitCode.FAILED, Code.FAILED_PRECONDITION, `vhost ${JSON.stringify(plan.vhost)} does not exist; create it first (rabbitmqctl add_vhost ${plan.vhost})`);
+    throw new CliError(
+      ExitCode.FAILED,
+      Code.FAILED_PRECONDITION,
+      `vhost ${JSON.stringify(plan.vhost)} does not exist; create it first (rabbitmqctl add_vhost ${plan.vhost})`,
+    );
   }
   const created = plan.users.map((user) => user.user).filter((user) => !existing.has(user));
   if (created.length > 0 && options.createUsers === false) {
-    throw new CliError(ExitCode.USAGE, Code.FAILED_PRECONDITION, `users ${created.join(', ')} do not exist yet; pass --env-out to create them and receive their passwords`, 'permissions apply');
+    throw new CliError(
+      ExitCode.USAGE,
+      Code.FAILED_PRECONDITION,
+      `users ${created.join(', ')} do not exist yet; pass --env-out to create them and receive their passwords`,
+      'permissions apply',
+    );
   }
-  const resets = new Set(options.resetPasswords ? plan.users.map((user) => user.user).filter((user) => existing.has(user)) : []);
+  const resets = new Set(
+    options.resetPasswords ? plan.users.map((user) => user.user).filter((user) => existing.has(user)) : [],
+  );
   const commands = planCommands(plan, new Set(created), resets);
   const passwords = new Map<string, string>();
   const run = async (command: PlannedCommand): Promise<void> => {
@@ -106,12 +136,14 @@ export async function applyPlan(plan: PermissionsPlan, ctl: Rabbitmqctl, options
   // each user's commands in order (the user exists before its permissions are set).
   const byUser = new Map<string, PlannedCommand[]>();
   for (const command of commands) {
-    const user = command.args[0] === 'add_user' || command.args[0] === 'change_password' ? command.args[1]! : command.args[3]!;
+    const user =
+      command.args[0] === 'add_user' || command.args[0] === 'change_password' ? command.args[1]! : command.args[3]!;
     byUser.set(user, [...(byUser.get(user) ?? []), command]);
   }
   const queue = [...byUser.values()];
   const worker = async (): Promise<void> => {
-    for (let next = queue.shift(); next !== undefined; next = queue.shift()) for (const command of next) await run(command);
+    for (let next = queue.shift(); next !== undefined; next = queue.shift())
+      for (const command of next) await run(command);
   };
   await Promise.all(Array.from({ length: Math.min(APPLY_CONCURRENCY, queue.length) }, worker));
   return { created, passwords, commands };
@@ -141,7 +173,8 @@ export function envFileText(plan: PermissionsPlan, passwords: ReadonlyMap<string
   const lines = [`# broker users of vhost ${plan.vhost}, written by warren permissions apply; keep this file private`];
   for (const user of plan.users) {
     const password = passwords.get(user.user);
-    if (password !== undefined) lines.push(`${urlVariable(user.principal)}=${userUrl(baseUrl, plan.vhost, user.user, password)}`);
+    if (password !== undefined)
+      lines.push(`${urlVariable(user.principal)}=${userUrl(baseUrl, plan.vhost, user.user, password)}`);
   }
   if (plan.userPrefix !== '') lines.push(`WARREN_USER_PREFIX=${plan.userPrefix}`);
   return `${lines.join('\n')}\n`;

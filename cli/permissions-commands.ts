@@ -6,10 +6,28 @@ import type { Command, CommandInput, OptionSpecs } from './command.js';
  */
 
 const PERMISSIONS_OPTIONS = {
-  vhost: { type: 'string', valueName: '<vhost>', description: "Virtual host. Default: the config's \"vhost\", else the --url's, else /." },
-  url: { type: 'string', valueName: '<amqp-url>', description: 'Broker URL: its vhost is the default, and apply writes its host into --env-out. Default: $AMQP_URL, else amqp://guest:guest@127.0.0.1:5672.' },
-  'user-prefix': { type: 'string', valueName: '<prefix>', description: 'Prefix of the broker user names (staging- makes orders the user staging-orders). Default: the config\'s "userPrefix", else none.' },
-  proto: { type: 'string', valueName: '<dir>', description: 'Directory of the .proto contracts (their access options are read). Default: ./proto.' },
+  vhost: {
+    type: 'string',
+    valueName: '<vhost>',
+    description: 'Virtual host. Default: the config\'s "vhost", else the --url\'s, else /.',
+  },
+  url: {
+    type: 'string',
+    valueName: '<amqp-url>',
+    description:
+      'Broker URL: its vhost is the default, and apply writes its host into --env-out. Default: $AMQP_URL, else amqp://guest:guest@127.0.0.1:5672.',
+  },
+  'user-prefix': {
+    type: 'string',
+    valueName: '<prefix>',
+    description:
+      'Prefix of the broker user names (staging- makes orders the user staging-orders). Default: the config\'s "userPrefix", else none.',
+  },
+  proto: {
+    type: 'string',
+    valueName: '<dir>',
+    description: 'Directory of the .proto contracts (their access options are read). Default: ./proto.',
+  },
   json: { type: 'boolean', description: 'Machine-readable output: JSON on stdout, errors as JSON on stderr.' },
   help: { type: 'boolean', short: 'h', description: 'Show this help and exit.' },
 } as const satisfies OptionSpecs;
@@ -44,13 +62,20 @@ Exit codes: 0 planned; 2 bad config, unknown service or event, or a config
 that gives an event to a publisher its proto option does not list.`,
   positionals: [1, 1],
   options: PLAN_OPTIONS,
-  examples: ['warren permissions plan services/permissions.json', 'warren permissions plan services/permissions.json --vhost shop --json'],
+  examples: [
+    'warren permissions plan services/permissions.json',
+    'warren permissions plan services/permissions.json --vhost shop --json',
+  ],
   load: async () => ({ run: (await import('./permissions.js')).runPlan }),
 };
 
 // Not --env-file: Node 20 takes that flag for itself wherever it appears on the command line.
 const APPLY_OPTIONS = {
-  'env-out': { type: 'string', valueName: '<path>', description: 'Write <USER>_AMQP_URL=… lines with the passwords this run set (mode 0600). Needed to create users.' },
+  'env-out': {
+    type: 'string',
+    valueName: '<path>',
+    description: 'Write <USER>_AMQP_URL=… lines with the passwords this run set (mode 0600). Needed to create users.',
+  },
   'reset-passwords': { type: 'boolean', description: 'Give existing users new passwords too (written to --env-out).' },
   ...PERMISSIONS_OPTIONS,
 } as const satisfies OptionSpecs;
@@ -74,7 +99,10 @@ Exit codes: 0 applied; 1 rabbitmqctl failed or the vhost does not exist;
 2 bad config, or users to create without --env-out.`,
   positionals: [1, 1],
   options: APPLY_OPTIONS,
-  examples: ['warren permissions apply services/permissions.json --env-out shop-users.env', 'warren permissions apply services/permissions.json --vhost shop --user-prefix staging- --env-out staging.env'],
+  examples: [
+    'warren permissions apply services/permissions.json --env-out shop-users.env',
+    'warren permissions apply services/permissions.json --vhost shop --user-prefix staging- --env-out staging.env',
+  ],
   load: async () => ({ run: (await import('./permissions.js')).runApply }),
 };
 

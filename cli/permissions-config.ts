@@ -61,13 +61,21 @@ export function readPermissionsConfig(path: string, command: string): Permission
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new CliError(ExitCode.USAGE, Code.NOT_FOUND, `cannot read ${path}: ${(error as Error).message}`, command, { cause: error });
+    throw new CliError(ExitCode.USAGE, Code.NOT_FOUND, `cannot read ${path}: ${(error as Error).message}`, command, {
+      cause: error,
+    });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, `${path} is not JSON: ${(error as Error).message}`, command, { cause: error });
+    throw new CliError(
+      ExitCode.USAGE,
+      Code.INVALID_ARGUMENT,
+      `${path} is not JSON: ${(error as Error).message}`,
+      command,
+      { cause: error },
+    );
   }
   try {
     return parsePermissionsConfig(json);
@@ -79,13 +87,18 @@ export function readPermissionsConfig(path: string, command: string): Permission
 /** Checks the shape of a parsed config; throws an Error naming the bad field. */
 export function parsePermissionsConfig(json: unknown): PermissionsConfig {
   if (!isObject(json)) throw new Error('the config must be a JSON object with "users"');
-  for (const key of Object.keys(json)) if (!['vhost', 'userPrefix', 'users'].includes(key)) throw new Error(`unknown field ${JSON.stringify(key)} (expected vhost, userPrefix, users)`);
+  for (const key of Object.keys(json))
+    if (!['vhost', 'userPrefix', 'users'].includes(key))
+      throw new Error(`unknown field ${JSON.stringify(key)} (expected vhost, userPrefix, users)`);
   const vhost = json['vhost'];
-  if (vhost !== undefined && (typeof vhost !== 'string' || vhost === '')) throw new Error('"vhost" must be a non-empty string');
+  if (vhost !== undefined && (typeof vhost !== 'string' || vhost === ''))
+    throw new Error('"vhost" must be a non-empty string');
   const userPrefix = json['userPrefix'];
-  if (userPrefix !== undefined && !isUserPrefix(userPrefix)) throw new Error(`"userPrefix" must be empty or match ${USER_NAME.source}`);
+  if (userPrefix !== undefined && !isUserPrefix(userPrefix))
+    throw new Error(`"userPrefix" must be empty or match ${USER_NAME.source}`);
   const users = json['users'];
-  if (!isObject(users) || Object.keys(users).length === 0) throw new Error('"users" must be an object with at least one user');
+  if (!isObject(users) || Object.keys(users).length === 0)
+    throw new Error('"users" must be an object with at least one user');
   return {
     vhost: vhost as string | undefined,
     userPrefix: userPrefix as string | undefined,
@@ -97,7 +110,9 @@ function parseUser(user: string, entry: unknown): UserConfig {
   const where = `users.${user}`;
   if (!USER_NAME.test(user)) throw new Error(`${where}: a user name must match ${USER_NAME.source}`);
   if (!isObject(entry)) throw new Error(`${where} must be an object`);
-  for (const key of Object.keys(entry)) if (!FIELDS.has(key)) throw new Error(`${where}: unknown field ${JSON.stringify(key)} (expected ${[...FIELDS].join(', ')})`);
+  for (const key of Object.keys(entry))
+    if (!FIELDS.has(key))
+      throw new Error(`${where}: unknown field ${JSON.stringify(key)} (expected ${[...FIELDS].join(', ')})`);
   const serves = names(entry['serves'], `${where}.serves`, (name) => SERVICE_NAME.test(name));
   const calls = names(entry['calls'], `${where}.calls`, (name) => name === '*' || SERVICE_NAME.test(name));
   const publishes = names(entry['publishes'], `${where}.publishes`, (name) => {
@@ -106,7 +121,8 @@ function parseUser(user: string, entry: unknown): UserConfig {
   });
   const subscribes: Record<string, readonly string[]> = {};
   const groups = entry['subscribes'] ?? {};
-  if (!isObject(groups)) throw new Error(`${where}.subscribes must map group names to lists of event types or patterns`);
+  if (!isObject(groups))
+    throw new Error(`${where}.subscribes must map group names to lists of event types or patterns`);
   for (const [group, patterns] of Object.entries(groups)) {
     validateGroup(group);
     subscribes[group] = names(patterns, `${where}.subscribes.${group}`, (pattern) => {

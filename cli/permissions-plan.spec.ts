@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadContracts } from './contracts.js';
 import { parsePermissionsConfig } from './permissions-config.js';
-import { anchored, contractAccess, literal, planCommands, planPermissions, shellLine, type ContractAccess } from './permissions-plan.js';
+import {
+  anchored,
+  contractAccess,
+  literal,
+  planCommands,
+  planPermissions,
+  shellLine,
+  type ContractAccess,
+} from './permissions-plan.js';
 
 const shop = parsePermissionsConfig(JSON.parse(readFileSync('services/permissions.json', 'utf8')));
 
@@ -25,12 +33,21 @@ describe('planPermissions for the example shop', () => {
     const plan = planPermissions(shop, await access(), '/');
     const orders = plan.users.find((user) => user.principal === 'orders')!;
     expect(orders.calls).toEqual(['shop.inventory.v1.InventoryService', 'shop.payments.v1.PaymentService']);
-    expect(orders.publishes).toEqual(['shop.orders.v1.OrderCancelled', 'shop.orders.v1.OrderCreated', 'shop.orders.v1.OrderFailed', 'shop.orders.v1.OrderPaid']);
+    expect(orders.publishes).toEqual([
+      'shop.orders.v1.OrderCancelled',
+      'shop.orders.v1.OrderCreated',
+      'shop.orders.v1.OrderFailed',
+      'shop.orders.v1.OrderPaid',
+    ]);
     // protocol 2: no request exchange to bind to; requests and replies through the default exchange
-    expect(orders.configure).toBe('^(warren\\.reply\\.[0-9a-f]+|rpc\\.shop\\.orders\\.v1\\.OrderService|rpc\\.shop\\.orders\\.v1\\.OrderService\\.dead|warren\\.events|warren\\.mesh)$');
+    expect(orders.configure).toBe(
+      '^(warren\\.reply\\.[0-9a-f]+|rpc\\.shop\\.orders\\.v1\\.OrderService|rpc\\.shop\\.orders\\.v1\\.OrderService\\.dead|warren\\.events|warren\\.mesh)$',
+    );
     expect(orders.write).toBe('^(amq\\.default|warren\\.events|warren\\.mesh)$');
     expect(orders.read).toBe('^(warren\\.reply\\.[0-9a-f]+|rpc\\.shop\\.orders\\.v1\\.OrderService)$');
-    expect(orders.topicWrite).toBe('^(shop\\.orders\\.v1\\.OrderCancelled|shop\\.orders\\.v1\\.OrderCreated|shop\\.orders\\.v1\\.OrderFailed|shop\\.orders\\.v1\\.OrderPaid)$');
+    expect(orders.topicWrite).toBe(
+      '^(shop\\.orders\\.v1\\.OrderCancelled|shop\\.orders\\.v1\\.OrderCreated|shop\\.orders\\.v1\\.OrderFailed|shop\\.orders\\.v1\\.OrderPaid)$',
+    );
     expect(orders.topicRead).toBe('^$');
   });
 
@@ -62,26 +79,38 @@ describe('planPermissions for the example shop', () => {
     expect(new RegExp(payments.read).test('rpc.shop.orders.v1.OrderService')).toBe(false);
     expect(write.test('warren.events')).toBe(false);
     expect(new RegExp(payments.read).test('rpc.shop.payments.v1.PaymentServiceX')).toBe(false);
-    const commands = planCommands(plan, new Set(['staging-payments'])).filter((command) => command.args.includes('staging-payments'));
+    const commands = planCommands(plan, new Set(['staging-payments'])).filter((command) =>
+      command.args.includes('staging-payments'),
+    );
     expect(commands[0]).toEqual({ args: ['add_user', 'staging-payments'], passwordFor: 'staging-payments' });
     expect(shellLine(commands[0]!)).toBe('rabbitmqctl add_user staging-payments   # password on stdin');
-    expect(shellLine(commands[1]!)).toBe(`rabbitmqctl set_permissions -p shop staging-payments '${payments.configure}' '${payments.write}' '${payments.read}'`);
+    expect(shellLine(commands[1]!)).toBe(
+      `rabbitmqctl set_permissions -p shop staging-payments '${payments.configure}' '${payments.write}' '${payments.read}'`,
+    );
   });
 
   it('refuses a config that contradicts the protos, and warns about users the protos name but the config lacks', async () => {
     const found = await access();
     const thief = parsePermissionsConfig({ users: { payments: { publishes: ['shop.orders.v1.OrderPaid'] } } });
-    expect(() => planPermissions(thief, found, '/')).toThrow(/shop.orders.v1.OrderPaid may only be published by orders/);
+    expect(() => planPermissions(thief, found, '/')).toThrow(
+      /shop.orders.v1.OrderPaid may only be published by orders/,
+    );
     const unknown = parsePermissionsConfig({ users: { x: { serves: ['shop.nope.v1.NopeService'] } } });
     expect(() => planPermissions(unknown, found, '/')).toThrow(/no service shop.nope.v1.NopeService/);
     const lonely = planPermissions(parsePermissionsConfig({ users: { gateway: { calls: ['*'] } } }), found, '/');
-    expect(lonely.warnings).toContain('shop.payments.v1.PaymentService/Charge allows caller orders, who is not in the config');
+    expect(lonely.warnings).toContain(
+      'shop.payments.v1.PaymentService/Charge allows caller orders, who is not in the config',
+    );
   });
 
   it('refuses malformed configs naming the field', () => {
-    expect(() => parsePermissionsConfig({ users: { 'bad name': {} } })).toThrow(/users.bad name: a user name must match/);
+    expect(() => parsePermissionsConfig({ users: { 'bad name': {} } })).toThrow(
+      /users.bad name: a user name must match/,
+    );
     expect(() => parsePermissionsConfig({ users: { a: { serve: [] } } })).toThrow(/unknown field "serve"/);
-    expect(() => parsePermissionsConfig({ users: { a: { subscribes: { 'no.dots': ['x.Y'] } } } })).toThrow(/event group/);
+    expect(() => parsePermissionsConfig({ users: { a: { subscribes: { 'no.dots': ['x.Y'] } } } })).toThrow(
+      /event group/,
+    );
     expect(() => parsePermissionsConfig({ users: {} })).toThrow(/at least one user/);
   });
 });

@@ -84,19 +84,30 @@ export function contractAccess(contracts: Contracts): ContractAccess {
  * the config contradicts the contracts (an unknown service or event type, a
  * user publishing an event the protos give to others).
  */
-export function planPermissions(config: PermissionsConfig, access: ContractAccess, vhost: string, userPrefix = config.userPrefix ?? ''): PermissionsPlan {
+export function planPermissions(
+  config: PermissionsConfig,
+  access: ContractAccess,
+  vhost: string,
+  userPrefix = config.userPrefix ?? '',
+): PermissionsPlan {
   const warnings: string[] = [];
   const users = new Set(config.users.map((entry) => entry.user));
   for (const [method, callers] of access.methodCallers) {
-    for (const caller of callers) if (caller !== ANY_CALLER && !users.has(caller)) warnings.push(`${method} allows caller ${caller}, who is not in the config`);
+    for (const caller of callers)
+      if (caller !== ANY_CALLER && !users.has(caller))
+        warnings.push(`${method} allows caller ${caller}, who is not in the config`);
   }
   for (const [type, publishers] of access.eventPublishers) {
-    for (const publisher of publishers) if (!users.has(publisher)) warnings.push(`${type} allows publisher ${publisher}, who is not in the config`);
+    for (const publisher of publishers)
+      if (!users.has(publisher)) warnings.push(`${type} allows publisher ${publisher}, who is not in the config`);
   }
   const plans = config.users.map((entry) => planUser(entry, access, warnings, userPrefix));
   const servedBy = new Map<string, string[]>();
-  for (const plan of plans) for (const service of plan.serves) servedBy.set(service, [...(servedBy.get(service) ?? []), plan.user]);
-  for (const [service, owners] of servedBy) if (owners.length > 1) warnings.push(`${service} is served by several users (${owners.join(', ')}): each can read the others' requests`);
+  for (const plan of plans)
+    for (const service of plan.serves) servedBy.set(service, [...(servedBy.get(service) ?? []), plan.user]);
+  for (const [service, owners] of servedBy)
+    if (owners.length > 1)
+      warnings.push(`${service} is served by several users (${owners.join(', ')}): each can read the others' requests`);
   return { vhost, userPrefix, users: plans, warnings };
 }
 
@@ -106,17 +117,22 @@ function planUser(entry: UserConfig, access: ContractAccess, warnings: string[],
     if (!access.services.has(service)) throw new Error(`users.${user}: no service ${service} in the protos`);
   }
   const calls = new Set(entry.calls);
-  for (const [method, callers] of access.methodCallers) if (callers.includes(user)) calls.add(method.slice(0, method.indexOf('/')));
+  for (const [method, callers] of access.methodCallers)
+    if (callers.includes(user)) calls.add(method.slice(0, method.indexOf('/')));
   const publishes = new Set(entry.publishes);
   for (const [type, publishers] of access.eventPublishers) if (publishers.includes(user)) publishes.add(type);
   for (const type of publishes) {
     if (!access.messages.has(type)) throw new Error(`users.${user}.publishes: no message ${type} in the protos`);
     const owners = access.eventPublishers.get(type);
-    if (owners && !owners.includes(user)) throw new Error(`users.${user}.publishes: ${type} may only be published by ${owners.join(', ')} (its (warren.access.v1.event) option)`);
+    if (owners && !owners.includes(user))
+      throw new Error(
+        `users.${user}.publishes: ${type} may only be published by ${owners.join(', ')} (its (warren.access.v1.event) option)`,
+      );
   }
   for (const [group, patterns] of Object.entries(entry.subscribes)) {
     for (const pattern of patterns) {
-      if (![...access.messages].some((type) => topicMatches(pattern, type))) warnings.push(`users.${user}.subscribes.${group}: ${pattern} matches no message in the protos`);
+      if (![...access.messages].some((type) => topicMatches(pattern, type)))
+        warnings.push(`users.${user}.subscribes.${group}: ${pattern} matches no message in the protos`);
     }
   }
   const serves = entry.serves;
@@ -200,13 +216,20 @@ export interface PlannedCommand {
  * stdin, never on the command line), then permissions and topic permissions
  * for every user, which replace whatever the user had on this vhost.
  */
-export function planCommands(plan: PermissionsPlan, newUsers: ReadonlySet<string>, passwordResets: ReadonlySet<string> = new Set()): PlannedCommand[] {
+export function planCommands(
+  plan: PermissionsPlan,
+  newUsers: ReadonlySet<string>,
+  passwordResets: ReadonlySet<string> = new Set(),
+): PlannedCommand[] {
   const commands: PlannedCommand[] = [];
   for (const user of plan.users) {
     if (newUsers.has(user.user)) commands.push({ args: ['add_user', user.user], passwordFor: user.user });
-    else if (passwordResets.has(user.user)) commands.push({ args: ['change_password', user.user], passwordFor: user.user });
+    else if (passwordResets.has(user.user))
+      commands.push({ args: ['change_password', user.user], passwordFor: user.user });
     commands.push({ args: ['set_permissions', '-p', plan.vhost, user.user, user.configure, user.write, user.read] });
-    commands.push({ args: ['set_topic_permissions', '-p', plan.vhost, user.user, EVENTS_EXCHANGE, user.topicWrite, user.topicRead] });
+    commands.push({
+      args: ['set_topic_permissions', '-p', plan.vhost, user.user, EVENTS_EXCHANGE, user.topicWrite, user.topicRead],
+    });
   }
   return commands;
 }

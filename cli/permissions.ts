@@ -10,10 +10,25 @@ import { isUserPrefix, readPermissionsConfig, USER_NAME } from './permissions-co
 import { contractAccess, planCommands, planPermissions, shellLine, type PermissionsPlan } from './permissions-plan.js';
 
 /** Loads the config and the protos and plans; usage errors (exit 2) for a bad config or one that contradicts the protos. */
-async function plan(configPath: string, values: { proto?: string | undefined; vhost?: string | undefined; url?: string | undefined; 'user-prefix'?: string | undefined }, command: string): Promise<PermissionsPlan> {
+async function plan(
+  configPath: string,
+  values: {
+    proto?: string | undefined;
+    vhost?: string | undefined;
+    url?: string | undefined;
+    'user-prefix'?: string | undefined;
+  },
+  command: string,
+): Promise<PermissionsPlan> {
   const config = readPermissionsConfig(configPath, command);
   const userPrefix = values['user-prefix'];
-  if (userPrefix !== undefined && !isUserPrefix(userPrefix)) throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, `--user-prefix must be empty or match ${USER_NAME.source}`, command);
+  if (userPrefix !== undefined && !isUserPrefix(userPrefix))
+    throw new CliError(
+      ExitCode.USAGE,
+      Code.INVALID_ARGUMENT,
+      `--user-prefix must be empty or match ${USER_NAME.source}`,
+      command,
+    );
   const contracts = await loadContracts(values.proto, command);
   const vhost = values.vhost ?? config.vhost ?? vhostOf(brokerUrl(values.url));
   try {
@@ -61,7 +76,13 @@ export async function runPlan({ positionals, values, out }: PermissionsPlanInput
   const result = await plan(positionals[0]!, values, 'permissions plan');
   const commands = planCommands(result, new Set(result.users.map((user) => user.user)));
   if (out.json) {
-    out.value({ ...result, commands: commands.map((command) => ({ args: ['rabbitmqctl', ...command.args], passwordOnStdin: command.passwordFor !== undefined })) });
+    out.value({
+      ...result,
+      commands: commands.map((command) => ({
+        args: ['rabbitmqctl', ...command.args],
+        passwordOnStdin: command.passwordFor !== undefined,
+      })),
+    });
     return ExitCode.OK;
   }
   showPlan(out, result);
@@ -81,7 +102,12 @@ export async function runApply({ positionals, values, out }: PermissionsApplyInp
   const result = await plan(positionals[0]!, values, 'permissions apply');
   const envFile = values['env-out'];
   if (values['reset-passwords'] && envFile === undefined) {
-    throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, '--reset-passwords needs --env-out: the new passwords would be lost', 'permissions apply');
+    throw new CliError(
+      ExitCode.USAGE,
+      Code.INVALID_ARGUMENT,
+      '--reset-passwords needs --env-out: the new passwords would be lost',
+      'permissions apply',
+    );
   }
   const applied = await applyPlan(result, createRabbitmqctl(), {
     resetPasswords: values['reset-passwords'] === true,
@@ -90,15 +116,27 @@ export async function runApply({ positionals, values, out }: PermissionsApplyInp
       if (!out.json) out.note(shellLine(command));
     },
   });
-  if (envFile !== undefined) writeFileSync(envFile, envFileText(result, applied.passwords, brokerUrl(values.url)), { mode: 0o600 });
+  if (envFile !== undefined)
+    writeFileSync(envFile, envFileText(result, applied.passwords, brokerUrl(values.url)), { mode: 0o600 });
   if (out.json) {
-    out.value({ vhost: result.vhost, users: result.users.map((user) => user.user), created: applied.created, envFile: envFile ?? null, warnings: result.warnings });
+    out.value({
+      vhost: result.vhost,
+      users: result.users.map((user) => user.user),
+      created: applied.created,
+      envFile: envFile ?? null,
+      warnings: result.warnings,
+    });
   } else {
     showPlan(out, result);
     out.line('');
-    out.line(`Applied to vhost ${result.vhost}: ${result.users.length} users, ${applied.created.length} created (${applied.created.join(', ') || 'none'}).`);
+    out.line(
+      `Applied to vhost ${result.vhost}: ${result.users.length} users, ${applied.created.length} created (${applied.created.join(', ') || 'none'}).`,
+    );
     const written = result.users.filter((user) => applied.passwords.has(user.user));
-    if (envFile !== undefined && written.length > 0) out.line(`Credentials of ${written.map((user) => user.user).join(', ')} are in ${envFile} (${written.map((user) => urlVariable(user.principal)).join(', ')}).`);
+    if (envFile !== undefined && written.length > 0)
+      out.line(
+        `Credentials of ${written.map((user) => user.user).join(', ')} are in ${envFile} (${written.map((user) => urlVariable(user.principal)).join(', ')}).`,
+      );
   }
   return ExitCode.OK;
 }

@@ -17,7 +17,9 @@ const MAX_QUEUE_NAME_BYTES = 255;
  */
 export function lockQueueName(queue: string): string {
   const name = `warren.cli.lock.${queue}`;
-  return Buffer.byteLength(name) <= MAX_QUEUE_NAME_BYTES ? name : `warren.cli.lock.${createHash('sha256').update(queue).digest('hex')}`;
+  return Buffer.byteLength(name) <= MAX_QUEUE_NAME_BYTES
+    ? name
+    : `warren.cli.lock.${createHash('sha256').update(queue).digest('hex')}`;
 }
 
 /** A lock held by this process's broker connection. */
@@ -48,7 +50,11 @@ export interface LockOptions {
  * It coordinates `warren` processes only: an application reading the same
  * queue with `basic.get` is not held back.
  */
-export async function lockQueue(inspector: QueueInspector, queue: string, options: LockOptions = {}): Promise<QueueLock> {
+export async function lockQueue(
+  inspector: QueueInspector,
+  queue: string,
+  options: LockOptions = {},
+): Promise<QueueLock> {
   const name = lockQueueName(queue);
   const giveUpAt = Date.now() + (options.waitMs ?? LOCK_WAIT_MS);
   let waited = false;
@@ -59,12 +65,16 @@ export async function lockQueue(inspector: QueueInspector, queue: string, option
       await channel.assertQueue(name, { exclusive: true, durable: false, autoDelete: false });
       return { release: () => release(inspector, name) };
     } catch (error) {
-      if ((error as { code?: unknown }).code !== 405) throw RpcError.from(error, Code.UNAVAILABLE, `cannot take the lock ${name}: ${(error as Error).message}`);
+      if ((error as { code?: unknown }).code !== 405)
+        throw RpcError.from(error, Code.UNAVAILABLE, `cannot take the lock ${name}: ${(error as Error).message}`);
     } finally {
       await channel.close().catch(() => undefined);
     }
     if (Date.now() >= giveUpAt) {
-      throw new RpcError(Code.ABORTED, `another warren process has been working on ${queue} for over ${Math.round((options.waitMs ?? LOCK_WAIT_MS) / 1000)}s (a long replay?); try again later`);
+      throw new RpcError(
+        Code.ABORTED,
+        `another warren process has been working on ${queue} for over ${Math.round((options.waitMs ?? LOCK_WAIT_MS) / 1000)}s (a long replay?); try again later`,
+      );
     }
     if (!waited) options.onWait?.();
     waited = true;

@@ -3,7 +3,18 @@ import { redactMetadata } from './redact.js';
 
 describe('redactMetadata', () => {
   it('hides credential values and keeps the rest', () => {
-    expect(redactMetadata({ authorization: 'Bearer t', 'x-api-key': 'k', 'session-id': 's', cookie: 'c', 'refresh-token': 'r', 'db-password': 'p', 'tenant-id': 'acme', traceparent: '00-1' })).toEqual({
+    expect(
+      redactMetadata({
+        authorization: 'Bearer t',
+        'x-api-key': 'k',
+        'session-id': 's',
+        cookie: 'c',
+        'refresh-token': 'r',
+        'db-password': 'p',
+        'tenant-id': 'acme',
+        traceparent: '00-1',
+      }),
+    ).toEqual({
       authorization: '***',
       'x-api-key': '***',
       'session-id': '***',

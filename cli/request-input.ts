@@ -19,16 +19,31 @@ export async function readStdin(note: (text: string) => void): Promise<string> {
  * names the field). Every failure is a usage error (exit 2) with status
  * INVALID_ARGUMENT: nothing has been sent yet.
  */
-export function parseRequest(type: MessageType & { readonly fullName?: string }, text: string, command: string): unknown {
+export function parseRequest(
+  type: MessageType & { readonly fullName?: string },
+  text: string,
+  command: string,
+): unknown {
   const name = type.fullName ?? 'the request message';
   let json: unknown;
   try {
     json = parse(text); // numbers keep their text: an int64 beyond 2^53 is sent exactly
   } catch (error) {
-    throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, `the request is not valid JSON: ${(error as Error).message}`, command, { cause: error });
+    throw new CliError(
+      ExitCode.USAGE,
+      Code.INVALID_ARGUMENT,
+      `the request is not valid JSON: ${(error as Error).message}`,
+      command,
+      { cause: error },
+    );
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new CliError(ExitCode.USAGE, Code.INVALID_ARGUMENT, `the request must be a JSON object with the fields of ${name}`, command);
+    throw new CliError(
+      ExitCode.USAGE,
+      Code.INVALID_ARGUMENT,
+      `the request must be a JSON object with the fields of ${name}`,
+      command,
+    );
   }
   try {
     return type.fromJSON(json);

@@ -6,15 +6,36 @@
  */
 
 // transports
-export { connectAmqp, DEFAULT_AMQP_URL, type AmqpTransport, type AmqpTransportOptions, type AmqpTransportStats } from './amqp/amqp-transport.js';
+export {
+  connectAmqp,
+  DEFAULT_AMQP_URL,
+  type AmqpTransport,
+  type AmqpTransportOptions,
+  type AmqpTransportStats,
+} from './amqp/amqp-transport.js';
 export type { ReconnectOptions } from './amqp/connection-manager.js';
 export { tlsFromEnv, type AmqpTlsOptions } from './amqp/tls.js';
 export { createMemoryTransport, type MemoryTransportOptions } from './memory/memory-transport.js';
 export type { QueueType } from './amqp/queue-type.js';
-export type { Consumer, Delivery, DeliveryHandler, ServeOptions, Transport, WireReply, WireRequest } from './transport.js';
+export type {
+  Consumer,
+  Delivery,
+  DeliveryHandler,
+  ServeOptions,
+  Transport,
+  WireReply,
+  WireRequest,
+} from './transport.js';
 
 // serving and calling
-export { createServer, DEFAULT_DRAIN_MS, DEFAULT_PREFETCH, type Server, type ServerOptions, type ServiceImplementation } from './rpc/server.js';
+export {
+  createServer,
+  DEFAULT_DRAIN_MS,
+  DEFAULT_PREFETCH,
+  type Server,
+  type ServerOptions,
+  type ServiceImplementation,
+} from './rpc/server.js';
 export { createClient, DEFAULT_TIMEOUT_MS, type CallOptions, type Client, type ClientOptions } from './rpc/client.js';
 export { DEFAULT_RETRY_POLICY, RetryThrottle, type RetryBudget, type RetryPolicy } from './rpc/retry-policy.js';
 export { Code, codeName } from './protocol/code.js';
@@ -62,20 +83,56 @@ export { createMemoryDedupStore, deduplicate, DEFAULT_DEDUP_ENTRIES, type DedupS
 export { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS, type RedeliveryPolicy } from './events/redelivery-policy.js';
 
 // security
-export { createAccessPolicy, userPrincipal, type AccessMode, type AccessPolicy, type AccessPolicyOptions, type Callers } from './security/access-policy.js';
+export {
+  createAccessPolicy,
+  userPrincipal,
+  type AccessMode,
+  type AccessPolicy,
+  type AccessPolicyOptions,
+  type Callers,
+} from './security/access-policy.js';
 export { createEventAccess, type EventAccessOptions, type EventAccessPolicy } from './security/event-access.js';
 export { ANY_CALLER } from './security/method-access.js';
 
 // observability
-export { createLogger, defaultLogger, redactUrl, type CreateLoggerOptions, type Logger } from './observability/logger.js';
+export {
+  createLogger,
+  defaultLogger,
+  redactUrl,
+  type CreateLoggerOptions,
+  type Logger,
+} from './observability/logger.js';
 export { startTracingFromEnv, type Tracing, type TracingFromEnvOptions } from './observability/otel-sdk.js';
-export { createMetricsServer, DEFAULT_METRICS_PORT, startMetricsFromEnv, type MetricsServer, type MetricsServerOptions } from './observability/metrics-server.js';
-export { createWarrenMetrics, defaultMetrics, type WarrenMetrics, type WarrenMetricsOptions } from './observability/metrics.js';
+export {
+  createMetricsServer,
+  DEFAULT_METRICS_PORT,
+  startMetricsFromEnv,
+  type MetricsServer,
+  type MetricsServerOptions,
+} from './observability/metrics-server.js';
+export {
+  createWarrenMetrics,
+  defaultMetrics,
+  type WarrenMetrics,
+  type WarrenMetricsOptions,
+} from './observability/metrics.js';
 export type { ObservabilityOptions } from './observability/observability-options.js';
 
 // resilience
-export { breakerStates, createBreaker, DEFAULT_BREAKER_OPTIONS, type Breaker, type BreakerOptions, type BreakerState } from './resilience/breaker.js';
+export {
+  breakerStates,
+  createBreaker,
+  DEFAULT_BREAKER_OPTIONS,
+  type Breaker,
+  type BreakerOptions,
+  type BreakerState,
+} from './resilience/breaker.js';
 
 // running a service process
-export { runService, type RunServiceOptions, type ServiceAccessPolicies, type ServiceRuntime } from './runner/run-service.js';
+export {
+  runService,
+  type RunServiceOptions,
+  type ServiceAccessPolicies,
+  type ServiceRuntime,
+} from './runner/run-service.js';
 export { envInteger } from './runner/env-integer.js';

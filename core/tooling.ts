@@ -21,8 +21,18 @@ export type { EventTransport, WireEvent } from './event-transport.js';
 
 // the broker
 export { describeConnectError, tlsSocketOptions } from './amqp/tls.js';
-export { openQueueInspector, type QueueInspector, type QueueInspectorOptions, type QueueState } from './amqp/queue-inspector.js';
-export { holdRpcDeadLetters, readRpcDeadLetter, type HeldDeadLetters, type RpcDeadLetter } from './amqp/rpc/dead-letter-reader.js';
+export {
+  openQueueInspector,
+  type QueueInspector,
+  type QueueInspectorOptions,
+  type QueueState,
+} from './amqp/queue-inspector.js';
+export {
+  holdRpcDeadLetters,
+  readRpcDeadLetter,
+  type HeldDeadLetters,
+  type RpcDeadLetter,
+} from './amqp/rpc/dead-letter-reader.js';
 export { messageIdentity, relayIdentity } from './amqp/identity.js';
 export { createAmqpEvents, type AmqpEvents, type AmqpEventsOptions } from './amqp/events/amqp-events.js';
 
@@ -30,18 +40,34 @@ export { createAmqpEvents, type AmqpEvents, type AmqpEventsOptions } from './amq
 export { METHOD_ACCESS_FIELD, methodCallers } from './security/method-access.js';
 
 // observability and the mesh
-export { clientMetricsInterceptor, clientObservability, clientTracingInterceptor } from './observability/client-observer.js';
+export {
+  clientMetricsInterceptor,
+  clientObservability,
+  clientTracingInterceptor,
+} from './observability/client-observer.js';
 export { publishTracingInterceptor } from './observability/event-observer.js';
 export { runInTraceContextOf, withActiveTraceContext } from './observability/propagation.js';
 export { traceHttpServer } from './observability/http-tracing.js';
 export { logContextFields } from './observability/log-context.js';
 export { tracingEnabled } from './observability/tracing.js';
 export { LATENCY_BUCKETS, type BreakerStateName } from './observability/metrics.js';
-export { createMeshReporter, DEFAULT_MESH_REPORT_INTERVAL_MS, type MeshBreakerState, type MeshReporter, type MeshReporterOptions } from './mesh/reporter.js';
+export {
+  createMeshReporter,
+  DEFAULT_MESH_REPORT_INTERVAL_MS,
+  type MeshBreakerState,
+  type MeshReporter,
+  type MeshReporterOptions,
+} from './mesh/reporter.js';
 export { createAmqpMeshSink, type ChannelOpener, type MeshReportSink } from './amqp/mesh-sink.js';
 export { declareMeshExchange, declareMeshViewerQueue, meshReportProperties } from './amqp/mesh-topology.js';
 export { startMeshFeed, type MeshFeed, type MeshFeedTarget } from './amqp/mesh-feed.js';
-export { LATENCY_BASE_MS, latencyBucket, latencyBucketUpperMs, latencyQuantile, LatencyRecorder } from './mesh/histogram.js';
+export {
+  LATENCY_BASE_MS,
+  latencyBucket,
+  latencyBucketUpperMs,
+  latencyQuantile,
+  LatencyRecorder,
+} from './mesh/histogram.js';
 export { createBreakerRegistry, type BreakerRegistry } from './resilience/breaker.js';
 export { brokerUrls } from './amqp/broker-urls.js';
 export { resolveQueueType, QUEUE_TYPE_ENV } from './amqp/queue-type.js';

@@ -64,7 +64,9 @@ export const DEFAULT_PUBLIC_PATHS: readonly string[] = ['/healthz', '/readyz'];
 export const SUBJECT_METADATA = 'auth-subject';
 
 /** Outcome of {@link Authenticator.authenticate}: a subject, or the error to answer with. */
-export type AuthResult = { readonly subject: string; readonly error?: undefined } | { readonly subject?: undefined; readonly error: RpcError; readonly reason: string };
+export type AuthResult =
+  | { readonly subject: string; readonly error?: undefined }
+  | { readonly subject?: undefined; readonly error: RpcError; readonly reason: string };
 
 /** Verifies the credentials of a request. */
 export interface Authenticator {
@@ -89,18 +91,23 @@ const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
  */
 export function createAuthenticator(options: AuthOptions): Authenticator {
   const realm = options.realm ?? 'warren';
-  if (!/^[\x20-\x7e]*$/.test(realm) || realm.includes('"')) throw new TypeError('auth realm must be printable ASCII without quotes');
+  if (!/^[\x20-\x7e]*$/.test(realm) || realm.includes('"'))
+    throw new TypeError('auth realm must be printable ASCII without quotes');
   if (!options.jwt && !options.apiKeys) throw new TypeError('auth needs jwt and/or apiKeys');
   const keyHeader = (options.apiKeys?.header ?? 'x-api-key').toLowerCase();
   const keys = apiKeyTable(options.apiKeys);
   const verify = options.jwt ? jwtVerifier(options.jwt) : undefined;
   const isPublic = publicMatcher(options.publicPaths ?? DEFAULT_PUBLIC_PATHS);
   const missing = (): AuthResult => ({
-    error: gatewayError(Code.UNAUTHENTICATED, 'missing or invalid credentials', 401, { 'www-authenticate': `Bearer realm="${realm}"` }),
+    error: gatewayError(Code.UNAUTHENTICATED, 'missing or invalid credentials', 401, {
+      'www-authenticate': `Bearer realm="${realm}"`,
+    }),
     reason: 'no credentials',
   });
   const invalid = (reason: string): AuthResult => ({
-    error: gatewayError(Code.UNAUTHENTICATED, 'missing or invalid credentials', 401, { 'www-authenticate': `Bearer realm="${realm}", error="invalid_token"` }),
+    error: gatewayError(Code.UNAUTHENTICATED, 'missing or invalid credentials', 401, {
+      'www-authenticate': `Bearer realm="${realm}", error="invalid_token"`,
+    }),
     reason,
   });
 
@@ -138,8 +145,10 @@ function apiKeyTable(options: ApiKeyOptions | undefined): Map<string, string> | 
   if (!options) return undefined;
   const table = new Map<string, string>();
   for (const [subject, key] of Object.entries(options.keys)) {
-    if (!SUBJECT.test(subject)) throw new TypeError(`API key subject ${JSON.stringify(subject)} must be 1–256 printable ASCII characters`);
-    if (typeof key !== 'string' || key.length < 16 || !/^[\x21-\x7e]+$/.test(key)) throw new TypeError(`the API key of ${subject} must be at least 16 printable ASCII characters without spaces`);
+    if (!SUBJECT.test(subject))
+      throw new TypeError(`API key subject ${JSON.stringify(subject)} must be 1–256 printable ASCII characters`);
+    if (typeof key !== 'string' || key.length < 16 || !/^[\x21-\x7e]+$/.test(key))
+      throw new TypeError(`the API key of ${subject} must be at least 16 printable ASCII characters without spaces`);
     const hash = digest(key);
     if (table.has(hash)) throw new TypeError(`the API key of ${subject} is also another subject's key`);
     table.set(hash, subject);
@@ -148,16 +157,21 @@ function apiKeyTable(options: ApiKeyOptions | undefined): Map<string, string> | 
   return table;
 }
 
-function jwtVerifier(options: JwtAuthOptions): (token: string, invalid: (reason: string) => AuthResult) => Promise<AuthResult> {
+function jwtVerifier(
+  options: JwtAuthOptions,
+): (token: string, invalid: (reason: string) => AuthResult) => Promise<AuthResult> {
   const sources = [options.jwksUrl, options.secret, options.publicKey].filter((source) => source !== undefined).length;
   if (sources !== 1) throw new TypeError('auth.jwt needs exactly one of jwksUrl, secret, publicKey');
-  if (!options.issuer || (Array.isArray(options.issuer) && options.issuer.length === 0)) throw new TypeError('auth.jwt.issuer is required');
-  if (!options.audience || (Array.isArray(options.audience) && options.audience.length === 0)) throw new TypeError('auth.jwt.audience is required');
+  if (!options.issuer || (Array.isArray(options.issuer) && options.issuer.length === 0))
+    throw new TypeError('auth.jwt.issuer is required');
+  if (!options.audience || (Array.isArray(options.audience) && options.audience.length === 0))
+    throw new TypeError('auth.jwt.audience is required');
   let key: Uint8Array | KeyObject | JWTVerifyGetKey;
   let allowed: readonly string[];
   if (options.jwksUrl !== undefined) {
     const url = new URL(options.jwksUrl);
-    if (url.protocol !== 'https:' && url.hostname !== 'localhost' && url.hostname !== '127.0.0.1') throw new TypeError('auth.jwt.jwksUrl must be https (plain http only for localhost)');
+    if (url.protocol !== 'https:' && url.hostname !== 'localhost' && url.hostname !== '127.0.0.1')
+      throw new TypeError('auth.jwt.jwksUrl must be https (plain http only for localhost)');
     key = createRemoteJWKSet(url, { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 600_000 });
     allowed = ASYMMETRIC;
   } else if (options.secret !== undefined) {
@@ -174,7 +188,9 @@ function jwtVerifier(options: JwtAuthOptions): (token: string, invalid: (reason:
     allowed = ASYMMETRIC;
   }
   const algorithms = options.algorithms ?? allowed;
-  for (const alg of algorithms) if (!allowed.includes(alg)) throw new TypeError(`auth.jwt.algorithms: ${alg} does not fit this key (allowed: ${allowed.join(', ')})`);
+  for (const alg of algorithms)
+    if (!allowed.includes(alg))
+      throw new TypeError(`auth.jwt.algorithms: ${alg} does not fit this key (allowed: ${allowed.join(', ')})`);
   const subjectClaim = options.subjectClaim ?? 'sub';
   const verifyOptions: JWTVerifyOptions = {
     issuer: typeof options.issuer === 'string' ? options.issuer : [...options.issuer],
@@ -188,14 +204,23 @@ function jwtVerifier(options: JwtAuthOptions): (token: string, invalid: (reason:
     try {
       const { payload } = await jwtVerify(token, key as JWTVerifyGetKey, verifyOptions);
       const subject = payload[subjectClaim];
-      if (typeof subject !== 'string' || !SUBJECT.test(subject)) return invalid(`claim ${subjectClaim} is not 1–256 printable ASCII characters`);
+      if (typeof subject !== 'string' || !SUBJECT.test(subject))
+        return invalid(`claim ${subjectClaim} is not 1–256 printable ASCII characters`);
       return { subject };
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       // JWKS trouble: timeout, not 200, not JSON, network (a TypeError from fetch)
-      const jwksDown = options.jwksUrl !== undefined && (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JWKS_INVALID' || code === 'ERR_JOSE_GENERIC' || !(error instanceof joseErrors.JOSEError));
+      const jwksDown =
+        options.jwksUrl !== undefined &&
+        (code === 'ERR_JWKS_TIMEOUT' ||
+          code === 'ERR_JWKS_INVALID' ||
+          code === 'ERR_JOSE_GENERIC' ||
+          !(error instanceof joseErrors.JOSEError));
       if (jwksDown) {
-        return { error: gatewayError(Code.UNAVAILABLE, 'credentials cannot be verified right now; retry later', 503), reason: `JWKS unavailable (${typeof code === 'string' ? code : (error as Error).name})` };
+        return {
+          error: gatewayError(Code.UNAVAILABLE, 'credentials cannot be verified right now; retry later', 503),
+          reason: `JWKS unavailable (${typeof code === 'string' ? code : (error as Error).name})`,
+        };
       }
       return invalid(typeof code === 'string' ? code : 'malformed token');
     }
@@ -208,8 +233,14 @@ function publicMatcher(patterns: readonly string[]): (method: string, path: stri
     const space = raw.indexOf(' ');
     const method = space < 0 ? undefined : raw.slice(0, space).toUpperCase();
     const path = space < 0 ? raw : raw.slice(space + 1).trim();
-    if (!path.startsWith('/') || path.slice(0, -1).includes('*')) throw new TypeError(`public path ${JSON.stringify(raw)} must be /path or /prefix/* (optionally after a method)`);
+    if (!path.startsWith('/') || path.slice(0, -1).includes('*'))
+      throw new TypeError(`public path ${JSON.stringify(raw)} must be /path or /prefix/* (optionally after a method)`);
     return path.endsWith('*') ? { method, prefix: path.slice(0, -1) } : { method, exact: path };
   });
-  return (method, path) => rules.some((rule) => (rule.method === undefined || rule.method === method) && (rule.exact !== undefined ? path === rule.exact : path.startsWith(rule.prefix!)));
+  return (method, path) =>
+    rules.some(
+      (rule) =>
+        (rule.method === undefined || rule.method === method) &&
+        (rule.exact !== undefined ? path === rule.exact : path.startsWith(rule.prefix!)),
+    );
 }

@@ -29,9 +29,15 @@ describe('call headers', () => {
   });
 
   it('forwards allow-listed headers only, joining repeated ones', () => {
-    const metadata = metadataOf({ traceparent: 't', baggage: 'a=1', cookie: 'secret', 'x-forwarded-for': 'ip' }, ['traceparent', 'baggage'], 'id-1');
+    const metadata = metadataOf(
+      { traceparent: 't', baggage: 'a=1', cookie: 'secret', 'x-forwarded-for': 'ip' },
+      ['traceparent', 'baggage'],
+      'id-1',
+    );
     expect(metadata).toEqual({ 'request-id': 'id-1', traceparent: 't', baggage: 'a=1' });
-    expect(metadataOf({ 'accept-language': ['en', 'fr'] as unknown as string }, ['accept-language'], 'x')['accept-language']).toBe('en, fr');
+    expect(
+      metadataOf({ 'accept-language': ['en', 'fr'] as unknown as string }, ['accept-language'], 'x')['accept-language'],
+    ).toBe('en, fr');
   });
 
   it('refuses forwarded metadata over the size limit with a 400', () => {

@@ -50,7 +50,8 @@ export function timeoutOf(headers: IncomingHttpHeaders, defaultMs: number, maxMs
 export function checkForwardHeaders(names: readonly string[]): readonly string[] {
   const lower = names.map((name) => name.trim().toLowerCase()).filter((name) => name !== '');
   validateMetadata(Object.fromEntries(lower.map((name) => [name, ''])));
-  if (lower.includes(REQUEST_ID_METADATA)) throw new TypeError(`${REQUEST_ID_METADATA} is set by the gateway itself; do not forward it`);
+  if (lower.includes(REQUEST_ID_METADATA))
+    throw new TypeError(`${REQUEST_ID_METADATA} is set by the gateway itself; do not forward it`);
   return lower;
 }
 
@@ -65,7 +66,10 @@ export function metadataOf(headers: IncomingHttpHeaders, forward: readonly strin
   try {
     validateMetadata(metadata);
   } catch (error) {
-    throw gatewayError(Code.INVALID_ARGUMENT, `forwarded headers: ${(error as Error & { rawMessage?: string }).rawMessage ?? String(error)}`);
+    throw gatewayError(
+      Code.INVALID_ARGUMENT,
+      `forwarded headers: ${(error as Error & { rawMessage?: string }).rawMessage ?? String(error)}`,
+    );
   }
   return metadata;
 }

@@ -29,8 +29,16 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, 
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? ['408 Request Timeout', Code.DEADLINE_EXCEEDED, 'the request was not received in time']
       : error.code === 'HPE_HEADER_OVERFLOW'
-        ? ['431 Request Header Fields Too Large', Code.RESOURCE_EXHAUSTED, `the request line and headers exceed ${maxHeaderBytes} bytes`]
-        : ['400 Bad Request', Code.INVALID_ARGUMENT, `malformed HTTP request (${/^[A-Z_]{1,40}$/.test(error.code ?? '') ? error.code : 'unparsable'})`];
+        ? [
+            '431 Request Header Fields Too Large',
+            Code.RESOURCE_EXHAUSTED,
+            `the request line and headers exceed ${maxHeaderBytes} bytes`,
+          ]
+        : [
+            '400 Bad Request',
+            Code.INVALID_ARGUMENT,
+            `malformed HTTP request (${/^[A-Z_]{1,40}$/.test(error.code ?? '') ? error.code : 'unparsable'})`,
+          ];
   const body = JSON.stringify({ code, message, details: [] });
   socket.end(
     `HTTP/1.1 ${status}\r\n${SECURITY_HEADER_LINES}Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

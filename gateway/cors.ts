@@ -36,7 +36,16 @@ export const DEFAULT_CORS_HEADERS: readonly string[] = [
   'x-user-agent',
 ];
 /** Response headers pages may read by default; gRPC-Web clients need the status headers of trailers-only answers. */
-export const DEFAULT_CORS_EXPOSE: readonly string[] = [REQUEST_ID_HEADER, 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'grpc-status', 'grpc-message', 'grpc-status-details-bin'];
+export const DEFAULT_CORS_EXPOSE: readonly string[] = [
+  REQUEST_ID_HEADER,
+  'retry-after',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+  'grpc-status',
+  'grpc-message',
+  'grpc-status-details-bin',
+];
 
 const METHODS = 'GET, POST, PUT, PATCH, DELETE';
 
@@ -73,7 +82,10 @@ export function createCors(options: CorsOptions): Cors {
   const origins = new Set<string>();
   for (const origin of options.origins) {
     if (origin === '*') continue;
-    if (!ORIGIN.test(origin)) throw new TypeError(`cors origin ${JSON.stringify(origin)} must be scheme://host[:port] in lower case, without a path`);
+    if (!ORIGIN.test(origin))
+      throw new TypeError(
+        `cors origin ${JSON.stringify(origin)} must be scheme://host[:port] in lower case, without a path`,
+      );
     origins.add(origin);
   }
   const allowHeaders = (options.allowHeaders ?? DEFAULT_CORS_HEADERS).map((name) => name.toLowerCase());
@@ -89,9 +101,16 @@ export function createCors(options: CorsOptions): Cors {
       const allowed = typeof origin === 'string' && (any || origins.has(origin));
       const preflight = request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined;
       if (!allowed) {
-        return { kind: 'refused', error: gatewayError(Code.PERMISSION_DENIED, 'this origin is not allowed to call the API', 403), headers: vary };
+        return {
+          kind: 'refused',
+          error: gatewayError(Code.PERMISSION_DENIED, 'this origin is not allowed to call the API', 403),
+          headers: vary,
+        };
       }
-      const base: Record<string, string> = { vary: 'Origin', 'access-control-allow-origin': any && !credentials ? '*' : origin };
+      const base: Record<string, string> = {
+        vary: 'Origin',
+        'access-control-allow-origin': any && !credentials ? '*' : origin,
+      };
       if (credentials) base['access-control-allow-credentials'] = 'true';
       if (!preflight) return { kind: 'allowed', headers: { ...base, 'access-control-expose-headers': exposeHeaders } };
       const requested = String(request.headers['access-control-request-headers'] ?? '')
@@ -100,7 +119,15 @@ export function createCors(options: CorsOptions): Cors {
         .filter((name) => name !== '');
       const refusedHeader = requested.find((name) => !allowHeaderSet.has(name));
       if (refusedHeader !== undefined) {
-        return { kind: 'refused', error: gatewayError(Code.PERMISSION_DENIED, `request header ${JSON.stringify(refusedHeader.slice(0, 64))} is not allowed`, 403), headers: base };
+        return {
+          kind: 'refused',
+          error: gatewayError(
+            Code.PERMISSION_DENIED,
+            `request header ${JSON.stringify(refusedHeader.slice(0, 64))} is not allowed`,
+            403,
+          ),
+          headers: base,
+        };
       }
       return {
         kind: 'preflight',

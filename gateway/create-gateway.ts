@@ -2,7 +2,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { clientObservability, type ProtoRegistry, traceHttpServer } from '../core/tooling.js';
-import { Code, defaultLogger, defaultMetrics, type Interceptor, type Logger, RpcError, type Transport } from '../core/index.js';
+import {
+  Code,
+  defaultLogger,
+  defaultMetrics,
+  type Interceptor,
+  type Logger,
+  RpcError,
+  type Transport,
+} from '../core/index.js';
 import { validateMetadata } from '../core/protocol/index.js';
 import { createAuthenticator, type AuthOptions } from './auth.js';
 import { answerClientError } from './client-error.js';
@@ -157,19 +165,42 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     logger,
   );
-  const exposure = createExposure(options.expose ?? DEFAULT_EXPOSE, options.protos.services, contractAccess(options.protos.root, options.brokerUser ?? brokerUserOf(options.transport)));
+  const exposure = createExposure(
+    options.expose ?? DEFAULT_EXPOSE,
+    options.protos.services,
+    contractAccess(options.protos.root, options.brokerUser ?? brokerUserOf(options.transport)),
+  );
   const router = createRouter(exposure.filter(options.protos.services), logger);
-  const mesh = options.mesh === false ? undefined : createMeshPage({ ...options.mesh, transport: options.transport, services: options.protos.services.map((service) => service.fullName), breakers: () => breakers.states(), logger });
+  const mesh =
+    options.mesh === false
+      ? undefined
+      : createMeshPage({
+          ...options.mesh,
+          transport: options.transport,
+          services: options.protos.services.map((service) => service.fullName),
+          breakers: () => breakers.states(),
+          logger,
+        });
   const auth = options.auth;
-  const security = auth ? { bearer: auth.jwt !== undefined || auth.apiKeys !== undefined, apiKeyHeader: auth.apiKeys ? (auth.apiKeys.header ?? 'x-api-key').toLowerCase() : undefined } : undefined;
-  const openApi = createOpenApiDocument(router, { ...options.openApi, maxTimeoutMs, ...(security ? { security } : {}) });
+  const security = auth
+    ? {
+        bearer: auth.jwt !== undefined || auth.apiKeys !== undefined,
+        apiKeyHeader: auth.apiKeys ? (auth.apiKeys.header ?? 'x-api-key').toLowerCase() : undefined,
+      }
+    : undefined;
+  const openApi = createOpenApiDocument(router, {
+    ...options.openApi,
+    maxTimeoutMs,
+    ...(security ? { security } : {}),
+  });
   const openApiJson = JSON.stringify(openApi);
   const forwardHeaders = checkForwardHeaders(options.forwardHeaders ?? DEFAULT_FORWARD_HEADERS);
   const authenticator = options.auth ? createAuthenticator(options.auth) : undefined;
   const subjectKey = authenticator?.subjectMetadataKey;
   if (subjectKey !== undefined) {
     validateMetadata({ [subjectKey]: '' });
-    if (forwardHeaders.includes(subjectKey)) throw new TypeError(`${subjectKey} carries the verified subject; it cannot also be a forwarded header`);
+    if (forwardHeaders.includes(subjectKey))
+      throw new TypeError(`${subjectKey} carries the verified subject; it cannot also be a forwarded header`);
   } else {
     logger.warn({}, 'no authentication configured: every exposed method is open to anyone who can reach the gateway');
   }
@@ -220,7 +251,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     refused: (request, status) => metrics.request('refused', request.method ?? 'GET', status, 0),
     answerError: (request, response, error, requestId, close) => {
       const kind = wire.detect(request, pathOf(request));
-      return kind === undefined ? sendError(response, error, requestId, close, undefined) : wire.answerError(kind, response, error, requestId ?? requestIdOf(request.headers), close);
+      return kind === undefined
+        ? sendError(response, error, requestId, close, undefined)
+        : wire.answerError(kind, response, error, requestId ?? requestIdOf(request.headers), close);
     },
   });
 
@@ -228,13 +261,26 @@ export function createGateway(options: GatewayOptions): Gateway {
     const started = performance.now();
     let status = 200;
     if (request.method !== 'GET') {
-      status = sendError(response, gatewayError(Code.UNIMPLEMENTED, `${path} answers GET only`, 405, { allow: 'GET' }), undefined, draining, undefined);
+      status = sendError(
+        response,
+        gatewayError(Code.UNIMPLEMENTED, `${path} answers GET only`, 405, { allow: 'GET' }),
+        undefined,
+        draining,
+        undefined,
+      );
     } else if (path === '/healthz') {
       send(response, 200, JSON_UTF8, '{"status":"ok"}', undefined, draining);
     } else if (path === '/readyz') {
       const reason = draining ? 'shutting down' : isReady() ? undefined : 'broker not connected';
       status = reason === undefined ? 200 : 503;
-      send(response, status, JSON_UTF8, JSON.stringify(reason === undefined ? { status: 'ready' } : { status: 'not ready', reason }), undefined, draining);
+      send(
+        response,
+        status,
+        JSON_UTF8,
+        JSON.stringify(reason === undefined ? { status: 'ready' } : { status: 'not ready', reason }),
+        undefined,
+        draining,
+      );
     } else if (path === '/metrics') {
       // the gateway's own metrics, then Warren's (RPC client, transport) from the process registry
       const [own, core] = await Promise.all([metrics.registry.metrics(), coreMetrics.registry.metrics()]);
@@ -262,7 +308,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     );
   };
 
-  const route = (request: IncomingMessage, response: ServerResponse, path: string, subject: string | undefined): void => {
+  const route = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    path: string,
+    subject: string | undefined,
+  ): void => {
     if (mesh?.handles(path)) {
       mesh.serve(request, response, path, draining);
     } else if (OPERATION_PATHS.has(path)) {
@@ -275,18 +326,43 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   };
 
-  const serve = (request: IncomingMessage, response: ServerResponse, subject: string | undefined, kind: WireKind | undefined, path: string): void => {
+  const serve = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    subject: string | undefined,
+    kind: WireKind | undefined,
+    path: string,
+  ): void => {
     const started = performance.now();
-    const state: RequestState = { requestId: requestIdOf(request.headers), abort: new AbortController(), route: 'unmatched', subject };
+    const state: RequestState = {
+      requestId: requestIdOf(request.headers),
+      abort: new AbortController(),
+      route: 'unmatched',
+      subject,
+    };
     inFlight.add(state);
     metrics.inFlight(1);
     response.once('close', () => {
       if (!response.writableFinished) state.abort.abort();
     });
-    traceHttpServer(request, () => state.route, () => (kind === undefined ? handleRpc(request, response, state) : wire.handle(kind, request, response, state, path)))
+    traceHttpServer(
+      request,
+      () => state.route,
+      () =>
+        kind === undefined ? handleRpc(request, response, state) : wire.handle(kind, request, response, state, path),
+    )
       .then((status) => {
         metrics.request(state.route, request.method ?? 'GET', status, (performance.now() - started) / 1000);
-        logger.debug({ requestId: state.requestId, method: request.method, route: state.route, status, ms: Math.round(performance.now() - started) }, 'request');
+        logger.debug(
+          {
+            requestId: state.requestId,
+            method: request.method,
+            route: state.route,
+            status,
+            ms: Math.round(performance.now() - started),
+          },
+          'request',
+        );
       })
       .catch((error: unknown) => logger.error({ err: error, requestId: state.requestId }, 'request handler failed'))
       .finally(() => {
@@ -304,16 +380,23 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxHeaderSize: maxHeaderBytes,
   };
   const server: Server = options.tls
-    ? createTlsServer({ ...serverOptions, key: options.tls.key, cert: options.tls.cert, ALPNProtocols: ['h2', 'http/1.1'] }, onRequest)
+    ? createTlsServer(
+        { ...serverOptions, key: options.tls.key, cert: options.tls.cert, ALPNProtocols: ['h2', 'http/1.1'] },
+        onRequest,
+      )
     : createServer(serverOptions, onRequest);
   // HTTP/2 (gRPC, and everything else) on the same port; the HTTP/1.1 server above stays the listener
-  const http2 = attachHttp2(server, (request, response) => onRequest(request as unknown as IncomingMessage, response as unknown as ServerResponse), {
-    firstBytesTimeoutMs: headersTimeoutMs,
-    idleTimeoutMs: options.http2IdleTimeoutMs ?? 60_000,
-    maxHeaderBytes,
-    maxHeaderPairs: maxHeaderCount + 8,
-    tls: options.tls !== undefined,
-  });
+  const http2 = attachHttp2(
+    server,
+    (request, response) => onRequest(request as unknown as IncomingMessage, response as unknown as ServerResponse),
+    {
+      firstBytesTimeoutMs: headersTimeoutMs,
+      idleTimeoutMs: options.http2IdleTimeoutMs ?? 60_000,
+      maxHeaderBytes,
+      maxHeaderPairs: maxHeaderCount + 8,
+      tls: options.tls !== undefined,
+    },
+  );
   // node keeps every header in rawHeaders (the front door counts them there and answers 431) but builds `headers` from the first ones only
   server.maxHeadersCount = maxHeaderCount + 1;
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
@@ -345,7 +428,15 @@ export function createGateway(options: GatewayOptions): Gateway {
         server.listen(port, host, () => {
           server.off('error', reject);
           const address = server.address() as AddressInfo;
-          logger.info({ port: address.port, host: address.address, routes: router.restRoutes.length, methods: router.rpcRoutes.length }, 'gateway listening');
+          logger.info(
+            {
+              port: address.port,
+              host: address.address,
+              routes: router.restRoutes.length,
+              methods: router.rpcRoutes.length,
+            },
+            'gateway listening',
+          );
           resolve(address);
         });
       });
@@ -360,7 +451,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         await drainFor(options.drainMs ?? 10_000);
         if (inFlight.size > 0) {
           logger.warn({ inFlight: inFlight.size }, 'drain time over: answering the rest 503');
-          for (const state of inFlight) state.abort.abort(gatewayError(Code.UNAVAILABLE, 'the gateway is shutting down; retry', 503));
+          for (const state of inFlight)
+            state.abort.abort(gatewayError(Code.UNAVAILABLE, 'the gateway is shutting down; retry', 503));
           await drainFor(1_000);
         }
         await mesh?.close();

@@ -34,7 +34,11 @@ describe('gateway settings from the environment', () => {
     });
     expect(options.expose).toEqual(['@http', 'shop.inventory.v1.InventoryService/GetStock']);
     expect(options.maxHeaderCount).toBe(50);
-    expect(options.auth?.jwt).toMatchObject({ secret: 'a-test-secret-that-is-long-enough-for-hs256!', issuer: ['https://idp.test'], audience: ['gw', 'gw2'] });
+    expect(options.auth?.jwt).toMatchObject({
+      secret: 'a-test-secret-that-is-long-enough-for-hs256!',
+      issuer: ['https://idp.test'],
+      audience: ['gw', 'gw2'],
+    });
     expect(options.auth?.apiKeys?.keys).toEqual({ batch: 'key-0123456789abcdef' });
     expect(options.auth?.publicPaths).toEqual(['/healthz', '/readyz', '/metrics']);
     expect(options.rateLimit).toEqual({ ratePerSecond: 5, burst: 10 });
@@ -43,11 +47,17 @@ describe('gateway settings from the environment', () => {
 
   it('stops on settings it cannot use, naming the variable and never the secret', () => {
     expect(() => gatewayOptionsFromEnv({ GATEWAY_RATE_LIMIT_RPS: 'fast' })).toThrow(/GATEWAY_RATE_LIMIT_RPS/);
-    expect(() => gatewayOptionsFromEnv({ GATEWAY_JWT_SECRET_FILE: join(dir, 'missing') })).toThrow(/GATEWAY_JWT_SECRET_FILE: cannot read/);
-    expect(() => gatewayOptionsFromEnv({ GATEWAY_JWT_SECRET_FILE: file('s2', 'x'.repeat(40)) })).toThrow(/ISSUER and GATEWAY_JWT_AUDIENCE/);
+    expect(() => gatewayOptionsFromEnv({ GATEWAY_JWT_SECRET_FILE: join(dir, 'missing') })).toThrow(
+      /GATEWAY_JWT_SECRET_FILE: cannot read/,
+    );
+    expect(() => gatewayOptionsFromEnv({ GATEWAY_JWT_SECRET_FILE: file('s2', 'x'.repeat(40)) })).toThrow(
+      /ISSUER and GATEWAY_JWT_AUDIENCE/,
+    );
     expect(() => gatewayOptionsFromEnv({ GATEWAY_JWT_ISSUER: 'x' })).toThrow(/no key is/);
     expect(() => gatewayOptionsFromEnv({ GATEWAY_PUBLIC_PATHS: '/x' })).toThrow(/no authentication/);
-    expect(() => gatewayOptionsFromEnv({ GATEWAY_CORS_ORIGINS: 'https://a.example', GATEWAY_CORS_CREDENTIALS: 'yes' })).toThrow(/true or false/);
+    expect(() =>
+      gatewayOptionsFromEnv({ GATEWAY_CORS_ORIGINS: 'https://a.example', GATEWAY_CORS_CREDENTIALS: 'yes' }),
+    ).toThrow(/true or false/);
     let message = '';
     try {
       parseApiKeys('ok key-0123456789abcdef\nbad key-SECRET-VALUE extra\n', 'keys.txt');
@@ -58,10 +68,16 @@ describe('gateway settings from the environment', () => {
   });
 
   it('reads TLS for the gateway port (both files or neither) and the reflection switch', () => {
-    const options = gatewayOptionsFromEnv({ GATEWAY_TLS_CERT_FILE: file('cert.pem', 'CERT'), GATEWAY_TLS_KEY_FILE: file('key.pem', 'KEY'), GATEWAY_REFLECTION: 'false' });
+    const options = gatewayOptionsFromEnv({
+      GATEWAY_TLS_CERT_FILE: file('cert.pem', 'CERT'),
+      GATEWAY_TLS_KEY_FILE: file('key.pem', 'KEY'),
+      GATEWAY_REFLECTION: 'false',
+    });
     expect(options.tls).toEqual({ cert: 'CERT', key: 'KEY' });
     expect(options.reflection).toBe(false);
-    expect(() => gatewayOptionsFromEnv({ GATEWAY_TLS_CERT_FILE: file('cert2.pem', 'CERT') })).toThrow(/both GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE/);
+    expect(() => gatewayOptionsFromEnv({ GATEWAY_TLS_CERT_FILE: file('cert2.pem', 'CERT') })).toThrow(
+      /both GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE/,
+    );
   });
 
   it('keeps a subject named __proto__ an ordinary key', () => {

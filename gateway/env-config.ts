@@ -28,14 +28,16 @@ export function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): EnvGatewayOptions
     const raw = text(name);
     if (raw === undefined) return undefined;
     const value = Number(raw);
-    if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
     return value;
   };
   const positive = (name: string): number | undefined => {
     const raw = text(name);
     if (raw === undefined) return undefined;
     const value = Number(raw);
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
     return value;
   };
   const file = (name: string): string | undefined => {
@@ -44,7 +46,10 @@ export function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): EnvGatewayOptions
     try {
       return readFileSync(path, 'utf8');
     } catch (error) {
-      throw new Error(`${name}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+      throw new Error(
+        `${name}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+        { cause: error },
+      );
     }
   };
   const flag = (name: string): boolean | undefined => {
@@ -72,17 +77,30 @@ export function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): EnvGatewayOptions
   if (reflection !== undefined) options.reflection = reflection;
   const tlsCert = file('GATEWAY_TLS_CERT_FILE');
   const tlsKey = file('GATEWAY_TLS_KEY_FILE');
-  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new Error('TLS needs both GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE');
+  if ((tlsCert === undefined) !== (tlsKey === undefined))
+    throw new Error('TLS needs both GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE');
   if (tlsCert !== undefined && tlsKey !== undefined) options.tls = { cert: tlsCert, key: tlsKey };
 
   const jwt = jwtFromEnv(text, list, integer, file);
   const keysFile = text('GATEWAY_API_KEYS_FILE');
-  const apiKeys: ApiKeyOptions | undefined = keysFile === undefined ? undefined : { keys: parseApiKeys(file('GATEWAY_API_KEYS_FILE')!, keysFile), ...optional('header', text('GATEWAY_API_KEY_HEADER')) };
+  const apiKeys: ApiKeyOptions | undefined =
+    keysFile === undefined
+      ? undefined
+      : {
+          keys: parseApiKeys(file('GATEWAY_API_KEYS_FILE')!, keysFile),
+          ...optional('header', text('GATEWAY_API_KEY_HEADER')),
+        };
   if (jwt || apiKeys) {
-    const auth: AuthOptions = { ...optional('jwt', jwt), ...optional('apiKeys', apiKeys), ...optional('publicPaths', list('GATEWAY_PUBLIC_PATHS')) };
+    const auth: AuthOptions = {
+      ...optional('jwt', jwt),
+      ...optional('apiKeys', apiKeys),
+      ...optional('publicPaths', list('GATEWAY_PUBLIC_PATHS')),
+    };
     options.auth = auth;
   } else if (text('GATEWAY_PUBLIC_PATHS') !== undefined) {
-    throw new Error('GATEWAY_PUBLIC_PATHS is set but no authentication is configured (GATEWAY_JWT_* or GATEWAY_API_KEYS_FILE)');
+    throw new Error(
+      'GATEWAY_PUBLIC_PATHS is set but no authentication is configured (GATEWAY_JWT_* or GATEWAY_API_KEYS_FILE)',
+    );
   }
 
   const rps = positive('GATEWAY_RATE_LIMIT_RPS');
@@ -97,7 +115,11 @@ export function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): EnvGatewayOptions
   }
   const origins = list('GATEWAY_CORS_ORIGINS');
   if (origins) {
-    const cors: CorsOptions = { origins, ...optional('credentials', flag('GATEWAY_CORS_CREDENTIALS')), ...optional('maxAgeSeconds', integer('GATEWAY_CORS_MAX_AGE_S')) };
+    const cors: CorsOptions = {
+      origins,
+      ...optional('credentials', flag('GATEWAY_CORS_CREDENTIALS')),
+      ...optional('maxAgeSeconds', integer('GATEWAY_CORS_MAX_AGE_S')),
+    };
     options.cors = cors;
   }
   return options;
@@ -114,7 +136,10 @@ function jwtFromEnv(
   const publicKey = file('GATEWAY_JWT_PUBLIC_KEY_FILE');
   if (jwksUrl === undefined && secret === undefined && publicKey === undefined) {
     for (const name of ['GATEWAY_JWT_ISSUER', 'GATEWAY_JWT_AUDIENCE']) {
-      if (text(name) !== undefined) throw new Error(`${name} is set but no key is: set GATEWAY_JWT_JWKS_URL, GATEWAY_JWT_SECRET_FILE or GATEWAY_JWT_PUBLIC_KEY_FILE`);
+      if (text(name) !== undefined)
+        throw new Error(
+          `${name} is set but no key is: set GATEWAY_JWT_JWKS_URL, GATEWAY_JWT_SECRET_FILE or GATEWAY_JWT_PUBLIC_KEY_FILE`,
+        );
     }
     return undefined;
   }

@@ -4,11 +4,18 @@ import { errorBody } from './error-body.js';
 
 describe('error bodies', () => {
   it('are {code, message, details}', () => {
-    expect(errorBody(new RpcError(Code.NOT_FOUND, 'no such order'), undefined)).toEqual({ code: Code.NOT_FOUND, message: 'no such order', details: [] });
+    expect(errorBody(new RpcError(Code.NOT_FOUND, 'no such order'), undefined)).toEqual({
+      code: Code.NOT_FOUND,
+      message: 'no such order',
+      details: [],
+    });
   });
 
   it('never name the broker: its URLs in a message become "the broker"', () => {
-    const error = new RpcError(Code.UNAVAILABLE, 'connection to the broker at amqps://gateway:***@broker.internal:5671/shop was lost');
+    const error = new RpcError(
+      Code.UNAVAILABLE,
+      'connection to the broker at amqps://gateway:***@broker.internal:5671/shop was lost',
+    );
     expect(errorBody(error, undefined).message).toBe('connection to the broker at the broker was lost');
   });
 

@@ -24,7 +24,9 @@ const BROKER_URL = /\bamqps?:\/\/[^\s,;)]+/gi;
  * host, user or vhost.
  */
 export function errorBody(error: RpcError, registry: ProtoRegistry | undefined): ErrorBody {
-  const message = error.rawMessage.includes('://') ? error.rawMessage.replace(BROKER_URL, 'the broker') : error.rawMessage;
+  const message = error.rawMessage.includes('://')
+    ? error.rawMessage.replace(BROKER_URL, 'the broker')
+    : error.rawMessage;
   return { code: errorCodeOf(error), message, details: error.details.map((detail) => detailJson(detail, registry)) };
 }
 

@@ -15,7 +15,13 @@ describe('exposure allow-list', () => {
     expect(paths).toContain('shop.orders.v1.OrderService/CreateOrder');
     expect(paths).toContain('shop.payments.v1.PaymentService/ListPayments');
     expect(paths).toContain('warren.test.v1.RestTestService/GetThing');
-    for (const hidden of ['shop.payments.v1.PaymentService/Charge', 'shop.payments.v1.PaymentService/Refund', 'shop.inventory.v1.InventoryService/Reserve', 'warren.health.v1.HealthService/Check', 'warren.test.v1.TestService/Echo']) {
+    for (const hidden of [
+      'shop.payments.v1.PaymentService/Charge',
+      'shop.payments.v1.PaymentService/Refund',
+      'shop.inventory.v1.InventoryService/Reserve',
+      'warren.health.v1.HealthService/Check',
+      'warren.test.v1.TestService/Echo',
+    ]) {
       expect(paths).not.toContain(hidden);
     }
   });
@@ -23,20 +29,28 @@ describe('exposure allow-list', () => {
   it('takes exact methods, whole services and package prefixes', () => {
     expect(exposedPaths(['warren.test.v1.TestService/Echo'])).toEqual(['warren.test.v1.TestService/Echo']);
     expect(exposedPaths(['warren.test.v1.TestService/*'])).toHaveLength(5);
-    expect(exposedPaths(['warren.test.*']).some((path) => path.startsWith('warren.test.v1.RestTestService/'))).toBe(true);
+    expect(exposedPaths(['warren.test.*']).some((path) => path.startsWith('warren.test.v1.RestTestService/'))).toBe(
+      true,
+    );
     expect(exposedPaths(['*'])).toContain('warren.health.v1.HealthService/Check');
   });
 
   it('never exposes a method whose contract names other callers, even when listed', () => {
     expect(exposedPaths(['*'])).not.toContain('shop.payments.v1.PaymentService/Charge');
-    expect(exposedPaths(['shop.payments.v1.PaymentService/*'])).toEqual(['shop.payments.v1.PaymentService/ListPayments']);
-    expect(exposedPaths(['shop.payments.v1.PaymentService/*'], 'orders')).toContain('shop.payments.v1.PaymentService/Charge');
+    expect(exposedPaths(['shop.payments.v1.PaymentService/*'])).toEqual([
+      'shop.payments.v1.PaymentService/ListPayments',
+    ]);
+    expect(exposedPaths(['shop.payments.v1.PaymentService/*'], 'orders')).toContain(
+      'shop.payments.v1.PaymentService/Charge',
+    );
   });
 
   it('refuses malformed patterns and patterns that match nothing', () => {
     expect(() => createExposure(['TestService'])).toThrow(/not one of/);
     expect(() => createExposure(['a.B/c/d'])).toThrow(/not one of/);
-    expect(() => createExposure(['warren.test.v1.TestService/Ecko'], protos.services)).toThrow(/names no loaded method/);
+    expect(() => createExposure(['warren.test.v1.TestService/Ecko'], protos.services)).toThrow(
+      /names no loaded method/,
+    );
     expect(() => createExposure(['warren.nope.v1.X/*'], protos.services)).toThrow(/names no loaded service/);
     expect(() => createExposure(['nope.*'], protos.services)).toThrow(/matches no loaded service/);
   });

@@ -51,7 +51,11 @@ const METHOD = /^[A-Za-z_]\w*$/;
  * (when `services` is given) on a pattern that matches nothing: a typo must
  * not silently hide or expose a method.
  */
-export function createExposure(patterns: readonly string[], services?: readonly DynamicService[], access?: MethodAccessCheck): Exposure {
+export function createExposure(
+  patterns: readonly string[],
+  services?: readonly DynamicService[],
+  access?: MethodAccessCheck,
+): Exposure {
   let all = false;
   let httpRules = false;
   const methods = new Set<string>();
@@ -67,7 +71,9 @@ export function createExposure(patterns: readonly string[], services?: readonly 
     else {
       const slash = pattern.indexOf('/');
       if (slash < 0 || !SERVICE.test(pattern.slice(0, slash)) || !METHOD.test(pattern.slice(slash + 1))) {
-        throw new TypeError(`expose pattern ${JSON.stringify(raw)} is not one of @http, *, pkg.*, pkg.Service/*, pkg.Service/Method`);
+        throw new TypeError(
+          `expose pattern ${JSON.stringify(raw)} is not one of @http, *, pkg.*, pkg.Service/*, pkg.Service/Method`,
+        );
       }
       methods.add(pattern);
     }
@@ -81,10 +87,20 @@ export function createExposure(patterns: readonly string[], services?: readonly 
   };
 
   if (services) {
-    const paths = services.flatMap((service) => Object.values(service.methods).map((method) => ({ service: service.fullName, path: `${service.fullName}/${method.name}` })));
-    for (const path of methods) if (!paths.some((p) => p.path === path)) throw new TypeError(`expose pattern ${path} names no loaded method`);
-    for (const name of wholeServices) if (!paths.some((p) => p.service === name)) throw new TypeError(`expose pattern ${name}/* names no loaded service`);
-    for (const prefix of prefixes) if (!paths.some((p) => p.service.startsWith(prefix))) throw new TypeError(`expose pattern ${prefix}* matches no loaded service`);
+    const paths = services.flatMap((service) =>
+      Object.values(service.methods).map((method) => ({
+        service: service.fullName,
+        path: `${service.fullName}/${method.name}`,
+      })),
+    );
+    for (const path of methods)
+      if (!paths.some((p) => p.path === path)) throw new TypeError(`expose pattern ${path} names no loaded method`);
+    for (const name of wholeServices)
+      if (!paths.some((p) => p.service === name))
+        throw new TypeError(`expose pattern ${name}/* names no loaded service`);
+    for (const prefix of prefixes)
+      if (!paths.some((p) => p.service.startsWith(prefix)))
+        throw new TypeError(`expose pattern ${prefix}* matches no loaded service`);
   }
 
   return {
@@ -92,7 +108,9 @@ export function createExposure(patterns: readonly string[], services?: readonly 
     filter(list) {
       const kept: DynamicService[] = [];
       for (const service of list) {
-        const entries = Object.entries(service.methods).filter(([, method]) => exposes(`${service.fullName}/${method.name}`, method.httpRules.length > 0));
+        const entries = Object.entries(service.methods).filter(([, method]) =>
+          exposes(`${service.fullName}/${method.name}`, method.httpRules.length > 0),
+        );
         if (entries.length > 0) kept.push({ ...service, methods: Object.fromEntries(entries) });
       }
       return kept;

@@ -52,7 +52,8 @@ export function resolveFieldPath(type: protobuf.Type, path: readonly string[]): 
     if (!field) return `${current.fullName.slice(1)} has no field ${JSON.stringify(path[i])}`;
     chain.push(field);
     if (i < path.length - 1) {
-      if (!isPlainMessage(field) || field.repeated) return `${path.slice(0, i + 1).join('.')} is not a singular message, so it has no field ${JSON.stringify(path[i + 1])}`;
+      if (!isPlainMessage(field) || field.repeated)
+        return `${path.slice(0, i + 1).join('.')} is not a singular message, so it has no field ${JSON.stringify(path[i + 1])}`;
       current = field.resolvedType as protobuf.Type;
     }
   }
@@ -67,7 +68,8 @@ export function resolveFieldPath(type: protobuf.Type, path: readonly string[]): 
  */
 export function jsonFromString(field: protobuf.Field, text: string): unknown {
   const type = field.resolvedType;
-  const isBool = field.type === 'bool' || (type instanceof protobuf.Type && type.fullName === '.google.protobuf.BoolValue');
+  const isBool =
+    field.type === 'bool' || (type instanceof protobuf.Type && type.fullName === '.google.protobuf.BoolValue');
   if (isBool) return text === 'true' ? true : text === 'false' ? false : undefined;
   if (type instanceof protobuf.Enum && /^-?\d+$/.test(text)) return Number(text);
   return text;

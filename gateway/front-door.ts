@@ -23,7 +23,13 @@ export interface FrontDoorOptions {
   /** Told about every request the front door answered itself (metrics). */
   readonly refused: (request: IncomingMessage, status: number) => void;
   /** Writes a refusal in the request's protocol (JSON, gRPC, gRPC-Web, Connect); returns the status. Default: the JSON error. */
-  readonly answerError?: (request: IncomingMessage, response: ServerResponse, error: RpcError, requestId: string | undefined, close: boolean) => number;
+  readonly answerError?: (
+    request: IncomingMessage,
+    response: ServerResponse,
+    error: RpcError,
+    requestId: string | undefined,
+    close: boolean,
+  ) => number;
 }
 
 /** A request let through: who it is (when authenticated). */
@@ -32,7 +38,12 @@ export interface Admission {
 }
 
 /** The checks every request passes before routing; `undefined` means it was answered already. */
-export type FrontDoor = (request: IncomingMessage, response: ServerResponse, path: string, operation: boolean) => Admission | undefined | Promise<Admission | undefined>;
+export type FrontDoor = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  path: string,
+  operation: boolean,
+) => Admission | undefined | Promise<Admission | undefined>;
 
 const OPEN: Admission = Object.freeze({ subject: undefined });
 
@@ -49,9 +60,16 @@ const OPEN: Admission = Object.freeze({ subject: undefined });
 export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
   const { cors, authenticator, limiter, logger } = options;
 
-  const refuse = (request: IncomingMessage, response: ServerResponse, error: RpcError, requestId = requestIdOf(request.headers)): undefined => {
+  const refuse = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    error: RpcError,
+    requestId = requestIdOf(request.headers),
+  ): undefined => {
     const close = options.draining() || hasBody(request);
-    const status = options.answerError ? options.answerError(request, response, error, requestId, close) : sendError(response, error, requestId, close, undefined);
+    const status = options.answerError
+      ? options.answerError(request, response, error, requestId, close)
+      : sendError(response, error, requestId, close, undefined);
     options.refused(request, status);
     return undefined;
   };
@@ -62,20 +80,37 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
     const headers = rateLimitHeaders(decision);
     for (const name of Object.keys(headers)) response.setHeader(name, headers[name]!);
     if (decision.allowed) return true;
-    refuse(request, response, gatewayError(Code.RESOURCE_EXHAUSTED, `rate limit exceeded; retry after ${decision.retryAfterSeconds} s`, 429), requestId);
+    refuse(
+      request,
+      response,
+      gatewayError(Code.RESOURCE_EXHAUSTED, `rate limit exceeded; retry after ${decision.retryAfterSeconds} s`, 429),
+      requestId,
+    );
     return false;
   };
 
-  const afterAuth = (request: IncomingMessage, response: ServerResponse, subject: string | undefined, operation: boolean): Admission | undefined => {
+  const afterAuth = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    subject: string | undefined,
+    operation: boolean,
+  ): Admission | undefined => {
     if (operation || !limiter) return subject === undefined ? OPEN : { subject };
-    const key = subject === undefined ? `address ${clientAddress(request, options.trustProxyHops)}` : `subject ${subject}`;
+    const key =
+      subject === undefined ? `address ${clientAddress(request, options.trustProxyHops)}` : `subject ${subject}`;
     if (!limit(request, response, key)) return undefined;
     return subject === undefined ? OPEN : { subject };
   };
 
   return (request, response, path, operation) => {
     if (request.rawHeaders.length / 2 > options.maxHeaderCount) {
-      return refuse(request, response, gatewayError(Code.RESOURCE_EXHAUSTED, `too many request headers (at most ${options.maxHeaderCount})`, 431, { connection: 'close' }));
+      return refuse(
+        request,
+        response,
+        gatewayError(Code.RESOURCE_EXHAUSTED, `too many request headers (at most ${options.maxHeaderCount})`, 431, {
+          connection: 'close',
+        }),
+      );
     }
     if (cors) {
       const verdict = cors.check(request);
@@ -89,14 +124,19 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
         options.refused(request, 204);
         return undefined;
       }
-      if (verdict.kind === 'allowed') for (const name of Object.keys(verdict.headers)) response.setHeader(name, verdict.headers[name]!);
+      if (verdict.kind === 'allowed')
+        for (const name of Object.keys(verdict.headers)) response.setHeader(name, verdict.headers[name]!);
     }
-    if (!authenticator || authenticator.isPublic(request.method ?? 'GET', path)) return afterAuth(request, response, undefined, operation);
+    if (!authenticator || authenticator.isPublic(request.method ?? 'GET', path))
+      return afterAuth(request, response, undefined, operation);
     return authenticator.authenticate(request.headers).then((result) => {
       if (result.subject !== undefined) return afterAuth(request, response, result.subject, operation);
       const address = clientAddress(request, options.trustProxyHops);
       const requestId = requestIdOf(request.headers);
-      logger[result.error.code === Code.UNAVAILABLE ? 'warn' : 'info']({ requestId, path: path.slice(0, 200), address, reason: result.reason }, 'authentication failed');
+      logger[result.error.code === Code.UNAVAILABLE ? 'warn' : 'info'](
+        { requestId, path: path.slice(0, 200), address, reason: result.reason },
+        'authentication failed',
+      );
       if (!limit(request, response, `address ${address}`, requestId)) return undefined;
       return refuse(request, response, result.error, requestId);
     });

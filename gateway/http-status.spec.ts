@@ -4,7 +4,22 @@ import { gatewayError, httpHeadersOf, httpStatusFor, httpStatusOf } from './http
 
 describe('HTTP status mapping', () => {
   it('follows the documented table, 500 for the rest', () => {
-    const expected: Record<number, number> = { 0: 200, 3: 400, 11: 400, 16: 401, 7: 403, 5: 404, 6: 409, 10: 409, 9: 400, 1: 499, 8: 429, 12: 501, 14: 503, 4: 504 };
+    const expected: Record<number, number> = {
+      0: 200,
+      3: 400,
+      11: 400,
+      16: 401,
+      7: 403,
+      5: 404,
+      6: 409,
+      10: 409,
+      9: 400,
+      1: 499,
+      8: 429,
+      12: 501,
+      14: 503,
+      4: 504,
+    };
     for (let code = 0; code <= 16; code++) expect(httpStatusFor(code as Code)).toBe(expected[code] ?? 500);
   });
 

@@ -100,6 +100,12 @@ export function httpHeadersOf(error: RpcError): Readonly<Record<string, string>>
   const delayMs = retryDelayOf(error);
   const said = error.metadata['retry-after'];
   const seconds =
-    delayMs !== undefined ? String(Math.max(1, Math.ceil(delayMs / 1000))) : said !== undefined && /^\d{1,5}$/.test(said) ? said : httpStatusOf(error) === 503 ? String(DEFAULT_RETRY_AFTER_SECONDS) : undefined;
+    delayMs !== undefined
+      ? String(Math.max(1, Math.ceil(delayMs / 1000)))
+      : said !== undefined && /^\d{1,5}$/.test(said)
+        ? said
+        : httpStatusOf(error) === 503
+          ? String(DEFAULT_RETRY_AFTER_SECONDS)
+          : undefined;
   return seconds === undefined ? own : { ...own, 'retry-after': seconds };
 }

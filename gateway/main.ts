@@ -58,7 +58,11 @@ const tracing = await startTracingFromEnv({ serviceName: 'gateway', logger });
 const protos = await loadProtos({ root: protoDir });
 let transport: AmqpTransport;
 try {
-  transport = await connectAmqp({ ...(url === undefined ? {} : { url }), connectionName: `warren-gateway-${process.pid}`, logger });
+  transport = await connectAmqp({
+    ...(url === undefined ? {} : { url }),
+    connectionName: `warren-gateway-${process.pid}`,
+    logger,
+  });
 } catch (error) {
   // the message names the broker with its password redacted, and why (TLS certificate problems included)
   process.stderr.write(`gateway: ${(error as Error).message}\n`);

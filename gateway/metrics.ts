@@ -38,7 +38,12 @@ const STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, o
 export function createGatewayMetrics(connected: () => boolean): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'warren_gateway_' });
-  const requests = new Counter({ name: 'warren_gateway_http_requests_total', help: 'HTTP requests answered, by route, method and status', labelNames: ['route', 'method', 'status'], registers: [registry] });
+  const requests = new Counter({
+    name: 'warren_gateway_http_requests_total',
+    help: 'HTTP requests answered, by route, method and status',
+    labelNames: ['route', 'method', 'status'],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'warren_gateway_http_request_duration_seconds',
     help: 'HTTP request latency, from the first byte of the request to the last of the response',
@@ -46,11 +51,35 @@ export function createGatewayMetrics(connected: () => boolean): GatewayMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  const inFlight = new Gauge({ name: 'warren_gateway_http_in_flight_requests', help: 'HTTP requests being handled now', registers: [registry] });
-  const rpcCalls = new Counter({ name: 'warren_gateway_rpc_calls_total', help: 'RPCs published to the broker, by service and outcome code', labelNames: ['service', 'code'], registers: [registry] });
-  const breakerState = new Gauge({ name: 'warren_gateway_breaker_state', help: 'Circuit breaker state per service: 0 closed, 1 half-open, 2 open', labelNames: ['service'], registers: [registry] });
-  const transitions = new Counter({ name: 'warren_gateway_breaker_transitions_total', help: 'Circuit breaker state changes, by service and new state', labelNames: ['service', 'state'], registers: [registry] });
-  const rejections = new Counter({ name: 'warren_gateway_breaker_rejections_total', help: 'Calls answered 503 at once by an open circuit breaker', labelNames: ['service'], registers: [registry] });
+  const inFlight = new Gauge({
+    name: 'warren_gateway_http_in_flight_requests',
+    help: 'HTTP requests being handled now',
+    registers: [registry],
+  });
+  const rpcCalls = new Counter({
+    name: 'warren_gateway_rpc_calls_total',
+    help: 'RPCs published to the broker, by service and outcome code',
+    labelNames: ['service', 'code'],
+    registers: [registry],
+  });
+  const breakerState = new Gauge({
+    name: 'warren_gateway_breaker_state',
+    help: 'Circuit breaker state per service: 0 closed, 1 half-open, 2 open',
+    labelNames: ['service'],
+    registers: [registry],
+  });
+  const transitions = new Counter({
+    name: 'warren_gateway_breaker_transitions_total',
+    help: 'Circuit breaker state changes, by service and new state',
+    labelNames: ['service', 'state'],
+    registers: [registry],
+  });
+  const rejections = new Counter({
+    name: 'warren_gateway_breaker_rejections_total',
+    help: 'Calls answered 503 at once by an open circuit breaker',
+    labelNames: ['service'],
+    registers: [registry],
+  });
   new Gauge({
     name: 'warren_gateway_broker_connected',
     help: '1 while the broker connection is up',
@@ -68,7 +97,10 @@ export function createGatewayMetrics(connected: () => boolean): GatewayMetrics {
       const key = `${route}\u0000${method}\u0000${status}`;
       let child = requestChildren.get(key);
       if (!child) {
-        child = { count: requests.labels({ route, method, status: String(status) }), time: duration.labels({ route, method }) };
+        child = {
+          count: requests.labels({ route, method, status: String(status) }),
+          time: duration.labels({ route, method }),
+        };
         requestChildren.set(key, child);
       }
       child.count.inc();

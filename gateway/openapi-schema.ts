@@ -31,7 +31,12 @@ const SCALARS: Record<string, Schema> = {
   sfixed32: { type: 'integer', format: 'int32' },
   uint32: { type: 'integer', format: 'int64', minimum: 0, maximum: 4294967295 },
   fixed32: { type: 'integer', format: 'int64', minimum: 0, maximum: 4294967295 },
-  int64: { type: 'string', format: 'int64', pattern: '^-?[0-9]+$', description: '64-bit integer as a decimal string (numbers accepted)' },
+  int64: {
+    type: 'string',
+    format: 'int64',
+    pattern: '^-?[0-9]+$',
+    description: '64-bit integer as a decimal string (numbers accepted)',
+  },
   sint64: { type: 'string', format: 'int64', pattern: '^-?[0-9]+$' },
   sfixed64: { type: 'string', format: 'int64', pattern: '^-?[0-9]+$' },
   uint64: { type: 'string', format: 'uint64', pattern: '^[0-9]+$' },
@@ -42,14 +47,27 @@ const SCALARS: Record<string, Schema> = {
 };
 
 const WELL_KNOWN: Record<string, Schema> = {
-  '.google.protobuf.Timestamp': { type: 'string', format: 'date-time', description: 'RFC 3339 timestamp, e.g. 2024-01-02T03:04:05.678Z' },
-  '.google.protobuf.Duration': { type: 'string', pattern: '^-?[0-9]+(\\.[0-9]{1,9})?s$', description: 'Duration in seconds with an "s" suffix, e.g. "1.5s"' },
+  '.google.protobuf.Timestamp': {
+    type: 'string',
+    format: 'date-time',
+    description: 'RFC 3339 timestamp, e.g. 2024-01-02T03:04:05.678Z',
+  },
+  '.google.protobuf.Duration': {
+    type: 'string',
+    pattern: '^-?[0-9]+(\\.[0-9]{1,9})?s$',
+    description: 'Duration in seconds with an "s" suffix, e.g. "1.5s"',
+  },
   '.google.protobuf.FieldMask': { type: 'string', description: 'Comma-separated lowerCamel field paths' },
   '.google.protobuf.Struct': { type: 'object', additionalProperties: true },
   '.google.protobuf.Value': { description: 'Any JSON value' },
   '.google.protobuf.ListValue': { type: 'array', items: {} },
   '.google.protobuf.Empty': { type: 'object' },
-  '.google.protobuf.Any': { type: 'object', required: ['@type'], properties: { '@type': { type: 'string' } }, additionalProperties: true },
+  '.google.protobuf.Any': {
+    type: 'object',
+    required: ['@type'],
+    properties: { '@type': { type: 'string' } },
+    additionalProperties: true,
+  },
   '.google.protobuf.DoubleValue': { ...SCALARS['double'], nullable: true },
   '.google.protobuf.FloatValue': { ...SCALARS['float'], nullable: true },
   '.google.protobuf.Int64Value': { ...SCALARS['int64'], nullable: true },
@@ -103,7 +121,10 @@ export function createSchemaBuilder(): SchemaBuilder {
     else if (field.repeated) schema = { type: 'array', items: valueSchema(field) };
     else schema = valueSchema(field);
     // A $ref cannot carry siblings in OpenAPI 3.0: wrap it to keep the comment.
-    if (field.comment) return '$ref' in schema ? { allOf: [schema], description: field.comment } : { ...schema, description: field.comment };
+    if (field.comment)
+      return '$ref' in schema
+        ? { allOf: [schema], description: field.comment }
+        : { ...schema, description: field.comment };
     return schema;
   }
 

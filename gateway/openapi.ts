@@ -42,7 +42,8 @@ export function createOpenApiDocument(router: Router, options: OpenApiOptions): 
   }
   const securitySchemes: Record<string, unknown> = {};
   if (options.security?.bearer) securitySchemes['bearer'] = { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' };
-  if (options.security?.apiKeyHeader !== undefined) securitySchemes['apiKey'] = { type: 'apiKey', in: 'header', name: options.security.apiKeyHeader };
+  if (options.security?.apiKeyHeader !== undefined)
+    securitySchemes['apiKey'] = { type: 'apiKey', in: 'header', name: options.security.apiKeyHeader };
   const secured = Object.keys(securitySchemes).length > 0;
   return {
     openapi: '3.0.3',
@@ -63,7 +64,15 @@ export function createOpenApiDocument(router: Router, options: OpenApiOptions): 
           properties: {
             code: { type: 'integer', format: 'int32', description: 'RPC status code (gRPC numbering)' },
             message: { type: 'string' },
-            details: { type: 'array', items: { type: 'object', required: ['@type'], properties: { '@type': { type: 'string' } }, additionalProperties: true } },
+            details: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['@type'],
+                properties: { '@type': { type: 'string' } },
+                additionalProperties: true,
+              },
+            },
           },
         },
       },
@@ -88,7 +97,10 @@ export function createOpenApiDocument(router: Router, options: OpenApiOptions): 
 }
 
 /** The OpenAPI path of a route; templates equal up to variable names share one key (OpenAPI forbids twins). */
-function pathKeyOf(route: RestRoute, shapes: Map<string, { key: string; names: string[] }>): { key: string; rename: Map<string, string> } {
+function pathKeyOf(
+  route: RestRoute,
+  shapes: Map<string, { key: string; names: string[] }>,
+): { key: string; rename: Map<string, string> } {
   const names: string[] = [];
   let wildcard = 0;
   const withVariables = route.binding.template.source.replace(/\{([^}=]+)(=[^}]*)?\}/g, (_match, name: string) => {
@@ -124,12 +136,29 @@ function restOperation(route: RestRoute, rename: Map<string, string>, schemas: S
       schema: schemas.fieldSchema(chain[chain.length - 1]!),
     });
   }
-  for (const [name, wildcard] of rename) if (name.startsWith('_wildcard')) parameters.push({ in: 'path', name: wildcard, required: true, description: 'Any path segment(s).', schema: { type: 'string' } });
+  for (const [name, wildcard] of rename)
+    if (name.startsWith('_wildcard'))
+      parameters.push({
+        in: 'path',
+        name: wildcard,
+        required: true,
+        description: 'Any path segment(s).',
+        schema: { type: 'string' },
+      });
   if (binding.rule.body !== '*') {
-    const excluded = new Set<string>([...binding.pathFields.keys(), ...(binding.bodyField ? [binding.bodyField.name] : [])]);
+    const excluded = new Set<string>([
+      ...binding.pathFields.keys(),
+      ...(binding.bodyField ? [binding.bodyField.name] : []),
+    ]);
     for (const [name, field] of queryFields(requestType, '', excluded, 0, new Set())) {
       const schema = schemas.fieldSchema(field);
-      parameters.push({ in: 'query', name, required: false, schema, ...(field.repeated ? { style: 'form', explode: true } : {}) });
+      parameters.push({
+        in: 'query',
+        name,
+        required: false,
+        schema,
+        ...(field.repeated ? { style: 'form', explode: true } : {}),
+      });
     }
   }
   parameters.push({ $ref: '#/components/parameters/Timeout' }, { $ref: '#/components/parameters/RequestId' });
@@ -139,7 +168,12 @@ function restOperation(route: RestRoute, rename: Map<string, string>, schemas: S
     summary: `${target.info.path}`,
     ...descriptionOf(target.service.fullName, target.method.name, requestType),
     parameters,
-    responses: responses(binding.responseField ? schemas.fieldSchema(binding.responseField) : schemas.messageSchema(target.method.responseType.type), false),
+    responses: responses(
+      binding.responseField
+        ? schemas.fieldSchema(binding.responseField)
+        : schemas.messageSchema(target.method.responseType.type),
+      false,
+    ),
   };
   if (binding.rule.body !== '') {
     const schema = binding.bodyField ? schemas.fieldSchema(binding.bodyField) : schemas.messageSchema(requestType);
@@ -171,7 +205,10 @@ function responses(schema: Schema, protobufToo: boolean): Record<string, unknown
   return {
     '200': {
       description: 'The RPC succeeded.',
-      content: { 'application/json': { schema }, ...(protobufToo ? { 'application/x-protobuf': { schema: { type: 'string', format: 'binary' } } } : {}) },
+      content: {
+        'application/json': { schema },
+        ...(protobufToo ? { 'application/x-protobuf': { schema: { type: 'string', format: 'binary' } } } : {}),
+      },
     },
     default: {
       description: 'The RPC failed; see the status table in gateway/README.md.',
@@ -187,14 +224,25 @@ function descriptionOf(serviceName: string, methodName: string, requestType: pro
 }
 
 /** Query-settable fields, dotted: scalars and repeated scalars, nested singular messages up to a depth. */
-function queryFields(type: protobuf.Type, prefix: string, excluded: ReadonlySet<string>, depth: number, seen: Set<protobuf.Type>): [string, protobuf.Field][] {
+function queryFields(
+  type: protobuf.Type,
+  prefix: string,
+  excluded: ReadonlySet<string>,
+  depth: number,
+  seen: Set<protobuf.Type>,
+): [string, protobuf.Field][] {
   const found: [string, protobuf.Field][] = [];
   for (const field of type.fieldsArray) {
     field.resolve();
     const name = prefix + field.name;
     if (excluded.has(name)) continue;
     if (isScalarLike(field)) found.push([name, field]);
-    else if (isPlainMessage(field) && !field.repeated && depth < QUERY_DEPTH && !seen.has(field.resolvedType as protobuf.Type)) {
+    else if (
+      isPlainMessage(field) &&
+      !field.repeated &&
+      depth < QUERY_DEPTH &&
+      !seen.has(field.resolvedType as protobuf.Type)
+    ) {
       seen.add(field.resolvedType as protobuf.Type);
       found.push(...queryFields(field.resolvedType as protobuf.Type, `${name}.`, excluded, depth + 1, seen));
       seen.delete(field.resolvedType as protobuf.Type);

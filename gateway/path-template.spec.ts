@@ -16,7 +16,10 @@ describe('path templates', () => {
   });
 
   it('sets nested fields and several variables', () => {
-    expect(match('/v1/shelves/{shelf}/things/{thing.id}', '/v1/shelves/s/things/t')).toEqual({ shelf: 's', 'thing.id': 't' });
+    expect(match('/v1/shelves/{shelf}/things/{thing.id}', '/v1/shelves/s/things/t')).toEqual({
+      shelf: 's',
+      'thing.id': 't',
+    });
   });
 
   it('matches custom verbs only with the verb', () => {
@@ -28,7 +31,9 @@ describe('path templates', () => {
   it('matches multi-segment variables keeping slashes and %2F', () => {
     expect(match('/v1/{name=shelves/*}', '/v1/shelves/a')).toEqual({ name: 'shelves/a' });
     expect(match('/v1/{name=shelves/*}', '/v1/books/a')).toBeUndefined();
-    expect(match('/v1/{name=shelves/*/things/*}:get', '/v1/shelves/a%2Fb/things/c%20d:get')).toEqual({ name: 'shelves/a%2Fb/things/c d' });
+    expect(match('/v1/{name=shelves/*/things/*}:get', '/v1/shelves/a%2Fb/things/c%20d:get')).toEqual({
+      name: 'shelves/a%2Fb/things/c d',
+    });
     expect(match('/files/{path=**}', '/files/a/b/c')).toEqual({ path: 'a/b/c' });
     expect(match('/files/{path=**}', '/files')).toEqual({ path: '' });
     expect(match('/v1/*/things', '/v1/any/things')).toEqual({});
@@ -37,7 +42,9 @@ describe('path templates', () => {
   it('ranks literal segments, then verbs, above wildcards', () => {
     const specific = parsePathTemplate('/v1/things/{id}:cancel').specificity;
     expect(specific).toBeGreaterThan(parsePathTemplate('/v1/things/{id}').specificity);
-    expect(parsePathTemplate('/v1/things/{id}').specificity).toBeGreaterThan(parsePathTemplate('/v1/{name=**}').specificity);
+    expect(parsePathTemplate('/v1/things/{id}').specificity).toBeGreaterThan(
+      parsePathTemplate('/v1/{name=**}').specificity,
+    );
   });
 
   it('refuses malformed templates', () => {

@@ -16,7 +16,8 @@
  */
 
 /** One compiled segment. */
-type Segment = { readonly kind: 'literal'; readonly value: string } | { readonly kind: 'one' } | { readonly kind: 'rest' };
+type Segment =
+  { readonly kind: 'literal'; readonly value: string } | { readonly kind: 'one' } | { readonly kind: 'rest' };
 
 /** A variable: which request field it sets and which segments it spans. */
 export interface TemplateVariable {
@@ -63,7 +64,8 @@ export function parsePathTemplate(source: string): PathTemplate {
       const inner = part.slice(1, -1);
       const eq = inner.indexOf('=');
       const fieldPath = (eq < 0 ? inner : inner.slice(0, eq)).split('.');
-      if (!fieldPath.every((name) => IDENT.test(name))) throw new TypeError(`path template ${JSON.stringify(source)}: bad field path in ${part}`);
+      if (!fieldPath.every((name) => IDENT.test(name)))
+        throw new TypeError(`path template ${JSON.stringify(source)}: bad field path in ${part}`);
       const start = segments.length;
       const inside = eq < 0 ? ['*'] : inner.slice(eq + 1).split('/');
       for (const piece of inside) segments.push(segmentOf(piece, source));
@@ -74,7 +76,8 @@ export function parsePathTemplate(source: string): PathTemplate {
     }
   }
   segments.forEach((segment, index) => {
-    if (segment.kind === 'rest' && index !== segments.length - 1) throw new TypeError(`path template ${JSON.stringify(source)}: "**" must be the last segment`);
+    if (segment.kind === 'rest' && index !== segments.length - 1)
+      throw new TypeError(`path template ${JSON.stringify(source)}: "**" must be the last segment`);
   });
   const literals = segments.filter((segment) => segment.kind === 'literal').length;
   const hasRest = segments.some((segment) => segment.kind === 'rest');
@@ -104,7 +107,8 @@ function splitTopLevel(body: string, source: string): string[] {
 function segmentOf(piece: string, source: string): Segment {
   if (piece === '*') return { kind: 'one' };
   if (piece === '**') return { kind: 'rest' };
-  if (!LITERAL.test(piece)) throw new TypeError(`path template ${JSON.stringify(source)}: bad segment ${JSON.stringify(piece)}`);
+  if (!LITERAL.test(piece))
+    throw new TypeError(`path template ${JSON.stringify(source)}: bad segment ${JSON.stringify(piece)}`);
   return { kind: 'literal', value: piece };
 }
 
@@ -139,7 +143,10 @@ export function matchPathTemplate(template: PathTemplate, rawPath: string): Map<
   for (const variable of template.variables) {
     const end = rest && variable.end === segments.length ? parts.length : variable.end;
     const span = parts.slice(variable.start, end);
-    values.set(variable.fieldPath.join('.'), variable.multi ? span.map(decodeKeepingSlashes).join('/') : decode(span[0] ?? ''));
+    values.set(
+      variable.fieldPath.join('.'),
+      variable.multi ? span.map(decodeKeepingSlashes).join('/') : decode(span[0] ?? ''),
+    );
   }
   return values;
 }

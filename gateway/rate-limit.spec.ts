@@ -9,7 +9,12 @@ describe('token bucket rate limiter', () => {
     expect([at(0), at(0), at(0)].map((d) => d.allowed)).toEqual([true, true, true]);
     const refused = at(0);
     expect(refused).toMatchObject({ allowed: false, remaining: 0, retryAfterSeconds: 1, limit: 3 });
-    expect(rateLimitHeaders(refused)).toEqual({ 'ratelimit-limit': '3', 'ratelimit-remaining': '0', 'ratelimit-reset': '2', 'retry-after': '1' });
+    expect(rateLimitHeaders(refused)).toEqual({
+      'ratelimit-limit': '3',
+      'ratelimit-remaining': '0',
+      'ratelimit-reset': '2',
+      'retry-after': '1',
+    });
     expect(at(499).allowed).toBe(false);
     expect(at(500).allowed).toBe(true);
     expect(at(500).allowed).toBe(false);
@@ -37,7 +42,11 @@ describe('token bucket rate limiter', () => {
   });
 
   it('uses the socket address unless proxies are trusted, then the entry they added', () => {
-    const request = (xff?: string) => ({ socket: { remoteAddress: '10.0.0.1' }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as unknown as IncomingMessage;
+    const request = (xff?: string) =>
+      ({
+        socket: { remoteAddress: '10.0.0.1' },
+        headers: xff === undefined ? {} : { 'x-forwarded-for': xff },
+      }) as unknown as IncomingMessage;
     expect(clientAddress(request('1.2.3.4'))).toBe('10.0.0.1');
     expect(clientAddress(request('6.6.6.6, 1.2.3.4'), 1)).toBe('1.2.3.4');
     expect(clientAddress(request('6.6.6.6, 1.2.3.4, 10.0.0.9'), 2)).toBe('1.2.3.4');

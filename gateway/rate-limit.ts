@@ -60,7 +60,8 @@ export function createRateLimiter(options: RateLimitOptions): RateLimiter {
   const burst = options.burst ?? Math.max(1, rate);
   if (!(burst >= 1) || !Number.isFinite(burst)) throw new TypeError('rateLimit.burst must be at least 1');
   const maxClients = options.maxClients ?? 100_000;
-  if (!Number.isInteger(maxClients) || maxClients < 1) throw new TypeError('rateLimit.maxClients must be a positive whole number');
+  if (!Number.isInteger(maxClients) || maxClients < 1)
+    throw new TypeError('rateLimit.maxClients must be a positive whole number');
   const refillMs = (burst / rate) * 1000;
   const buckets = new Map<string, Bucket>();
 
@@ -115,7 +116,10 @@ export function clientAddress(request: IncomingMessage, trustProxyHops = 0): str
   const socketAddress = request.socket.remoteAddress ?? 'unknown';
   if (trustProxyHops <= 0) return socketAddress;
   const header = request.headers['x-forwarded-for'];
-  const list = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const list = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
   const entry = list[list.length - trustProxyHops];
   return entry !== undefined && entry.length <= 64 ? entry : socketAddress;
 }

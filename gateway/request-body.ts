@@ -22,7 +22,10 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
     return Promise.reject(tooLarge(limit));
   }
   // HTTP/2 frames bodies itself: no Content-Length or Transfer-Encoding needed (gRPC sends neither)
-  if (declared === '0' || (declared === undefined && request.headers['transfer-encoding'] === undefined && request.httpVersionMajor !== 2)) {
+  if (
+    declared === '0' ||
+    (declared === undefined && request.headers['transfer-encoding'] === undefined && request.httpVersionMajor !== 2)
+  ) {
     return Promise.resolve(EMPTY);
   }
   return new Promise<Buffer>((resolve, reject) => {
@@ -61,7 +64,9 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
 }
 
 function tooLarge(limit: number): RpcError {
-  return gatewayError(Code.RESOURCE_EXHAUSTED, `request body exceeds the limit of ${limit} bytes`, 413, { connection: 'close' });
+  return gatewayError(Code.RESOURCE_EXHAUSTED, `request body exceeds the limit of ${limit} bytes`, 413, {
+    connection: 'close',
+  });
 }
 
 /**
@@ -83,7 +88,11 @@ export function bodyKindOf(contentType: string | undefined, bodyLength: number, 
     }
     return 'json';
   }
-  if (allowProtobuf && (base === 'application/x-protobuf' || base === 'application/protobuf' || base === 'application/vnd.google.protobuf')) return 'protobuf';
+  if (
+    allowProtobuf &&
+    (base === 'application/x-protobuf' || base === 'application/protobuf' || base === 'application/vnd.google.protobuf')
+  )
+    return 'protobuf';
   throw unsupported(`Content-Type ${JSON.stringify(contentType)} is not supported`, allowProtobuf);
 }
 

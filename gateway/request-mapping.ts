@@ -33,7 +33,12 @@ export interface CompiledBinding {
 }
 
 /** Checks a binding against the method's messages; throws a `TypeError` naming the method. */
-export function compileBinding(method: DynamicMethod, where: string, rule: HttpRule, template: PathTemplate): CompiledBinding {
+export function compileBinding(
+  method: DynamicMethod,
+  where: string,
+  rule: HttpRule,
+  template: PathTemplate,
+): CompiledBinding {
   const requestType = method.requestType.type;
   const fail = (problem: string): never => {
     throw new TypeError(`${where} (${rule.method} ${rule.path}): ${problem}`);
@@ -43,7 +48,10 @@ export function compileBinding(method: DynamicMethod, where: string, rule: HttpR
     const chain = resolveFieldPath(requestType, variable.fieldPath);
     if (typeof chain === 'string') fail(chain);
     const leaf = (chain as protobuf.Field[])[(chain as protobuf.Field[]).length - 1]!;
-    if (!isScalarLike(leaf) || leaf.repeated) fail(`path variable ${variable.fieldPath.join('.')} must be a singular scalar, enum or scalar-like well-known type`);
+    if (!isScalarLike(leaf) || leaf.repeated)
+      fail(
+        `path variable ${variable.fieldPath.join('.')} must be a singular scalar, enum or scalar-like well-known type`,
+      );
     pathFields.set(variable.fieldPath.join('.'), chain as protobuf.Field[]);
   }
   let bodyField: protobuf.Field | undefined;
@@ -54,7 +62,8 @@ export function compileBinding(method: DynamicMethod, where: string, rule: HttpR
   let responseField: protobuf.Field | undefined;
   if (rule.responseBody !== '') {
     responseField = findField(method.responseType.type, rule.responseBody);
-    if (!responseField) fail(`response_body ${JSON.stringify(rule.responseBody)} is not a field of ${method.responseType.fullName}`);
+    if (!responseField)
+      fail(`response_body ${JSON.stringify(rule.responseBody)} is not a field of ${method.responseType.fullName}`);
   }
   return { rule, template, requestType, pathFields, bodyField, responseField };
 }
@@ -82,7 +91,11 @@ export function buildRequestJson(
     const text = pathValues.get(dotted)!;
     const leaf = chain[chain.length - 1]!;
     const value = jsonFromString(leaf, text);
-    if (value === undefined) throw new RpcError(Code.INVALID_ARGUMENT, `path parameter ${dotted}: ${JSON.stringify(text)} is not true or false`);
+    if (value === undefined)
+      throw new RpcError(
+        Code.INVALID_ARGUMENT,
+        `path parameter ${dotted}: ${JSON.stringify(text)} is not true or false`,
+      );
     place(json, chain, value, `path parameter ${dotted}`);
   }
   if (query !== '') applyQuery(binding, json, query);
@@ -93,7 +106,11 @@ function applyQuery(binding: CompiledBinding, json: Record<string, unknown>, que
   const params = new URLSearchParams(query);
   if (binding.rule.body === '*') {
     const first = params.keys().next();
-    if (!first.done) throw new RpcError(Code.INVALID_ARGUMENT, `query parameter ${JSON.stringify(first.value)} not allowed: this route takes every field from the body`);
+    if (!first.done)
+      throw new RpcError(
+        Code.INVALID_ARGUMENT,
+        `query parameter ${JSON.stringify(first.value)} not allowed: this route takes every field from the body`,
+      );
     return;
   }
   const seen = new Set<string>();
@@ -102,14 +119,22 @@ function applyQuery(binding: CompiledBinding, json: Record<string, unknown>, que
     const chain = resolveFieldPath(binding.requestType, key.split('.'));
     if (typeof chain === 'string') throw new RpcError(Code.INVALID_ARGUMENT, `${what}: ${chain}`);
     const canonical = chain.map((field) => field.name).join('.');
-    if (binding.pathFields.has(canonical)) throw new RpcError(Code.INVALID_ARGUMENT, `${what}: ${canonical} is set by the path`);
-    if (binding.bodyField && chain[0] === binding.bodyField) throw new RpcError(Code.INVALID_ARGUMENT, `${what}: ${binding.bodyField.name} is set by the body`);
+    if (binding.pathFields.has(canonical))
+      throw new RpcError(Code.INVALID_ARGUMENT, `${what}: ${canonical} is set by the path`);
+    if (binding.bodyField && chain[0] === binding.bodyField)
+      throw new RpcError(Code.INVALID_ARGUMENT, `${what}: ${binding.bodyField.name} is set by the body`);
     const leaf = chain[chain.length - 1]!;
-    if (!isScalarLike(leaf)) throw new RpcError(Code.INVALID_ARGUMENT, `${what}: ${canonical} is a ${leaf.map ? 'map' : 'message'}; set its fields one by one (${canonical}.<field>=…)`);
-    if (!leaf.repeated && seen.has(canonical)) throw new RpcError(Code.INVALID_ARGUMENT, `${what}: ${canonical} is not repeated but was given more than once`);
+    if (!isScalarLike(leaf))
+      throw new RpcError(
+        Code.INVALID_ARGUMENT,
+        `${what}: ${canonical} is a ${leaf.map ? 'map' : 'message'}; set its fields one by one (${canonical}.<field>=…)`,
+      );
+    if (!leaf.repeated && seen.has(canonical))
+      throw new RpcError(Code.INVALID_ARGUMENT, `${what}: ${canonical} is not repeated but was given more than once`);
     seen.add(canonical);
     const value = jsonFromString(leaf, text);
-    if (value === undefined) throw new RpcError(Code.INVALID_ARGUMENT, `${what}: ${JSON.stringify(text)} is not true or false`);
+    if (value === undefined)
+      throw new RpcError(Code.INVALID_ARGUMENT, `${what}: ${JSON.stringify(text)} is not true or false`);
     place(json, chain, value, what);
   }
 }

@@ -40,9 +40,23 @@ export function send(
 }
 
 /** Writes an error as `{code, message, details}` with its HTTP status; returns the status. */
-export function sendError(response: ServerResponse, error: RpcError, requestId: string | undefined, close: boolean, registry: ProtoRegistry | undefined): number {
+export function sendError(
+  response: ServerResponse,
+  error: RpcError,
+  requestId: string | undefined,
+  close: boolean,
+  registry: ProtoRegistry | undefined,
+): number {
   const status = httpStatusOf(error);
   const extra = httpHeadersOf(error);
-  send(response, status, JSON_UTF8, JSON.stringify(errorBody(error, registry)), requestId, close || extra?.['connection'] === 'close', extra);
+  send(
+    response,
+    status,
+    JSON_UTF8,
+    JSON.stringify(errorBody(error, registry)),
+    requestId,
+    close || extra?.['connection'] === 'close',
+    extra,
+  );
   return status;
 }

@@ -62,13 +62,18 @@ export function createRouter(services: readonly DynamicService[], logger: Logger
   for (const service of services) {
     for (const method of Object.values(service.methods)) {
       if (method.requestStream || method.responseStream) {
-        logger.warn({ method: `${service.fullName}/${method.name}` }, 'streaming method skipped: the gateway is unary only');
+        logger.warn(
+          { method: `${service.fullName}/${method.name}` },
+          'streaming method skipped: the gateway is unary only',
+        );
         continue;
       }
     }
     const unary: DynamicService = {
       ...service,
-      methods: Object.fromEntries(Object.entries(service.methods).filter(([, m]) => !m.requestStream && !m.responseStream)),
+      methods: Object.fromEntries(
+        Object.entries(service.methods).filter(([, m]) => !m.requestStream && !m.responseStream),
+      ),
     };
     for (const info of describeService(unary)) {
       const method = unary.methods[info.localName]!;
@@ -79,12 +84,21 @@ export function createRouter(services: readonly DynamicService[], logger: Logger
       for (const rule of method.httpRules) {
         const key = `${rule.method} ${rule.path}`;
         if (seen.has(key)) {
-          logger.warn({ route: key, method: info.path }, 'duplicate HTTP route ignored: an earlier method already binds it');
+          logger.warn(
+            { route: key, method: info.path },
+            'duplicate HTTP route ignored: an earlier method already binds it',
+          );
           continue;
         }
         seen.add(key);
         const template = parsePathTemplateFor(info.path, rule.path);
-        restRoutes.push({ kind: 'rest', label: key, httpMethod: rule.method, binding: compileBinding(method, info.path, rule, template), target });
+        restRoutes.push({
+          kind: 'rest',
+          label: key,
+          httpMethod: rule.method,
+          binding: compileBinding(method, info.path, rule, template),
+          target,
+        });
       }
     }
   }
@@ -94,7 +108,8 @@ export function createRouter(services: readonly DynamicService[], logger: Logger
     list.push(route);
     byMethod.set(route.httpMethod, list);
   }
-  for (const list of byMethod.values()) list.sort((a, b) => b.binding.template.specificity - a.binding.template.specificity);
+  for (const list of byMethod.values())
+    list.sort((a, b) => b.binding.template.specificity - a.binding.template.specificity);
 
   const matchRest = (httpMethod: string, rawPath: string): RouteMatch | undefined => {
     for (const route of byMethod.get(httpMethod) ?? []) {
@@ -114,7 +129,9 @@ export function createRouter(services: readonly DynamicService[], logger: Logger
       }
       const found = matchRest(httpMethod, rawPath);
       if (found) return found;
-      const allowed = [...byMethod.keys()].filter((other) => other !== httpMethod && matchRest(other, rawPath) !== undefined);
+      const allowed = [...byMethod.keys()].filter(
+        (other) => other !== httpMethod && matchRest(other, rawPath) !== undefined,
+      );
       return allowed.length > 0 ? { allowed } : undefined;
     },
   };

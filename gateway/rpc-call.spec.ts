@@ -18,7 +18,13 @@ function flakyTransport(failures: RpcError[]): { transport: Transport; sent: Wir
       sent.push(request);
       const failure = failures.shift();
       if (failure) return Promise.reject(failure);
-      return Promise.resolve({ status: Code.OK, message: '', contentType: PROTOBUF, body: new Uint8Array(), metadata: {} } as WireReply);
+      return Promise.resolve({
+        status: Code.OK,
+        message: '',
+        contentType: PROTOBUF,
+        body: new Uint8Array(),
+        metadata: {},
+      } as WireReply);
     },
   } as unknown as Transport;
   return { transport, sent };
@@ -28,9 +34,16 @@ const callOf = (name: string, transport: Transport) => {
   const info = infos.find((candidate) => candidate.name === name)!;
   const method = Object.values(service.methods).find((candidate) => candidate.name === name)!;
   const caller = createGatewayCaller(info, method, transport, []);
-  return () => caller({ request: method.requestType.fromPartial({}), metadata: {}, deadline: Date.now() + 5_000, signal: new AbortController().signal });
+  return () =>
+    caller({
+      request: method.requestType.fromPartial({}),
+      metadata: {},
+      deadline: Date.now() + 5_000,
+      signal: new AbortController().signal,
+    });
 };
-const lost = (): RpcError => markConnectionLoss(new RpcError(Code.UNAVAILABLE, 'connection lost before the reply came'));
+const lost = (): RpcError =>
+  markConnectionLoss(new RpcError(Code.UNAVAILABLE, 'connection lost before the reply came'));
 
 describe('createGatewayCaller', () => {
   it('sends an idempotent call again, once and with the same message id, when its broker connection dropped under it', async () => {

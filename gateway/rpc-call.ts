@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type protobuf from 'protobufjs';
 import { chainInterceptors, type DynamicMethod } from '../core/tooling.js';
-import { Code, type Interceptor, JSON_TYPE, type Metadata, type MethodInfo, PROTOBUF, RpcError, type Transport, type UnaryCall, type UnaryNext } from '../core/index.js';
+import {
+  Code,
+  type Interceptor,
+  JSON_TYPE,
+  type Metadata,
+  type MethodInfo,
+  PROTOBUF,
+  RpcError,
+  type Transport,
+  type UnaryCall,
+  type UnaryNext,
+} from '../core/index.js';
 import { okReply, type ReplyCheck, sendUnary, unaryRequest } from '../core/tooling.js';
 import { isConnectionLoss } from '../core/tooling.js';
 import { isIdempotent } from '../core/protocol/index.js';
@@ -64,11 +75,26 @@ export function createGatewayCaller(
     }
   };
   const sendOnce = (call: UnaryCall, messageId: string) =>
-    sendUnary(transport, unaryRequest(info, PROTOBUF, requestType.encode(call.request as never).finish(), call.metadata, call.deadline, messageId), call.signal, check);
+    sendUnary(
+      transport,
+      unaryRequest(
+        info,
+        PROTOBUF,
+        requestType.encode(call.request as never).finish(),
+        call.metadata,
+        call.deadline,
+        messageId,
+      ),
+      call.signal,
+      check,
+    );
   const send: UnaryNext = async (call: UnaryCall) => {
     const reply = okReply(await request(call, randomUUID()));
     try {
-      const response = reply.contentType === JSON_TYPE ? responseType.fromJSON(parseJsonText(reply.body, `the reply of ${info.path}`)) : responseType.decode(reply.body);
+      const response =
+        reply.contentType === JSON_TYPE
+          ? responseType.fromJSON(parseJsonText(reply.body, `the reply of ${info.path}`))
+          : responseType.decode(reply.body);
       return { response, metadata: reply.metadata };
     } catch (error) {
       throw new RpcError(Code.INTERNAL, `the reply of ${info.path} could not be decoded`, { cause: error });
@@ -77,7 +103,14 @@ export function createGatewayCaller(
   const chain = interceptors.length === 0 ? send : chainInterceptors(interceptors, send);
   return async (call) => {
     try {
-      const result = await chain({ side: 'client', method: info, request: call.request, metadata: call.metadata, deadline: call.deadline, signal: call.signal });
+      const result = await chain({
+        side: 'client',
+        method: info,
+        request: call.request,
+        metadata: call.metadata,
+        deadline: call.deadline,
+        signal: call.signal,
+      });
       return { response: result.response as protobuf.Message, metadata: result.metadata ?? {} };
     } catch (error) {
       throw RpcError.from(error, Code.UNKNOWN, 'client interceptor failed');

@@ -29,7 +29,9 @@ export interface RequestState {
  * and map the body, call through the service's breaker, answer. Resolves
  * the HTTP status sent (499 when the client left first).
  */
-export function createRpcHandler(context: RpcHandlerContext): (request: IncomingMessage, response: ServerResponse, state: RequestState) => Promise<number> {
+export function createRpcHandler(
+  context: RpcHandlerContext,
+): (request: IncomingMessage, response: ServerResponse, state: RequestState) => Promise<number> {
   const { router, registry, logger, invoke } = context;
 
   return async function handle(request, response, state) {
@@ -44,29 +46,49 @@ export function createRpcHandler(context: RpcHandlerContext): (request: Incoming
       const { info, method: definition } = match.route.target;
       const timeoutMs = timeoutOf(request.headers, context.defaultTimeoutMs, context.maxTimeoutMs);
       const metadata = metadataOf(request.headers, context.forwardHeaders, state.requestId);
-      if (context.subjectMetadataKey !== undefined && state.subject !== undefined) metadata[context.subjectMetadataKey] = state.subject;
+      if (context.subjectMetadataKey !== undefined && state.subject !== undefined)
+        metadata[context.subjectMetadataKey] = state.subject;
       const body = await readBody(request, context.bodyLimitBytes);
 
       let message: unknown;
       let replyProtobuf = false;
       if (match.route.kind === 'rpc') {
         replyProtobuf = bodyKindOf(request.headers['content-type'], body.length, true) === 'protobuf';
-        message = replyProtobuf ? decodeProtobuf(definition.requestType, body) : definition.requestType.fromJSON(parseJsonBody(body));
+        message = replyProtobuf
+          ? decodeProtobuf(definition.requestType, body)
+          : definition.requestType.fromJSON(parseJsonBody(body));
       } else {
         const { binding } = match.route;
-        const parsed = binding.rule.body === '' ? undefined : (bodyKindOf(request.headers['content-type'], body.length, false), parseJsonBody(body));
+        const parsed =
+          binding.rule.body === ''
+            ? undefined
+            : (bodyKindOf(request.headers['content-type'], body.length, false), parseJsonBody(body));
         message = definition.requestType.fromJSON(buildRequestJson(binding, match.pathValues!, query, parsed));
       }
 
-      const { response: reply } = await invoke({ target: match.route.target, request: message, metadata, timeoutMs, abort: state.abort });
+      const { response: reply } = await invoke({
+        target: match.route.target,
+        request: message,
+        metadata,
+        timeoutMs,
+        abort: state.abort,
+      });
 
       if (replyProtobuf) {
-        send(response, 200, PROTOBUF, definition.responseType.encode(reply).finish(), state.requestId, context.draining());
+        send(
+          response,
+          200,
+          PROTOBUF,
+          definition.responseType.encode(reply).finish(),
+          state.requestId,
+          context.draining(),
+        );
       } else {
         let json: unknown;
         try {
           json = definition.responseType.toJSON(reply);
-          if (match.route.kind === 'rest') json = pickResponseBody(match.route.binding, json as Record<string, unknown>);
+          if (match.route.kind === 'rest')
+            json = pickResponseBody(match.route.binding, json as Record<string, unknown>);
         } catch (error) {
           throw new RpcError(Code.INTERNAL, `the reply of ${info.path} cannot be written as JSON`, { cause: error });
         }
@@ -83,7 +105,17 @@ export function createRpcHandler(context: RpcHandlerContext): (request: Incoming
       if (status >= 500) {
         const cause = error.cause;
         const unexpected = cause !== undefined && !(cause instanceof RpcError) && error.code === Code.INTERNAL;
-        logger[unexpected ? 'error' : 'warn']({ requestId: state.requestId, route: state.route, status, code: codeName(error.code), message: error.rawMessage, err: cause }, 'request failed');
+        logger[unexpected ? 'error' : 'warn'](
+          {
+            requestId: state.requestId,
+            route: state.route,
+            status,
+            code: codeName(error.code),
+            message: error.rawMessage,
+            err: cause,
+          },
+          'request failed',
+        );
       }
       return status;
     }
@@ -100,7 +132,12 @@ function matchRoute(router: Router, method: string, rawPath: string): RouteMatch
   }
   if (match === undefined) throw gatewayError(Code.NOT_FOUND, `no route for ${method} ${rawPath}`, 404);
   if ('allowed' in match) {
-    throw gatewayError(Code.UNIMPLEMENTED, `${method} is not allowed on ${rawPath}; allowed: ${match.allowed.join(', ')}`, 405, { allow: match.allowed.join(', ') });
+    throw gatewayError(
+      Code.UNIMPLEMENTED,
+      `${method} is not allowed on ${rawPath}; allowed: ${match.allowed.join(', ')}`,
+      405,
+      { allow: match.allowed.join(', ') },
+    );
   }
   return match;
 }
@@ -109,11 +146,13 @@ function decodeProtobuf(type: { decode(input: Uint8Array): unknown; fullName: st
   try {
     return type.decode(body);
   } catch (error) {
-    throw gatewayError(Code.INVALID_ARGUMENT, `request body is not a valid ${type.fullName} protobuf message: ${(error as Error).message}`);
+    throw gatewayError(
+      Code.INVALID_ARGUMENT,
+      `request body is not a valid ${type.fullName} protobuf message: ${(error as Error).message}`,
+    );
   }
 }
 
 function toRpcError(caught: unknown): RpcError {
   return caught instanceof RpcError ? caught : RpcError.from(caught, Code.INTERNAL);
 }
-

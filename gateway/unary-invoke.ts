@@ -48,9 +48,19 @@ export type UnaryInvoker = (call: DecodedCall) => Promise<GatewayReply>;
  * metrics, and the caller with its client interceptors (tracing, the
  * process's RPC metrics).
  */
-export function createUnaryInvoker(targets: readonly MethodTarget[], transport: Transport, interceptors: readonly Interceptor[], breakers: BreakerRegistry, metrics: GatewayMetrics): UnaryInvoker {
-  const callers = new Map<string, (call: Parameters<ReturnType<typeof createGatewayCaller>>[0]) => Promise<GatewayReply>>();
-  for (const target of targets) callers.set(target.info.path, createGatewayCaller(target.info, target.method, transport, interceptors));
+export function createUnaryInvoker(
+  targets: readonly MethodTarget[],
+  transport: Transport,
+  interceptors: readonly Interceptor[],
+  breakers: BreakerRegistry,
+  metrics: GatewayMetrics,
+): UnaryInvoker {
+  const callers = new Map<
+    string,
+    (call: Parameters<ReturnType<typeof createGatewayCaller>>[0]) => Promise<GatewayReply>
+  >();
+  for (const target of targets)
+    callers.set(target.info.path, createGatewayCaller(target.info, target.method, transport, interceptors));
   return ({ target, request, metadata, timeoutMs, abort }) => {
     const { info } = target;
     const caller = callers.get(info.path);
@@ -75,5 +85,7 @@ export function createUnaryInvoker(targets: readonly MethodTarget[], transport: 
 
 /** A call's deadline came: abort it with DEADLINE_EXCEEDED (one timer per call, no closure: core's startDeadlineTimer). */
 function expire(call: { readonly abort: AbortController; readonly timeoutMs: number; readonly path: string }): void {
-  call.abort.abort(new RpcError(Code.DEADLINE_EXCEEDED, `deadline of ${call.timeoutMs} ms exceeded calling ${call.path}`));
+  call.abort.abort(
+    new RpcError(Code.DEADLINE_EXCEEDED, `deadline of ${call.timeoutMs} ms exceeded calling ${call.path}`),
+  );
 }

@@ -7,7 +7,10 @@ import { delimiter, join, relative } from 'node:path';
 
 const out = mkdtempSync(join(tmpdir(), 'warren-gen-'));
 try {
-  execFileSync('buf', ['generate', '--output', out], { stdio: 'inherit', env: { ...process.env, PATH: `${join(process.cwd(), 'bin')}${delimiter}${process.env.PATH ?? ''}` } });
+  execFileSync('buf', ['generate', '--output', out], {
+    stdio: 'inherit',
+    env: { ...process.env, PATH: `${join(process.cwd(), 'bin')}${delimiter}${process.env.PATH ?? ''}` },
+  });
   const list = (root) => {
     const files = [];
     const walk = (dir) => {
@@ -26,7 +29,8 @@ try {
   for (const file of new Set([...fresh, ...committed])) {
     if (!fresh.includes(file)) problems.push(`gen/${file} is not generated from proto/ (stale: delete it)`);
     else if (!committed.includes(file)) problems.push(`gen/${file} is missing (run npm run generate)`);
-    else if (!readFileSync(join(out, 'gen', file)).equals(readFileSync(join('gen', file)))) problems.push(`gen/${file} differs from what proto/ generates (run npm run generate)`);
+    else if (!readFileSync(join(out, 'gen', file)).equals(readFileSync(join('gen', file))))
+      problems.push(`gen/${file} differs from what proto/ generates (run npm run generate)`);
   }
   if (problems.length > 0) {
     console.error(`gen/ is out of date:\n  ${problems.join('\n  ')}`);

@@ -28,18 +28,27 @@ const auth = `Basic ${Buffer.from(process.env['RABBITMQ_ADMIN'] ?? 'guest:guest'
 const baseUrl = process.env['AMQP_URL'] ?? 'amqp://guest:guest@rabbitmq:5672';
 const out = process.env['WARREN_BROKER_USERS_FILE'];
 if (!out) {
-  console.error('provision: WARREN_BROKER_USERS_FILE must name the file to write the users\' URLs to');
+  console.error("provision: WARREN_BROKER_USERS_FILE must name the file to write the users' URLs to");
   process.exit(1);
 }
 
 async function put(path: string, body: unknown): Promise<void> {
-  const response = await fetch(`${api}/api/${path}`, { method: 'PUT', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${api}/api/${path}`, {
+    method: 'PUT',
+    headers: { authorization: auth, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (!response.ok) throw new Error(`PUT /api/${path}: ${response.status} ${await response.text()}`);
 }
 
 const config = readPermissionsConfig(join(root, 'services', 'permissions.json'), 'provision');
 const vhost = vhostOf(baseUrl);
-const plan = planPermissions(config, contractAccess(await loadContracts(join(root, 'proto'), 'provision')), vhost, config.userPrefix ?? '');
+const plan = planPermissions(
+  config,
+  contractAccess(await loadContracts(join(root, 'proto'), 'provision')),
+  vhost,
+  config.userPrefix ?? '',
+);
 const passwords = new Map<string, string>();
 const v = encodeURIComponent(vhost);
 for (const user of plan.users) {

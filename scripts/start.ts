@@ -49,7 +49,9 @@ or point AMQP_URL at your broker, then run npm start again.`);
 const insecure = process.env['WARREN_INSECURE_GUEST'] === '1';
 let provisioned: ProvisionedUsers | undefined;
 if (insecure) {
-  console.log(`WARREN_INSECURE_GUEST=1: every process connects as ${redactUrl(url)}'s user with access control off (anyone on the broker can call any method, publish any event and forge replies)`);
+  console.log(
+    `WARREN_INSECURE_GUEST=1: every process connects as ${redactUrl(url)}'s user with access control off (anyone on the broker can call any method, publish any event and forge replies)`,
+  );
 } else {
   try {
     provisioned = await provisionShopUsers(root, url);
@@ -60,22 +62,33 @@ as root or rabbitmq; RABBITMQCTL names another one). For the open development mo
 with no access control, ask for it by name:   WARREN_INSECURE_GUEST=1 npm start`);
     process.exit(1);
   }
-  console.log(`broker users: ${[...provisioned.urls.keys()].map((name) => `${provisioned!.userPrefix}${name}`).join(', ')} (fresh passwords, access control enforced)`);
+  console.log(
+    `broker users: ${[...provisioned.urls.keys()].map((name) => `${provisioned!.userPrefix}${name}`).join(', ')} (fresh passwords, access control enforced)`,
+  );
 }
 
 /** The environment of one child: its own broker user, or the shared one in the open mode. */
 function brokerEnv(name: string): Record<string, string> {
   const own = provisioned?.urls.get(name);
-  if (provisioned === undefined || own === undefined) return { AMQP_URL: url, ...(insecure ? { WARREN_ACCESS: 'off' } : {}) };
+  if (provisioned === undefined || own === undefined)
+    return { AMQP_URL: url, ...(insecure ? { WARREN_ACCESS: 'off' } : {}) };
   const variable = `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_AMQP_URL`; // wins over AMQP_URL: set it too, so a stale one cannot
-  return { AMQP_URL: own, [variable]: own, WARREN_ACCESS: 'enforce', WARREN_PERMISSIONS_FILE: provisioned.configPath, WARREN_USER_PREFIX: provisioned.userPrefix };
+  return {
+    AMQP_URL: own,
+    [variable]: own,
+    WARREN_ACCESS: 'enforce',
+    WARREN_PERMISSIONS_FILE: provisioned.configPath,
+    WARREN_USER_PREFIX: provisioned.userPrefix,
+  };
 }
 
 const programs = [
   ...readdirSync(join(root, 'services'), { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && existsSync(join(root, 'services', entry.name, 'main.ts')))
     .map((entry) => ({ name: entry.name, script: join(root, 'services', entry.name, 'main.ts') })),
-  ...(existsSync(join(root, 'gateway', 'main.ts')) ? [{ name: 'gateway', script: join(root, 'gateway', 'main.ts') }] : []),
+  ...(existsSync(join(root, 'gateway', 'main.ts'))
+    ? [{ name: 'gateway', script: join(root, 'gateway', 'main.ts') }]
+    : []),
 ];
 if (programs.length === 0) {
   console.error('nothing to start: no services/<name>/main.ts and no gateway/main.ts');
@@ -110,7 +123,14 @@ function pretty(line: string): string {
     void pid;
     void hostname;
     void name;
-    const levels: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+    const levels: Record<number, string> = {
+      10: 'trace',
+      20: 'debug',
+      30: 'info',
+      40: 'WARN',
+      50: 'ERROR',
+      60: 'FATAL',
+    };
     const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
     return `${levels[Number(level)] ?? level} ${String(msg ?? '')}${extra}`;
   } catch {
@@ -126,8 +146,17 @@ let announced = false;
 
 /** Starts one program, and starts it again when it exits unexpectedly. */
 function launch(program: { name: string; script: string }, index: number): void {
-  const env = { ...process.env, ...brokerEnv(program.name), DATA_DIR: dataDir, WARREN_METRICS_PORT: String(metricsPorts.get(program.name) ?? '') };
-  const child = spawn(process.execPath, ['--import', tsxLoader, '--conditions=warren-source', program.script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = {
+    ...process.env,
+    ...brokerEnv(program.name),
+    DATA_DIR: dataDir,
+    WARREN_METRICS_PORT: String(metricsPorts.get(program.name) ?? ''),
+  };
+  const child = spawn(process.execPath, ['--import', tsxLoader, '--conditions=warren-source', program.script], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.set(program.name, child);
   for (const stream of [child.stdout!, child.stderr!]) {
     let buffer = '';
@@ -161,7 +190,9 @@ function launch(program: { name: string; script: string }, index: number): void 
     recent.push(now);
     crashes.set(program.name, recent);
     if (recent.length > MAX_CRASHES) {
-      console.log(`${prefix(program.name, index)} crashed ${recent.length} times within a minute; giving up on it (see its log lines above). The rest of the mesh keeps running.`);
+      console.log(
+        `${prefix(program.name, index)} crashed ${recent.length} times within a minute; giving up on it (see its log lines above). The rest of the mesh keeps running.`,
+      );
       if (children.size === 0) process.exit(1);
       return;
     }
@@ -177,7 +208,9 @@ programs.forEach((program, index) => launch(program, index));
 
 console.log(`mesh: ${programs.map((p) => p.name).join(', ')} on ${redactUrl(url)}, data in ${dataDir}`);
 if (metricsPorts.size > 0) {
-  console.log(`metrics: ${[...metricsPorts].map(([name, port]) => `${name} :${port}`).join(', ')}, gateway :${gatewayPort} (GET /metrics)`);
+  console.log(
+    `metrics: ${[...metricsPorts].map(([name, port]) => `${name} :${port}`).join(', ')}, gateway :${gatewayPort} (GET /metrics)`,
+  );
 }
 
 /** Once every service is ready: waits for the gateway's /readyz and says where it listens. */
@@ -188,7 +221,10 @@ async function announceReady(): Promise<void> {
   }
   const base = `http://localhost:${gatewayPort}`;
   for (let attempt = 0; attempt < 120 && !stopping; attempt++) {
-    const ready = await fetch(`${base}/readyz`).then((response) => response.ok, () => false);
+    const ready = await fetch(`${base}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ready) {
       console.log(`mesh ready: gateway at ${base}  (try: curl ${base}/v1/stock)`);
       console.log(`live mesh: ${base}/mesh`);

@@ -6,11 +6,15 @@ import { existsSync } from 'node:fs';
 /** Debian package → a file it installs (present means installed). */
 const NEEDED = { chromium: '/usr/bin/chromium' };
 
-const missing = Object.entries(NEEDED).filter(([, file]) => !existsSync(file)).map(([name]) => name);
+const missing = Object.entries(NEEDED)
+  .filter(([, file]) => !existsSync(file))
+  .map(([name]) => name);
 if (missing.length > 0) {
   const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   if (process.getuid?.() !== 0) {
-    process.stderr.write(`npm test needs these Debian packages: ${missing.join(', ')}. Install them (sudo ${command}) and run it again.\n`);
+    process.stderr.write(
+      `npm test needs these Debian packages: ${missing.join(', ')}. Install them (sudo ${command}) and run it again.\n`,
+    );
     process.exit(1);
   }
   process.stderr.write(`pretest: installing ${missing.join(', ')} (${command})\n`);

@@ -28,7 +28,9 @@ describe('server killed mid-request', () => {
     const client = createClient(TestServiceDefinition, transport);
     const started = Date.now();
     const idempotent = client.sleep({ millis: 2500 }, { timeoutMs: 10_000 });
-    const unsafe = client.increment({ counter: 'orders', delayMs: 2500 }, { timeoutMs: 10_000 }).catch((error: unknown) => error);
+    const unsafe = client
+      .increment({ counter: 'orders', delayMs: 2500 }, { timeoutMs: 10_000 })
+      .catch((error: unknown) => error);
     await doomed.waitFor(/^started sleep /);
     await doomed.waitFor(/^started increment /);
     // freeze it so it cannot finish while the survivor starts (however slow the machine), then kill it

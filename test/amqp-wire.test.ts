@@ -28,12 +28,16 @@ describe('AMQP wire protocol', () => {
     channel = await raw.createChannel();
     // protocol 2: the caller's own exclusive, auto-delete reply queue named warren.reply.<random>
     await channel.assertQueue(replyQueue, { exclusive: true, autoDelete: true, durable: false });
-    await channel.consume(replyQueue, (message) => {
-      if (!message) return;
-      const id = String(message.properties.correlationId);
-      replies.set(id, message);
-      waiters.get(id)?.(message);
-    }, { noAck: true });
+    await channel.consume(
+      replyQueue,
+      (message) => {
+        if (!message) return;
+        const id = String(message.properties.correlationId);
+        replies.set(id, message);
+        waiters.get(id)?.(message);
+      },
+      { noAck: true },
+    );
   });
 
   afterAll(async () => {
@@ -56,7 +60,14 @@ describe('AMQP wire protocol', () => {
   }
 
   it('serves a raw protobuf request and answers with status 0 and the response', async () => {
-    const reply = await rawCall('ok-1', Buffer.from(EchoRequest.encode(EchoRequest.fromPartial({ text: 'from python' })).finish()), { contentType: 'application/x-protobuf', headers: { 'warren-deadline': String(Date.now() + 5000), 'tenant-id': 't' } });
+    const reply = await rawCall(
+      'ok-1',
+      Buffer.from(EchoRequest.encode(EchoRequest.fromPartial({ text: 'from python' })).finish()),
+      {
+        contentType: 'application/x-protobuf',
+        headers: { 'warren-deadline': String(Date.now() + 5000), 'tenant-id': 't' },
+      },
+    );
     expect(reply.properties.headers?.['warren-status']).toBe(0);
     expect(reply.properties.headers?.['warren-protocol']).toBe(2);
     expect(reply.properties.userId).toBe('guest');
@@ -67,13 +78,25 @@ describe('AMQP wire protocol', () => {
   });
 
   it('serves a raw JSON request in proto3 JSON and answers in JSON', async () => {
-    const reply = await rawCall('json-1', Buffer.from(JSON.stringify({ text: 'json peer', number: '7', sentAt: '2026-01-01T00:00:00Z' })), { contentType: 'application/json' });
+    const reply = await rawCall(
+      'json-1',
+      Buffer.from(JSON.stringify({ text: 'json peer', number: '7', sentAt: '2026-01-01T00:00:00Z' })),
+      { contentType: 'application/json' },
+    );
     expect(reply.properties.headers?.['warren-status']).toBe(0);
-    expect(JSON.parse(reply.content.toString())).toMatchObject({ text: 'json peer', number: '7', sentAt: '2026-01-01T00:00:00Z' }); // int64 as a string (proto3 JSON)
+    expect(JSON.parse(reply.content.toString())).toMatchObject({
+      text: 'json peer',
+      number: '7',
+      sentAt: '2026-01-01T00:00:00Z',
+    }); // int64 as a string (proto3 JSON)
   });
 
   it('answers garbage bytes, bad JSON and unknown content types with INVALID_ARGUMENT', async () => {
-    const garbage = await rawCall('bad-1', Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), { contentType: 'application/x-protobuf' });
+    const garbage = await rawCall(
+      'bad-1',
+      Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+      { contentType: 'application/x-protobuf' },
+    );
     expect(garbage.properties.headers?.['warren-status']).toBe(Code.INVALID_ARGUMENT);
     expect(decodeStatus(garbage.content).code).toBe(Code.INVALID_ARGUMENT);
     const json = await rawCall('bad-2', Buffer.from('{"text":'), { contentType: 'application/json' });
@@ -98,7 +121,9 @@ describe('AMQP wire protocol', () => {
     }
     expect(ledger.started.length).toBe(before);
     // unknown fields are ignored, as in the binary format (a newer caller, an older server)
-    const newer = await rawCall('strict-5', Buffer.from(JSON.stringify({ text: 'newer', fieldAddedLater: true })), { contentType: 'application/json' });
+    const newer = await rawCall('strict-5', Buffer.from(JSON.stringify({ text: 'newer', fieldAddedLater: true })), {
+      contentType: 'application/json',
+    });
     expect(newer.properties.headers?.['warren-status']).toBe(Code.OK);
     expect(JSON.parse(newer.content.toString())).toMatchObject({ text: 'newer' });
   });
@@ -112,9 +137,22 @@ describe('AMQP wire protocol', () => {
     const victim = 'victim.queue';
     await channel.assertQueue(victim, { durable: false });
     const before = ledger.started.length;
-    channel.publish('', 'rpc.warren.test.v1.TestService', Buffer.alloc(0), { type: 'warren.test.v1.TestService/Echo', headers: { 'warren-deadline': Date.now() + 5000 } });
-    channel.publish('', 'rpc.warren.test.v1.TestService', Buffer.alloc(0), { type: 'warren.test.v1.TestService/Echo', replyTo: victim, correlationId: 'inject', headers: { 'warren-deadline': Date.now() + 5000 } });
-    channel.publish('', 'rpc.warren.test.v1.TestService', Buffer.alloc(0), { type: 'warren.test.v1.TestService/Echo', replyTo: 'amq.rabbitmq.reply-to.g1hkABCDEF.forged', correlationId: 'token', headers: { 'warren-deadline': Date.now() + 5000 } });
+    channel.publish('', 'rpc.warren.test.v1.TestService', Buffer.alloc(0), {
+      type: 'warren.test.v1.TestService/Echo',
+      headers: { 'warren-deadline': Date.now() + 5000 },
+    });
+    channel.publish('', 'rpc.warren.test.v1.TestService', Buffer.alloc(0), {
+      type: 'warren.test.v1.TestService/Echo',
+      replyTo: victim,
+      correlationId: 'inject',
+      headers: { 'warren-deadline': Date.now() + 5000 },
+    });
+    channel.publish('', 'rpc.warren.test.v1.TestService', Buffer.alloc(0), {
+      type: 'warren.test.v1.TestService/Echo',
+      replyTo: 'amq.rabbitmq.reply-to.g1hkABCDEF.forged',
+      correlationId: 'token',
+      headers: { 'warren-deadline': Date.now() + 5000 },
+    });
     // a normal call afterwards proves the server survived and the two were consumed first
     const client = createClient(TestServiceDefinition, transport);
     await client.echo({ text: 'still alive' });
@@ -127,7 +165,10 @@ describe('AMQP wire protocol', () => {
   it('drops a request whose warren-deadline has passed without running it', async () => {
     const before = ledger.started.length;
     const late = rawCall('late', Buffer.alloc(0), { headers: { 'warren-deadline': Date.now() - 1 } });
-    const outcome = await Promise.race([late.then(() => 'replied'), new Promise((resolve) => setTimeout(() => resolve('silent'), 300))]);
+    const outcome = await Promise.race([
+      late.then(() => 'replied'),
+      new Promise((resolve) => setTimeout(() => resolve('silent'), 300)),
+    ]);
     expect(outcome).toBe('silent');
     expect(ledger.started.length).toBe(before);
   });
@@ -135,10 +176,17 @@ describe('AMQP wire protocol', () => {
   it('publishes requests with every documented property, through the default exchange to the service queue', async () => {
     // the raw peer is the server of SpyService: it declares the service queue and consumes it
     await channel.assertQueue('rpc.warren.test.v1.SpyService', { exclusive: true });
-    const seen = new Promise<ConsumeMessage>((resolve) => void channel.consume('rpc.warren.test.v1.SpyService', (m) => m && resolve(m), { noAck: true }));
+    const seen = new Promise<ConsumeMessage>(
+      (resolve) => void channel.consume('rpc.warren.test.v1.SpyService', (m) => m && resolve(m), { noAck: true }),
+    );
     const spy = createClient({ ...TestServiceDefinition, fullName: 'warren.test.v1.SpyService' }, transport);
     const started = Date.now();
-    const call = spy.echo({ text: 'spy' }, { timeoutMs: 800, metadata: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } }).catch((e: unknown) => e);
+    const call = spy
+      .echo(
+        { text: 'spy' },
+        { timeoutMs: 800, metadata: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } },
+      )
+      .catch((e: unknown) => e);
     const message = await seen;
     const p = message.properties;
     expect(p.type).toBe('warren.test.v1.SpyService/Echo');

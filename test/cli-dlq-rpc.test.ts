@@ -57,7 +57,10 @@ async function deadLetterTwoCalls(): Promise<void> {
   const serverA = await startTestServer(vhost.url, 'dlq-a', { MAX_DELIVERIES: '1' });
   const client = createClient(TestServiceDefinition, transport, { retry: false });
   const options = { timeoutMs: 60_000, metadata: { tenant: 'acme' } };
-  const calls = [client.increment({ counter: 'replayed', delayMs: 1_500 }, options), client.sleep({ millis: 1_500 }, options)].map((call) =>
+  const calls = [
+    client.increment({ counter: 'replayed', delayMs: 1_500 }, options),
+    client.sleep({ millis: 1_500 }, options),
+  ].map((call) =>
     call.then(
       () => new Error('answered, but its server was killed'),
       (error: unknown) => error,
@@ -89,7 +92,14 @@ async function publishBulk(count: number): Promise<void> {
       replyTo: 'amq.rabbitmq.reply-to.gone',
       contentType: 'application/json',
       timestamp: Math.floor(now / 1000),
-      headers: { 'warren-deadline': now - 1_000, tenant: 'acme', 'warren-caller': 'ann', 'warren-dead-reason': 'delivered 6 times; every instance that took it stopped before answering', 'warren-deliveries': 6, 'warren-dead-at': now },
+      headers: {
+        'warren-deadline': now - 1_000,
+        tenant: 'acme',
+        'warren-caller': 'ann',
+        'warren-dead-reason': 'delivered 6 times; every instance that took it stopped before answering',
+        'warren-deliveries': 6,
+        'warren-dead-at': now,
+      },
     });
   }
   await channel.waitForConfirms();
@@ -113,27 +123,52 @@ afterAll(async () => {
 
 describe.sequential('warren dlq for poison requests', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () => {
   it('list shows method, deliveries, caller, time and reason of each, and removes nothing', async () => {
-    const [table, json] = await Promise.all([warren(['dlq', 'list', SERVICE]), warren(['dlq', 'list', DEAD, '--json'])]);
+    const [table, json] = await Promise.all([
+      warren(['dlq', 'list', SERVICE]),
+      warren(['dlq', 'list', DEAD, '--json']),
+    ]);
     expect(table.code).toBe(0);
     const lines = table.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^MESSAGE ID +METHOD +DELIVERIES +CALLER +DEAD AT +REASON$/);
     expect(lines).toHaveLength(3);
-    for (const [id, method] of [[ids.increment, 'Increment'], [ids.sleep, 'Sleep']] as const) {
-      expect(table.stdout).toMatch(new RegExp(`^${id} +${SERVICE}/${method} +2 +guest +\\d{4}-\\d\\d-\\d\\dT\\S+Z +delivered 2 times; every instance that took it stopped before answering$`, 'm'));
+    for (const [id, method] of [
+      [ids.increment, 'Increment'],
+      [ids.sleep, 'Sleep'],
+    ] as const) {
+      expect(table.stdout).toMatch(
+        new RegExp(
+          `^${id} +${SERVICE}/${method} +2 +guest +\\d{4}-\\d\\d-\\d\\dT\\S+Z +delivered 2 times; every instance that took it stopped before answering$`,
+          'm',
+        ),
+      );
     }
     expect(json.code).toBe(0);
-    const listed = JSON.parse(json.stdout) as { service: string; queue: string; deadLetters: Record<string, unknown>[] };
+    const listed = JSON.parse(json.stdout) as {
+      service: string;
+      queue: string;
+      deadLetters: Record<string, unknown>[];
+    };
     expect(listed).toMatchObject({ service: SERVICE, queue: DEAD });
     const increment = listed.deadLetters.find((letter) => letter['messageId'] === ids.increment)!;
-    expect(increment).toMatchObject({ method: `${SERVICE}/Increment`, deliveries: 2, caller: 'guest', metadata: { tenant: 'acme' } });
-    const [sentAt, deadline, deadAt] = [increment['sentAt'], increment['deadline'], increment['deadAt']].map((iso) => Date.parse(String(iso)));
+    expect(increment).toMatchObject({
+      method: `${SERVICE}/Increment`,
+      deliveries: 2,
+      caller: 'guest',
+      metadata: { tenant: 'acme' },
+    });
+    const [sentAt, deadline, deadAt] = [increment['sentAt'], increment['deadline'], increment['deadAt']].map((iso) =>
+      Date.parse(String(iso)),
+    );
     expect(deadline! - sentAt!).toBeGreaterThan(55_000); // the caller's 60 s deadline
     expect(deadAt).toBeGreaterThanOrEqual(sentAt!);
     expect(await queued(DEAD)).toBe(2);
   });
 
   it('show decodes the request with the protos and says whether its method is idempotent', async () => {
-    const [text, json] = await Promise.all([warren(['dlq', 'show', SERVICE, ids.increment]), warren(['dlq', 'show', SERVICE, ids.sleep, '--json'])]);
+    const [text, json] = await Promise.all([
+      warren(['dlq', 'show', SERVICE, ids.increment]),
+      warren(['dlq', 'show', SERVICE, ids.sleep, '--json']),
+    ]);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`messageId:  ${ids.increment}\n`);
     expect(text.stdout).toContain(`method:     ${SERVICE}/Increment (side effects: replay needs --force)\n`);
@@ -155,7 +190,9 @@ describe.sequential('warren dlq for poison requests', { timeout: CHILD_PROCESS_T
     const refused = await warren(['dlq', 'replay', SERVICE, '--all']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(
-      new RegExp(`^FAILED_PRECONDITION: not replayed: 1 of the 2 poison requests to replay is a call of ${SERVICE}/Increment, not idempotent\\. .*add --force, or pick others with --id\\. Nothing was sent\\.\\n`),
+      new RegExp(
+        `^FAILED_PRECONDITION: not replayed: 1 of the 2 poison requests to replay is a call of ${SERVICE}/Increment, not idempotent\\. .*add --force, or pick others with --id\\. Nothing was sent\\.\\n`,
+      ),
     );
     expect(refused.stdout).toBe('');
     expect(serverB!.lines.filter((line) => line.startsWith('started'))).toEqual([]);
@@ -164,15 +201,32 @@ describe.sequential('warren dlq for poison requests', { timeout: CHILD_PROCESS_T
     const replayed = await warren(['dlq', 'replay', SERVICE, '--id', ids.sleep]);
     expect(replayed.stderr).toContain(`Replaying 1 poison request of ${SERVICE}: 1/1\n`);
     expect(replayed.code).toBe(0);
-    expect(replayed.stdout).toBe(`${ids.sleep}  ${SERVICE}/Sleep  OK  (removed)\nReplayed 1 of 1 poison request of ${SERVICE}: 1 answered and removed.\n`);
+    expect(replayed.stdout).toBe(
+      `${ids.sleep}  ${SERVICE}/Sleep  OK  (removed)\nReplayed 1 of 1 poison request of ${SERVICE}: 1 answered and removed.\n`,
+    );
     expect(serverB!.lines).toContain(`started sleep ${ids.sleep}`); // the same logical call, run again
     expect(await queued(DEAD)).toBe(1);
   });
 
   it('replay --force runs a non-idempotent one as a new call, with its metadata, and empties the queue', async () => {
-    const run = await warren(['dlq', 'replay', SERVICE, '--id', ids.increment, '--force', '--json', '--timeout', '30s']);
+    const run = await warren([
+      'dlq',
+      'replay',
+      SERVICE,
+      '--id',
+      ids.increment,
+      '--force',
+      '--json',
+      '--timeout',
+      '30s',
+    ]);
     expect(run.code).toBe(0);
-    const result = JSON.parse(run.stdout) as { total: number; removed: number; kept: number; outcomes: Record<string, unknown>[] };
+    const result = JSON.parse(run.stdout) as {
+      total: number;
+      removed: number;
+      kept: number;
+      outcomes: Record<string, unknown>[];
+    };
     expect(result).toMatchObject({ total: 1, removed: 1, kept: 0, interrupted: false });
     expect(result.outcomes[0]).toMatchObject({
       messageId: ids.increment,
@@ -183,7 +237,10 @@ describe.sequential('warren dlq for poison requests', { timeout: CHILD_PROCESS_T
       deadLetter: { caller: 'guest', metadata: { tenant: 'acme' }, request: { counter: 'replayed', delayMs: 1500 } },
     });
     expect(await queued(DEAD)).toBe(0);
-    const [list, again] = await Promise.all([warren(['dlq', 'list', SERVICE]), warren(['dlq', 'replay', SERVICE, '--all'])]);
+    const [list, again] = await Promise.all([
+      warren(['dlq', 'list', SERVICE]),
+      warren(['dlq', 'replay', SERVICE, '--all']),
+    ]);
     expect(list.stdout).toBe(`No poison requests of ${SERVICE} (${DEAD} is empty).\n`);
     expect(again.code).toBe(0);
     expect(again.stdout).toBe(`No poison requests of ${SERVICE} (${DEAD} is empty).\n`);
@@ -198,16 +255,24 @@ describe.sequential('warren dlq for poison requests', { timeout: CHILD_PROCESS_T
       warren(['dlq', 'replay', IDLE]),
     ]);
     expect(unknown.code).toBe(15);
-    expect(unknown.stderr).toMatch(/^NOT_FOUND: no dead-letter queue rpc\.warren\.test\.v1\.NoSuchService\.dead: no server of warren\.test\.v1\.NoSuchService has declared it/);
+    expect(unknown.stderr).toMatch(
+      /^NOT_FOUND: no dead-letter queue rpc\.warren\.test\.v1\.NoSuchService\.dead: no server of warren\.test\.v1\.NoSuchService has declared it/,
+    );
     expect(notInProtos.code).toBe(2);
     expect(notInProtos.stderr).toMatch(/^NOT_FOUND: no service "shop\.nowhere\.v1\.GhostService" in /);
     expect(badId.code).toBe(15);
     // these two take turns on the queue: one of them may say first that it waits
-    expect(withoutWaitNote(badId.stderr)).toBe(`NOT_FOUND: no poison request no-such-id in ${IDLE_DEAD} (it holds ${BULK}); nothing was replayed\n`);
+    expect(withoutWaitNote(badId.stderr)).toBe(
+      `NOT_FOUND: no poison request no-such-id in ${IDLE_DEAD} (it holds ${BULK}); nothing was replayed\n`,
+    );
     expect(badShow.code).toBe(15);
-    expect(withoutWaitNote(badShow.stderr)).toBe(`NOT_FOUND: no poison request no-such-id among the first 5 in ${IDLE_DEAD}\n`);
+    expect(withoutWaitNote(badShow.stderr)).toBe(
+      `NOT_FOUND: no poison request no-such-id among the first 5 in ${IDLE_DEAD}\n`,
+    );
     expect(unsaid.code).toBe(2);
-    expect(unsaid.stderr).toMatch(/^INVALID_ARGUMENT: say which poison requests of warren\.test\.v1\.RestTestService to replay: --id <message-id> \(repeatable\) or --all/);
+    expect(unsaid.stderr).toMatch(
+      /^INVALID_ARGUMENT: say which poison requests of warren\.test\.v1\.RestTestService to replay: --id <message-id> \(repeatable\) or --all/,
+    );
     expect(await queued(IDLE_DEAD)).toBe(BULK);
   });
 
@@ -216,8 +281,20 @@ describe.sequential('warren dlq for poison requests', { timeout: CHILD_PROCESS_T
     const holder = await connect(vhost.url);
     const channel = await holder.createChannel();
     await channel.assertQueue(`warren.cli.lock.${IDLE_DEAD}`, { exclusive: true });
-    const listers = [0, 1, 2].map(() => startWarren(['dlq', 'list', IDLE, '--limit', '1000', '--json'], { env: { AMQP_URL: vhost.url } }));
-    await Promise.all(listers.map((lister) => lister.waitFor('stderr', new RegExp(`^Waiting for another warren process working on ${IDLE_DEAD.replaceAll('.', '\\.')}\\.\\.\\.$`, 'm'))));
+    const listers = [0, 1, 2].map(() =>
+      startWarren(['dlq', 'list', IDLE, '--limit', '1000', '--json'], { env: { AMQP_URL: vhost.url } }),
+    );
+    await Promise.all(
+      listers.map((lister) =>
+        lister.waitFor(
+          'stderr',
+          new RegExp(
+            `^Waiting for another warren process working on ${IDLE_DEAD.replaceAll('.', '\\.')}\\.\\.\\.$`,
+            'm',
+          ),
+        ),
+      ),
+    );
     await holder.close(); // releases the lock: the broker deletes the exclusive queue
     const expected = Array.from({ length: BULK }, (_, i) => `bulk-${i}`);
     for (const lister of listers) {
@@ -232,12 +309,24 @@ describe.sequential('warren dlq for poison requests', { timeout: CHILD_PROCESS_T
   it('replay keeps requests nobody answers, in place, with progress, and exits 10 + their status', async () => {
     const run = await warren(['dlq', 'replay', IDLE, '--all', '--limit', '120']);
     expect(run.code).toBe(24); // UNAVAILABLE: the service has no queue
-    expect(run.stderr).toBe(`Replaying 120 poison requests of ${IDLE}: 0/120\nReplaying 120 poison requests of ${IDLE}: 100/120\nReplaying 120 poison requests of ${IDLE}: 120/120\n`);
+    expect(run.stderr).toBe(
+      `Replaying 120 poison requests of ${IDLE}: 0/120\nReplaying 120 poison requests of ${IDLE}: 100/120\nReplaying 120 poison requests of ${IDLE}: 120/120\n`,
+    );
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(121);
-    expect(lines[0]).toMatch(new RegExp(`^bulk-0  ${IDLE}/Ping  UNAVAILABLE: no queue is bound for service ${IDLE.replaceAll('.', '\\.')}.*  \\(kept\\)$`));
-    expect(lines[120]).toBe(`Replayed 120 of 120 poison requests of ${IDLE}: 0 answered and removed, 120 kept in ${IDLE_DEAD}.`);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^bulk-0  ${IDLE}/Ping  UNAVAILABLE: no queue is bound for service ${IDLE.replaceAll('.', '\\.')}.*  \\(kept\\)$`,
+      ),
+    );
+    expect(lines[120]).toBe(
+      `Replayed 120 of 120 poison requests of ${IDLE}: 0 answered and removed, 120 kept in ${IDLE_DEAD}.`,
+    );
     const listed = await warren(['dlq', 'list', IDLE, '--limit', '1000', '--json']);
-    expect((JSON.parse(listed.stdout) as { deadLetters: { messageId: string }[] }).deadLetters.map((letter) => letter.messageId)).toEqual(Array.from({ length: BULK }, (_, i) => `bulk-${i}`));
+    expect(
+      (JSON.parse(listed.stdout) as { deadLetters: { messageId: string }[] }).deadLetters.map(
+        (letter) => letter.messageId,
+      ),
+    ).toEqual(Array.from({ length: BULK }, (_, i) => `bulk-${i}`));
   });
 });

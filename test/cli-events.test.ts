@@ -43,11 +43,18 @@ async function deadLetters(group: string, count: number): Promise<void> {
  * do not feed each other's groups.
  */
 async function deadLetter(group: string, type: typeof OrderCreated | typeof Tick, count: number): Promise<void> {
-  const failing = await bus.subscribe(type as typeof OrderCreated, () => {
-    throw new RpcError(Code.INVALID_ARGUMENT, 'customer is blocked');
-  }, { group });
-  const message = (i: number): Record<string, unknown> => (type === Tick ? { run: group, seq: i } : { orderId: `${group}-${i}`, amountCents: 100 + i, customer: 'ann' });
-  await Promise.all(Array.from({ length: count }, (_, i) => bus.publish(type, message(i), { metadata: { tenant: 'acme' } })));
+  const failing = await bus.subscribe(
+    type as typeof OrderCreated,
+    () => {
+      throw new RpcError(Code.INVALID_ARGUMENT, 'customer is blocked');
+    },
+    { group },
+  );
+  const message = (i: number): Record<string, unknown> =>
+    type === Tick ? { run: group, seq: i } : { orderId: `${group}-${i}`, amountCents: 100 + i, customer: 'ann' };
+  await Promise.all(
+    Array.from({ length: count }, (_, i) => bus.publish(type, message(i), { metadata: { tenant: 'acme' } })),
+  );
   await deadLetters(group, count);
   await failing.close();
 }
@@ -68,14 +75,20 @@ describe('warren events tail', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () => {
   it('prints published events decoded until Ctrl-C, exits 0 and leaves no queue behind', async () => {
     const tail = start(['events', 'tail', 'warren.test.v1.*', '--proto', PROTO]);
     await tail.waitFor('stderr', /^Tailing events matching warren\.test\.v1\.\* on amqp:\/\/guest:\*\*\*@/m);
-    await bus.publish(OrderCreated, { orderId: 'o-1', amountCents: 1250, customer: 'ann' }, { metadata: { tenant: 'acme' } });
+    await bus.publish(
+      OrderCreated,
+      { orderId: 'o-1', amountCents: 1250, customer: 'ann' },
+      { metadata: { tenant: 'acme' } },
+    );
     await bus.publish(OrderShipped, { orderId: 'o-1', carrier: 'dhl' });
     await tail.waitFor('stdout', /OrderShipped/);
     tail.kill('SIGINT');
     expect(await tail.exited).toBe(0);
     const lines = tail.stdout().trimEnd().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} {2}warren\.test\.v1\.OrderCreated {2}from orders {2}\{"orderId":"o-1","amountCents":"1250","customer":"ann"\} {2}metadata \{"tenant":"acme"\}$/);
+    expect(lines[0]).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} {2}warren\.test\.v1\.OrderCreated {2}from orders {2}\{"orderId":"o-1","amountCents":"1250","customer":"ann"\} {2}metadata \{"tenant":"acme"\}$/,
+    );
     expect(lines[1]).toContain('warren.test.v1.OrderShipped  from orders  {"orderId":"o-1","carrier":"dhl"}');
     expect((await listQueues(vhost.name)).filter((queue) => queue.name.includes('warren-cli-tail'))).toEqual([]);
   });
@@ -101,14 +114,26 @@ describe.concurrent('warren dlq', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () => {
   it('lists and shows dead letters without removing them', async () => {
     await deadLetter('billing', OrderCreated, 2);
     // listed at the same moment: warren processes take turns on the queue, so each sees both
-    const [table, json] = await Promise.all([warren(['dlq', 'list', 'billing']), warren(['dlq', 'list', 'billing', '--json'])]);
+    const [table, json] = await Promise.all([
+      warren(['dlq', 'list', 'billing']),
+      warren(['dlq', 'list', 'billing', '--json']),
+    ]);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^MESSAGE ID +TYPE +ATTEMPTS +DEAD AT +REASON\n/);
-    expect(table.stdout).toMatch(/warren\.test\.v1\.OrderCreated +1 +\d{4}-\d\d-\d\dT\S+ +\[INVALID_ARGUMENT\] customer is blocked$/m);
-    const listed = JSON.parse(json.stdout) as { queue: string; deadLetters: { messageId: string; reason: string; attempts: number; queue: string }[] };
+    expect(table.stdout).toMatch(
+      /warren\.test\.v1\.OrderCreated +1 +\d{4}-\d\d-\d\dT\S+ +\[INVALID_ARGUMENT\] customer is blocked$/m,
+    );
+    const listed = JSON.parse(json.stdout) as {
+      queue: string;
+      deadLetters: { messageId: string; reason: string; attempts: number; queue: string }[];
+    };
     expect(listed.queue).toBe('events.billing.dead');
     expect(listed.deadLetters).toHaveLength(2);
-    expect(listed.deadLetters[0]).toMatchObject({ reason: '[INVALID_ARGUMENT] customer is blocked', attempts: 1, queue: 'events.billing' });
+    expect(listed.deadLetters[0]).toMatchObject({
+      reason: '[INVALID_ARGUMENT] customer is blocked',
+      attempts: 1,
+      queue: 'events.billing',
+    });
 
     const second = listed.deadLetters[1]!.messageId;
     const [shown, shownJson] = await Promise.all([
@@ -118,8 +143,13 @@ describe.concurrent('warren dlq', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain(`messageId:  ${second}\n`);
     expect(shown.stdout).toContain('metadata:   {"tenant":"acme"}\n');
-    expect(shown.stdout).toMatch(/message:\n\{\n {2}"orderId": "billing-\d",\n {2}"amountCents": "10\d",\n {2}"customer": "ann"\n\}/);
-    expect(JSON.parse(shownJson.stdout)).toMatchObject({ messageId: second, event: { type: 'warren.test.v1.OrderCreated', message: { customer: 'ann' } } });
+    expect(shown.stdout).toMatch(
+      /message:\n\{\n {2}"orderId": "billing-\d",\n {2}"amountCents": "10\d",\n {2}"customer": "ann"\n\}/,
+    );
+    expect(JSON.parse(shownJson.stdout)).toMatchObject({
+      messageId: second,
+      event: { type: 'warren.test.v1.OrderCreated', message: { customer: 'ann' } },
+    });
     expect(await bus.deadLetters('billing')).toHaveLength(2); // still there
   });
 
@@ -144,10 +174,14 @@ describe.concurrent('warren dlq', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () => {
       warren(['dlq', 'replay', 'billing', '--force']),
     ]);
     expect(unknown.code).toBe(15);
-    expect(unknown.stderr).toBe('NOT_FOUND: no dead-letter queue events.nobody.dead: no subscriber of group nobody has declared it\n');
+    expect(unknown.stderr).toBe(
+      'NOT_FOUND: no dead-letter queue events.nobody.dead: no subscriber of group nobody has declared it\n',
+    );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^INVALID_ARGUMENT: event group "no group!" must match/);
     expect(flag.code).toBe(2);
-    expect(flag.stderr).toMatch(/^INVALID_ARGUMENT: --force applies to poison requests of a service \(pkg\.Service\), not to the event group billing\n/);
+    expect(flag.stderr).toMatch(
+      /^INVALID_ARGUMENT: --force applies to poison requests of a service \(pkg\.Service\), not to the event group billing\n/,
+    );
   });
 });

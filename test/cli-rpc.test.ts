@@ -74,12 +74,25 @@ afterAll(async () => {
 
 describe.concurrent('warren call', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () => {
   it('prints the reply as pretty proto3 JSON and sends -H metadata', async () => {
-    const run = await warren(['call', 'warren.test.v1.TestService/Echo', '{"text": "hi", "number": "42", "tags": ["a"]}', '-H', 'Tenant: acme']);
+    const run = await warren([
+      'call',
+      'warren.test.v1.TestService/Echo',
+      '{"text": "hi", "number": "42", "tags": ["a"]}',
+      '-H',
+      'Tenant: acme',
+    ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^\{\n {2}"text": "hi",\n/);
     const reply = JSON.parse(run.stdout) as Record<string, unknown>;
-    expect(reply).toMatchObject({ text: 'hi', number: '42', tags: ['a'], metadata: { tenant: 'acme' }, instance: 'cli-1', caller: 'guest' });
+    expect(reply).toMatchObject({
+      text: 'hi',
+      number: '42',
+      tags: ['a'],
+      metadata: { tenant: 'acme' },
+      instance: 'cli-1',
+      caller: 'guest',
+    });
   });
 
   it('reads the request from stdin with -, and --json prints one compact line', async () => {
@@ -97,14 +110,18 @@ describe.concurrent('warren call', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () => 
     expect(syntax.code).toBe(2);
     expect(syntax.stderr).toMatch(/^INVALID_ARGUMENT: the request is not valid JSON: /);
     expect(field.code).toBe(2);
-    expect(field.stderr).toMatch(/^INVALID_ARGUMENT: invalid JSON for warren\.test\.v1\.EchoRequest: number: "forty-two" is not a valid int64/);
+    expect(field.stderr).toMatch(
+      /^INVALID_ARGUMENT: invalid JSON for warren\.test\.v1\.EchoRequest: number: "forty-two" is not a valid int64/,
+    );
     for (const run of [syntax, field]) expect(run.stdout).toBe('');
   });
 
   it('names an unknown method with exit 2 and the methods that exist', async () => {
     const run = await warren(['call', 'warren.test.v1.TestService/Nope', '{}']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('NOT_FOUND: no method "Nope" in warren.test.v1.TestService (methods: Echo, Sleep, Fail, Increment, Relay)');
+    expect(run.stderr).toContain(
+      'NOT_FOUND: no method "Nope" in warren.test.v1.TestService (methods: Echo, Sleep, Fail, Increment, Relay)',
+    );
   });
 
   it('exits 24 with UNAVAILABLE when no server ever declared the service queue', async () => {
@@ -130,7 +147,9 @@ describe.concurrent('warren call', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () => 
     expect(text.code).toBe(15);
     expect(text.stderr).toMatch(/^NOT_FOUND: no such order\nmetadata: \{"failed-by":"cli-1"\}\n$/);
     expect(json.code).toBe(19);
-    expect(JSON.parse(json.stderr)).toEqual({ error: { code: 'FAILED_PRECONDITION', number: 9, message: 'not yet', metadata: { 'failed-by': 'cli-1' } } });
+    expect(JSON.parse(json.stderr)).toEqual({
+      error: { code: 'FAILED_PRECONDITION', number: 9, message: 'not yet', metadata: { 'failed-by': 'cli-1' } },
+    });
   });
 
   it('refuses unknown flags, bad flag values and reserved metadata keys with exit 2', async () => {
@@ -151,10 +170,19 @@ describe.concurrent('warren list, health, describe', { timeout: CHILD_PROCESS_TI
   it('list shows each service live, down or absent, with its methods', async () => {
     const [json, text] = await Promise.all([warren(['list', '--json']), warren(['list'])]);
     expect(json.code).toBe(0);
-    const { services, builtIn } = JSON.parse(json.stdout) as { services: { name: string; status: string; consumers: number; methods: { name: string; idempotency: string }[] }[]; builtIn: string[] };
+    const { services, builtIn } = JSON.parse(json.stdout) as {
+      services: { name: string; status: string; consumers: number; methods: { name: string; idempotency: string }[] }[];
+      builtIn: string[];
+    };
     const byName = new Map(services.map((service) => [service.name, service]));
     expect(byName.get('warren.test.v1.TestService')).toMatchObject({ status: 'live', consumers: 1 });
-    expect(byName.get('warren.test.v1.TestService')!.methods.map((method) => method.name)).toEqual(['Echo', 'Sleep', 'Fail', 'Increment', 'Relay']);
+    expect(byName.get('warren.test.v1.TestService')!.methods.map((method) => method.name)).toEqual([
+      'Echo',
+      'Sleep',
+      'Fail',
+      'Increment',
+      'Relay',
+    ]);
     expect(byName.get('warren.cli.v1.IdleService')).toMatchObject({ status: 'down', consumers: 0, deadLettered: 1 });
     expect(byName.get('warren.test.v1.TestService')).toMatchObject({ deadLettered: 0 });
     expect(byName.get('warren.test.v1.RestTestService')).toMatchObject({ status: 'absent' });
@@ -162,7 +190,9 @@ describe.concurrent('warren list, health, describe', { timeout: CHILD_PROCESS_TI
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^warren\.test\.v1\.TestService +LIVE +1 consumer, 0 queued$/m);
     // Health checks running concurrently may be waiting in IdleService's queue: the count varies.
-    expect(text.stdout).toMatch(/^warren\.cli\.v1\.IdleService +DOWN +0 consumers, \d+ queued \(requests wait until their deadline\); 1 poison request in rpc\.warren\.cli\.v1\.IdleService\.dead$/m);
+    expect(text.stdout).toMatch(
+      /^warren\.cli\.v1\.IdleService +DOWN +0 consumers, \d+ queued \(requests wait until their deadline\); 1 poison request in rpc\.warren\.cli\.v1\.IdleService\.dead$/m,
+    );
     expect(text.stdout).toMatch(/^warren\.test\.v1\.RestTestService +ABSENT +no queue: never started$/m);
     expect(text.stdout).toMatch(/^ {4}GetThing +no side effects +GET \/v1\/things\/\{id\}$/m);
   });
@@ -183,7 +213,9 @@ describe.concurrent('warren list, health, describe', { timeout: CHILD_PROCESS_TI
 
   it('health without arguments checks every service of the protos; --json lists the answers', async () => {
     const run = await warren(['health', '--json', '--timeout', '4s']);
-    const { services } = JSON.parse(run.stdout) as { services: { service: string; status: string; instance?: string }[] };
+    const { services } = JSON.parse(run.stdout) as {
+      services: { service: string; status: string; instance?: string }[];
+    };
     expect(services).toEqual([
       expect.objectContaining({ service: 'warren.cli.v1.IdleService', status: 'DEADLINE_EXCEEDED' }),
       expect.objectContaining({ service: 'warren.test.v1.RestTestService', status: 'UNAVAILABLE' }),
@@ -199,15 +231,23 @@ describe.concurrent('warren list, health, describe', { timeout: CHILD_PROCESS_TI
       warren(['describe', 'NoSuchThing']),
     ]);
     expect(method.code).toBe(0);
-    expect(method.stdout).toContain('rpc Echo(warren.test.v1.EchoRequest) returns (warren.test.v1.EchoResponse);  // no side effects');
+    expect(method.stdout).toContain(
+      'rpc Echo(warren.test.v1.EchoRequest) returns (warren.test.v1.EchoResponse);  // no side effects',
+    );
     expect(method.stdout).toContain('message warren.test.v1.EchoRequest {\n  string text = 1;\n  int64 number = 2;');
     expect(method.stdout).toContain('  google.protobuf.Timestamp sent_at = 5;  // JSON sentAt');
     expect(service.code).toBe(0);
-    const described = JSON.parse(service.stdout) as { kind: string; methods: { name: string; idempotency: string; http: { method: string; path: string }[] }[] };
+    const described = JSON.parse(service.stdout) as {
+      kind: string;
+      methods: { name: string; idempotency: string; http: { method: string; path: string }[] }[];
+    };
     expect(described.kind).toBe('service');
     expect(described.methods.find((m) => m.name === 'UpdateThing')).toMatchObject({
       idempotency: 'IDEMPOTENT',
-      http: [{ method: 'PATCH', path: '/v1/things/{thing.id}' }, { method: 'POST', path: '/v1/things/{thing.id}:update' }],
+      http: [
+        { method: 'PATCH', path: '/v1/things/{thing.id}' },
+        { method: 'POST', path: '/v1/things/{thing.id}:update' },
+      ],
     });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^NOT_FOUND: nothing named "NoSuchThing"/);

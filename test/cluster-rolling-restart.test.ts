@@ -1,11 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, createEventBus, createMemoryDedupStore, createServer, deduplicate, RpcError, type Server } from '../core/index.js';
+import {
+  Code,
+  createEventBus,
+  createMemoryDedupStore,
+  createServer,
+  deduplicate,
+  RpcError,
+  type Server,
+} from '../core/index.js';
 import { loadProtos } from '../core/tooling.js';
 import { createGateway, type Gateway } from '../gateway/create-gateway.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { Tick } from '../gen/warren/test/v1/test_events.js';
 import { CallLedger } from './support/call-ledger.js';
-import { connectToCluster, eventually, outcomesByCode, startLoad, type ClusterTransport } from './support/cluster-mesh.js';
+import {
+  connectToCluster,
+  eventually,
+  outcomesByCode,
+  startLoad,
+  type ClusterTransport,
+} from './support/cluster-mesh.js';
 import { call, createRecordingLogger } from './support/gateway-harness.js';
 import { testService, type TestServiceLedger } from '../core/testing/test-service.js';
 import { startThrowawayCluster, type ThrowawayCluster } from './support/throwaway-cluster.js';
@@ -49,27 +63,50 @@ describe('a rolling restart of a 3-node cluster under steady load', () => {
       return connected;
     };
     const ledgers: TestServiceLedger[] = [];
-    for (const [instance, node] of [['a', 0], ['b', 1]] as const) {
+    for (const [instance, node] of [
+      ['a', 0],
+      ['b', 1],
+    ] as const) {
       const { implementation, ledger } = testService(instance);
-      const server = createServer({ transport: (await connect(`rolling-server-${instance}`, node)).transport, instance, prefetch: 32 }).add(TestServiceDefinition, implementation);
+      const server = createServer({
+        transport: (await connect(`rolling-server-${instance}`, node)).transport,
+        instance,
+        prefetch: 32,
+      }).add(TestServiceDefinition, implementation);
       await server.start();
       servers.push(server);
       ledgers.push(ledger);
     }
-    gateway = createGateway({ transport: (await connect('rolling-gateway', 2)).transport, protos: await loadProtos({ root: 'proto' }), logger: createRecordingLogger(), expose: ['*'], mesh: false });
+    gateway = createGateway({
+      transport: (await connect('rolling-gateway', 2)).transport,
+      protos: await loadProtos({ root: 'proto' }),
+      logger: createRecordingLogger(),
+      expose: ['*'],
+      mesh: false,
+    });
     const base = `http://127.0.0.1:${(await gateway.listen(0, '127.0.0.1')).port}`;
     const run = `rolling-${Date.now()}`;
     const handled = new Map<number, number>();
     let deliveries = 0;
     const store = createMemoryDedupStore(); // one store per group, shared by its instances (a table with a unique key, in a service)
     for (const node of [0, 1]) {
-      const bus = createEventBus({ transport: (await connect(`rolling-subscriber-${node}`, node)).transport, service: 'rolling' });
-      await bus.subscribe(Tick, deduplicate<Tick>((tick) => {
-        if (tick.run === run) handled.set(Number(tick.seq), (handled.get(Number(tick.seq)) ?? 0) + 1);
-      }, store), { group: 'rolling' });
+      const bus = createEventBus({
+        transport: (await connect(`rolling-subscriber-${node}`, node)).transport,
+        service: 'rolling',
+      });
+      await bus.subscribe(
+        Tick,
+        deduplicate<Tick>((tick) => {
+          if (tick.run === run) handled.set(Number(tick.seq), (handled.get(Number(tick.seq)) ?? 0) + 1);
+        }, store),
+        { group: 'rolling' },
+      );
       await bus.subscribe(Tick, (tick) => void (tick.run === run && deliveries++), { group: 'rolling-raw' });
     }
-    const publisher = createEventBus({ transport: (await connect('rolling-publisher', 2)).transport, service: 'rolling' });
+    const publisher = createEventBus({
+      transport: (await connect('rolling-publisher', 2)).transport,
+      service: 'rolling',
+    });
     const client = await connect('rolling-client', 1);
 
     let phase = 'steady';
@@ -91,13 +128,20 @@ describe('a rolling restart of a 3-node cluster under steady load', () => {
         await pause(20);
       }
     })();
-    const load = startLoad(client.transport, TestServiceDefinition, { inFlight: 20, timeoutMs: CALL_TIMEOUT_MS, phase: () => phase });
+    const load = startLoad(client.transport, TestServiceDefinition, {
+      inFlight: 20,
+      timeoutMs: CALL_TIMEOUT_MS,
+      phase: () => phase,
+    });
     const viaGateway = new CallLedger();
     const httpStatuses = new Map<number, number>();
     const gatewayWorkers = Array.from({ length: 4 }, async () => {
       while (sending) {
         await viaGateway.track(`gateway-sleep/${phase}`, CALL_TIMEOUT_MS, async () => {
-          const answer = await call(base, 'POST', '/rpc/warren.test.v1.TestService/Sleep', { body: '{"millis":5}', headers: { 'x-warren-timeout-ms': String(CALL_TIMEOUT_MS) } });
+          const answer = await call(base, 'POST', '/rpc/warren.test.v1.TestService/Sleep', {
+            body: '{"millis":5}',
+            headers: { 'x-warren-timeout-ms': String(CALL_TIMEOUT_MS) },
+          });
           httpStatuses.set(answer.status, (httpStatuses.get(answer.status) ?? 0) + 1);
           if (answer.status !== 200) throw new RpcError(Code.UNKNOWN, `HTTP ${answer.status}: ${answer.text}`);
         });
@@ -112,7 +156,11 @@ describe('a rolling restart of a 3-node cluster under steady load', () => {
       await node.stop('graceful');
       const stoppedMs = Date.now() - startedAt;
       await node.start();
-      await eventually(async () => (await cluster.runningNodes()).length === 3, 'the cluster to be whole again', 120_000);
+      await eventually(
+        async () => (await cluster.runningNodes()).length === 3,
+        'the cluster to be whole again',
+        120_000,
+      );
       restarts.push({ stoppedMs, wholeAgainMs: Date.now() - startedAt });
       await pause(2000);
     }
@@ -130,16 +178,25 @@ describe('a rolling restart of a 3-node cluster under steady load', () => {
     expect(outcomes.filter((o) => o.kind.startsWith('idempotent/') && o.code !== Code.OK)).toEqual([]);
     expect(outcomes.filter((o) => o.kind.startsWith('unsafe/') && !MAY_HAVE_RUN.has(o.code))).toEqual([]);
     const runs = new Map<string, number>();
-    for (const ledger of ledgers) for (const [counter, value] of ledger.counters) runs.set(counter, (runs.get(counter) ?? 0) + value);
+    for (const ledger of ledgers)
+      for (const [counter, value] of ledger.counters) runs.set(counter, (runs.get(counter) ?? 0) + value);
     expect([...runs].filter(([, count]) => count > 1)).toEqual([]);
     expect([...handled.values()].filter((times) => times !== 1)).toEqual([]);
     expect(handled.size).toBeGreaterThanOrEqual(confirmed.length);
     expect(outcomes.filter((o) => o.kind.startsWith('idempotent/after')).length).toBeGreaterThan(0);
-    console.info('cluster: rolling restart:', JSON.stringify({
-      restarts,
-      outcomes: outcomesByCode(outcomes),
-      gateway: { calls: viaGateway.outcomes.length, byHttpStatus: Object.fromEntries(httpStatuses) },
-      events: { confirmed: confirmed.length, handledOnce: handled.size, rawGroupDeliveries: deliveries, publishAttemptsFailed: publishRetries },
-    }));
+    console.info(
+      'cluster: rolling restart:',
+      JSON.stringify({
+        restarts,
+        outcomes: outcomesByCode(outcomes),
+        gateway: { calls: viaGateway.outcomes.length, byHttpStatus: Object.fromEntries(httpStatuses) },
+        events: {
+          confirmed: confirmed.length,
+          handledOnce: handled.size,
+          rawGroupDeliveries: deliveries,
+          publishAttemptsFailed: publishRetries,
+        },
+      }),
+    );
   }, 420_000);
 });

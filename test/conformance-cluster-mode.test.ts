@@ -22,8 +22,20 @@ describeRpcConformance('amqp, cluster mode', async () => {
       return transport;
     },
     async dispose() {
-      const { stdout } = await run('rabbitmqctl', ['list_queues', '-p', vhost!.name, '--quiet', '--no-table-headers', 'name', 'type', 'exclusive']);
-      queues = stdout.trim().split('\n').map((line) => line.trim().split(/\s+/));
+      const { stdout } = await run('rabbitmqctl', [
+        'list_queues',
+        '-p',
+        vhost!.name,
+        '--quiet',
+        '--no-table-headers',
+        'name',
+        'type',
+        'exclusive',
+      ]);
+      queues = stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/));
       for (const transport of transports) await transport.close();
       await vhost!.remove();
     },

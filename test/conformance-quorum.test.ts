@@ -30,8 +30,21 @@ describeRpcConformance('amqp, quorum service queues', async () => {
     },
     async dispose() {
       // read the queue types before the vhost goes
-      const { stdout } = await run('rabbitmqctl', ['list_queues', '-p', vhost!.name, '--quiet', '--no-table-headers', 'name', 'type']);
-      queueTypes = new Map(stdout.trim().split('\n').map((line) => line.trim().split(/\s+/) as [string, string]));
+      const { stdout } = await run('rabbitmqctl', [
+        'list_queues',
+        '-p',
+        vhost!.name,
+        '--quiet',
+        '--no-table-headers',
+        'name',
+        'type',
+      ]);
+      queueTypes = new Map(
+        stdout
+          .trim()
+          .split('\n')
+          .map((line) => line.trim().split(/\s+/) as [string, string]),
+      );
       for (const transport of transports) await transport.close();
       await vhost!.remove();
     },

@@ -1,6 +1,17 @@
 import { connect, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AmqpTransport, Code, connectAmqp, createEventBus, createMemoryDedupStore, deduplicate, defaultLogger, type EventBus, type EventContext, RpcError } from '../core/index.js';
+import {
+  type AmqpTransport,
+  Code,
+  connectAmqp,
+  createEventBus,
+  createMemoryDedupStore,
+  deduplicate,
+  defaultLogger,
+  type EventBus,
+  type EventContext,
+  RpcError,
+} from '../core/index.js';
 import { createAmqpEvents } from '../core/tooling.js';
 import { CacheInvalidated, OrderShipped, Tick, Unrouted } from '../gen/warren/test/v1/test_events.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
@@ -69,26 +80,36 @@ describe('events on the broker: load and network faults', () => {
         const key = `${group}-${instance}`;
         // billing-2 goes through the proxy and is cut off midway, with deliveries unacked.
         const events = await bus(key === 'billing-2' ? proxiedUrl : vhost.url);
-        await events.subscribe(Tick, (tick, ctx: EventContext) => {
-          if (tick.run !== run) return;
-          deliveries.set(key, (deliveries.get(key) ?? 0) + 1);
-          if (ctx.redelivered) redelivered++;
-          if (key === 'billing-2' && !cutDone && deliveries.get(key)! >= 1_000) {
-            cutDone = true;
-            proxy.cut();
-          }
-          return handler(tick, ctx);
-        }, { group, prefetch: 64 });
+        await events.subscribe(
+          Tick,
+          (tick, ctx: EventContext) => {
+            if (tick.run !== run) return;
+            deliveries.set(key, (deliveries.get(key) ?? 0) + 1);
+            if (ctx.redelivered) redelivered++;
+            if (key === 'billing-2' && !cutDone && deliveries.get(key)! >= 1_000) {
+              cutDone = true;
+              proxy.cut();
+            }
+            return handler(tick, ctx);
+          },
+          { group, prefetch: 64 },
+        );
       }
     }
     const publisher = await bus();
     const started = Date.now();
     let next = 0;
-    await Promise.all(Array.from({ length: 500 }, async () => {
-      while (next < total) await publisher.publish(Tick, { run, seq: next++ });
-    }));
+    await Promise.all(
+      Array.from({ length: 500 }, async () => {
+        while (next < total) await publisher.publish(Tick, { run, seq: next++ });
+      }),
+    );
     const published = Date.now();
-    await waitFor(() => groups.every((group) => effects.get(group)!.size === total), 'every group to handle every event', 40_000);
+    await waitFor(
+      () => groups.every((group) => effects.get(group)!.size === total),
+      'every group to handle every event',
+      40_000,
+    );
     const done = Date.now();
     for (const group of groups) {
       const counts = [...effects.get(group)!.values()];
@@ -99,12 +120,16 @@ describe('events on the broker: load and network faults', () => {
     expect(cutDone).toBe(true);
     expect(redelivered).toBeGreaterThan(0); // the cut instance's unacked events came back to its peer
     const totalDeliveries = [...deliveries.values()].reduce((sum, count) => sum + count, 0);
-    console.log(`fan-out: ${total} events published in ${published - started} ms, ${totalDeliveries} deliveries (${redelivered} redelivered after the cut) handled in ${done - started} ms`);
+    console.log(
+      `fan-out: ${total} events published in ${published - started} ms, ${totalDeliveries} deliveries (${redelivered} redelivered after the cut) handled in ${done - started} ms`,
+    );
   }, 60_000);
 
   it('loses nothing it confirmed when the connection is cut while publishing', async () => {
     const received = new Set<string>();
-    await (await bus()).subscribe(Tick, (_tick, ctx) => void received.add(ctx.messageId), { group: 'cut-audit', prefetch: 256 });
+    await (
+      await bus()
+    ).subscribe(Tick, (_tick, ctx) => void received.add(ctx.messageId), { group: 'cut-audit', prefetch: 256 });
     const publisher = await bus(proxiedUrl);
     const confirmed = new Set<string>();
     const failures: unknown[] = [];
@@ -137,11 +162,16 @@ describe('events on the broker: load and network faults', () => {
     try {
       const channel = await model.createChannel();
       await channel.assertExchange('warren.events', 'topic', { durable: true });
-      await channel.assertQueue('full-queue', { durable: true, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
+      await channel.assertQueue('full-queue', {
+        durable: true,
+        arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' },
+      });
       await channel.bindQueue('full-queue', 'warren.events', Unrouted.$type);
       const publisher = await bus();
       await publisher.publish(Unrouted, { note: 'fits' });
-      await expect(publisher.publish(Unrouted, { note: 'refused' })).rejects.toMatchObject({ code: Code.RESOURCE_EXHAUSTED });
+      await expect(publisher.publish(Unrouted, { note: 'refused' })).rejects.toMatchObject({
+        code: Code.RESOURCE_EXHAUSTED,
+      });
       await channel.deleteQueue('full-queue');
     } finally {
       await model.close();
@@ -164,7 +194,7 @@ describe('events on the broker: load and network faults', () => {
     expect(received).toEqual(['before', 'held']);
   });
 
-  it('keeps consuming through the transport\'s own reconnection', async () => {
+  it("keeps consuming through the transport's own reconnection", async () => {
     const publisher = await bus();
     const transport = await connectAmqp({ url: proxiedUrl, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
     transports.push(transport);
@@ -172,10 +202,17 @@ describe('events on the broker: load and network faults', () => {
     buses.push(subscriber);
     const ticks = new Set<number>();
     const keys = new Set<string>();
-    await subscriber.subscribe(Tick, (tick) => {
-      if (tick.run === 'auto') ticks.add(Number(tick.seq));
-    }, { group: 'auto-reconnect' });
-    await subscriber.subscribe(CacheInvalidated, (event) => void keys.add(event.key), { group: 'auto-cache', broadcast: true });
+    await subscriber.subscribe(
+      Tick,
+      (tick) => {
+        if (tick.run === 'auto') ticks.add(Number(tick.seq));
+      },
+      { group: 'auto-reconnect' },
+    );
+    await subscriber.subscribe(CacheInvalidated, (event) => void keys.add(event.key), {
+      group: 'auto-cache',
+      broadcast: true,
+    });
     for (let seq = 0; seq < 3; seq++) await publisher.publish(Tick, { run: 'auto', seq });
     await waitFor(() => ticks.size === 3, 'events before the cut');
     proxy.cut();
@@ -199,17 +236,26 @@ describe('events on the broker: load and network faults', () => {
     const subscriber = createEventBus({ transport: { events }, service: 'reattach', instance: 'reattach-1' });
     const ticks = new Set<number>(); // a set: acks in flight at the cut mean redeliveries (at-least-once)
     const keys: string[] = [];
-    await subscriber.subscribe(Tick, (tick) => {
-      if (tick.run === 'reattach') ticks.add(Number(tick.seq));
-    }, { group: 'reattach' });
-    await subscriber.subscribe(CacheInvalidated, (event) => void keys.push(event.key), { group: 'reattach-cache', broadcast: true });
+    await subscriber.subscribe(
+      Tick,
+      (tick) => {
+        if (tick.run === 'reattach') ticks.add(Number(tick.seq));
+      },
+      { group: 'reattach' },
+    );
+    await subscriber.subscribe(CacheInvalidated, (event) => void keys.push(event.key), {
+      group: 'reattach-cache',
+      broadcast: true,
+    });
     for (let seq = 0; seq < 5; seq++) await publisher.publish(Tick, { run: 'reattach', seq });
     await waitFor(() => ticks.size === 5, 'events before the cut');
 
     const closed = new Promise((resolve) => first.once('close', resolve)); // not events.once: it rejects on the 'error' that comes first
     proxy.cut();
     await closed;
-    await expect(subscriber.publish(Tick, { run: 'reattach', seq: -1 })).rejects.toMatchObject({ code: Code.UNAVAILABLE });
+    await expect(subscriber.publish(Tick, { run: 'reattach', seq: -1 })).rejects.toMatchObject({
+      code: Code.UNAVAILABLE,
+    });
     for (let seq = 5; seq < 10; seq++) await publisher.publish(Tick, { run: 'reattach', seq }); // kept by the durable group queue
     await waitForQueueGone(vhost.url, 'events.reattach-cache.bcast.reattach-1'); // the broker dropped the old connection
 
@@ -220,7 +266,10 @@ describe('events on the broker: load and network faults', () => {
       expect([...ticks].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       await publisher.publish(CacheInvalidated, { key: 'after' });
       await subscriber.publish(Tick, { run: 'reattach', seq: 10 });
-      await waitFor(() => keys.includes('after') && ticks.has(10), 'the broadcast queue and the publisher on the new connection');
+      await waitFor(
+        () => keys.includes('after') && ticks.has(10),
+        'the broadcast queue and the publisher on the new connection',
+      );
     } finally {
       await subscriber.close();
       await events.close();

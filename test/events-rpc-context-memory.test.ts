@@ -14,11 +14,15 @@ describe('RPC calls made from an event handler', () => {
     const seen: EchoResponse[] = [];
     let done: () => void = () => undefined;
     const handled = new Promise<void>((resolve) => (done = resolve));
-    await bus.subscribe(OrderCreated, async () => {
-      seen.push(await client.echo({ text: 'inherited' }));
-      seen.push(await client.echo({ text: 'fresh' }, { parent: null }));
-      done();
-    }, { group: 'ctx-test' });
+    await bus.subscribe(
+      OrderCreated,
+      async () => {
+        seen.push(await client.echo({ text: 'inherited' }));
+        seen.push(await client.echo({ text: 'fresh' }, { parent: null }));
+        done();
+      },
+      { group: 'ctx-test' },
+    );
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     await bus.publish(OrderCreated, {}, { metadata: { traceparent } });
     await handled;

@@ -20,7 +20,14 @@ describe('gateway circuit breaker', () => {
   beforeAll(async () => {
     h = await startGatewayHarness('gw-breaker', {
       services: false,
-      gateway: { breaker: { volumeThreshold: 4, errorThresholdPercentage: 50, resetTimeoutMs: RESET_MS, rollingWindowMs: 10_000 } },
+      gateway: {
+        breaker: {
+          volumeThreshold: 4,
+          errorThresholdPercentage: 50,
+          resetTimeoutMs: RESET_MS,
+          rollingWindowMs: 10_000,
+        },
+      },
     });
     child = await startTestServer(h.vhost.url, 'breaker-1');
   });
@@ -35,7 +42,9 @@ describe('gateway circuit breaker', () => {
     expect((await call(h.base, 'POST', ECHO, { body: '{}' })).status).toBe(200);
     for (let i = 0; i < 12; i++) {
       const code = [Code.INVALID_ARGUMENT, Code.NOT_FOUND, Code.PERMISSION_DENIED, Code.ALREADY_EXISTS][i % 4]!;
-      expect((await call(h.base, 'POST', FAIL, { body: JSON.stringify({ code, message: 'caller fault' }) })).status).toBeLessThan(500);
+      expect(
+        (await call(h.base, 'POST', FAIL, { body: JSON.stringify({ code, message: 'caller fault' }) })).status,
+      ).toBeLessThan(500);
     }
     // Malformed requests never reach the breaker or the broker at all.
     for (let i = 0; i < 5; i++) expect((await call(h.base, 'POST', ECHO, { body: '{"number":"x"}' })).status).toBe(400);
@@ -50,12 +59,19 @@ describe('gateway circuit breaker', () => {
     const statuses: number[] = [];
     // The 14 answered calls above are in the window too: it takes more than 14 failures to pass 50 %.
     for (let i = 0; i < 40 && h.gateway.breakerState(SERVICE) !== 'open'; i++) {
-      statuses.push((await call(h.base, 'POST', ECHO, { body: '{}', headers: { 'x-warren-timeout-ms': '200' } })).status);
+      statuses.push(
+        (await call(h.base, 'POST', ECHO, { body: '{}', headers: { 'x-warren-timeout-ms': '200' } })).status,
+      );
     }
     expect(h.gateway.breakerState(SERVICE)).toBe('open');
     expect(statuses.every((status) => status === 504)).toBe(true);
     expect(statuses.length).toBeGreaterThan(14);
-    expect(h.logs.some((entry) => entry.level === 'warn' && entry.msg.includes('circuit breaker opened') && entry.fields['service'] === SERVICE)).toBe(true);
+    expect(
+      h.logs.some(
+        (entry) =>
+          entry.level === 'warn' && entry.msg.includes('circuit breaker opened') && entry.fields['service'] === SERVICE,
+      ),
+    ).toBe(true);
 
     const published = h.published.length;
     const rpcCalls = metric(await metrics(), 'warren_gateway_rpc_calls_total', `code="DEADLINE_EXCEEDED"`);
@@ -83,7 +99,9 @@ describe('gateway circuit breaker', () => {
   });
 
   it('half-open lets one trial through; a failed trial opens it again', async () => {
-    await expect.poll(() => h.gateway.breakerState(SERVICE), { timeout: RESET_MS + 2000, interval: 50 }).toBe('half-open');
+    await expect
+      .poll(() => h.gateway.breakerState(SERVICE), { timeout: RESET_MS + 2000, interval: 50 })
+      .toBe('half-open');
     const published = h.published.length;
     const trial = await call(h.base, 'POST', ECHO, { body: '{}', headers: { 'x-warren-timeout-ms': '200' } });
     expect(trial.status).toBe(504);
@@ -95,7 +113,9 @@ describe('gateway circuit breaker', () => {
 
   it('closes again once the service is back and a trial succeeds', async () => {
     child = await startTestServer(h.vhost.url, 'breaker-2');
-    await expect.poll(() => h.gateway.breakerState(SERVICE), { timeout: RESET_MS + 2000, interval: 50 }).toBe('half-open');
+    await expect
+      .poll(() => h.gateway.breakerState(SERVICE), { timeout: RESET_MS + 2000, interval: 50 })
+      .toBe('half-open');
     const trial = await call(h.base, 'POST', ECHO, { body: '{"text":"back"}' });
     expect(trial.status).toBe(200);
     expect(trial.json).toMatchObject({ text: 'back', instance: 'breaker-2' });

@@ -14,7 +14,14 @@ describe('gateway errors and limits', () => {
   let h: GatewayHarness;
   beforeAll(async () => {
     h = await startGatewayHarness('gw-errors', {
-      gateway: { bodyLimitBytes: 4096, maxTimeoutMs: 3000, defaultTimeoutMs: 2000, headersTimeoutMs: 400, requestTimeoutMs: 800, breaker: { volumeThreshold: 1000 } },
+      gateway: {
+        bodyLimitBytes: 4096,
+        maxTimeoutMs: 3000,
+        defaultTimeoutMs: 2000,
+        headersTimeoutMs: 400,
+        requestTimeoutMs: 800,
+        breaker: { volumeThreshold: 1000 },
+      },
     });
   });
   afterAll(async () => {
@@ -47,8 +54,10 @@ describe('gateway errors and limits', () => {
       expect(res.json).toEqual({ code, message: `failed with ${code}`, details: [] });
     });
 
-    it('gives every 503 a service answered a Retry-After, as the breaker\'s', async () => {
-      const res = await call(h.base, 'POST', FAIL, { body: JSON.stringify({ code: Code.UNAVAILABLE, message: 'payments is down' }) });
+    it("gives every 503 a service answered a Retry-After, as the breaker's", async () => {
+      const res = await call(h.base, 'POST', FAIL, {
+        body: JSON.stringify({ code: Code.UNAVAILABLE, message: 'payments is down' }),
+      });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('1');
     });
@@ -60,8 +69,10 @@ describe('gateway errors and limits', () => {
       expect(exists.json.code).toBe(Code.ALREADY_EXISTS);
     });
 
-    it('never leaks a handler\'s internal error text', async () => {
-      const res = await call(h.base, 'POST', FAIL, { body: JSON.stringify({ plainError: true, message: 'db password' }) });
+    it("never leaks a handler's internal error text", async () => {
+      const res = await call(h.base, 'POST', FAIL, {
+        body: JSON.stringify({ plainError: true, message: 'db password' }),
+      });
       expect(res.status).toBe(500);
       expect(res.json.code).toBe(Code.INTERNAL);
       expect(res.text).not.toContain('db password');
@@ -70,7 +81,10 @@ describe('gateway errors and limits', () => {
 
   describe('deadlines', () => {
     it('x-warren-timeout-ms turns a slow call into 504 on time', async () => {
-      const res = await call(h.base, 'POST', SLEEP, { body: '{"millis":2500}', headers: { 'x-warren-timeout-ms': '300' } });
+      const res = await call(h.base, 'POST', SLEEP, {
+        body: '{"millis":2500}',
+        headers: { 'x-warren-timeout-ms': '300' },
+      });
       expect(res.status).toBe(504);
       expect(res.json.code).toBe(Code.DEADLINE_EXCEEDED);
       expect(res.ms).toBeGreaterThanOrEqual(290);
@@ -108,10 +122,14 @@ describe('gateway errors and limits', () => {
     it('413 for a chunked body that grows over the limit', async () => {
       const before = h.published.length;
       const status = await new Promise<number>((resolve, reject) => {
-        const req = httpRequest(`${h.base}${ECHO}`, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
-          res.resume();
-          resolve(res.statusCode!);
-        });
+        const req = httpRequest(
+          `${h.base}${ECHO}`,
+          { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
         req.on('error', reject);
         req.write('{"text":"');
         let sent = 0;
@@ -147,7 +165,9 @@ describe('gateway errors and limits', () => {
     });
 
     it('400 for an unknown enum name and for a non-object body on a body "*" route', async () => {
-      const badEnum = await call(h.base, 'POST', '/v1/shelves/s/things', { body: '{"thing":{"kind":"THING_KIND_SOFA"}}' });
+      const badEnum = await call(h.base, 'POST', '/v1/shelves/s/things', {
+        body: '{"thing":{"kind":"THING_KIND_SOFA"}}',
+      });
       expect(badEnum.status).toBe(400);
       expect(badEnum.json.message).toContain('Thing.kind');
       const array = await call(h.base, 'POST', '/v1/shelves/s/things', { body: '[]' });
@@ -156,10 +176,16 @@ describe('gateway errors and limits', () => {
     });
 
     it('400 for invalid UTF-8 and for malformed protobuf', async () => {
-      const utf8 = await call(h.base, 'POST', ECHO, { body: new Uint8Array([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d]), headers: { 'content-type': 'application/json' } });
+      const utf8 = await call(h.base, 'POST', ECHO, {
+        body: new Uint8Array([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d]),
+        headers: { 'content-type': 'application/json' },
+      });
       expect(utf8.status).toBe(400);
       expect(utf8.json.message).toContain('UTF-8');
-      const proto = await call(h.base, 'POST', ECHO, { body: new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), headers: { 'content-type': 'application/x-protobuf' } });
+      const proto = await call(h.base, 'POST', ECHO, {
+        body: new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+        headers: { 'content-type': 'application/x-protobuf' },
+      });
       expect(proto.status).toBe(400);
       expect(proto.json.message).toContain('protobuf');
     });
@@ -211,12 +237,17 @@ describe('gateway errors and limits', () => {
     });
 
     it('carries __proto__ as an ordinary map key', async () => {
-      const res = await call(h.base, 'POST', '/v1/shelves/s/things', { body: '{"thing": {"labels": {"__proto__": "a", "constructor": "b"}}}' });
+      const res = await call(h.base, 'POST', '/v1/shelves/s/things', {
+        body: '{"thing": {"labels": {"__proto__": "a", "constructor": "b"}}}',
+      });
       expect(res.status).toBe(200);
       // What the gateway published holds both keys (the ts-proto service drops `__proto__` on its side).
       const type = (await loadProtos({ root: 'proto' })).findMessage('warren.test.v1.CreateThingRequest')!;
       const sent = type.toJSON(type.decode(h.published.at(-1)!.body)) as { thing: { labels: Record<string, string> } };
-      expect(Object.entries(sent.thing.labels)).toEqual([['__proto__', 'a'], ['constructor', 'b']]);
+      expect(Object.entries(sent.thing.labels)).toEqual([
+        ['__proto__', 'a'],
+        ['constructor', 'b'],
+      ]);
       expect(polluted()).toBeUndefined();
       expect(Object.getPrototypeOf({})).toBe(Object.prototype);
     });
@@ -246,7 +277,10 @@ describe('gateway errors and limits', () => {
 
     it('408 and a closed connection when the body never finishes; nothing published', async () => {
       const before = h.published.length;
-      const { text, closedMs } = await rawExchange([`POST ${ECHO} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"te`], 5000);
+      const { text, closedMs } = await rawExchange(
+        [`POST ${ECHO} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"te`],
+        5000,
+      );
       expect(text).toMatch(/^HTTP\/1\.1 408/);
       expect(closedMs).toBeLessThan(3000);
       expect(h.published.length).toBe(before);

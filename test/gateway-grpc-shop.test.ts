@@ -11,7 +11,16 @@ import { startMesh, type Mesh } from './support/mesh.js';
 const INVENTORY = 'shop.inventory.v1.InventoryService';
 const ORDERS = 'shop.orders.v1.OrderService';
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 /** The gateway's deadline cap in this mesh: a stopped service answers DEADLINE_EXCEEDED after it. */
 const MAX_TIMEOUT_MS = 2000;
 
@@ -52,7 +61,12 @@ describe('the shop over gRPC, gRPC-Web and Connect', () => {
       const stock = await bufCurl(mesh.base, protocol, `${INVENTORY}/GetStock`, { sku: 'MUG' });
       expect(stock.ok, stock.stderr).toBe(true);
       expect(stock.json).toMatchObject({ stock: { sku: 'MUG', name: 'Mug', unitPriceCents: '1200' } });
-      const order = await bufCurl(mesh.base, protocol, `${ORDERS}/CreateOrder`, { requestId: `buf-${protocol}`, customerId: 'buf', items: [{ sku: 'MUG', quantity: 1 }], paymentToken: 'tok_visa' });
+      const order = await bufCurl(mesh.base, protocol, `${ORDERS}/CreateOrder`, {
+        requestId: `buf-${protocol}`,
+        customerId: 'buf',
+        items: [{ sku: 'MUG', quantity: 1 }],
+        paymentToken: 'tok_visa',
+      });
       expect(order.ok, order.stderr).toBe(true);
       expect(order.json.order).toMatchObject({ customerId: 'buf', items: [{ sku: 'MUG', quantity: 1 }] });
       const missing = await bufCurl(mesh.base, protocol, `${INVENTORY}/GetStock`, { sku: 'NOPE' });
@@ -71,9 +85,22 @@ describe('the shop over gRPC, gRPC-Web and Connect', () => {
       const stock = await grpcUnary(inventory, 'getStock', { sku: 'MUG' }, metadata, { deadline: Date.now() + 5000 });
       expect(stock.reply.stock).toMatchObject({ sku: 'MUG', unitPriceCents: '1200' });
       expect(stock.headers.get('x-request-id')).toEqual(['grpc-js-stock']);
-      const created = await grpcUnary(orders, 'createOrder', { requestId: 'grpc-js-1', customerId: 'grpc-js', items: [{ sku: 'MUG', quantity: 2 }], paymentToken: 'tok_visa' }, new grpc.Metadata(), { deadline: Date.now() + 10_000 });
+      const created = await grpcUnary(
+        orders,
+        'createOrder',
+        {
+          requestId: 'grpc-js-1',
+          customerId: 'grpc-js',
+          items: [{ sku: 'MUG', quantity: 2 }],
+          paymentToken: 'tok_visa',
+        },
+        new grpc.Metadata(),
+        { deadline: Date.now() + 10_000 },
+      );
       expect(created.reply.order).toMatchObject({ customerId: 'grpc-js', totalCents: '2400' });
-      const missing = (await grpcUnary(inventory, 'getStock', { sku: 'NOPE' }).catch((caught: grpc.ServiceError) => caught)) as grpc.ServiceError;
+      const missing = (await grpcUnary(inventory, 'getStock', { sku: 'NOPE' }).catch(
+        (caught: grpc.ServiceError) => caught,
+      )) as grpc.ServiceError;
       expect(missing.code).toBe(grpc.status.NOT_FOUND);
       expect((await grpcUnary(health, 'check', { service: INVENTORY })).reply.status).toBe('SERVING');
     } finally {
@@ -85,12 +112,21 @@ describe('the shop over gRPC, gRPC-Web and Connect', () => {
 
   it('Connect-ES: GetStock in JSON and binary, CreateOrder, NOT_FOUND', async () => {
     for (const useBinaryFormat of [false, true]) {
-      const transport = createConnectTransport({ baseUrl: mesh.base, httpVersion: useBinaryFormat ? '2' : '1.1', useBinaryFormat });
+      const transport = createConnectTransport({
+        baseUrl: mesh.base,
+        httpVersion: useBinaryFormat ? '2' : '1.1',
+        useBinaryFormat,
+      });
       const inventory = createClient(registry.getService(INVENTORY)!, transport) as any;
       const orders = createClient(registry.getService(ORDERS)!, transport) as any;
       const { stock } = await inventory.getStock({ sku: 'MUG' }, { timeoutMs: 5000 });
       expect(stock).toMatchObject({ sku: 'MUG', unitPriceCents: 1200n });
-      const { order } = await orders.createOrder({ requestId: `connect-${useBinaryFormat}`, customerId: 'connect', items: [{ sku: 'MUG', quantity: 1 }], paymentToken: 'tok_visa' });
+      const { order } = await orders.createOrder({
+        requestId: `connect-${useBinaryFormat}`,
+        customerId: 'connect',
+        items: [{ sku: 'MUG', quantity: 1 }],
+        paymentToken: 'tok_visa',
+      });
       expect(order.totalCents).toBe(1200n);
       const missing = await inventory.getStock({ sku: 'NOPE' }).catch((caught: unknown) => caught);
       expect(missing).toBeInstanceOf(ConnectError);
@@ -106,10 +142,14 @@ describe('the shop over gRPC, gRPC-Web and Connect', () => {
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));
       // the page itself is handed over at the gateway's origin; every call it makes goes to the real gateway
-      await page.route(`${mesh.base}/connect-page.html`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: PAGE }));
+      await page.route(`${mesh.base}/connect-page.html`, (route) =>
+        route.fulfill({ status: 200, contentType: 'text/html', body: PAGE }),
+      );
       await page.goto(`${mesh.base}/connect-page.html`);
       const read = async (id: string) => {
-        await page.waitForFunction(`document.getElementById('${id}').textContent !== 'loading'`, undefined, { timeout: 15_000 });
+        await page.waitForFunction(`document.getElementById('${id}').textContent !== 'loading'`, undefined, {
+          timeout: 15_000,
+        });
         return JSON.parse((await page.textContent(`#${id}`))!) as { status: number; body: any };
       };
       expect(await read('stock')).toMatchObject({ status: 200, body: { stock: { sku: 'MUG', name: 'Mug' } } });
@@ -130,9 +170,18 @@ describe('the shop over gRPC, gRPC-Web and Connect', () => {
         // the client allows 30 s; the gateway caps the deadline at 2 s and answers on its own
         const stuck = await bufCurl(mesh.base, protocol, `${INVENTORY}/GetStock`, { sku: 'MUG' }, ['--timeout', '30s']);
         expect(stuck.ok).toBe(false);
-        expect(stuck.json).toMatchObject({ code: 'deadline_exceeded', message: expect.stringContaining(`deadline of ${MAX_TIMEOUT_MS} ms exceeded`) });
+        expect(stuck.json).toMatchObject({
+          code: 'deadline_exceeded',
+          message: expect.stringContaining(`deadline of ${MAX_TIMEOUT_MS} ms exceeded`),
+        });
       }
-      const order = await bufCurl(mesh.base, 'grpc', `${ORDERS}/CreateOrder`, { requestId: 'stuck-1', customerId: 'buf', items: [{ sku: 'MUG', quantity: 1 }], paymentToken: 'tok_visa' }, ['--timeout', '30s']);
+      const order = await bufCurl(
+        mesh.base,
+        'grpc',
+        `${ORDERS}/CreateOrder`,
+        { requestId: 'stuck-1', customerId: 'buf', items: [{ sku: 'MUG', quantity: 1 }], paymentToken: 'tok_visa' },
+        ['--timeout', '30s'],
+      );
       expect(order.json).toMatchObject({ code: 'deadline_exceeded' });
     } finally {
       inventory.kill('SIGCONT');

@@ -22,7 +22,9 @@ describe('gateway: gRPC, gRPC-Web and Connect', () => {
 
   beforeAll(async () => {
     [harness, testService] = await Promise.all([
-      startGatewayHarness('gw-grpc', { gateway: { maxTimeoutMs: 1500, forwardHeaders: ['traceparent', 'tenant', 'blob-bin'] } }),
+      startGatewayHarness('gw-grpc', {
+        gateway: { maxTimeoutMs: 1500, forwardHeaders: ['traceparent', 'tenant', 'blob-bin'] },
+      }),
       protoRegistry().then((registry) => registry.getService(ECHO)!),
     ]);
     address = harness.base.replace('http://', '');
@@ -35,7 +37,9 @@ describe('gateway: gRPC, gRPC-Web and Connect', () => {
     let client: grpc.Client & Record<string, any>;
     beforeAll(async () => {
       client = grpcJsClient('warren/test/v1/test.proto', ECHO, address);
-      await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 10_000, (error) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        client.waitForReady(Date.now() + 10_000, (error) => (error ? reject(error) : resolve())),
+      );
     });
     afterAll(() => client?.close());
 
@@ -45,7 +49,9 @@ describe('gateway: gRPC, gRPC-Web and Connect', () => {
       metadata.set('blob-bin', Buffer.from([0, 1, 2, 255]));
       metadata.set('x-request-id', 'grpc-req-1');
       metadata.set('not-forwarded', 'secret');
-      const { reply, headers } = await grpcUnary(client, 'echo', { text: 'hi', number: '42' }, metadata, { deadline: Date.now() + 1000 });
+      const { reply, headers } = await grpcUnary(client, 'echo', { text: 'hi', number: '42' }, metadata, {
+        deadline: Date.now() + 1000,
+      });
       expect(reply.text).toBe('hi');
       expect(reply.number).toBe('42');
       const seen = reply.metadata as Record<string, string>;
@@ -60,7 +66,9 @@ describe('gateway: gRPC, gRPC-Web and Connect', () => {
     });
 
     it('answers errors with the code, the percent-encoded message and the error metadata as trailers', async () => {
-      const error = await grpcUnary(client, 'fail', { code: 5, message: 'no such thing: é 100%' }).catch((caught: grpc.ServiceError) => caught);
+      const error = await grpcUnary(client, 'fail', { code: 5, message: 'no such thing: é 100%' }).catch(
+        (caught: grpc.ServiceError) => caught,
+      );
       expect(error).toBeInstanceOf(Error);
       const failure = error as grpc.ServiceError;
       expect(failure.code).toBe(grpc.status.NOT_FOUND);
@@ -69,17 +77,27 @@ describe('gateway: gRPC, gRPC-Web and Connect', () => {
     });
 
     it('caps the deadline at the gateway maximum and answers DEADLINE_EXCEEDED itself', async () => {
-      const error = (await grpcUnary(client, 'sleep', { millis: 5000 }, new grpc.Metadata(), { deadline: Date.now() + 20_000 }).catch((caught: grpc.ServiceError) => caught)) as grpc.ServiceError;
+      const error = (await grpcUnary(client, 'sleep', { millis: 5000 }, new grpc.Metadata(), {
+        deadline: Date.now() + 20_000,
+      }).catch((caught: grpc.ServiceError) => caught)) as grpc.ServiceError;
       expect(error.code).toBe(grpc.status.DEADLINE_EXCEEDED);
       expect(error.details).toMatch(/deadline of 1500 ms exceeded/);
     });
 
     it('answers UNIMPLEMENTED for unknown methods and for streams', async () => {
       const unknown = await new Promise<grpc.ServiceError>((resolve) =>
-        client.makeUnaryRequest(`/${ECHO}/Nope`, (value: Buffer) => value, (value: Buffer) => value, Buffer.alloc(0), (error) => resolve(error!)),
+        client.makeUnaryRequest(
+          `/${ECHO}/Nope`,
+          (value: Buffer) => value,
+          (value: Buffer) => value,
+          Buffer.alloc(0),
+          (error) => resolve(error!),
+        ),
       );
       expect(unknown.code).toBe(grpc.status.UNIMPLEMENTED);
-      const health = grpcJsClient('grpc/health/v1/health.proto', 'grpc.health.v1.Health', address, [GATEWAY_GRPC_PROTOS]);
+      const health = grpcJsClient('grpc/health/v1/health.proto', 'grpc.health.v1.Health', address, [
+        GATEWAY_GRPC_PROTOS,
+      ]);
       const watched = await new Promise<grpc.ServiceError>((resolve) => {
         const stream = health['watch']({ service: '' });
         stream.on('error', resolve);
@@ -90,11 +108,15 @@ describe('gateway: gRPC, gRPC-Web and Connect', () => {
     });
 
     it('answers grpc.health.v1 Check from Warren health: the gateway, a live service, an unknown one', async () => {
-      const health = grpcJsClient('grpc/health/v1/health.proto', 'grpc.health.v1.Health', address, [GATEWAY_GRPC_PROTOS]);
+      const health = grpcJsClient('grpc/health/v1/health.proto', 'grpc.health.v1.Health', address, [
+        GATEWAY_GRPC_PROTOS,
+      ]);
       try {
         expect((await grpcUnary(health, 'check', { service: '' })).reply.status).toBe('SERVING');
         expect((await grpcUnary(health, 'check', { service: ECHO })).reply.status).toBe('SERVING');
-        const unknown = (await grpcUnary(health, 'check', { service: 'nope.v1.Nothing' }).catch((caught: grpc.ServiceError) => caught)) as grpc.ServiceError;
+        const unknown = (await grpcUnary(health, 'check', { service: 'nope.v1.Nothing' }).catch(
+          (caught: grpc.ServiceError) => caught,
+        )) as grpc.ServiceError;
         expect(unknown.code).toBe(grpc.status.NOT_FOUND);
       } finally {
         health.close();
@@ -105,7 +127,8 @@ describe('gateway: gRPC, gRPC-Web and Connect', () => {
   describe('Connect-ES (@connectrpc/connect-node) with runtime descriptors', () => {
     const transports = {
       'connect json': () => createConnectTransport({ baseUrl: harness.base, httpVersion: '1.1' }),
-      'connect binary': () => createConnectTransport({ baseUrl: harness.base, httpVersion: '2', useBinaryFormat: true }),
+      'connect binary': () =>
+        createConnectTransport({ baseUrl: harness.base, httpVersion: '2', useBinaryFormat: true }),
       'connect GET': () => createConnectTransport({ baseUrl: harness.base, httpVersion: '1.1', useHttpGet: true }),
       grpc: () => createGrpcTransport({ baseUrl: harness.base }),
       'grpc-web': () => createGrpcWebTransport({ baseUrl: harness.base, httpVersion: '1.1' }),
@@ -113,7 +136,10 @@ describe('gateway: gRPC, gRPC-Web and Connect', () => {
     for (const [name, transport] of Object.entries(transports)) {
       it(`${name}: a call, its timeout and a NOT_FOUND with its metadata`, async () => {
         const client = createClient(testService, transport()) as any;
-        const reply = await client.echo({ text: 'hello', number: 7n, tags: ['a'] }, { timeoutMs: 1000, headers: { tenant: 'beta' } });
+        const reply = await client.echo(
+          { text: 'hello', number: 7n, tags: ['a'] },
+          { timeoutMs: 1000, headers: { tenant: 'beta' } },
+        );
         expect(reply.text).toBe('hello');
         expect(reply.number).toBe(7n);
         expect(reply.metadata['tenant']).toBe('beta');
@@ -149,7 +175,11 @@ describe('gateway: gRPC, gRPC-Web and Connect', () => {
 
   describe('wire details', () => {
     it('answers a Connect stream with UNIMPLEMENTED in an end-of-stream message', async () => {
-      const answer = await fetch(`${harness.base}/${ECHO}/Echo`, { method: 'POST', headers: { 'content-type': 'application/connect+json' }, body: new Uint8Array([0, 0, 0, 0, 2, 0x7b, 0x7d]) });
+      const answer = await fetch(`${harness.base}/${ECHO}/Echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/connect+json' },
+        body: new Uint8Array([0, 0, 0, 0, 2, 0x7b, 0x7d]),
+      });
       expect(answer.status).toBe(200);
       const body = Buffer.from(await answer.arrayBuffer());
       expect(body[0]).toBe(0x02);
@@ -161,7 +191,11 @@ describe('gateway: gRPC, gRPC-Web and Connect', () => {
       expect(registry.getMessage('warren.test.v1.EchoRequest')).toBeDefined();
       // EchoRequest{text: "t"}: field 1, length 1, "t"
       const frame = Buffer.from([0, 0, 0, 0, 3, 0x0a, 0x01, 0x74]);
-      const answer = await fetch(`${harness.base}/${ECHO}/Echo`, { method: 'POST', headers: { 'content-type': 'application/grpc-web-text', 'x-grpc-web': '1' }, body: frame.toString('base64') });
+      const answer = await fetch(`${harness.base}/${ECHO}/Echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/grpc-web-text', 'x-grpc-web': '1' },
+        body: frame.toString('base64'),
+      });
       expect(answer.headers.get('content-type')).toBe('application/grpc-web-text+proto');
       const bytes = Buffer.from(await answer.text(), 'base64');
       expect(bytes[0]).toBe(0);
@@ -178,7 +212,11 @@ describe('gateway: gRPC, gRPC-Web and Connect', () => {
       const session = connectHttp2(harness.base);
       try {
         const over2 = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-          const stream = session.request({ ':method': 'POST', ':path': `/rpc/${ECHO}/Echo`, 'content-type': 'application/json' });
+          const stream = session.request({
+            ':method': 'POST',
+            ':path': `/rpc/${ECHO}/Echo`,
+            'content-type': 'application/json',
+          });
           let status = 0;
           let body = '';
           stream.on('response', (headers) => (status = Number(headers[':status'])));
@@ -195,7 +233,9 @@ describe('gateway: gRPC, gRPC-Web and Connect', () => {
       expect((await call(harness.base, 'GET', '/healthz')).status).toBe(200);
       const { createConnection } = await import('node:net');
       const raw = await new Promise<string>((resolve) => {
-        const socket = createConnection(Number(address.split(':')[1]), '127.0.0.1', () => socket.write('BREW / HTTP/1.1\r\nHost: x\r\n\r\n'));
+        const socket = createConnection(Number(address.split(':')[1]), '127.0.0.1', () =>
+          socket.write('BREW / HTTP/1.1\r\nHost: x\r\n\r\n'),
+        );
         let text = '';
         socket.on('data', (chunk) => (text += chunk.toString()));
         socket.on('close', () => resolve(text));
@@ -221,16 +261,23 @@ describe('gateway: gRPC-family refusals', () => {
   it('UNAUTHENTICATED without a key, UNIMPLEMENTED for a method that is not exposed; nothing published', async () => {
     const client = grpcJsClient('warren/test/v1/test.proto', ECHO, harness.base.replace('http://', ''));
     try {
-      const denied = (await grpcUnary(client, 'echo', { text: 'x' }).catch((caught: grpc.ServiceError) => caught)) as grpc.ServiceError;
+      const denied = (await grpcUnary(client, 'echo', { text: 'x' }).catch(
+        (caught: grpc.ServiceError) => caught,
+      )) as grpc.ServiceError;
       expect(denied.code).toBe(grpc.status.UNAUTHENTICATED);
       const withKey = new grpc.Metadata();
       withKey.set('x-api-key', 'k-0123456789abcdef');
-      const hidden = (await grpcUnary(client, 'fail', { code: 5 }, withKey).catch((caught: grpc.ServiceError) => caught)) as grpc.ServiceError;
+      const hidden = (await grpcUnary(client, 'fail', { code: 5 }, withKey).catch(
+        (caught: grpc.ServiceError) => caught,
+      )) as grpc.ServiceError;
       expect(hidden.code).toBe(grpc.status.UNIMPLEMENTED);
     } finally {
       client.close();
     }
-    const connect = await call(harness.base, 'POST', `/${ECHO}/Echo`, { body: '{}', headers: { 'connect-protocol-version': '1' } });
+    const connect = await call(harness.base, 'POST', `/${ECHO}/Echo`, {
+      body: '{}',
+      headers: { 'connect-protocol-version': '1' },
+    });
     expect(connect.status).toBe(401);
     expect(connect.json).toMatchObject({ code: 'unauthenticated' });
     expect(harness.published).toHaveLength(0);
@@ -243,7 +290,10 @@ describe('gateway: TLS', () => {
   let certs: TestCertificates;
   beforeAll(async () => {
     certs = await createTestCertificates();
-    harness = await startGatewayHarness('gw-grpc-tls', { services: false, gateway: { tls: { cert: readFileSync(certs.serverCertFile), key: readFileSync(certs.serverKeyFile) } } });
+    harness = await startGatewayHarness('gw-grpc-tls', {
+      services: false,
+      gateway: { tls: { cert: readFileSync(certs.serverCertFile), key: readFileSync(certs.serverKeyFile) } },
+    });
   }, 60_000);
   afterAll(async () => {
     await harness?.close();
@@ -252,7 +302,13 @@ describe('gateway: TLS', () => {
 
   it('serves grpc-js over TLS (h2 by ALPN) and HTTPS/1.1 on the same port', async () => {
     const address = harness.base.replace('http://127.0.0.1', 'localhost');
-    const health = grpcJsClient('grpc/health/v1/health.proto', 'grpc.health.v1.Health', address, [GATEWAY_GRPC_PROTOS], grpc.credentials.createSsl(readFileSync(certs.caFile)));
+    const health = grpcJsClient(
+      'grpc/health/v1/health.proto',
+      'grpc.health.v1.Health',
+      address,
+      [GATEWAY_GRPC_PROTOS],
+      grpc.credentials.createSsl(readFileSync(certs.caFile)),
+    );
     try {
       expect((await grpcUnary(health, 'check', { service: '' })).reply.status).toBe('SERVING');
     } finally {
@@ -284,13 +340,17 @@ describe('gateway: drain with gRPC clients', () => {
     const client = grpcJsClient('warren/test/v1/test.proto', ECHO, harness.base.replace('http://', ''));
     try {
       await grpcUnary(client, 'echo', { text: 'warm' });
-      const inFlight = grpcUnary(client, 'sleep', { millis: 1500 }, new grpc.Metadata(), { deadline: Date.now() + 10_000 });
+      const inFlight = grpcUnary(client, 'sleep', { millis: 1500 }, new grpc.Metadata(), {
+        deadline: Date.now() + 10_000,
+      });
       await new Promise((resolve) => setTimeout(resolve, 300));
       const closed = harness.gateway.close();
       const { status } = await inFlight;
       expect(status.code).toBe(grpc.status.OK);
       await closed;
-      const after = (await grpcUnary(client, 'echo', { text: 'late' }, new grpc.Metadata(), { deadline: Date.now() + 3000 }).catch((caught: grpc.ServiceError) => caught)) as grpc.ServiceError;
+      const after = (await grpcUnary(client, 'echo', { text: 'late' }, new grpc.Metadata(), {
+        deadline: Date.now() + 3000,
+      }).catch((caught: grpc.ServiceError) => caught)) as grpc.ServiceError;
       expect(after.code).toBe(grpc.status.UNAVAILABLE);
     } finally {
       client.close();

@@ -43,18 +43,35 @@ describe('gateway operations', () => {
     await call(h.base, 'GET', '/v1/things/missing');
     await call(h.base, 'GET', '/no/such/route');
     const slow = call(h.base, 'POST', SLEEP, { body: '{"millis":600}' });
-    await expect.poll(async () => sample(await scrape(h.base), 'warren_gateway_http_in_flight_requests'), { timeout: 500, interval: 20 }).toBe(1);
+    await expect
+      .poll(async () => sample(await scrape(h.base), 'warren_gateway_http_in_flight_requests'), {
+        timeout: 500,
+        interval: 20,
+      })
+      .toBe(1);
     expect((await slow).status).toBe(200);
     const after = await scrape(h.base);
     expect(sample(after, 'warren_gateway_http_in_flight_requests')).toBe(0);
-    expect(sample(after, 'warren_gateway_http_requests_total', { route: 'GET /v1/things/{id}', status: '200' })).toBe(1);
-    expect(sample(after, 'warren_gateway_http_requests_total', { route: 'GET /v1/things/{id}', status: '404' })).toBe(1);
+    expect(sample(after, 'warren_gateway_http_requests_total', { route: 'GET /v1/things/{id}', status: '200' })).toBe(
+      1,
+    );
+    expect(sample(after, 'warren_gateway_http_requests_total', { route: 'GET /v1/things/{id}', status: '404' })).toBe(
+      1,
+    );
     expect(sample(after, 'warren_gateway_http_requests_total', { route: 'unmatched', status: '404' })).toBe(1);
-    expect(sample(after, 'warren_gateway_rpc_calls_total', { service: 'warren.test.v1.RestTestService', code: 'OK' })).toBe(1);
-    expect(sample(after, 'warren_gateway_rpc_calls_total', { service: 'warren.test.v1.RestTestService', code: 'NOT_FOUND' })).toBe(1);
+    expect(
+      sample(after, 'warren_gateway_rpc_calls_total', { service: 'warren.test.v1.RestTestService', code: 'OK' }),
+    ).toBe(1);
+    expect(
+      sample(after, 'warren_gateway_rpc_calls_total', { service: 'warren.test.v1.RestTestService', code: 'NOT_FOUND' }),
+    ).toBe(1);
     expect(sample(after, 'warren_gateway_http_request_duration_seconds_count', { route: `POST ${SLEEP}` })).toBe(1);
-    expect(sample(after, 'warren_gateway_http_request_duration_seconds_bucket', { route: `POST ${SLEEP}`, le: '0.25' })).toBe(0);
-    expect(sample(after, 'warren_gateway_http_request_duration_seconds_bucket', { route: `POST ${SLEEP}`, le: '1' })).toBe(1);
+    expect(
+      sample(after, 'warren_gateway_http_request_duration_seconds_bucket', { route: `POST ${SLEEP}`, le: '0.25' }),
+    ).toBe(0);
+    expect(
+      sample(after, 'warren_gateway_http_request_duration_seconds_bucket', { route: `POST ${SLEEP}`, le: '1' }),
+    ).toBe(1);
     expect(sample(after, 'warren_gateway_breaker_state', { service: 'warren.test.v1.TestService' })).toBe(0);
     expect(sample(after, 'warren_gateway_broker_connected')).toBe(1);
     expect(sample(after, 'warren_gateway_process_cpu_user_seconds_total')).toBeGreaterThan(0);
@@ -83,17 +100,29 @@ describe('gateway operations', () => {
     );
     const list = document.paths['/v1/shelves/{shelf}/things'];
     const names = list.get.parameters.map((p: { name?: string; $ref?: string }) => p.name ?? p.$ref);
-    expect(names).toEqual(expect.arrayContaining(['shelf', 'page_size', 'tags', 'filter.kind', 'filter.min_weight_grams', 'only_new']));
-    expect(list.post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/warren.test.v1.CreateThingRequest' });
+    expect(names).toEqual(
+      expect.arrayContaining(['shelf', 'page_size', 'tags', 'filter.kind', 'filter.min_weight_grams', 'only_new']),
+    );
+    expect(list.post.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/warren.test.v1.CreateThingRequest',
+    });
     // PATCH /v1/things/{thing.id} shares its path item with GET /v1/things/{id} (OpenAPI forbids twin templates).
     const things = document.paths['/v1/things/{id}'];
     expect(Object.keys(things).sort()).toEqual(['delete', 'get', 'patch']);
-    expect(things.patch.parameters[0]).toMatchObject({ in: 'path', name: 'id', description: 'Sets request field thing.id.' });
+    expect(things.patch.parameters[0]).toMatchObject({
+      in: 'path',
+      name: 'id',
+      description: 'Sets request field thing.id.',
+    });
     const thing = document.components.schemas['warren.test.v1.Thing'];
     expect(thing.properties.weightGrams).toMatchObject({ type: 'string', format: 'int64' });
     expect(thing.properties.createdAt).toMatchObject({ type: 'string', format: 'date-time' });
     expect(thing.properties.kind).toEqual({ $ref: '#/components/schemas/warren.test.v1.ThingKind' });
-    expect(document.components.schemas['warren.test.v1.ThingKind'].enum).toEqual(['THING_KIND_UNSPECIFIED', 'THING_KIND_BOOK', 'THING_KIND_TOOL']);
+    expect(document.components.schemas['warren.test.v1.ThingKind'].enum).toEqual([
+      'THING_KIND_UNSPECIFIED',
+      'THING_KIND_BOOK',
+      'THING_KIND_TOOL',
+    ]);
     expect(document.paths['/v1/things/{id}'].get.description).toContain('GET with a path parameter');
   });
 
@@ -103,19 +132,34 @@ describe('gateway operations', () => {
     await h.setVhostAccess(false);
     try {
       await h.killGatewayConnection();
-      await expect.poll(async () => (await call(h.base, 'GET', '/readyz')).status, { timeout: 5000, interval: 50 }).toBe(503);
-      expect((await call(h.base, 'GET', '/readyz')).json).toEqual({ status: 'not ready', reason: 'broker not connected' });
+      await expect
+        .poll(async () => (await call(h.base, 'GET', '/readyz')).status, { timeout: 5000, interval: 50 })
+        .toBe(503);
+      expect((await call(h.base, 'GET', '/readyz')).json).toEqual({
+        status: 'not ready',
+        reason: 'broker not connected',
+      });
       expect(sample(await scrape(h.base), 'warren_gateway_broker_connected')).toBe(0);
-      const res = await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', { body: '{}', headers: { 'x-warren-timeout-ms': '500' } });
+      const res = await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', {
+        body: '{}',
+        headers: { 'x-warren-timeout-ms': '500' },
+      });
       expect([503, 504]).toContain(res.status);
       expect([14, 4]).toContain(res.json.code);
       expect(res.ms).toBeLessThan(2000);
     } finally {
       await h.setVhostAccess(true);
     }
-    await expect.poll(async () => (await call(h.base, 'GET', '/readyz')).status, { timeout: 15_000, interval: 100 }).toBe(200);
+    await expect
+      .poll(async () => (await call(h.base, 'GET', '/readyz')).status, { timeout: 15_000, interval: 100 })
+      .toBe(200);
     expect(sample(await scrape(h.base), 'warren_gateway_broker_connected')).toBe(1);
-    await expect.poll(async () => (await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', { body: '{}' })).status, { timeout: 10_000, interval: 100 }).toBe(200);
+    await expect
+      .poll(async () => (await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', { body: '{}' })).status, {
+        timeout: 10_000,
+        interval: 100,
+      })
+      .toBe(200);
   });
 });
 
@@ -159,12 +203,22 @@ describe('gateway graceful shutdown', () => {
 describe('gateway/main.ts', () => {
   it('starts from PROTO_DIR / AMQP_URL / PORT, serves, and exits 0 on SIGTERM', async () => {
     const vhost = await createTestVhost('gw-main');
-    const child = runScript(fileURLToPath(new URL('../gateway/main.ts', import.meta.url)), { AMQP_URL: vhost.url, PROTO_DIR: 'proto', PORT: '0', HOST: '127.0.0.1', WARREN_LOG_LEVEL: 'info', GATEWAY_EXPOSE: '*' });
+    const child = runScript(fileURLToPath(new URL('../gateway/main.ts', import.meta.url)), {
+      AMQP_URL: vhost.url,
+      PROTO_DIR: 'proto',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      WARREN_LOG_LEVEL: 'info',
+      GATEWAY_EXPOSE: '*',
+    });
     try {
       const line = await child.waitFor(/gateway listening/);
       const base = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
       expect((await call(base, 'GET', '/readyz')).status).toBe(200);
-      const noService = await call(base, 'POST', '/rpc/warren.test.v1.TestService/Echo', { body: '{}', headers: { 'x-warren-timeout-ms': '2000' } });
+      const noService = await call(base, 'POST', '/rpc/warren.test.v1.TestService/Echo', {
+        body: '{}',
+        headers: { 'x-warren-timeout-ms': '2000' },
+      });
       expect(noService.status).toBe(503);
       expect(noService.json.message).toContain('no queue is bound');
       child.kill('SIGTERM');

@@ -15,35 +15,61 @@ describe('gateway routing', () => {
   describe('POST /rpc/<package.Service>/<Method>', () => {
     it('converts canonical JSON both ways: int64 strings or numbers, bytes, timestamps, repeated', async () => {
       const res = await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', {
-        body: JSON.stringify({ text: 'hé', number: 9007199254740991, payload: 'AQID', tags: ['a', 'b'], sentAt: '2024-05-06T07:08:09.120Z' }),
+        body: JSON.stringify({
+          text: 'hé',
+          number: 9007199254740991,
+          payload: 'AQID',
+          tags: ['a', 'b'],
+          sentAt: '2024-05-06T07:08:09.120Z',
+        }),
       });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
-      expect(res.json).toMatchObject({ text: 'hé', number: '9007199254740991', payload: 'AQID', tags: ['a', 'b'], sentAt: '2024-05-06T07:08:09.120Z', instance: 'gw-routing-services' });
+      expect(res.json).toMatchObject({
+        text: 'hé',
+        number: '9007199254740991',
+        payload: 'AQID',
+        tags: ['a', 'b'],
+        sentAt: '2024-05-06T07:08:09.120Z',
+        instance: 'gw-routing-services',
+      });
       const asString = await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', { body: '{"number":"-42"}' });
       expect(asString.json.number).toBe('-42');
     });
 
     it('reads an int64 beyond 2^53 exactly, as a number or a string, and answers it as a string', async () => {
       for (const number of ['9007199254740993', '"9007199254740993"']) {
-        const res = await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', { body: `{"text":"big","number":${number}}` });
+        const res = await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', {
+          body: `{"text":"big","number":${number}}`,
+        });
         expect(res.status).toBe(200);
         expect(res.json.number).toBe('9007199254740993');
       }
     });
 
-    it.each(['4294967298e10', '1e400', '"0x2"', '" 2"', '"2 "', '1.5'])('refuses "number": %s with 400 naming the field, publishing nothing', async (value) => {
-      const before = h.published.length;
-      const res = await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', { body: `{"text":"bad","number":${value}}` });
-      expect(res.status).toBe(400);
-      expect(res.json.code).toBe(3);
-      expect(res.json.message).toContain('number:');
-      expect(h.published.length).toBe(before);
-    });
+    it.each(['4294967298e10', '1e400', '"0x2"', '" 2"', '"2 "', '1.5'])(
+      'refuses "number": %s with 400 naming the field, publishing nothing',
+      async (value) => {
+        const before = h.published.length;
+        const res = await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', {
+          body: `{"text":"bad","number":${value}}`,
+        });
+        expect(res.status).toBe(400);
+        expect(res.json.code).toBe(3);
+        expect(res.json.message).toContain('number:');
+        expect(h.published.length).toBe(before);
+      },
+    );
 
     it('passes protobuf bodies through as binary and answers in protobuf', async () => {
-      const body = EchoRequest.encode(EchoRequest.fromPartial({ text: 'binary', number: 7, payload: new Uint8Array([0, 255]) })).finish();
-      const res = await fetch(`${h.base}/rpc/warren.test.v1.TestService/Echo`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+      const body = EchoRequest.encode(
+        EchoRequest.fromPartial({ text: 'binary', number: 7, payload: new Uint8Array([0, 255]) }),
+      ).finish();
+      const res = await fetch(`${h.base}/rpc/warren.test.v1.TestService/Echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf' },
+        body,
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/x-protobuf');
       const reply = EchoResponse.decode(new Uint8Array(await res.arrayBuffer()));
@@ -93,7 +119,12 @@ describe('gateway routing', () => {
         shelf: 'main',
         pageSize: 25,
         tags: ['red', 'blue green'],
-        filter: { kind: 'THING_KIND_BOOK', minWeightGrams: '9007199254740991', createdAfter: '2024-01-02T03:04:05Z', tags: ['x'] },
+        filter: {
+          kind: 'THING_KIND_BOOK',
+          minWeightGrams: '9007199254740991',
+          createdAfter: '2024-01-02T03:04:05Z',
+          tags: ['x'],
+        },
         includeArchived: true,
         kinds: ['THING_KIND_BOOK', 'THING_KIND_TOOL'],
         onlyNew: false,
@@ -103,14 +134,27 @@ describe('gateway routing', () => {
     });
 
     it('POST with body "*": the path parameter fills the request and wins over the body', async () => {
-      const thing = { id: 't-2', kind: 'THING_KIND_TOOL', weightGrams: '1500', payload: '/w==', createdAt: '2024-02-29T00:00:00Z', ttl: '3.500s', priority: 2, labels: { a: 'b' } };
-      const res = await call(h.base, 'POST', '/v1/shelves/garage/things', { body: JSON.stringify({ shelf: 'ignored', thing, requestId: 'r-1' }) });
+      const thing = {
+        id: 't-2',
+        kind: 'THING_KIND_TOOL',
+        weightGrams: '1500',
+        payload: '/w==',
+        createdAt: '2024-02-29T00:00:00Z',
+        ttl: '3.500s',
+        priority: 2,
+        labels: { a: 'b' },
+      };
+      const res = await call(h.base, 'POST', '/v1/shelves/garage/things', {
+        body: JSON.stringify({ shelf: 'ignored', thing, requestId: 'r-1' }),
+      });
       expect(res.status).toBe(200);
       expect(res.json).toEqual({ shelf: 'garage', thing });
     });
 
     it('PATCH with a body field: the body is that field, a nested path parameter sets thing.id, the query sets the mask', async () => {
-      const res = await call(h.base, 'PATCH', '/v1/things/t-3?update_mask=name,tags', { body: JSON.stringify({ id: 'overridden', name: 'New', tags: ['x'] }) });
+      const res = await call(h.base, 'PATCH', '/v1/things/t-3?update_mask=name,tags', {
+        body: JSON.stringify({ id: 'overridden', name: 'New', tags: ['x'] }),
+      });
       expect(res.status).toBe(200);
       expect(res.json).toEqual({ thing: { id: 't-3', name: 'New', tags: ['x'] }, updateMask: 'name,tags' });
     });
@@ -134,7 +178,9 @@ describe('gateway routing', () => {
     });
 
     it('percent-decodes path parameters and refuses malformed escapes', async () => {
-      expect((await call(h.base, 'GET', '/v1/things/a%20b%2Fc')).json).toEqual({ thing: { id: 'a b/c', name: 'full' } });
+      expect((await call(h.base, 'GET', '/v1/things/a%20b%2Fc')).json).toEqual({
+        thing: { id: 'a b/c', name: 'full' },
+      });
       const bad = await call(h.base, 'GET', '/v1/things/%ZZ');
       expect(bad.status).toBe(400);
       expect(bad.json.message).toContain('percent-encoding');
@@ -159,9 +205,15 @@ describe('gateway routing', () => {
     });
 
     it('refuses query parameters on a body "*" route and on the body field of a body-field route', async () => {
-      expect((await call(h.base, 'POST', '/v1/shelves/s/things?thing.id=1', { body: '{}' })).json.message).toContain('takes every field from the body');
-      expect((await call(h.base, 'PATCH', '/v1/things/t?thing.id=x', { body: '{}' })).json.message).toContain('set by the path');
-      expect((await call(h.base, 'PATCH', '/v1/things/t?thing.tags=x', { body: '{}' })).json.message).toContain('set by the body');
+      expect((await call(h.base, 'POST', '/v1/shelves/s/things?thing.id=1', { body: '{}' })).json.message).toContain(
+        'takes every field from the body',
+      );
+      expect((await call(h.base, 'PATCH', '/v1/things/t?thing.id=x', { body: '{}' })).json.message).toContain(
+        'set by the path',
+      );
+      expect((await call(h.base, 'PATCH', '/v1/things/t?thing.tags=x', { body: '{}' })).json.message).toContain(
+        'set by the body',
+      );
     });
   });
 
@@ -205,10 +257,16 @@ describe('gateway routing', () => {
     });
 
     it('keeps a sane client request id and replaces an insane one', async () => {
-      const kept = await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', { body: '{}', headers: { 'x-request-id': 'req-123' } });
+      const kept = await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', {
+        body: '{}',
+        headers: { 'x-request-id': 'req-123' },
+      });
       expect(kept.headers.get('x-request-id')).toBe('req-123');
       expect(kept.json.metadata['request-id']).toBe('req-123');
-      const replaced = await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', { body: '{}', headers: { 'x-request-id': 'x'.repeat(200) } });
+      const replaced = await call(h.base, 'POST', '/rpc/warren.test.v1.TestService/Echo', {
+        body: '{}',
+        headers: { 'x-request-id': 'x'.repeat(200) },
+      });
       expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     });
 

@@ -2,7 +2,19 @@ import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AmqpTransport, Code, connectAmqp, createClient, createEventBus, createLogger, createServer, type EventBus, type Logger, RpcError, type Server } from '../core/index.js';
+import {
+  type AmqpTransport,
+  Code,
+  connectAmqp,
+  createClient,
+  createEventBus,
+  createLogger,
+  createServer,
+  type EventBus,
+  type Logger,
+  RpcError,
+  type Server,
+} from '../core/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { OrderCreated } from '../gen/warren/test/v1/test_events.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
@@ -67,11 +79,14 @@ describe('structured logs', () => {
     propagation.disable();
   });
 
-  const spanNamed = (name: string, kind: SpanKind): ReadableSpan | undefined => exporter.getFinishedSpans().find((span) => span.name === name && span.kind === kind);
+  const spanNamed = (name: string, kind: SpanKind): ReadableSpan | undefined =>
+    exporter.getFinishedSpans().find((span) => span.name === name && span.kind === kind);
 
   it('logs a handler error once, with service, method, message and request ids, instance, the cause and the trace', async () => {
     const client = createClient(TestServiceDefinition, transport, { retry: false });
-    const error = await client.fail({ plainError: true, message: 'password=hunter2' }, { metadata: { 'request-id': 'req-42' } }).catch((caught: unknown) => caught);
+    const error = await client
+      .fail({ plainError: true, message: 'password=hunter2' }, { metadata: { 'request-id': 'req-42' } })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RpcError);
     expect((error as RpcError).code).toBe(Code.INTERNAL);
     expect((error as RpcError).rawMessage).toBe('internal error');
@@ -94,7 +109,14 @@ describe('structured logs', () => {
     });
     expect(line['err']).toMatchObject({ type: 'Error', message: 'secret internal detail: password=hunter2' });
     const own = lines.find((candidate) => candidate['msg'] === 'handler about to fail')!;
-    expect(own).toMatchObject({ level: 30, service: 'logs-test', step: 'charging', requestId: 'req-42', trace_id: line['trace_id'], span_id: line['span_id'] });
+    expect(own).toMatchObject({
+      level: 30,
+      service: 'logs-test',
+      step: 'charging',
+      requestId: 'req-42',
+      trace_id: line['trace_id'],
+      span_id: line['span_id'],
+    });
     expect(line['err'].stack).toContain('logs-handler-error.test.ts');
     // the caller's span is in the same trace, one hop up
     expect(clientSpan.spanContext().traceId).toBe(line['trace_id']);
@@ -102,12 +124,20 @@ describe('structured logs', () => {
   });
 
   it('logs a failed event handler with its trace, and the dead letter it became', async () => {
-    await events.subscribe(OrderCreated, (order) => {
-      throw new RpcError(Code.INVALID_ARGUMENT, `order ${order.orderId} has no items`);
-    }, { group: 'logs-orders' });
+    await events.subscribe(
+      OrderCreated,
+      (order) => {
+        throw new RpcError(Code.INVALID_ARGUMENT, `order ${order.orderId} has no items`);
+      },
+      { group: 'logs-orders' },
+    );
     const messageId = await events.publish(OrderCreated, { orderId: 'o-7' }, { metadata: { 'request-id': 'req-43' } });
-    const failed = await until('handler failure line', () => lines.find((line) => line['msg'] === 'event handler failed' && line['messageId'] === messageId));
-    const consumer = await until('consumer span', () => spanNamed('process warren.test.v1.OrderCreated', SpanKind.CONSUMER));
+    const failed = await until('handler failure line', () =>
+      lines.find((line) => line['msg'] === 'event handler failed' && line['messageId'] === messageId),
+    );
+    const consumer = await until('consumer span', () =>
+      spanNamed('process warren.test.v1.OrderCreated', SpanKind.CONSUMER),
+    );
     expect(failed).toMatchObject({
       level: 40,
       service: 'logs-test',
@@ -120,8 +150,14 @@ describe('structured logs', () => {
       span_id: consumer.spanContext().spanId,
     });
     expect(failed['err']).toMatchObject({ message: '[INVALID_ARGUMENT] order o-7 has no items' });
-    const dead = await until('dead-letter line', () => lines.find((line) => line['msg'] === 'event dead-lettered' && line['messageId'] === messageId));
-    expect(dead).toMatchObject({ level: 40, queue: 'events.logs-orders', reason: '[INVALID_ARGUMENT] order o-7 has no items' });
+    const dead = await until('dead-letter line', () =>
+      lines.find((line) => line['msg'] === 'event dead-lettered' && line['messageId'] === messageId),
+    );
+    expect(dead).toMatchObject({
+      level: 40,
+      queue: 'events.logs-orders',
+      reason: '[INVALID_ARGUMENT] order o-7 has no items',
+    });
   });
 
   it('logs the connection and the server start with the broker password redacted, and no trace ids outside spans', () => {
@@ -131,15 +167,33 @@ describe('structured logs', () => {
     expect(JSON.stringify(connected)).not.toContain('guest:guest');
     expect(connected['trace_id']).toBeUndefined();
     const started = lines.find((line) => line['msg'] === 'server started')!;
-    expect(started).toMatchObject({ level: 30, instance: 'logs-1', services: ['warren.test.v1.TestService'], transport: 'amqp' });
+    expect(started).toMatchObject({
+      level: 30,
+      instance: 'logs-1',
+      services: ['warren.test.v1.TestService'],
+      transport: 'amqp',
+    });
   });
 
   it('redacts secrets anywhere in a logged object and honours the level', () => {
     const { logger: plain, lines: out } = capture('info');
-    plain.info({ url: 'amqp://svc:s3cret@broker:5672/vh', password: 'p', metadata: { authorization: 'Bearer abc', 'request-id': 'r-1' }, options: { token: 't' } }, 'settings');
+    plain.info(
+      {
+        url: 'amqp://svc:s3cret@broker:5672/vh',
+        password: 'p',
+        metadata: { authorization: 'Bearer abc', 'request-id': 'r-1' },
+        options: { token: 't' },
+      },
+      'settings',
+    );
     plain.debug({}, 'too detailed');
     expect(out).toHaveLength(1);
-    expect(out[0]).toMatchObject({ url: 'amqp://svc:***@broker:5672/vh', password: '[redacted]', metadata: { authorization: '[redacted]', 'request-id': 'r-1' }, options: { token: '[redacted]' } });
+    expect(out[0]).toMatchObject({
+      url: 'amqp://svc:***@broker:5672/vh',
+      password: '[redacted]',
+      metadata: { authorization: '[redacted]', 'request-id': 'r-1' },
+      options: { token: '[redacted]' },
+    });
     expect(JSON.stringify(out)).not.toMatch(/s3cret|Bearer abc/);
 
     const previous = process.env['WARREN_LOG_LEVEL'];

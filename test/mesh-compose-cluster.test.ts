@@ -26,13 +26,16 @@ const cluster = load('docker-compose.cluster.yml');
 const merged: Record<string, ComposeService> = Object.fromEntries(
   [...new Set([...Object.keys(base.services), ...Object.keys(cluster.services)])].map((name) => {
     const [below, above] = [base.services[name] ?? {}, cluster.services[name] ?? {}];
-    return [name, {
-      ...below,
-      ...above,
-      environment: { ...below.environment, ...above.environment },
-      depends_on: { ...below.depends_on, ...above.depends_on },
-      volumes: [...new Set([...(below.volumes ?? []), ...(above.volumes ?? [])])],
-    }];
+    return [
+      name,
+      {
+        ...below,
+        ...above,
+        environment: { ...below.environment, ...above.environment },
+        depends_on: { ...below.depends_on, ...above.depends_on },
+        volumes: [...new Set([...(below.volumes ?? []), ...(above.volumes ?? [])])],
+      },
+    ];
   }),
 );
 const NODES = ['rabbitmq', 'rabbitmq-2', 'rabbitmq-3'];
@@ -49,11 +52,15 @@ describe('docker-compose.cluster.yml', () => {
       expect(service.volumes).toContain('./deploy/rabbitmq-cluster.conf:/etc/rabbitmq/conf.d/20-cluster.conf:ro');
       const data = service.volumes!.find((volume) => volume.endsWith(':/var/lib/rabbitmq'))!.split(':')[0]!;
       expect({ ...base.volumes, ...cluster.volumes }).toHaveProperty([data]);
-      expect(service.environment?.['RABBITMQ_ERLANG_COOKIE']).toBe(merged['rabbitmq']!.environment?.['RABBITMQ_ERLANG_COOKIE']);
+      expect(service.environment?.['RABBITMQ_ERLANG_COOKIE']).toBe(
+        merged['rabbitmq']!.environment?.['RABBITMQ_ERLANG_COOKIE'],
+      );
       expect(service.healthcheck?.test.join(' ')).toContain('rabbitmq-diagnostics');
       expect(conf).toContain(`= rabbit@${node}\n`);
     }
-    const dataVolumes = NODES.map((node) => merged[node]!.volumes!.find((volume) => volume.endsWith(':/var/lib/rabbitmq')));
+    const dataVolumes = NODES.map((node) =>
+      merged[node]!.volumes!.find((volume) => volume.endsWith(':/var/lib/rabbitmq')),
+    );
     expect(new Set(dataVolumes).size).toBe(3);
     expect(conf).toMatch(/^cluster_formation\.peer_discovery_backend = classic_config$/m);
     expect(conf).toMatch(/^cluster_partition_handling = pause_minority$/m);

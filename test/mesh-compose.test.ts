@@ -25,7 +25,10 @@ interface ComposeService {
   healthcheck?: { test: string[]; interval?: string };
 }
 
-const compose = yaml.load(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
+const compose = yaml.load(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, ComposeService>;
+  volumes: Record<string, unknown>;
+};
 const serviceDirs = readdirSync(join(root, 'services'), { withFileTypes: true })
   .filter((entry) => entry.isDirectory() && existsSync(join(root, 'services', entry.name, 'main.ts')))
   .map((entry) => entry.name)
@@ -69,21 +72,29 @@ describe('docker-compose.yml', () => {
     for (const name of serviceDirs) expect(compose.services[name]!.environment?.['WARREN_ACCESS']).toBe('enforce');
   });
 
-  it.each(serviceDirs)('%s: runs its main.ts, data on the volume, broker in the network, health-checked over the broker', (name) => {
-    const service = compose.services[name]!;
-    expect(service.command).toEqual(['node', `services/dist/services/${name}/main.js`]); // compiled JS: no TypeScript compiler in the image
-    expect(existsSync(join(root, `services/${name}/main.ts`))).toBe(true);
-    expect(existsSync(join(root, service.build!.context, service.build!.dockerfile))).toBe(true);
-    expect(service.environment?.['AMQP_URL']).toMatch(/^amqp:\/\/[^@]+@rabbitmq:5672$/);
-    const dataDir = service.environment?.['DATA_DIR'];
-    expect(dataDir).toBeDefined();
-    const mount = service.volumes?.find((volume) => volume.endsWith(`:${dataDir}`));
-    expect(mount).toBeDefined();
-    expect(Object.keys(compose.volumes)).toContain(mount!.split(':')[0]);
-    expect(service.depends_on?.['rabbitmq']?.condition).toBe('service_healthy');
-    expect(service.healthcheck?.test).toEqual(['CMD', 'node', 'services/dist/services/shared/health-check.js', servedBy[name]]);
-    expect(existsSync(join(root, 'services/shared/health-check.ts'))).toBe(true);
-  });
+  it.each(serviceDirs)(
+    '%s: runs its main.ts, data on the volume, broker in the network, health-checked over the broker',
+    (name) => {
+      const service = compose.services[name]!;
+      expect(service.command).toEqual(['node', `services/dist/services/${name}/main.js`]); // compiled JS: no TypeScript compiler in the image
+      expect(existsSync(join(root, `services/${name}/main.ts`))).toBe(true);
+      expect(existsSync(join(root, service.build!.context, service.build!.dockerfile))).toBe(true);
+      expect(service.environment?.['AMQP_URL']).toMatch(/^amqp:\/\/[^@]+@rabbitmq:5672$/);
+      const dataDir = service.environment?.['DATA_DIR'];
+      expect(dataDir).toBeDefined();
+      const mount = service.volumes?.find((volume) => volume.endsWith(`:${dataDir}`));
+      expect(mount).toBeDefined();
+      expect(Object.keys(compose.volumes)).toContain(mount!.split(':')[0]);
+      expect(service.depends_on?.['rabbitmq']?.condition).toBe('service_healthy');
+      expect(service.healthcheck?.test).toEqual([
+        'CMD',
+        'node',
+        'services/dist/services/shared/health-check.js',
+        servedBy[name],
+      ]);
+      expect(existsSync(join(root, 'services/shared/health-check.ts'))).toBe(true);
+    },
+  );
 
   it('starts orders after its event subscribers', () => {
     const dependsOn = compose.services['orders']!.depends_on!;

@@ -12,7 +12,16 @@ import { MESH_SERVICES, orderBody, startMesh, waitUntil, type Mesh } from './sup
 
 /** Debian's chromium (`apt-get install chromium`): playwright-core drives it, nothing is downloaded. */
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const SCREENSHOTS = fileURLToPath(new URL('../.tmp/', import.meta.url));
 const run = promisify(execFile);
 
@@ -71,14 +80,31 @@ describe('the live mesh page (/mesh) in a browser', () => {
   const drawn = async (): Promise<Record<string, DrawnNode>> => {
     const found: string[][] = await page
       .locator('#graph [data-node]')
-      .evaluateAll((nodes) => nodes.map((node) => [node.getAttribute('data-node'), node.getAttribute('data-status'), node.getAttribute('data-instances'), node.textContent ?? '']));
-    return Object.fromEntries(found.map(([id, status, instances, text]) => [id!, { status: status!, instances: Number(instances), text: text! }]));
+      .evaluateAll((nodes) =>
+        nodes.map((node) => [
+          node.getAttribute('data-node'),
+          node.getAttribute('data-status'),
+          node.getAttribute('data-instances'),
+          node.textContent ?? '',
+        ]),
+      );
+    return Object.fromEntries(
+      found.map(([id, status, instances, text]) => [
+        id!,
+        { status: status!, instances: Number(instances), text: text! },
+      ]),
+    );
   };
   const edges = async (): Promise<Record<string, number>> => {
-    const found: string[][] = await page.locator('#graph [data-edge]').evaluateAll((lines) => lines.map((line) => [line.getAttribute('data-edge'), line.getAttribute('data-rate')]));
+    const found: string[][] = await page
+      .locator('#graph [data-edge]')
+      .evaluateAll((lines) => lines.map((line) => [line.getAttribute('data-edge'), line.getAttribute('data-rate')]));
     return Object.fromEntries(found.map(([id, rate]) => [id!, Number(rate)]));
   };
-  const placeOrder = (id: string) => mesh.request('POST', '/v1/orders', orderBody(id, 'mesh-viewer', [{ sku: 'MUG', quantity: 1 }]), { 'x-warren-timeout-ms': '15000' });
+  const placeOrder = (id: string) =>
+    mesh.request('POST', '/v1/orders', orderBody(id, 'mesh-viewer', [{ sku: 'MUG', quantity: 1 }]), {
+      'x-warren-timeout-ms': '15000',
+    });
 
   it('draws all five shop services with their instances, and the calls and events between them', async () => {
     for (const n of [1, 2, 3]) expect((await placeOrder(`page-${n}`)).status).toBe(200);
@@ -90,7 +116,17 @@ describe('the live mesh page (/mesh) in a browser', () => {
     expect(response?.headers()['content-security-policy']).toMatch(/script-src 'sha256-/);
     expect(await page.title()).toBe('Warren mesh');
 
-    const nodes = await waitUntil('every shop service drawn, up', drawn, (seen) => seen['app:gateway'] !== undefined && MESH_SERVICES.every((name) => seen[SERVICE[name]]?.instances === 1 && seen[SERVICE[name]]?.status === 'healthy'), 30_000, 250);
+    const nodes = await waitUntil(
+      'every shop service drawn, up',
+      drawn,
+      (seen) =>
+        seen['app:gateway'] !== undefined &&
+        MESH_SERVICES.every(
+          (name) => seen[SERVICE[name]]?.instances === 1 && seen[SERVICE[name]]?.status === 'healthy',
+        ),
+      30_000,
+      250,
+    );
     for (const name of MESH_SERVICES) expect(nodes[SERVICE[name]]!.text).toContain(name); // labelled with the app's name
     expect(nodes['app:gateway']).toMatchObject({ status: 'healthy', instances: 1 });
 
@@ -123,7 +159,13 @@ describe('the live mesh page (/mesh) in a browser', () => {
   it('shows a stopped service as down with 0 instances, and its callers failing, without a reload', async () => {
     await page.evaluate('window.sameDocument = true');
     await mesh.stop('payments', 'SIGTERM');
-    const nodes = await waitUntil('payments drawn as down', drawn, (seen) => seen[SERVICE.payments]?.status === 'down', 20_000, 200);
+    const nodes = await waitUntil(
+      'payments drawn as down',
+      drawn,
+      (seen) => seen[SERVICE.payments]?.status === 'down',
+      20_000,
+      200,
+    );
     expect(nodes[SERVICE.payments]!.instances).toBe(0);
     expect(nodes[SERVICE.payments]!.text).toContain('0 instances');
     expect(nodes[SERVICE.orders]!.status).not.toBe('down');
@@ -133,14 +175,17 @@ describe('the live mesh page (/mesh) in a browser', () => {
     expect(failed.status).not.toBe(200);
     const failing = await waitUntil(
       'orders → payments failing',
-      async () => (await page.locator(`[data-edge="${SERVICE.orders}>${SERVICE.payments}"]`).getAttribute('class')) ?? '',
+      async () =>
+        (await page.locator(`[data-edge="${SERVICE.orders}>${SERVICE.payments}"]`).getAttribute('class')) ?? '',
       (classes) => classes.includes('bad'),
       20_000,
       250,
     );
     expect(failing).toContain('rpc');
     expect(await page.evaluate('window.sameDocument')).toBe(true); // the same document: updated live, not reloaded
-    expect(await page.locator(`[data-card="${SERVICE.payments}"]`).innerText()).toMatch(/no consumer on rpc\.shop\.payments\.v1\.PaymentService/);
+    expect(await page.locator(`[data-card="${SERVICE.payments}"]`).innerText()).toMatch(
+      /no consumer on rpc\.shop\.payments\.v1\.PaymentService/,
+    );
     await page.screenshot({ path: `${SCREENSHOTS}mesh-payments-down.png`, fullPage: true });
     expect(pageErrors).toEqual([]);
   });
@@ -153,13 +198,24 @@ describe('the live mesh page (/mesh) in a browser', () => {
     const create = orders.methods.find((method: { name: string }) => method.name === 'CreateOrder');
     expect(create.calls).toBeGreaterThan(0);
     expect(create.p99Ms).toBeGreaterThan(0);
-    expect(answer.json.nodes.find((node: { id: string }) => node.id === SERVICE.payments)).toMatchObject({ status: 'down', instances: 0 });
+    expect(answer.json.nodes.find((node: { id: string }) => node.id === SERVICE.payments)).toMatchObject({
+      status: 'down',
+      instances: 0,
+    });
   });
 
   it('keeps following the mesh after the broker cut the gateway’s connection', async () => {
     const gateway = mesh.processes.get('gateway')!;
     const name = `warren-gateway-${gateway.pid}`;
-    const { stdout } = await run('rabbitmqctl', ['list_connections', '-p', mesh.vhost.name, '--quiet', '--no-table-headers', 'pid', 'client_properties']);
+    const { stdout } = await run('rabbitmqctl', [
+      'list_connections',
+      '-p',
+      mesh.vhost.name,
+      '--quiet',
+      '--no-table-headers',
+      'pid',
+      'client_properties',
+    ]);
     const line = stdout.split('\n').find((entry) => entry.includes(name));
     if (!line) throw new Error(`no broker connection named ${name}`);
     await run('rabbitmqctl', ['close_connection', line.trim().split(/\s+/)[0]!, 'test: simulated broker loss']);
@@ -171,11 +227,29 @@ describe('the live mesh page (/mesh) in a browser', () => {
     try {
       const channel = await connection.createChannel();
       const probe = async () => {
-        const report = InstanceReport.fromPartial({ app: 'probe', instance: 'probe-1', sentAtMs: Date.now(), windowMs: 1000, intervalMs: 5000, sequence: 1 });
-        channel.publish(MESH_EXCHANGE, '', Buffer.from(InstanceReport.encode(report).finish()), meshReportProperties('probe', 15_000));
+        const report = InstanceReport.fromPartial({
+          app: 'probe',
+          instance: 'probe-1',
+          sentAtMs: Date.now(),
+          windowMs: 1000,
+          intervalMs: 5000,
+          sequence: 1,
+        });
+        channel.publish(
+          MESH_EXCHANGE,
+          '',
+          Buffer.from(InstanceReport.encode(report).finish()),
+          meshReportProperties('probe', 15_000),
+        );
         return drawn();
       };
-      await waitUntil('a report sent after the cut drawn', probe, (seen) => seen['app:probe']?.status === 'healthy', 30_000, 300);
+      await waitUntil(
+        'a report sent after the cut drawn',
+        probe,
+        (seen) => seen['app:probe']?.status === 'healthy',
+        30_000,
+        300,
+      );
     } finally {
       await connection.close();
     }
@@ -192,8 +266,22 @@ describe('the live mesh page (/mesh) in a browser', () => {
     const connection = await connect(mesh.vhost.url);
     try {
       const channel = await connection.createChannel();
-      const report = InstanceReport.fromPartial({ app, instance: '<b>i-1</b>', services: [service], sentAtMs: Date.now(), windowMs: 1000, intervalMs: 1000, sequence: 1 });
-      for (let n = 0; n < 3; n++) channel.publish(MESH_EXCHANGE, '', Buffer.from(InstanceReport.encode(report).finish()), meshReportProperties(app, 60_000));
+      const report = InstanceReport.fromPartial({
+        app,
+        instance: '<b>i-1</b>',
+        services: [service],
+        sentAtMs: Date.now(),
+        windowMs: 1000,
+        intervalMs: 1000,
+        sequence: 1,
+      });
+      for (let n = 0; n < 3; n++)
+        channel.publish(
+          MESH_EXCHANGE,
+          '',
+          Buffer.from(InstanceReport.encode(report).finish()),
+          meshReportProperties(app, 60_000),
+        );
       await channel.close();
     } finally {
       await connection.close();

@@ -35,13 +35,20 @@ describe('example mesh: stopping and restarting services', () => {
 
   const available = async (): Promise<number> => (await mesh.request('GET', '/v1/stock/BOOK')).json.available as number;
   const place = (requestId: string, customerId: string, timeoutMs = 20_000) =>
-    mesh.request('POST', '/v1/orders', orderBody(requestId, customerId, [{ sku: 'BOOK', quantity: 1 }]), { 'x-warren-timeout-ms': String(timeoutMs) });
-  const notificationsOf = (customerId: string) => listAll(mesh, `/v1/notifications?customerId=${customerId}`, 'notifications');
+    mesh.request('POST', '/v1/orders', orderBody(requestId, customerId, [{ sku: 'BOOK', quantity: 1 }]), {
+      'x-warren-timeout-ms': String(timeoutMs),
+    });
+  const notificationsOf = (customerId: string) =>
+    listAll(mesh, `/v1/notifications?customerId=${customerId}`, 'notifications');
   /** PENDING orders of a customer, read from orders.db directly (read-only). */
   const pendingIn = (customerId: string): number => {
     const db = new Database(join(mesh.dataDir, 'orders.db'), { readonly: true, fileMustExist: true });
     try {
-      return (db.prepare('SELECT COUNT(*) AS n FROM orders WHERE customer_id = ? AND status = ?').get(customerId, OrderStatus.ORDER_STATUS_PENDING) as { n: number }).n;
+      return (
+        db
+          .prepare('SELECT COUNT(*) AS n FROM orders WHERE customer_id = ? AND status = ?')
+          .get(customerId, OrderStatus.ORDER_STATUS_PENDING) as { n: number }
+      ).n;
     } finally {
       db.close();
     }
@@ -55,9 +62,17 @@ describe('example mesh: stopping and restarting services', () => {
     expect(placed.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200]);
 
     await Promise.all([mesh.start('notifications'), mesh.start('analytics')]);
-    const notified = await waitUntil('notifications of the 5 orders', () => notificationsOf('away'), (found) => found.length >= 10);
+    const notified = await waitUntil(
+      'notifications of the 5 orders',
+      () => notificationsOf('away'),
+      (found) => found.length >= 10,
+    );
     expect(notified).toHaveLength(10);
-    const stats = await waitUntil('analytics of the 5 orders', async () => (await mesh.request('GET', '/v1/stats/orders')).json, (now) => Number(now.ordersPaid ?? 0) >= Number(before.ordersPaid ?? 0) + 5);
+    const stats = await waitUntil(
+      'analytics of the 5 orders',
+      async () => (await mesh.request('GET', '/v1/stats/orders')).json,
+      (now) => Number(now.ordersPaid ?? 0) >= Number(before.ordersPaid ?? 0) + 5,
+    );
     expect(Number(stats.ordersCreated) - Number(before.ordersCreated ?? 0)).toBe(5);
     expect(Number(stats.ordersPaid) - Number(before.ordersPaid ?? 0)).toBe(5);
   });
@@ -77,7 +92,13 @@ describe('example mesh: stopping and restarting services', () => {
     const requests = Array.from({ length: 20 }, (_, n) => `crash-${n}`);
     const inFlight = Promise.all(requests.map((id) => place(id, 'crash')));
     // Kill orders while orders are half-way (recorded, not yet paid), as its own database shows.
-    await waitUntil('orders half-way through', async () => pendingIn('crash'), (pending) => pending > 0, 15_000, 20);
+    await waitUntil(
+      'orders half-way through',
+      async () => pendingIn('crash'),
+      (pending) => pending > 0,
+      15_000,
+      20,
+    );
     await mesh.stop('orders', 'SIGKILL');
     expect(pendingIn('crash')).toBeGreaterThan(0);
     await mesh.start('orders');
@@ -90,14 +111,24 @@ describe('example mesh: stopping and restarting services', () => {
       if (answer.status === 200) expect(retried[index]!.json.id).toBe(answer.json.id);
     });
 
-    const orders = await waitUntil('every crash order to be paid', () => listAll(mesh, '/v1/orders?customerId=crash', 'orders'), (found) => found.every((order) => order.status === 'ORDER_STATUS_PAID'));
+    const orders = await waitUntil(
+      'every crash order to be paid',
+      () => listAll(mesh, '/v1/orders?customerId=crash', 'orders'),
+      (found) => found.every((order) => order.status === 'ORDER_STATUS_PAID'),
+    );
     expect(orders.map((order) => order.requestId).sort()).toEqual([...requests].sort());
     expect(await available()).toBe(before - requests.length);
     const payments = await listAll(mesh, '/v1/payments', 'payments');
     const ids = new Set(orders.map((order) => order.id));
-    expect(payments.filter((payment) => ids.has(payment.orderId)).map((payment) => payment.status)).toEqual(requests.map(() => 'PAYMENT_STATUS_CAPTURED'));
+    expect(payments.filter((payment) => ids.has(payment.orderId)).map((payment) => payment.status)).toEqual(
+      requests.map(() => 'PAYMENT_STATUS_CAPTURED'),
+    );
     // Events of half-done orders were published after the restart, and de-duplicated by message id.
-    const notified = await waitUntil('two notifications per crash order', () => notificationsOf('crash'), (found) => found.length >= 2 * requests.length);
+    const notified = await waitUntil(
+      'two notifications per crash order',
+      () => notificationsOf('crash'),
+      (found) => found.length >= 2 * requests.length,
+    );
     expect(notified).toHaveLength(2 * requests.length);
   });
 
@@ -107,7 +138,8 @@ describe('example mesh: stopping and restarting services', () => {
     // Creates wait out the charge timeout until orders' breaker for payments opens (3 calls in its 5 s window,
     // half failing; the recovery loop's refund attempts count too).
     const failed: Awaited<ReturnType<typeof place>>[] = [];
-    const breakerOpen = (answer: { json: { message?: string } }): boolean => answer.json.message?.includes('circuit breaker for payments is open') === true;
+    const breakerOpen = (answer: { json: { message?: string } }): boolean =>
+      answer.json.message?.includes('circuit breaker for payments is open') === true;
     for (let n = 0; n < 15 && !failed.some(breakerOpen); n++) failed.push(await place(`down-${n}`, 'down'));
     const slow = failed.filter((answer) => !breakerOpen(answer));
     expect(slow.length).toBeGreaterThanOrEqual(1);
@@ -117,23 +149,37 @@ describe('example mesh: stopping and restarting services', () => {
     expect(fast.every(breakerOpen)).toBe(true);
     // Fail-fast: well under the charge timeout every slow one waited out.
     expect(Math.max(...fast.map((answer) => answer.ms))).toBeLessThan(CHARGE_TIMEOUT_MS / 2);
-    expect(failed.map((answer) => [answer.status, answer.json.code])).toEqual(failed.map(() => [503, Code.UNAVAILABLE]));
+    expect(failed.map((answer) => [answer.status, answer.json.code])).toEqual(
+      failed.map(() => [503, Code.UNAVAILABLE]),
+    );
     expect(await available()).toBe(before);
 
     await mesh.start('payments');
     let attempt = 0;
     // Half-open after the reset time, one trial call succeeds, the breaker closes.
-    const again = await waitUntil('orders to be paid again', () => place(`up-${attempt++}`, 'down'), (answer) => answer.status === 200, 30_000, 300);
+    const again = await waitUntil(
+      'orders to be paid again',
+      () => place(`up-${attempt++}`, 'down'),
+      (answer) => answer.status === 200,
+      30_000,
+      300,
+    );
     expect(again.json.status).toBe('ORDER_STATUS_PAID');
     expect(await available()).toBe(before - 1);
 
     // The failed orders' payments are voided once payments is back, so a late charge could never land.
-    const downOrders = (await listAll(mesh, '/v1/orders?customerId=down', 'orders')).filter((order) => order.status === 'ORDER_STATUS_FAILED');
+    const downOrders = (await listAll(mesh, '/v1/orders?customerId=down', 'orders')).filter(
+      (order) => order.status === 'ORDER_STATUS_FAILED',
+    );
     expect(downOrders.length).toBeGreaterThanOrEqual(failed.length);
     const voided = await waitUntil(
       'the failed orders to be voided at payments',
-      async () => (await listAll(mesh, '/v1/payments', 'payments')).filter((payment) => downOrders.some((order) => order.id === payment.orderId)),
-      (found) => found.length === downOrders.length && found.every((payment) => payment.status === 'PAYMENT_STATUS_VOIDED'),
+      async () =>
+        (await listAll(mesh, '/v1/payments', 'payments')).filter((payment) =>
+          downOrders.some((order) => order.id === payment.orderId),
+        ),
+      (found) =>
+        found.length === downOrders.length && found.every((payment) => payment.status === 'PAYMENT_STATUS_VOIDED'),
     );
     expect(voided).toHaveLength(downOrders.length);
   }, 90_000);

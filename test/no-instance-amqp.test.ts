@@ -20,10 +20,18 @@ describe('a call nobody serves (AMQP)', () => {
   });
 
   it('says in its DEADLINE_EXCEEDED that no instance is serving, from one passive look at the queue', async () => {
-    const server = createServer({ transport }).add(TestServiceDefinition, testService('gone', transport).implementation);
+    const server = createServer({ transport }).add(
+      TestServiceDefinition,
+      testService('gone', transport).implementation,
+    );
     await server.start();
     await server.close();
-    const error = await createClient(TestServiceDefinition, transport).echo({ text: 'hi' }, { timeoutMs: 300 }).then(() => undefined, (reason: unknown) => reason);
+    const error = await createClient(TestServiceDefinition, transport)
+      .echo({ text: 'hi' }, { timeoutMs: 300 })
+      .then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
     expect(error).toBeInstanceOf(RpcError);
     expect((error as RpcError).code).toBe(Code.DEADLINE_EXCEEDED);
     expect((error as RpcError).message).toMatch(/no instance of warren\.test\.v1\.TestService is serving/);

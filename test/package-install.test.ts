@@ -12,22 +12,47 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
 
 /** Runs a command to completion in `cwd`; its output is in the error when it fails. */
-async function sh(cwd: string, command: string, args: readonly string[], env: Record<string, string> = {}): Promise<string> {
+async function sh(
+  cwd: string,
+  command: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<string> {
   try {
-    const { stdout } = await run(command, [...args], { cwd, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 180_000 });
+    const { stdout } = await run(command, [...args], {
+      cwd,
+      env: { ...process.env, ...env },
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 180_000,
+    });
     return stdout;
   } catch (error) {
     const failure = error as Error & { stdout?: string; stderr?: string };
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}: ${failure.message}\n${failure.stdout ?? ''}\n${failure.stderr ?? ''}`, { cause: error });
+    throw new Error(
+      `${command} ${args.join(' ')} failed in ${cwd}: ${failure.message}\n${failure.stdout ?? ''}\n${failure.stderr ?? ''}`,
+      { cause: error },
+    );
   }
 }
 
 /** Starts a long-running child and resolves once a stdout line matches `ready`. */
-function start(cwd: string, args: readonly string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(
+  cwd: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not print ${ready} in 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${args.join(' ')} did not print ${ready} in 30 s:\n${output}`)),
+      30_000,
+    );
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       if (ready.test(output)) {
@@ -54,14 +79,17 @@ describe('the warren package, installed from its tarball', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
+    for (const child of children)
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
     await vhost?.remove();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('packs, installs, inits a project that builds and tests offline, and serves it to a typed client, warren call and warren gateway', async () => {
     // npm pack runs `prepack` (npm run build): dist/ is compiled from the sources as they are now
-    const packed = JSON.parse(await sh(REPO, 'npm', ['pack', '--json', '--pack-destination', dir, '--loglevel=error'])) as { filename: string; files: { path: string }[] }[];
+    const packed = JSON.parse(
+      await sh(REPO, 'npm', ['pack', '--json', '--pack-destination', dir, '--loglevel=error']),
+    ) as { filename: string; files: { path: string }[] }[];
     const tarball = join(dir, packed[0]!.filename);
     const paths = packed[0]!.files.map((file) => file.path);
     expect(paths).toContain('dist/cli/bin.js');
@@ -87,14 +115,31 @@ describe('the warren package, installed from its tarball', () => {
     expect(await sh(app, process.execPath, ['dist/src/call.js', 'Ada'], env)).toBe('Hello, Ada!\n');
 
     const warren = join(app, 'node_modules/.bin/warren');
-    const called = await sh(app, warren, ['call', 'greeter.v1.GreeterService/SayHello', '{"name": "Grace"}', '--json'], env);
+    const called = await sh(
+      app,
+      warren,
+      ['call', 'greeter.v1.GreeterService/SayHello', '{"name": "Grace"}', '--json'],
+      env,
+    );
     expect(JSON.parse(called)).toEqual({ message: 'Hello, Grace!' });
 
-    const gateway = await start(app, [warren, 'gateway', '--proto-dir', 'proto', '--port', '0', '--host', '127.0.0.1'], { ...env, WARREN_LOG_LEVEL: 'info' }, /gateway listening[^\n]*/);
+    const gateway = await start(
+      app,
+      [warren, 'gateway', '--proto-dir', 'proto', '--port', '0', '--host', '127.0.0.1'],
+      { ...env, WARREN_LOG_LEVEL: 'info' },
+      /gateway listening[^\n]*/,
+    );
     children.push(gateway.child);
-    const listening = gateway.output().split('\n').find((line) => line.includes('"msg":"gateway listening"'));
+    const listening = gateway
+      .output()
+      .split('\n')
+      .find((line) => line.includes('"msg":"gateway listening"'));
     const { port } = JSON.parse(listening!) as { port: number };
-    const response = await fetch(`http://127.0.0.1:${port}/v1/hello`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": "Linus"}' });
+    const response = await fetch(`http://127.0.0.1:${port}/v1/hello`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name": "Linus"}',
+    });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ message: 'Hello, Linus!' });
 

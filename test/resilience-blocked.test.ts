@@ -1,10 +1,26 @@
 import { setMaxListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AmqpTransport, Code, connectAmqp, createClient, createEventBus, createServer, type EventBus, RpcError, type Server } from '../core/index.js';
+import {
+  type AmqpTransport,
+  Code,
+  connectAmqp,
+  createClient,
+  createEventBus,
+  createServer,
+  type EventBus,
+  RpcError,
+  type Server,
+} from '../core/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { OrderShipped } from '../gen/warren/test/v1/test_events.js';
 import { waitFor } from '../core/testing/events-waits.js';
-import { expectNoAbortListeners, expectNoHandleLeak, expectTransportSettled, takeLeakProbe, type LeakProbe } from './support/leak-check.js';
+import {
+  expectNoAbortListeners,
+  expectNoHandleLeak,
+  expectTransportSettled,
+  takeLeakProbe,
+  type LeakProbe,
+} from './support/leak-check.js';
 import { createTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { testService, type TestServiceLedger } from '../core/testing/test-service.js';
 import { startThrowawayBroker, type ThrowawayBroker } from './support/throwaway-broker.js';
@@ -58,10 +74,15 @@ describe('broker resource alarm and event publishes while disconnected', () => {
     const serverTransport = await connect();
     const service = testService('alarm');
     ledger = service.ledger;
-    const server = createServer({ transport: serverTransport, instance: 'alarm' }).add(TestServiceDefinition, service.implementation);
+    const server = createServer({ transport: serverTransport, instance: 'alarm' }).add(
+      TestServiceDefinition,
+      service.implementation,
+    );
     await server.start();
     servers.push(server);
-    await busOn(serverTransport, 'audit').subscribe(OrderShipped, (order) => void shipped.push(order.orderId), { group: 'alarm-audit' });
+    await busOn(serverTransport, 'audit').subscribe(OrderShipped, (order) => void shipped.push(order.orderId), {
+      group: 'alarm-audit',
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -92,7 +113,10 @@ describe('broker resource alarm and event publishes while disconnected', () => {
     const heldCall = outcome(client.echo({ text: 'held' }, { timeoutMs: 3000, signal: caller.signal }));
     const heldPublishSentAt = Date.now();
     const heldPublish = outcome(publisherBus.publish(OrderShipped, { orderId: 'held' }, { timeoutMs: 3000 }));
-    await until(() => callerTransport.blocked !== undefined && publisherTransport.blocked !== undefined, 'both connections blocked');
+    await until(
+      () => callerTransport.blocked !== undefined && publisherTransport.blocked !== undefined,
+      'both connections blocked',
+    );
     expect(callerTransport.blocked).toMatch(/memory/);
 
     // from then on everything on a blocked connection fails at once, long before its 10 s deadline
@@ -116,7 +140,9 @@ describe('broker resource alarm and event publishes while disconnected', () => {
 
     // closing a transport while the broker blocks it does not wait for the alarm to clear
     const doomed = await connectAmqp({ url: broker.url });
-    const doomedCall = outcome(createClient(TestServiceDefinition, doomed, { retry: false }).echo({}, { timeoutMs: 20_000 }));
+    const doomedCall = outcome(
+      createClient(TestServiceDefinition, doomed, { retry: false }).echo({}, { timeoutMs: 20_000 }),
+    );
     await until(() => doomed.blocked !== undefined, 'the third connection blocked');
     const closeStarted = Date.now();
     await doomed.close();
@@ -126,7 +152,10 @@ describe('broker resource alarm and event publishes while disconnected', () => {
 
     const alarmAt = Date.now();
     await broker.rabbitmqctl('set_vm_memory_high_watermark', '0.4');
-    await until(() => callerTransport.blocked === undefined && publisherTransport.blocked === undefined, 'both connections unblocked');
+    await until(
+      () => callerTransport.blocked === undefined && publisherTransport.blocked === undefined,
+      'both connections unblocked',
+    );
     const clearedMs = Date.now() - alarmAt;
     expect((await client.echo({ text: 'after' }, { signal: caller.signal })).text).toBe('after');
     await callerBus.publish(OrderShipped, { orderId: 'after' });
@@ -141,7 +170,9 @@ describe('broker resource alarm and event publishes while disconnected', () => {
     await expectTransportSettled(callerTransport, { channels: 2 }); // request channel + event publishing channel
     await expectTransportSettled(publisherTransport, { channels: 1 }); // its one call failed before opening a request channel
     expectNoAbortListeners(caller.signal);
-    console.info(`memory alarm: ${fast.length} calls and publishes failed fast (slowest ${Math.max(...fast.map((o) => o.at)) - sentAt} ms), held call and publish ended at their 3 s deadline, close while blocked took ${closeMs} ms, unblocked ${clearedMs} ms after the alarm was cleared`);
+    console.info(
+      `memory alarm: ${fast.length} calls and publishes failed fast (slowest ${Math.max(...fast.map((o) => o.at)) - sentAt} ms), held call and publish ended at their 3 s deadline, close while blocked took ${closeMs} ms, unblocked ${clearedMs} ms after the alarm was cleared`,
+    );
   }, 120_000);
 
   it('waits for a lost connection to publish an event, up to its publish timeout', async () => {
@@ -166,12 +197,18 @@ describe('broker resource alarm and event publishes while disconnected', () => {
     await waitFor(() => shipped.includes('waited'), 'the event published after the reconnection');
     expect(shipped).not.toContain('gave-up');
     await expectTransportSettled(transport, { channels: 1 }); // the publishing channel on the new connection
-    console.info(`event publish while disconnected: waited ${done.at - waitingStarted} ms for the connection; a 400 ms publish gave up after ${late.at - waitingStarted} ms`);
+    console.info(
+      `event publish while disconnected: waited ${done.at - waitingStarted} ms for the connection; a 400 ms publish gave up after ${late.at - waitingStarted} ms`,
+    );
   }, 60_000);
 
   it('refuses a publish timeout that is not a positive number', async () => {
     const bus = busOn(await connect(), 'invalid');
-    await expect(bus.publish(OrderShipped, { orderId: 'x' }, { timeoutMs: 0 })).rejects.toMatchObject({ code: Code.INVALID_ARGUMENT });
-    await expect(bus.publish(OrderShipped, { orderId: 'x' }, { timeoutMs: Number.NaN })).rejects.toMatchObject({ code: Code.INVALID_ARGUMENT });
+    await expect(bus.publish(OrderShipped, { orderId: 'x' }, { timeoutMs: 0 })).rejects.toMatchObject({
+      code: Code.INVALID_ARGUMENT,
+    });
+    await expect(bus.publish(OrderShipped, { orderId: 'x' }, { timeoutMs: Number.NaN })).rejects.toMatchObject({
+      code: Code.INVALID_ARGUMENT,
+    });
   });
 });

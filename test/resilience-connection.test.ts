@@ -4,7 +4,13 @@ import { type AmqpTransport, Code, connectAmqp, createClient, createServer, type
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
 import { CallLedger } from './support/call-ledger.js';
-import { expectNoAbortListeners, expectNoHandleLeak, expectTransportSettled, takeLeakProbe, type LeakProbe } from './support/leak-check.js';
+import {
+  expectNoAbortListeners,
+  expectNoHandleLeak,
+  expectTransportSettled,
+  takeLeakProbe,
+  type LeakProbe,
+} from './support/leak-check.js';
 import { createTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { testService, type TestServiceLedger } from '../core/testing/test-service.js';
 
@@ -52,7 +58,10 @@ describe('connection loss', () => {
   });
 
   async function connect(throughProxy: boolean): Promise<AmqpTransport> {
-    const transport = await connectAmqp({ url: throughProxy ? viaProxy(vhost.url, proxy.port) : vhost.url, reconnect: { initialDelayMs: 50, maxDelayMs: 500 } });
+    const transport = await connectAmqp({
+      url: throughProxy ? viaProxy(vhost.url, proxy.port) : vhost.url,
+      reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
+    });
     transports.push(transport);
     return transport;
   }
@@ -60,7 +69,10 @@ describe('connection loss', () => {
   it('fails 500 in-flight calls fast when the client connection is cut, retries the idempotent ones, and recovers', async () => {
     const serverTransport = await connect(false);
     const { implementation, ledger } = testService('direct');
-    const server = createServer({ transport: serverTransport, instance: 'direct', prefetch: 512 }).add(TestServiceDefinition, implementation);
+    const server = createServer({ transport: serverTransport, instance: 'direct', prefetch: 512 }).add(
+      TestServiceDefinition,
+      implementation,
+    );
     await server.start();
     servers.push(server);
     const clientTransport = await connect(true);
@@ -71,8 +83,16 @@ describe('connection loss', () => {
     const caller = new AbortController(); // every call listens on it: none may leave its listener behind
     setMaxListeners(1000, caller.signal);
     const pending = [
-      ...Array.from({ length: 250 }, (_, i) => calls.track('idempotent', 5000, () => client.sleep({ millis: 300 + (i % 50) }, { timeoutMs: 5000, signal: caller.signal }))),
-      ...Array.from({ length: 250 }, () => calls.track('unsafe', 5000, () => client.increment({ counter: 'cut', delayMs: 300 }, { timeoutMs: 5000, signal: caller.signal }))),
+      ...Array.from({ length: 250 }, (_, i) =>
+        calls.track('idempotent', 5000, () =>
+          client.sleep({ millis: 300 + (i % 50) }, { timeoutMs: 5000, signal: caller.signal }),
+        ),
+      ),
+      ...Array.from({ length: 250 }, () =>
+        calls.track('unsafe', 5000, () =>
+          client.increment({ counter: 'cut', delayMs: 300 }, { timeoutMs: 5000, signal: caller.signal }),
+        ),
+      ),
     ];
     await until(() => ledger.started.length >= 500);
     const cutAt = Date.now();
@@ -92,22 +112,33 @@ describe('connection loss', () => {
     expect((await client.echo({ text: 'after' })).text).toBe('after');
     await expectTransportSettled(clientTransport, { channels: 1 });
     expectNoAbortListeners(caller.signal);
-    console.info('client cut:', JSON.stringify(calls.summary()), `unsafe failed within ${Math.max(...unsafe.map((o) => o.settledAt)) - cutAt} ms`);
+    console.info(
+      'client cut:',
+      JSON.stringify(calls.summary()),
+      `unsafe failed within ${Math.max(...unsafe.map((o) => o.settledAt)) - cutAt} ms`,
+    );
   });
 
   it('resumes serving after the server connection is cut: idempotent calls answered, unsafe ones ABORTED, none run twice', async () => {
     const serverTransport = await connect(true);
     const { implementation, ledger } = testService('proxied');
     const definition = { ...TestServiceDefinition, fullName: 'warren.test.v1.ProxiedService' };
-    const server = createServer({ transport: serverTransport, instance: 'proxied', prefetch: 256 }).add(definition, implementation);
+    const server = createServer({ transport: serverTransport, instance: 'proxied', prefetch: 256 }).add(
+      definition,
+      implementation,
+    );
     await server.start();
     servers.push(server);
     const client = createClient(definition, await connect(false));
 
     const calls = new CallLedger();
     const pending = [
-      ...Array.from({ length: 100 }, () => calls.track('idempotent', 8000, () => client.sleep({ millis: 400 }, { timeoutMs: 8000 }))),
-      ...Array.from({ length: 100 }, () => calls.track('unsafe', 8000, () => client.increment({ counter: 'srv', delayMs: 400 }, { timeoutMs: 8000 }))),
+      ...Array.from({ length: 100 }, () =>
+        calls.track('idempotent', 8000, () => client.sleep({ millis: 400 }, { timeoutMs: 8000 })),
+      ),
+      ...Array.from({ length: 100 }, () =>
+        calls.track('unsafe', 8000, () => client.increment({ counter: 'srv', delayMs: 400 }, { timeoutMs: 8000 })),
+      ),
     ];
     await until(() => ledger.started.length >= 200);
     const cutAt = Date.now();
@@ -119,12 +150,19 @@ describe('connection loss', () => {
     expectHandlerRules(ledger);
     expect(serverTransport.stats().reconnections).toBe(1);
     await expectTransportSettled(serverTransport, { channels: 1 }); // the service's channel on the new connection, none left over
-    console.info('server cut:', JSON.stringify(calls.summary()), `recovered in ${Math.max(...outcomes.map((o) => o.settledAt)) - cutAt} ms`);
+    console.info(
+      'server cut:',
+      JSON.stringify(calls.summary()),
+      `recovered in ${Math.max(...outcomes.map((o) => o.settledAt)) - cutAt} ms`,
+    );
   });
 
   it('holds calls made while disconnected until the connection is back, within their deadline', async () => {
     const transport = await connect(true);
-    const server = createServer({ transport: await connect(false), instance: 'held' }).add({ ...TestServiceDefinition, fullName: 'warren.test.v1.HeldService' }, testService('held').implementation);
+    const server = createServer({ transport: await connect(false), instance: 'held' }).add(
+      { ...TestServiceDefinition, fullName: 'warren.test.v1.HeldService' },
+      testService('held').implementation,
+    );
     await server.start();
     servers.push(server);
     const client = createClient({ ...TestServiceDefinition, fullName: 'warren.test.v1.HeldService' }, transport);
@@ -147,7 +185,9 @@ describe('connection loss', () => {
 
   it('answers 10,000 concurrent calls', async () => {
     const client = createClient(TestServiceDefinition, await connect(false));
-    const replies = await Promise.all(Array.from({ length: 10_000 }, (_, i) => client.echo({ number: i }, { timeoutMs: 30_000 })));
+    const replies = await Promise.all(
+      Array.from({ length: 10_000 }, (_, i) => client.echo({ number: i }, { timeoutMs: 30_000 })),
+    );
     expect(replies.every((reply, i) => reply.number === BigInt(i))).toBe(true);
   });
 });

@@ -33,7 +33,12 @@ describe('overload', () => {
   it('answers RESOURCE_EXHAUSTED at once when the service queue is full, never dropping queued requests', async () => {
     const definition = { ...TestServiceDefinition, fullName: 'warren.test.v1.BoundedService' };
     const { implementation, ledger } = testService('bounded');
-    const server = createServer({ transport: await connect(), instance: 'bounded', prefetch: 1, maxQueueLength: 5 }).add(definition, implementation);
+    const server = createServer({
+      transport: await connect(),
+      instance: 'bounded',
+      prefetch: 1,
+      maxQueueLength: 5,
+    }).add(definition, implementation);
     await server.start();
     servers.push(server);
     const client = createClient(definition, await connect());
@@ -63,14 +68,21 @@ describe('overload', () => {
     const retries: number[] = [];
     const definition = { ...TestServiceDefinition, fullName: 'warren.test.v1.OutageService' };
     const transport = await connect();
-    const client = createClient(definition, transport, { retry: { initialBackoffMs: 1 }, onRetry: (_m, attempt) => retries.push(attempt) });
+    const client = createClient(definition, transport, {
+      retry: { initialBackoffMs: 1 },
+      onRetry: (_m, attempt) => retries.push(attempt),
+    });
     const calls = new CallLedger();
-    await Promise.all(Array.from({ length: 200 }, () => calls.track('echo', 5000, () => client.echo({}, { timeoutMs: 5000 }))));
+    await Promise.all(
+      Array.from({ length: 200 }, () => calls.track('echo', 5000, () => client.echo({}, { timeoutMs: 5000 }))),
+    );
     calls.expectComplete(100);
     expect(calls.outcomes.every((o) => o.code === Code.UNAVAILABLE)).toBe(true);
     // 200 calls, 3 attempts allowed each: without a budget 400 retries; the budget (10 tokens) allows at most a handful
     expect(retries.length).toBeLessThanOrEqual(10);
     await expectTransportSettled(transport, { channels: 1 });
-    console.info(`outage: 200 calls, ${retries.length} retries (amplification ${((200 + retries.length) / 200).toFixed(2)}x)`);
+    console.info(
+      `outage: 200 calls, ${retries.length} retries (amplification ${((200 + retries.length) / 200).toFixed(2)}x)`,
+    );
   });
 });

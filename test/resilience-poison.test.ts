@@ -32,7 +32,11 @@ describe.each(['classic', 'quorum'] as const)('poison requests on %s queues', (q
     const supervise = async (): Promise<void> => {
       while (!stopped) {
         // the poison request may kill a child before it even prints `ready`
-        const child = runScript(testServerScript, { AMQP_URL: vhost!.url, INSTANCE: `poison-${children.length}`, ...env });
+        const child = runScript(testServerScript, {
+          AMQP_URL: vhost!.url,
+          INSTANCE: `poison-${children.length}`,
+          ...env,
+        });
         children.push(child);
         void child.waitFor(/^ready /).then(firstReady, () => undefined);
         if (stopped) child.kill();
@@ -54,7 +58,9 @@ describe.each(['classic', 'quorum'] as const)('poison requests on %s queues', (q
       expect((error as RpcError).rawMessage).toContain('taken out of service');
       const crashed = children.filter((child) => child.lines.some((line) => line.startsWith('started sleep')));
       expect(crashed).toHaveLength(3);
-      console.info(`${queueType}: dead-lettered after ${crashed.length} crashes, caller answered in ${Date.now() - sentAt} ms`);
+      console.info(
+        `${queueType}: dead-lettered after ${crashed.length} crashes, caller answered in ${Date.now() - sentAt} ms`,
+      );
       const dead = (await listQueues(vhost.name)).find((q) => q.name === 'rpc.warren.test.v1.TestService.dead');
       expect(dead?.messages).toBe(1);
       // the service is healthy again for everything else

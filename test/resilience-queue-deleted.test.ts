@@ -1,6 +1,14 @@
 import { connect as amqpConnect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AmqpTransport, Code, connectAmqp, createClient, createServer, RpcError, type Server } from '../core/index.js';
+import {
+  type AmqpTransport,
+  Code,
+  connectAmqp,
+  createClient,
+  createServer,
+  RpcError,
+  type Server,
+} from '../core/index.js';
 import { serviceQueue } from '../core/protocol/index.js';
 import { TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, listQueues, type TestVhost } from './support/broker.js';
@@ -21,7 +29,10 @@ describe('service queue deleted under a running server', () => {
     vhost = await createTestVhost('queue-deleted');
     serverTransport = await connectAmqp({ url: vhost.url });
     clientTransport = await connectAmqp({ url: vhost.url });
-    server = createServer({ transport: serverTransport, instance: 'redeclare' }).add(TestServiceDefinition, testService('redeclare').implementation);
+    server = createServer({ transport: serverTransport, instance: 'redeclare' }).add(
+      TestServiceDefinition,
+      testService('redeclare').implementation,
+    );
     await server.start();
   });
 
@@ -57,9 +68,13 @@ describe('service queue deleted under a running server', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
-    console.info(`queue deleted: served again after ${Date.now() - started} ms (${outcomes.length} calls refused first: ${[...new Set(outcomes)].join(', ') || 'none'})`);
+    console.info(
+      `queue deleted: served again after ${Date.now() - started} ms (${outcomes.length} calls refused first: ${[...new Set(outcomes)].join(', ') || 'none'})`,
+    );
     expect(answered).toBe('after');
-    const queue = (await listQueues(vhost.name)).find((entry) => entry.name === serviceQueue(TestServiceDefinition.fullName));
+    const queue = (await listQueues(vhost.name)).find(
+      (entry) => entry.name === serviceQueue(TestServiceDefinition.fullName),
+    );
     expect(queue?.consumers).toBe(1);
     await expectTransportSettled(serverTransport, { channels: 1 }); // the new consumer channel; the cancelled one is closed
   });

@@ -49,8 +49,14 @@ describe('reconnection whose topology restore hangs', () => {
     await waitFor(() => manager.current === undefined, 'the loss noticed', 5_000);
     const restored = await manager.whenConnected(AbortSignal.timeout(15_000)).then(() => Date.now() - cutAt);
     await waitFor(() => manager.reconnectCount === 1, 'the third connection restored', 5_000);
-    const timeouts = logger.entries.filter((entry) => entry.msg.startsWith('could not restore topology') && String((entry.fields['err'] as Error).message).includes('longer than 300 ms'));
-    console.info(`setup timeout: restored after ${restored} ms, ${timeouts.length} connections dropped for a hanging setup`);
+    const timeouts = logger.entries.filter(
+      (entry) =>
+        entry.msg.startsWith('could not restore topology') &&
+        String((entry.fields['err'] as Error).message).includes('longer than 300 ms'),
+    );
+    console.info(
+      `setup timeout: restored after ${restored} ms, ${timeouts.length} connections dropped for a hanging setup`,
+    );
     expect(setups).toBe(3);
     expect(seenWhileRestoring).toEqual([undefined, undefined, undefined]);
     expect(manager.current).toBeDefined();

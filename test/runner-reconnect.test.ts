@@ -44,7 +44,9 @@ describe('runService', () => {
 
     child.kill('SIGTERM');
     expect(await child.exited).toBe(0);
-    const logs = child.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level: number; msg: string });
+    const logs = child.lines
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: number; msg: string });
     const stopping = logs.findIndex((entry) => /stopping/.test(entry.msg));
     expect(stopping).toBeGreaterThan(0);
     expect(logs.slice(stopping).filter((entry) => entry.level >= 50)).toEqual([]); // a clean stop logs no error

@@ -4,7 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHealth } from '../cli/health.js';
 import { createRabbitmqctl } from '../cli/permissions-apply.js';
 import { DEADLINE_HEADER, serviceQueue, STATUS_HEADER } from '../core/protocol/index.js';
-import { type AmqpTransport, Code, connectAmqp, createAccessPolicy, createClient, createServer, type Server, type ServiceImplementation } from '../core/index.js';
+import {
+  type AmqpTransport,
+  Code,
+  connectAmqp,
+  createAccessPolicy,
+  createClient,
+  createServer,
+  type Server,
+  type ServiceImplementation,
+} from '../core/index.js';
 import { loadProtos } from '../core/tooling.js';
 import { createGateway, type Gateway } from '../gateway/create-gateway.js';
 import { ChargeRequest, PaymentServiceDefinition, PaymentStatus } from '../gen/shop/payments/v1/payments.js';
@@ -35,7 +44,13 @@ const ran: string[] = [];
 const payments: ServiceImplementation<typeof PaymentServiceDefinition> = {
   charge(request, ctx) {
     ran.push(`charge:${ctx.caller.userId}`);
-    return { payment: { orderId: request.orderId, amountCents: request.amountCents, status: PaymentStatus.PAYMENT_STATUS_CAPTURED } };
+    return {
+      payment: {
+        orderId: request.orderId,
+        amountCents: request.amountCents,
+        status: PaymentStatus.PAYMENT_STATUS_CAPTURED,
+      },
+    };
   },
   refund(request, ctx) {
     ran.push(`refund:${ctx.caller.userId}`);
@@ -87,11 +102,16 @@ async function rawChannel(user?: string): Promise<Channel> {
 
 beforeAll(async () => {
   vhost = await createTestVhost('sec-acl');
-  await Promise.all([ORDERS, GATEWAY].map(async (user) => {
-    await ctl.run(['add_user', user], `${PASSWORD}\n`);
-    await ctl.run(['set_permissions', '-p', vhost.name, user, '.*', '.*', '.*']);
-  }));
-  server = createServer({ transport: await transportAs(undefined), access: createAccessPolicy({ userPrefix: PREFIX }) }).add(PaymentServiceDefinition, payments);
+  await Promise.all(
+    [ORDERS, GATEWAY].map(async (user) => {
+      await ctl.run(['add_user', user], `${PASSWORD}\n`);
+      await ctl.run(['set_permissions', '-p', vhost.name, user, '.*', '.*', '.*']);
+    }),
+  );
+  server = createServer({
+    transport: await transportAs(undefined),
+    access: createAccessPolicy({ userPrefix: PREFIX }),
+  }).add(PaymentServiceDefinition, payments);
   await server.start();
 });
 
@@ -149,7 +169,12 @@ describe('per-method access from the proto option', () => {
     const protos = await loadProtos({ root: 'proto' });
     const charge = async (brokerUser?: string): Promise<Response> => {
       // brokerUser: what the gateway believes it is; the broker still stamps GATEWAY on its requests
-      gateway = createGateway({ transport: await transportAs(GATEWAY), protos, expose: ['*'], ...(brokerUser === undefined ? {} : { brokerUser }) });
+      gateway = createGateway({
+        transport: await transportAs(GATEWAY),
+        protos,
+        expose: ['*'],
+        ...(brokerUser === undefined ? {} : { brokerUser }),
+      });
       const { port } = await gateway.listen(0, '127.0.0.1');
       try {
         return await fetch(`http://127.0.0.1:${port}/rpc/${SERVICE}/Charge`, {

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AmqpTransport, Code, connectAmqp, createClient, createServer, RpcError, serverUsersFromEnv } from '../core/index.js';
+import {
+  type AmqpTransport,
+  Code,
+  connectAmqp,
+  createClient,
+  createServer,
+  RpcError,
+  serverUsersFromEnv,
+} from '../core/index.js';
 import { serviceQueue } from '../core/protocol/index.js';
 import { EchoResponse, TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
@@ -18,8 +26,14 @@ async function forger(model: ChannelModel, queue: string, seen: string[]): Promi
   await channel.consume(queue, (message) => {
     if (!message) return;
     seen.push(String(message.properties.correlationId));
-    const body = Buffer.from(EchoResponse.encode(EchoResponse.fromPartial({ text: 'forged', instance: 'rogue' })).finish());
-    channel.publish('', String(message.properties.replyTo), body, { correlationId: message.properties.correlationId as string, contentType: 'application/x-protobuf', headers: { 'warren-status': 0 } });
+    const body = Buffer.from(
+      EchoResponse.encode(EchoResponse.fromPartial({ text: 'forged', instance: 'rogue' })).finish(),
+    );
+    channel.publish('', String(message.properties.replyTo), body, {
+      correlationId: message.properties.correlationId as string,
+      contentType: 'application/x-protobuf',
+      headers: { 'warren-status': 0 },
+    });
     channel.ack(message);
   });
 }
@@ -37,7 +51,9 @@ describe('forged replies', () => {
   beforeAll(async () => {
     vhost = await createTestVhost('forged-reply');
     transport = await connectAmqp({ url: vhost.url });
-    await createServer({ transport, instance: 'honest' }).add(TestServiceDefinition, testService('honest').implementation).start();
+    await createServer({ transport, instance: 'honest' })
+      .add(TestServiceDefinition, testService('honest').implementation)
+      .start();
     rogue = await connect(vhost.url);
     dir = mkdtempSync(join(tmpdir(), 'warren-forged-'));
   });
@@ -65,13 +81,21 @@ describe('forged replies', () => {
   it('refuses a reply not sent by the broker user the permissions config says serves the service', async () => {
     // whoever reads the queue (here guest, in a vhost where it may) is not the user the config names
     const config = join(dir, 'permissions.json');
-    writeFileSync(config, JSON.stringify({ users: { tester: { serves: [UNSERVED.fullName] }, caller: { calls: [UNSERVED.fullName] } } }));
+    writeFileSync(
+      config,
+      JSON.stringify({ users: { tester: { serves: [UNSERVED.fullName] }, caller: { calls: [UNSERVED.fullName] } } }),
+    );
     const channel = await rogue.createChannel();
     await channel.assertQueue(serviceQueue(UNSERVED.fullName), { durable: false, autoDelete: true });
     await forger(rogue, serviceQueue(UNSERVED.fullName), []);
-    const checking = await connectAmqp({ url: vhost.url, serverUsers: serverUsersFromEnv({ WARREN_PERMISSIONS_FILE: config, WARREN_USER_PREFIX: 'shop-' }) });
+    const checking = await connectAmqp({
+      url: vhost.url,
+      serverUsers: serverUsersFromEnv({ WARREN_PERMISSIONS_FILE: config, WARREN_USER_PREFIX: 'shop-' }),
+    });
     try {
-      const error = await createClient(UNSERVED, checking, { retry: false }).echo({ text: 'hi' }).catch((caught: unknown) => caught);
+      const error = await createClient(UNSERVED, checking, { retry: false })
+        .echo({ text: 'hi' })
+        .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(RpcError);
       expect((error as RpcError).code).toBe(Code.UNAUTHENTICATED);
       expect((error as RpcError).rawMessage).toContain('did not come from broker user "shop-tester"');

@@ -63,39 +63,54 @@ describe(`fuzzing (FUZZ_SEED=${SEED})`, () => {
     writeFileSync(join(dir, 'jwt'), 'fuzz-jwt-secret-that-is-long-enough-for-hs256');
     port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    server = startCaptured(pathFrom(import.meta.url, './support/test-server-process.ts'), { AMQP_URL: vhost.url, INSTANCE: 'fuzz', WARREN_LOG_LEVEL: 'error' }, { memoryProbe: join(dir, 'server-memory.json') });
-    gateway = startCaptured(pathFrom(import.meta.url, '../gateway/main.ts'), {
-      AMQP_URL: vhost.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      WARREN_LOG_LEVEL: 'error',
-      GATEWAY_EXPOSE: '*',
-      GATEWAY_API_KEYS_FILE: join(dir, 'keys'),
-      GATEWAY_JWT_SECRET_FILE: join(dir, 'jwt'),
-      GATEWAY_JWT_ISSUER: 'https://idp.fuzz',
-      GATEWAY_JWT_AUDIENCE: 'gw',
-      GATEWAY_RATE_LIMIT_RPS: '100000',
-      GATEWAY_CORS_ORIGINS: 'https://app.example',
-      GATEWAY_DEFAULT_TIMEOUT_MS: '5000',
-    }, { memoryProbe: join(dir, 'gateway-memory.json') });
+    server = startCaptured(
+      pathFrom(import.meta.url, './support/test-server-process.ts'),
+      { AMQP_URL: vhost.url, INSTANCE: 'fuzz', WARREN_LOG_LEVEL: 'error' },
+      { memoryProbe: join(dir, 'server-memory.json') },
+    );
+    gateway = startCaptured(
+      pathFrom(import.meta.url, '../gateway/main.ts'),
+      {
+        AMQP_URL: vhost.url,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        WARREN_LOG_LEVEL: 'error',
+        GATEWAY_EXPOSE: '*',
+        GATEWAY_API_KEYS_FILE: join(dir, 'keys'),
+        GATEWAY_JWT_SECRET_FILE: join(dir, 'jwt'),
+        GATEWAY_JWT_ISSUER: 'https://idp.fuzz',
+        GATEWAY_JWT_AUDIENCE: 'gw',
+        GATEWAY_RATE_LIMIT_RPS: '100000',
+        GATEWAY_CORS_ORIGINS: 'https://app.example',
+        GATEWAY_DEFAULT_TIMEOUT_MS: '5000',
+      },
+      { memoryProbe: join(dir, 'gateway-memory.json') },
+    );
     await server.waitFor(/ready fuzz/, 30_000);
     for (let ready = false; !ready; await new Promise((resolve) => setTimeout(resolve, 100))) {
       if (!gateway.alive()) throw new Error(`gateway exited:\n${gateway.output()}`);
-      ready = await fetch(`${base}/readyz`).then((res) => res.ok, () => false);
+      ready = await fetch(`${base}/readyz`).then(
+        (res) => res.ok,
+        () => false,
+      );
     }
     raw = await connect(vhost.url);
     raw.on('error', () => undefined);
     channel = await raw.createChannel();
     // protocol 2: the raw peer's own exclusive reply queue
     await channel.assertQueue(replyQueue, { exclusive: true, autoDelete: true, durable: false });
-    await channel.consume(replyQueue, (message) => {
-      if (!message) return;
-      const seq = /^f(\d+)-/.exec(String(message.properties.correlationId ?? ''))?.[1];
-      if (seq === undefined) return;
-      const list = replies.get(Number(seq)) ?? [];
-      list.push(message);
-      replies.set(Number(seq), list);
-    }, { noAck: true });
+    await channel.consume(
+      replyQueue,
+      (message) => {
+        if (!message) return;
+        const seq = /^f(\d+)-/.exec(String(message.properties.correlationId ?? ''))?.[1];
+        if (seq === undefined) return;
+        const list = replies.get(Number(seq)) ?? [];
+        list.push(message);
+        replies.set(Number(seq), list);
+      },
+      { noAck: true },
+    );
     transport = await connectAmqp({ url: vhost.url, connectionName: 'fuzz-checker' });
   }, 60_000);
 
@@ -120,7 +135,10 @@ describe(`fuzzing (FUZZ_SEED=${SEED})`, () => {
       }
       try {
         // protocol 2: through the default exchange to the service queue; the generator's reply address is ours
-        const properties = request.properties['replyTo'] === 'amq.rabbitmq.reply-to' ? { ...request.properties, replyTo: replyQueue } : request.properties;
+        const properties =
+          request.properties['replyTo'] === 'amq.rabbitmq.reply-to'
+            ? { ...request.properties, replyTo: replyQueue }
+            : request.properties;
         const ok = target.publish('', `rpc.${request.routingKey}`, request.body, properties);
         expected.set(seq, request.risky ? 'maybe' : request.expect);
         if (!ok) await new Promise((resolve) => target.once('drain', resolve));
@@ -131,7 +149,8 @@ describe(`fuzzing (FUZZ_SEED=${SEED})`, () => {
     }
     const wanted = [...expected].filter(([, what]) => what === 'reply').map(([seq]) => seq);
     const until = Date.now() + 20_000;
-    while (wanted.some((seq) => !replies.has(seq)) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
+    while (wanted.some((seq) => !replies.has(seq)) && Date.now() < until)
+      await new Promise((resolve) => setTimeout(resolve, 100));
     // a little longer for replies that must not come
     await new Promise((resolve) => setTimeout(resolve, 300));
     for (const [seq, what] of expected) {
@@ -141,8 +160,10 @@ describe(`fuzzing (FUZZ_SEED=${SEED})`, () => {
       if (got.length > 1) fail(`amqp #${seq}: ${got.length} replies`);
       for (const reply of got) {
         const status = reply.properties.headers?.['warren-status'];
-        if (typeof status !== 'number' || !Number.isInteger(status) || status < 0 || status > 16) fail(`amqp #${seq}: reply without a valid warren-status (${String(status)})`);
-        if (status !== 0 && reply.properties.headers?.['warren-message'] === undefined && reply.content.length === 0) fail(`amqp #${seq}: error reply with no message`);
+        if (typeof status !== 'number' || !Number.isInteger(status) || status < 0 || status > 16)
+          fail(`amqp #${seq}: reply without a valid warren-status (${String(status)})`);
+        if (status !== 0 && reply.properties.headers?.['warren-message'] === undefined && reply.content.length === 0)
+          fail(`amqp #${seq}: error reply with no message`);
       }
       replies.delete(seq);
     }
@@ -151,9 +172,22 @@ describe(`fuzzing (FUZZ_SEED=${SEED})`, () => {
   /** One HTTP request; what is wrong with the answer goes to `failures`. */
   function httpOne(agent: Agent, index: number): Promise<void> {
     const rng = rngFor(2, index);
-    const method = rng.pick(['GET', 'GET', 'POST', 'POST', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', token(rng, 10).toUpperCase()]);
+    const method = rng.pick([
+      'GET',
+      'GET',
+      'POST',
+      'POST',
+      'POST',
+      'PUT',
+      'PATCH',
+      'DELETE',
+      'OPTIONS',
+      'HEAD',
+      token(rng, 10).toUpperCase(),
+    ]);
     const path = httpPath(rng);
-    const { body, kind } = rng.chance(0.7) || method === 'POST' ? httpBody(rng) : { body: Buffer.alloc(0), kind: 'none' };
+    const { body, kind } =
+      rng.chance(0.7) || method === 'POST' ? httpBody(rng) : { body: Buffer.alloc(0), kind: 'none' };
     const headers: Record<string, string> = {};
     const type = contentType(rng);
     if (type !== undefined && body.length > 0) headers['content-type'] = type;
@@ -161,12 +195,16 @@ describe(`fuzzing (FUZZ_SEED=${SEED})`, () => {
     if (body.length > 0) headers['content-length'] = String(body.length);
     const auth = rng.int(10);
     if (auth < 7) headers['x-api-key'] = API_KEY;
-    else if (auth === 7) headers['authorization'] = `Bearer ${[0, 1, 2].map(() => Buffer.from(JSON.stringify({ alg: rng.pick(['HS256', 'none', 'RS256']), sub: rng.unicode(5) })).toString('base64url')).join('.')}`;
+    else if (auth === 7)
+      headers['authorization'] =
+        `Bearer ${[0, 1, 2].map(() => Buffer.from(JSON.stringify({ alg: rng.pick(['HS256', 'none', 'RS256']), sub: rng.unicode(5) })).toString('base64url')).join('.')}`;
     else if (auth === 8) headers['authorization'] = `${token(rng)} ${rng.ascii(rng.int(100))}`;
     for (let i = rng.int(8); i > 0; i--) headers[token(rng).toLowerCase()] = rng.ascii(rng.int(200));
-    if (rng.chance(0.1)) headers['x-warren-timeout-ms'] = rng.pick(['abc', '-1', '0', '1e3', '99999999999999', '1.5', '4000']);
+    if (rng.chance(0.1))
+      headers['x-warren-timeout-ms'] = rng.pick(['abc', '-1', '0', '1e3', '99999999999999', '1.5', '4000']);
     if (rng.chance(0.1)) headers['x-request-id'] = rng.ascii(rng.int(300));
-    if (rng.chance(0.1)) headers['origin'] = rng.pick(['https://app.example', 'https://evil.example', 'null', rng.ascii(20)]);
+    if (rng.chance(0.1))
+      headers['origin'] = rng.pick(['https://app.example', 'https://evil.example', 'null', rng.ascii(20)]);
     if (rng.chance(0.05)) headers['access-control-request-method'] = 'POST';
     if (rng.chance(0.05)) headers['traceparent'] = rng.ascii(rng.int(100));
     const what = `http #${index} ${method} ${path.slice(0, 120)} body=${kind}`;
@@ -178,7 +216,8 @@ describe(`fuzzing (FUZZ_SEED=${SEED})`, () => {
           const status = res.statusCode ?? 0;
           const text = Buffer.concat(chunks).toString('utf8');
           const failRoute = path.startsWith('/rpc/warren.test.v1.TestService/Fail');
-          if (status >= 500 && status !== 503 && status !== 504 && !(status === 500 && failRoute)) fail(`${what}: ${status} ${text.slice(0, 200)}`);
+          if (status >= 500 && status !== 503 && status !== 504 && !(status === 500 && failRoute))
+            fail(`${what}: ${status} ${text.slice(0, 200)}`);
           if (status >= 400 && method !== 'HEAD') {
             let parsed: { code?: unknown; message?: unknown } | undefined;
             try {
@@ -186,9 +225,12 @@ describe(`fuzzing (FUZZ_SEED=${SEED})`, () => {
             } catch {
               parsed = undefined;
             }
-            if (!parsed || typeof parsed.code !== 'number' || typeof parsed.message !== 'string') fail(`${what}: ${status} without a JSON error body: ${text.slice(0, 200)}`);
-            else if (/\n\s+at |node_modules|\.ts:\d+/.test(parsed.message)) fail(`${what}: internal detail in the message: ${parsed.message.slice(0, 200)}`);
-            if (!String(res.headers['content-type']).startsWith('application/json')) fail(`${what}: ${status} with content-type ${String(res.headers['content-type'])}`);
+            if (!parsed || typeof parsed.code !== 'number' || typeof parsed.message !== 'string')
+              fail(`${what}: ${status} without a JSON error body: ${text.slice(0, 200)}`);
+            else if (/\n\s+at |node_modules|\.ts:\d+/.test(parsed.message))
+              fail(`${what}: internal detail in the message: ${parsed.message.slice(0, 200)}`);
+            if (!String(res.headers['content-type']).startsWith('application/json'))
+              fail(`${what}: ${status} with content-type ${String(res.headers['content-type'])}`);
           }
           if (res.headers['x-content-type-options'] !== 'nosniff') fail(`${what}: no nosniff header`);
           resolve();
@@ -220,7 +262,10 @@ describe(`fuzzing (FUZZ_SEED=${SEED})`, () => {
       socket.on('close', () => {
         if (answer !== '') {
           const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
-          if (status === 0 || (status >= 500 && status !== 503)) fail(`raw #${index} (${JSON.stringify(bytes.subarray(0, 60).toString('latin1'))}): ${answer.slice(0, 120)}`);
+          if (status === 0 || (status >= 500 && status !== 503))
+            fail(
+              `raw #${index} (${JSON.stringify(bytes.subarray(0, 60).toString('latin1'))}): ${answer.slice(0, 120)}`,
+            );
         }
         resolve();
       });
@@ -236,15 +281,23 @@ describe(`fuzzing (FUZZ_SEED=${SEED})`, () => {
       }),
     );
     agent.destroy();
-    for (let i = 0; i < RAW_PER_ROUND; i += 8) await Promise.all(Array.from({ length: 8 }, (_, j) => rawOne(first + i + j)));
+    for (let i = 0; i < RAW_PER_ROUND; i += 8)
+      await Promise.all(Array.from({ length: 8 }, (_, j) => rawOne(first + i + j)));
   }
 
   async function stillServing(): Promise<void> {
     expect(server.alive(), `server died:\n${server.output().slice(-3000)}`).toBe(true);
     expect(gateway.alive(), `gateway died:\n${gateway.output().slice(-3000)}`).toBe(true);
-    const reply = await createClient(TestServiceDefinition, transport).echo({ text: 'after fuzz' }, { timeoutMs: 10_000 });
+    const reply = await createClient(TestServiceDefinition, transport).echo(
+      { text: 'after fuzz' },
+      { timeoutMs: 10_000 },
+    );
     expect(reply.text).toBe('after fuzz');
-    const res = await fetch(`${base}/rpc/warren.test.v1.TestService/Echo`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY }, body: '{"text":"after fuzz"}' });
+    const res = await fetch(`${base}/rpc/warren.test.v1.TestService/Echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+      body: '{"text":"after fuzz"}',
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { text: string }).text).toBe('after fuzz');
   }
@@ -258,7 +311,8 @@ describe(`fuzzing (FUZZ_SEED=${SEED})`, () => {
       if (round === 0) baseline = { server: await server.memory(), gateway: await gateway.memory() };
     }
     const end = { server: await server.memory(), gateway: await gateway.memory() };
-    const growth = (what: 'server' | 'gateway', field: 'heapUsed' | 'rss') => (end[what][field] - baseline![what][field]) / MB;
+    const growth = (what: 'server' | 'gateway', field: 'heapUsed' | 'rss') =>
+      (end[what][field] - baseline![what][field]) / MB;
     console.log(
       `fuzz seed ${SEED}: ${ROUNDS * AMQP_PER_ROUND} AMQP requests, ${ROUNDS * HTTP_PER_ROUND} HTTP requests, ${ROUNDS * RAW_PER_ROUND} raw sockets in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
         `growth after round 1 (MB, after GC): server heap ${growth('server', 'heapUsed').toFixed(1)} rss ${growth('server', 'rss').toFixed(1)}, gateway heap ${growth('gateway', 'heapUsed').toFixed(1)} rss ${growth('gateway', 'rss').toFixed(1)}`,

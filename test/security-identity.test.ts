@@ -2,8 +2,24 @@ import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'a
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRabbitmqctl } from '../cli/permissions-apply.js';
-import { type AmqpTransport, Code, connectAmqp, createClient, createEventAccess, createEventBus, createServer, RpcError, type Server } from '../core/index.js';
-import { DEADLINE_HEADER, EVENTS_EXCHANGE, ORIGIN_USER_HEADER, serviceQueue, STATUS_HEADER } from '../core/protocol/index.js';
+import {
+  type AmqpTransport,
+  Code,
+  connectAmqp,
+  createClient,
+  createEventAccess,
+  createEventBus,
+  createServer,
+  RpcError,
+  type Server,
+} from '../core/index.js';
+import {
+  DEADLINE_HEADER,
+  EVENTS_EXCHANGE,
+  ORIGIN_USER_HEADER,
+  serviceQueue,
+  STATUS_HEADER,
+} from '../core/protocol/index.js';
 import { OrderCreated } from '../gen/warren/test/v1/test_events.js';
 import { EchoRequest, EchoResponse, TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
@@ -48,22 +64,33 @@ async function rawConnection(user?: string): Promise<ChannelModel> {
 }
 
 /** Raw requests on one channel (direct reply-to consumed once); each resolves the reply's status and message. */
-async function rawCaller(channel: Channel): Promise<(properties: Record<string, unknown>) => Promise<{ status: number; reply: ConsumeMessage }>> {
+async function rawCaller(
+  channel: Channel,
+): Promise<(properties: Record<string, unknown>) => Promise<{ status: number; reply: ConsumeMessage }>> {
   const waiting = new Map<string, (message: ConsumeMessage) => void>();
   const replyQueue = `warren.reply.${randomBytes(16).toString('hex')}`;
   await channel.assertQueue(replyQueue, { exclusive: true, autoDelete: true, durable: false });
-  await channel.consume(replyQueue, (message) => message && waiting.get(String(message.properties.correlationId))?.(message), { noAck: true });
+  await channel.consume(
+    replyQueue,
+    (message) => message && waiting.get(String(message.properties.correlationId))?.(message),
+    { noAck: true },
+  );
   return async (properties) => {
     const correlationId = randomBytes(8).toString('hex');
     const reply = new Promise<ConsumeMessage>((resolve) => waiting.set(correlationId, resolve));
     const { headers, ...rest } = properties as { headers?: Record<string, unknown> };
-    channel.publish('', serviceQueue(SERVICE), Buffer.from(EchoRequest.encode(EchoRequest.fromPartial({ text: 'raw' })).finish()), {
-      type: ECHO,
-      correlationId,
-      replyTo: replyQueue,
-      headers: { [DEADLINE_HEADER]: Date.now() + 10_000, ...headers },
-      ...rest,
-    });
+    channel.publish(
+      '',
+      serviceQueue(SERVICE),
+      Buffer.from(EchoRequest.encode(EchoRequest.fromPartial({ text: 'raw' })).finish()),
+      {
+        type: ECHO,
+        correlationId,
+        replyTo: replyQueue,
+        headers: { [DEADLINE_HEADER]: Date.now() + 10_000, ...headers },
+        ...rest,
+      },
+    );
     const message = await reply;
     return { status: Number(message.properties.headers?.[STATUS_HEADER]), reply: message };
   };
@@ -71,10 +98,12 @@ async function rawCaller(channel: Channel): Promise<(properties: Record<string, 
 
 beforeAll(async () => {
   vhost = await createTestVhost('sec-identity');
-  await Promise.all([CALLER, SUBSCRIBER].map(async (user) => {
-    await ctl.run(['add_user', user], `${PASSWORD}\n`);
-    await ctl.run(['set_permissions', '-p', vhost.name, user, '.*', '.*', '.*']);
-  }));
+  await Promise.all(
+    [CALLER, SUBSCRIBER].map(async (user) => {
+      await ctl.run(['add_user', user], `${PASSWORD}\n`);
+      await ctl.run(['set_permissions', '-p', vhost.name, user, '.*', '.*', '.*']);
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -88,7 +117,10 @@ describe('requests carry the broker-validated user_id', () => {
   let server: Server;
 
   beforeAll(async () => {
-    server = createServer({ transport: await transportAs(undefined), requireIdentity: true }).add(TestServiceDefinition, testService('identity').implementation);
+    server = createServer({ transport: await transportAs(undefined), requireIdentity: true }).add(
+      TestServiceDefinition,
+      testService('identity').implementation,
+    );
     await server.start();
   });
   afterAll(async () => {
@@ -110,7 +142,12 @@ describe('requests carry the broker-validated user_id', () => {
   it('never delivers a forged user_id: the broker closes the publishing channel with 406 PRECONDITION_FAILED', async () => {
     const forger = await (await rawConnection(CALLER)).createConfirmChannel();
     const closed = new Promise<Error>((resolve) => forger.on('error', resolve));
-    forger.publish('', serviceQueue(SERVICE), Buffer.from(''), { type: ECHO, userId: 'guest', replyTo: 'warren.reply.forged', correlationId: 'forged' });
+    forger.publish('', serviceQueue(SERVICE), Buffer.from(''), {
+      type: ECHO,
+      userId: 'guest',
+      replyTo: 'warren.reply.forged',
+      correlationId: 'forged',
+    });
     const error = (await closed) as Error & { code?: number };
     expect(error.code).toBe(406);
     expect(error.message).toContain(`user_id property set to 'guest' but authenticated user was '${CALLER}'`);
@@ -143,7 +180,10 @@ describe('a request re-queued after an instance died keeps its caller', () => {
     await waitFor(() => taken !== undefined, 'the request at the dying instance');
     expect(taken!.properties.userId).toBe(CALLER);
 
-    const server = createServer({ transport: await transportAs(undefined), requireIdentity: true }).add(TestServiceDefinition, testService('survivor').implementation);
+    const server = createServer({ transport: await transportAs(undefined), requireIdentity: true }).add(
+      TestServiceDefinition,
+      testService('survivor').implementation,
+    );
     await server.start();
     try {
       await dying.close(); // the broker redelivers; the classic queue's server re-queues a counted copy as guest
@@ -156,7 +196,7 @@ describe('a request re-queued after an instance died keeps its caller', () => {
   });
 });
 
-describe('events carry their publisher\'s broker user', () => {
+describe("events carry their publisher's broker user", () => {
   it('shows it in the event context, keeps it across retries, and dead-letters events from others', async () => {
     const group = 'identity';
     const publisher = createEventBus({ transport: await transportAs(CALLER), service: 'orders' });
@@ -166,10 +206,14 @@ describe('events carry their publisher\'s broker user', () => {
       access: createEventAccess({ publishers: { 'warren.test.v1.*': [CALLER] } }),
     });
     const seen: { attempt: number; userId: string | undefined; orderId: string }[] = [];
-    await subscriber.subscribe(OrderCreated, (event, ctx) => {
-      seen.push({ attempt: ctx.attempt, userId: ctx.publisherUserId, orderId: event.orderId });
-      if (ctx.attempt === 1) throw new RpcError(Code.UNAVAILABLE, 'try again');
-    }, { group, retryDelaysMs: [50] });
+    await subscriber.subscribe(
+      OrderCreated,
+      (event, ctx) => {
+        seen.push({ attempt: ctx.attempt, userId: ctx.publisherUserId, orderId: event.orderId });
+        if (ctx.attempt === 1) throw new RpcError(Code.UNAVAILABLE, 'try again');
+      },
+      { group, retryDelaysMs: [50] },
+    );
 
     await publisher.publish(OrderCreated, { orderId: 'o-1' });
     await waitFor(() => seen.length >= 2, 'the retried event');
@@ -184,12 +228,21 @@ describe('events carry their publisher\'s broker user', () => {
     const type = OrderCreated.$type;
     raw.publish(EVENTS_EXCHANGE, type, body, { type, messageId: 'anonymous' });
     raw.publish(EVENTS_EXCHANGE, type, body, { type, messageId: 'guest', userId: 'guest' });
-    raw.publish(EVENTS_EXCHANGE, type, body, { type, messageId: 'claimed', userId: 'guest', headers: { [ORIGIN_USER_HEADER]: CALLER } });
+    raw.publish(EVENTS_EXCHANGE, type, body, {
+      type,
+      messageId: 'claimed',
+      userId: 'guest',
+      headers: { [ORIGIN_USER_HEADER]: CALLER },
+    });
     await raw.waitForConfirms();
     const letters = await waitForDeadLetters(subscriber, group, 3);
     const reasons = Object.fromEntries(letters.map((letter) => [letter.event.messageId, letter.reason]));
-    expect(reasons['anonymous']).toMatch(/^\[UNAUTHENTICATED\] event warren.test.v1.OrderCreated carries no broker-validated user_id/);
-    expect(reasons['guest']).toMatch(/^\[PERMISSION_DENIED\] event warren.test.v1.OrderCreated was published by broker user "guest"/);
+    expect(reasons['anonymous']).toMatch(
+      /^\[UNAUTHENTICATED\] event warren.test.v1.OrderCreated carries no broker-validated user_id/,
+    );
+    expect(reasons['guest']).toMatch(
+      /^\[PERMISSION_DENIED\] event warren.test.v1.OrderCreated was published by broker user "guest"/,
+    );
     expect(reasons['claimed']).toMatch(/published by broker user "guest"/);
     expect(seen.map((entry) => entry.orderId)).not.toContain('o-forged');
     await subscriber.close();

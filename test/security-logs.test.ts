@@ -79,7 +79,11 @@ describe('secrets in logs', () => {
   it('no process prints a secret: success, refusals, malformed requests, reconnections and failed connections', async () => {
     const debug = { WARREN_LOG_LEVEL: 'debug', AMQP_URL: url };
     const server = start(script('./support/test-server-process.ts'), { ...debug, INSTANCE: 'logs-server' });
-    const analytics = start(script('../services/analytics/main.ts'), { ...debug, DATA_DIR: dir, WARREN_METRICS_PORT: '' });
+    const analytics = start(script('../services/analytics/main.ts'), {
+      ...debug,
+      DATA_DIR: dir,
+      WARREN_METRICS_PORT: '',
+    });
     const gateway = start(script('../gateway/main.ts'), {
       ...debug,
       PORT: '0',
@@ -91,30 +95,65 @@ describe('secrets in logs', () => {
       GATEWAY_API_KEYS_FILE: join(dir, 'api-keys'),
     });
     children.push(server, analytics, gateway);
-    await Promise.all([server.waitFor(/ready logs-server/), analytics.waitFor(/ready analytics/), gateway.waitFor(/gateway listening/)]);
+    await Promise.all([
+      server.waitFor(/ready logs-server/),
+      analytics.waitFor(/ready analytics/),
+      gateway.waitFor(/gateway listening/),
+    ]);
     const port = Number(/"port":(\d+)/.exec(gateway.output())![1]);
     const base = `http://127.0.0.1:${port}`;
-    const jwt = await new SignJWT({ sub: 'ada' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://idp.logs.test').setAudience('gw').setExpirationTime('5m').sign(new TextEncoder().encode(JWT_SECRET));
+    const jwt = await new SignJWT({ sub: 'ada' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('https://idp.logs.test')
+      .setAudience('gw')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(JWT_SECRET));
     SECRETS.push(jwt, jwt.split('.')[2]!);
 
-    const echo = (headers: Record<string, string>, body = '{"text":"hi"}') => fetch(`${base}/rpc/warren.test.v1.TestService/Echo`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const echo = (headers: Record<string, string>, body = '{"text":"hi"}') =>
+      fetch(`${base}/rpc/warren.test.v1.TestService/Echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
     expect((await echo({ authorization: `Bearer ${jwt}` })).status).toBe(200);
     expect((await echo({ 'x-api-key': API_KEY })).status).toBe(200);
     expect((await echo({ authorization: `Bearer ${BAD_TOKEN}` })).status).toBe(401);
     expect((await echo({ 'x-api-key': `${API_KEY}-not` })).status).toBe(401);
     expect((await echo({ authorization: `Bearer ${jwt}` }, '{"text":')).status).toBe(400);
-    expect((await echo({ authorization: `Bearer ${jwt}` }, JSON.stringify({ text: 'x', number: 'twelve' }))).status).toBe(400);
+    expect(
+      (await echo({ authorization: `Bearer ${jwt}` }, JSON.stringify({ text: 'x', number: 'twelve' }))).status,
+    ).toBe(400);
     // a request the HTTP parser rejects, and one with an oversized head, both carrying a token
-    expect(await rawHttp(port, `GET /v1/stock HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${BAD_TOKEN}\r\nBad Header Line\r\n\r\n`)).toMatch(/^HTTP\/1.1 400/);
-    expect(await rawHttp(port, `GET /v1/stock HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${BAD_TOKEN}\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`)).toMatch(/^HTTP\/1.1 431/);
-    expect((await echo({ authorization: `Bearer ${jwt}` }, JSON.stringify({ text: 'x', payload: 'not base64!' }))).status).toBe(400);
-    const failing = await fetch(`${base}/rpc/warren.test.v1.TestService/Fail`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY }, body: JSON.stringify({ plainError: true, message: 'x' }) });
+    expect(
+      await rawHttp(
+        port,
+        `GET /v1/stock HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${BAD_TOKEN}\r\nBad Header Line\r\n\r\n`,
+      ),
+    ).toMatch(/^HTTP\/1.1 400/);
+    expect(
+      await rawHttp(
+        port,
+        `GET /v1/stock HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${BAD_TOKEN}\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`,
+      ),
+    ).toMatch(/^HTTP\/1.1 431/);
+    expect(
+      (await echo({ authorization: `Bearer ${jwt}` }, JSON.stringify({ text: 'x', payload: 'not base64!' }))).status,
+    ).toBe(400);
+    const failing = await fetch(`${base}/rpc/warren.test.v1.TestService/Fail`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+      body: JSON.stringify({ plainError: true, message: 'x' }),
+    });
     expect(failing.status).toBe(500);
 
     // every connection of the vhost dropped by the broker: reconnect paths
     // `-p` does not filter list_connections: keep only this file's vhost, never touch other tests' connections
     const { stdout } = await run('rabbitmqctl', ['list_connections', '--quiet', '--no-table-headers', 'vhost', 'pid']);
-    const ours = stdout.split('\n').map((line) => line.trim().split(/\s+/)).filter(([name, pid]) => name === vhost.name && pid?.startsWith('<'));
+    const ours = stdout
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([name, pid]) => name === vhost.name && pid?.startsWith('<'));
     expect(ours.length).toBeGreaterThan(0);
     for (const [, pid] of ours) {
       await run('rabbitmqctl', ['close_connection', pid!, 'test: dropped on purpose']).catch(() => undefined);
@@ -124,14 +163,32 @@ describe('secrets in logs', () => {
     expect((await echo({ 'x-api-key': API_KEY })).status).toBe(200);
 
     // the CLI: a call with a token in its metadata (verbose), and failures against a wrong password and a closed port
-    const called = await runWarren(['call', 'warren.test.v1.TestService/Echo', '{"text":"cli"}', '-v', '-H', `authorization:Bearer ${BAD_TOKEN}`, '--url', url], { env: { WARREN_LOG_LEVEL: 'debug' } });
+    const called = await runWarren(
+      [
+        'call',
+        'warren.test.v1.TestService/Echo',
+        '{"text":"cli"}',
+        '-v',
+        '-H',
+        `authorization:Bearer ${BAD_TOKEN}`,
+        '--url',
+        url,
+      ],
+      { env: { WARREN_LOG_LEVEL: 'debug' } },
+    );
     expect(called.code).toBe(0);
-    const refused = await runWarren(['call', 'warren.test.v1.TestService/Echo', '{}', '--url', wrongUrl], { env: { WARREN_LOG_LEVEL: 'debug' } });
+    const refused = await runWarren(['call', 'warren.test.v1.TestService/Echo', '{}', '--url', wrongUrl], {
+      env: { WARREN_LOG_LEVEL: 'debug' },
+    });
     expect(refused.code).toBe(24);
     expect(refused.stderr).toContain(':***@');
     const listed = await runWarren(['list', '--url', wrongUrl], { env: { WARREN_LOG_LEVEL: 'debug' } });
     expect(listed.code).toBe(24);
-    const closedPort = await runWarren(['list', '--url', `amqp://${user}:${encodeURIComponent(PASSWORD)}@127.0.0.1:1/`]);
+    const closedPort = await runWarren([
+      'list',
+      '--url',
+      `amqp://${user}:${encodeURIComponent(PASSWORD)}@127.0.0.1:1/`,
+    ]);
     expect(closedPort.code).toBe(24);
     // stdout of the successful call is its result (the echo service sends the metadata back, token included): not a log
     outputs.push(called.stderr, ...[refused, listed, closedPort].map((result) => result.stdout + result.stderr));
@@ -151,7 +208,9 @@ describe('secrets in logs', () => {
     outputs.push(...[server, analytics, gateway, ...failures].map((child) => child.output()));
     const printed = outputs.join('\n');
     // pino writes Buffers (an HTTP parser error's rawPacket, say) as byte arrays: search their text too
-    const buffers = [...printed.matchAll(/"type":"Buffer","data":\[([\d,]*)\]/g)].map((match) => Buffer.from(match[1]!.split(',').filter(Boolean).map(Number)).toString('latin1'));
+    const buffers = [...printed.matchAll(/"type":"Buffer","data":\[([\d,]*)\]/g)].map((match) =>
+      Buffer.from(match[1]!.split(',').filter(Boolean).map(Number)).toString('latin1'),
+    );
     const all = [printed, ...buffers].join('\n');
 
     // the paths above really ran and were logged

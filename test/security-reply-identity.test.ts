@@ -1,6 +1,14 @@
 import { connect as amqpConnect, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AmqpTransport, Code, connectAmqp, createClient, createServer, RpcError, type Server } from '../core/index.js';
+import {
+  type AmqpTransport,
+  Code,
+  connectAmqp,
+  createClient,
+  createServer,
+  RpcError,
+  type Server,
+} from '../core/index.js';
 import { serviceQueue, STATUS_HEADER } from '../core/protocol/index.js';
 import { EchoResponse, TestServiceDefinition } from '../gen/warren/test/v1/test.js';
 import { createTestVhost, type TestVhost } from './support/broker.js';
@@ -18,7 +26,10 @@ describe('reply identity', () => {
   beforeAll(async () => {
     vhost = await createTestVhost('reply-identity');
     transport = await connectAmqp({ url: vhost.url });
-    server = createServer({ transport, instance: 'honest' }).add(TestServiceDefinition, testService('honest').implementation);
+    server = createServer({ transport, instance: 'honest' }).add(
+      TestServiceDefinition,
+      testService('honest').implementation,
+    );
     await server.start();
     // a raw peer answering ImpostorService without user_id, as a forged reply would look
     impostor = await amqpConnect(vhost.url);
@@ -27,8 +38,14 @@ describe('reply identity', () => {
     await channel.assertQueue(queue, { durable: false, autoDelete: true });
     await channel.consume(queue, (message) => {
       if (!message) return;
-      const body = Buffer.from(EchoResponse.encode(EchoResponse.fromPartial({ text: 'forged', instance: 'impostor' })).finish());
-      channel.publish('', message.properties.replyTo as string, body, { correlationId: message.properties.correlationId as string, contentType: 'application/x-protobuf', headers: { [STATUS_HEADER]: Code.OK } });
+      const body = Buffer.from(
+        EchoResponse.encode(EchoResponse.fromPartial({ text: 'forged', instance: 'impostor' })).finish(),
+      );
+      channel.publish('', message.properties.replyTo as string, body, {
+        correlationId: message.properties.correlationId as string,
+        contentType: 'application/x-protobuf',
+        headers: { [STATUS_HEADER]: Code.OK },
+      });
       channel.ack(message);
     });
   });

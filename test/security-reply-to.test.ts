@@ -1,7 +1,15 @@
 import { connect, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AmqpTransport, Code, connectAmqp, createClient, createServer, type MethodInfo, type Server } from '../core/index.js';
+import {
+  type AmqpTransport,
+  Code,
+  connectAmqp,
+  createClient,
+  createServer,
+  type MethodInfo,
+  type Server,
+} from '../core/index.js';
 import { createMethodCaller } from '../core/tooling.js';
 import { DEADLINE_HEADER, serviceQueue } from '../core/protocol/index.js';
 import { EchoRequest, EchoResponse, TestServiceDefinition } from '../gen/warren/test/v1/test.js';
@@ -40,16 +48,24 @@ async function transport(): Promise<AmqpTransport> {
 }
 
 /** Publishes an Echo request with `replyTo` (confirmed routed into the service queue); resolves its message id. */
-async function sendWithReplyTo(replyTo: string | undefined, correlationId = randomBytes(6).toString('hex')): Promise<string> {
+async function sendWithReplyTo(
+  replyTo: string | undefined,
+  correlationId = randomBytes(6).toString('hex'),
+): Promise<string> {
   const messageId = `attack-${randomBytes(6).toString('hex')}`;
-  attacker.publish('', serviceQueue(SERVICE), Buffer.from(EchoRequest.encode(EchoRequest.fromPartial({ text: 'written by the attacker' })).finish()), {
-    mandatory: true,
-    type: `${SERVICE}/Echo`,
-    correlationId,
-    messageId,
-    headers: { [DEADLINE_HEADER]: Date.now() + 10_000 },
-    ...(replyTo === undefined ? {} : { replyTo }),
-  });
+  attacker.publish(
+    '',
+    serviceQueue(SERVICE),
+    Buffer.from(EchoRequest.encode(EchoRequest.fromPartial({ text: 'written by the attacker' })).finish()),
+    {
+      mandatory: true,
+      type: `${SERVICE}/Echo`,
+      correlationId,
+      messageId,
+      headers: { [DEADLINE_HEADER]: Date.now() + 10_000 },
+      ...(replyTo === undefined ? {} : { replyTo }),
+    },
+  );
   await attacker.waitForConfirms();
   return messageId;
 }
@@ -68,7 +84,10 @@ beforeAll(async () => {
   const service = testService('reply-to');
   ledger = service.ledger;
   serverTransport = await transport();
-  server = createServer({ transport: serverTransport, maxDeliveries: MAX_DELIVERIES }).add(TestServiceDefinition, service.implementation);
+  server = createServer({ transport: serverTransport, maxDeliveries: MAX_DELIVERIES }).add(
+    TestServiceDefinition,
+    service.implementation,
+  );
   await server.start();
   admin = await connect(vhost.url);
   const setup = await admin.createChannel();
@@ -87,7 +106,7 @@ afterAll(async () => {
 
 describe('reply_to naming a queue', () => {
   it.each([
-    ['another service\'s queue', ORDERS_QUEUE],
+    ["another service's queue", ORDERS_QUEUE],
     ['any queue', OTHER_QUEUE],
     ['the reply-queue prefix alone', 'warren.reply.'],
     ['nothing', undefined],
@@ -102,7 +121,7 @@ describe('reply_to naming a queue', () => {
   });
 });
 
-describe('reply_to naming another connection\'s reply queue, or a direct reply-to token', () => {
+describe("reply_to naming another connection's reply queue, or a direct reply-to token", () => {
   it('reaches that connection, whose client drops the reply as late without touching its calls', async () => {
     // a raw "spy" service learns the victim's direct reply-to address from a call the victim makes to it
     const spy = await admin.createChannel();
@@ -111,9 +130,19 @@ describe('reply_to naming another connection\'s reply queue, or a direct reply-t
     await spy.consume('rpc.spy.v1.SpyService', (message) => (seen = message ?? undefined), { noAck: true });
 
     const victim = await transport();
-    const spyMethod: MethodInfo = { service: 'spy.v1.SpyService', name: 'Peek', path: 'spy.v1.SpyService/Peek', localName: 'peek', idempotency: 'IDEMPOTENCY_UNKNOWN', requestType: EchoRequest, responseType: EchoResponse };
-    const pending = createMethodCaller(spyMethod, victim)(EchoRequest.fromPartial({ text: 'hello spy' }), { timeoutMs: 15_000 });
-    await waitFor(() => seen !== undefined, 'the victim\'s request at the spy');
+    const spyMethod: MethodInfo = {
+      service: 'spy.v1.SpyService',
+      name: 'Peek',
+      path: 'spy.v1.SpyService/Peek',
+      localName: 'peek',
+      idempotency: 'IDEMPOTENCY_UNKNOWN',
+      requestType: EchoRequest,
+      responseType: EchoResponse,
+    };
+    const pending = createMethodCaller(spyMethod, victim)(EchoRequest.fromPartial({ text: 'hello spy' }), {
+      timeoutMs: 15_000,
+    });
+    await waitFor(() => seen !== undefined, "the victim's request at the spy");
     const victimAddress = String(seen!.properties.replyTo);
     expect(victimAddress).toMatch(/^warren\.reply\.[0-9a-f]{32}$/);
 
@@ -124,20 +153,27 @@ describe('reply_to naming another connection\'s reply queue, or a direct reply-t
 
     // the victim's own pending call is untouched: it still waits for, and gets, its real answer
     expect(victim.stats().pending).toBe(1);
-    spy.sendToQueue(victimAddress, Buffer.from(EchoResponse.encode(EchoResponse.fromPartial({ text: 'from the spy' })).finish()), {
-      correlationId: String(seen!.properties.correlationId),
-      headers: { 'warren-status': Code.OK },
-    });
+    spy.sendToQueue(
+      victimAddress,
+      Buffer.from(EchoResponse.encode(EchoResponse.fromPartial({ text: 'from the spy' })).finish()),
+      {
+        correlationId: String(seen!.properties.correlationId),
+        headers: { 'warren-status': Code.OK },
+      },
+    );
     expect((await pending).text).toBe('from the spy');
   });
 
-  it('drops a forged direct reply-to token without replying, so the broker never drops the server\'s connection', async () => {
+  it("drops a forged direct reply-to token without replying, so the broker never drops the server's connection", async () => {
     // RabbitMQ 3.10 closes the *connection* that publishes a reply to such a token (541 INTERNAL_ERROR). Protocol 1
     // servers replied, lost their connection once per delivery and dead-lettered it after maxDeliveries; protocol 2
     // servers only reply to warren.reply.* queues, so the request is acked and dropped like any foreign reply_to.
     const before = serverTransport.stats().reconnections;
     const messageId = await sendWithReplyTo('amq.rabbitmq.reply-to.g1h2AAAAAAAAAAAAforged.AAAAAAAAAAAAAAAAAAAAAA==');
-    expect((await createClient(TestServiceDefinition, await transport()).echo({ text: 'still up' }, { timeoutMs: 15_000 })).text).toBe('still up');
+    expect(
+      (await createClient(TestServiceDefinition, await transport()).echo({ text: 'still up' }, { timeoutMs: 15_000 }))
+        .text,
+    ).toBe('still up');
     expect(serverTransport.stats().reconnections).toBe(before);
     expect(ledger.started.map((start) => start.messageId)).not.toContain(messageId);
     expect(await messagesIn(serviceQueue(SERVICE))).toBe(0);

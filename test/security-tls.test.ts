@@ -9,7 +9,15 @@ import { call } from './support/gateway-harness.js';
 import { testService } from '../core/testing/test-service.js';
 import { startThrowawayBroker, type ThrowawayBroker } from './support/throwaway-broker.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } };
+const quiet = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return quiet;
+  },
+};
 
 /** The UNAVAILABLE error a connection attempt ends with (the test fails if it connects). */
 async function refusal(url: string, tls: AmqpTlsOptions): Promise<RpcError> {
@@ -34,10 +42,18 @@ describe('TLS to the broker', () => {
 
   beforeAll(async () => {
     certs = await createTestCertificates();
-    broker = await startThrowawayBroker({ label: 'tls', extraConfig: (ports) => tlsListenerConfig(certs, ports.spare) });
+    broker = await startThrowawayBroker({
+      label: 'tls',
+      extraConfig: (ports) => tlsListenerConfig(certs, ports.spare),
+    });
     url = `amqps://guest:guest@127.0.0.1:${broker.ports.spare}`;
     good = { caFile: certs.caFile, certFile: certs.clientCertFile, keyFile: certs.clientKeyFile };
-    tlsEnv = { AMQP_URL: url, AMQP_CA_FILE: certs.caFile, AMQP_CERT_FILE: certs.clientCertFile, AMQP_KEY_FILE: certs.clientKeyFile };
+    tlsEnv = {
+      AMQP_URL: url,
+      AMQP_CA_FILE: certs.caFile,
+      AMQP_CERT_FILE: certs.clientCertFile,
+      AMQP_KEY_FILE: certs.clientKeyFile,
+    };
   }, 120_000);
   afterAll(async () => {
     await broker?.remove();
@@ -47,10 +63,22 @@ describe('TLS to the broker', () => {
   it('connects with the right CA and a client certificate, and RPCs run over the encrypted connection', async () => {
     const transport = await connectAmqp({ url, tls: good, connectionName: 'tls-suite', logger: quiet });
     try {
-      await createServer({ transport, instance: 'tls' }).add(TestServiceDefinition, testService('tls').implementation).start();
-      const reply = await createClient(TestServiceDefinition, transport).echo({ text: 'encrypted' }, { timeoutMs: 10_000 });
+      await createServer({ transport, instance: 'tls' })
+        .add(TestServiceDefinition, testService('tls').implementation)
+        .start();
+      const reply = await createClient(TestServiceDefinition, transport).echo(
+        { text: 'encrypted' },
+        { timeoutMs: 10_000 },
+      );
       expect(reply.text).toBe('encrypted');
-      const connections = await broker.rabbitmqctl('list_connections', '--quiet', '--no-table-headers', 'ssl', 'peer_cert_subject', 'client_properties');
+      const connections = await broker.rabbitmqctl(
+        'list_connections',
+        '--quiet',
+        '--no-table-headers',
+        'ssl',
+        'peer_cert_subject',
+        'client_properties',
+      );
       const ours = connections.split('\n').find((line) => line.includes('tls-suite'));
       expect(ours).toMatch(/^true\s+CN=warren-test-client/);
     } finally {
@@ -59,7 +87,10 @@ describe('TLS to the broker', () => {
   });
 
   it('refuses a broker certificate from another CA (or with no CA given) with UNAVAILABLE naming the certificate', async () => {
-    for (const tls of [{ ...good, caFile: certs.otherCaFile }, { certFile: certs.clientCertFile, keyFile: certs.clientKeyFile }]) {
+    for (const tls of [
+      { ...good, caFile: certs.otherCaFile },
+      { certFile: certs.clientCertFile, keyFile: certs.clientKeyFile },
+    ]) {
       const error = await refusal(url, tls);
       expect(error.code).toBe(Code.UNAVAILABLE);
       expect(error.rawMessage).toContain("the broker's TLS certificate is not trusted");
@@ -69,7 +100,10 @@ describe('TLS to the broker', () => {
   });
 
   it('is refused by the broker without a client certificate, or with one from an unknown CA', async () => {
-    for (const tls of [{ caFile: certs.caFile }, { caFile: certs.caFile, certFile: certs.otherClientCertFile, keyFile: certs.otherClientKeyFile }]) {
+    for (const tls of [
+      { caFile: certs.caFile },
+      { caFile: certs.caFile, certFile: certs.otherClientCertFile, keyFile: certs.otherClientKeyFile },
+    ]) {
       const error = await refusal(url, tls);
       expect(error.code).toBe(Code.UNAVAILABLE);
       expect(error.rawMessage).toContain("this client's certificate");
@@ -84,9 +118,16 @@ describe('TLS to the broker', () => {
   });
 
   it('refuses TLS settings on a plain amqp:// URL, and a certificate without its key, before connecting', async () => {
-    await expect(connectAmqp({ url: broker.url, tls: good, logger: quiet })).rejects.toMatchObject({ code: Code.INVALID_ARGUMENT, rawMessage: expect.stringContaining('use amqps://') });
-    await expect(connectAmqp({ url, tls: { caFile: certs.caFile, certFile: certs.clientCertFile }, logger: quiet })).rejects.toMatchObject({ code: Code.INVALID_ARGUMENT });
-    await expect(connectAmqp({ url, tls: { caFile: `${certs.dir}/missing.pem` }, logger: quiet })).rejects.toMatchObject({ rawMessage: expect.stringContaining('ENOENT') });
+    await expect(connectAmqp({ url: broker.url, tls: good, logger: quiet })).rejects.toMatchObject({
+      code: Code.INVALID_ARGUMENT,
+      rawMessage: expect.stringContaining('use amqps://'),
+    });
+    await expect(
+      connectAmqp({ url, tls: { caFile: certs.caFile, certFile: certs.clientCertFile }, logger: quiet }),
+    ).rejects.toMatchObject({ code: Code.INVALID_ARGUMENT });
+    await expect(
+      connectAmqp({ url, tls: { caFile: `${certs.dir}/missing.pem` }, logger: quiet }),
+    ).rejects.toMatchObject({ rawMessage: expect.stringContaining('ENOENT') });
   });
 
   it('services and the gateway take TLS from AMQP_CA_FILE / AMQP_CERT_FILE / AMQP_KEY_FILE', async () => {
@@ -94,25 +135,50 @@ describe('TLS to the broker', () => {
     let gateway: ChildScript | undefined;
     try {
       server = await startTestServer(url, 'tls-child', tlsEnv);
-      gateway = runScript(fileURLToPath(new URL('../gateway/main.ts', import.meta.url)), { ...tlsEnv, PORT: '0', HOST: '127.0.0.1', GATEWAY_EXPOSE: '*', WARREN_LOG_LEVEL: 'info' });
+      gateway = runScript(fileURLToPath(new URL('../gateway/main.ts', import.meta.url)), {
+        ...tlsEnv,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        GATEWAY_EXPOSE: '*',
+        WARREN_LOG_LEVEL: 'info',
+      });
       const base = `http://127.0.0.1:${(JSON.parse(await gateway.waitFor(/gateway listening/, 30_000)) as { port: number }).port}`;
-      const res = await call(base, 'POST', '/rpc/warren.test.v1.TestService/Echo', { body: '{"text":"via gateway over tls"}' });
+      const res = await call(base, 'POST', '/rpc/warren.test.v1.TestService/Echo', {
+        body: '{"text":"via gateway over tls"}',
+      });
       expect(res.status).toBe(200);
       expect(res.json.instance).toBe('tls-child');
-      const ssl = await broker.rabbitmqctl('list_connections', '--quiet', '--no-table-headers', 'ssl', 'client_properties');
-      expect(ssl.split('\n').filter((line) => /warren-gateway-|tls-child/.test(line)).map((line) => line.split(/\s/)[0])).toEqual(['true', 'true']);
+      const ssl = await broker.rabbitmqctl(
+        'list_connections',
+        '--quiet',
+        '--no-table-headers',
+        'ssl',
+        'client_properties',
+      );
+      expect(
+        ssl
+          .split('\n')
+          .filter((line) => /warren-gateway-|tls-child/.test(line))
+          .map((line) => line.split(/\s/)[0]),
+      ).toEqual(['true', 'true']);
     } finally {
       gateway?.kill();
       server?.kill();
     }
-    const wrong = runScript(fileURLToPath(new URL('../gateway/main.ts', import.meta.url)), { ...tlsEnv, AMQP_CA_FILE: certs.otherCaFile, PORT: '0' });
+    const wrong = runScript(fileURLToPath(new URL('../gateway/main.ts', import.meta.url)), {
+      ...tlsEnv,
+      AMQP_CA_FILE: certs.otherCaFile,
+      PORT: '0',
+    });
     expect(await wrong.exited).toBe(1);
   });
 
   it('the CLI takes --ca / --cert / --key, or the same environment variables', async () => {
     const server = await connectAmqp({ url, tls: good, logger: quiet });
     try {
-      await createServer({ transport: server, instance: 'tls-cli' }).add(TestServiceDefinition, testService('tls-cli').implementation).start();
+      await createServer({ transport: server, instance: 'tls-cli' })
+        .add(TestServiceDefinition, testService('tls-cli').implementation)
+        .start();
       const flags = ['--url', url, '--ca', certs.caFile, '--cert', certs.clientCertFile, '--key', certs.clientKeyFile];
       const called = await runWarren(['call', 'warren.test.v1.TestService/Echo', '{"text":"cli over tls"}', ...flags]);
       expect(called.stderr).toBe('');
@@ -124,8 +190,16 @@ describe('TLS to the broker', () => {
 
       const wrongCa = await runWarren(['list', ...flags, '--ca', certs.otherCaFile]);
       expect(wrongCa.code).toBe(24);
-      expect(wrongCa.stderr).toContain("TLS certificate is not trusted");
-      const noCert = await runWarren(['call', 'warren.test.v1.TestService/Echo', '{}', '--url', url, '--ca', certs.caFile]);
+      expect(wrongCa.stderr).toContain('TLS certificate is not trusted');
+      const noCert = await runWarren([
+        'call',
+        'warren.test.v1.TestService/Echo',
+        '{}',
+        '--url',
+        url,
+        '--ca',
+        certs.caFile,
+      ]);
       expect(noCert.code).toBe(24);
       expect(noCert.stderr).toContain("this client's certificate");
       const plain = await runWarren(['list', '--url', broker.url, '--ca', certs.caFile]);

@@ -26,12 +26,18 @@ describe('no request wedges a service', () => {
   beforeAll(async () => {
     h = await startGatewayHarness('wedge', {});
     transport = await connectAmqp({ url: h.vhost.url });
-    await createServer({ transport, instance: 'wedge', prefetch: PREFETCH }).add(WEDGE, testService('wedge').implementation).start();
+    await createServer({ transport, instance: 'wedge', prefetch: PREFETCH })
+      .add(WEDGE, testService('wedge').implementation)
+      .start();
     raw = await connect(h.vhost.url);
     channel = await raw.createChannel();
     replyQueue = `warren.reply.${randomBytes(16).toString('hex')}`;
     await channel.assertQueue(replyQueue, { exclusive: true, autoDelete: true, durable: false });
-    await channel.consume(replyQueue, (message) => message && waiters.get(String(message.properties.correlationId))?.(message), { noAck: true });
+    await channel.consume(
+      replyQueue,
+      (message) => message && waiters.get(String(message.properties.correlationId))?.(message),
+      { noAck: true },
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -43,7 +49,13 @@ describe('no request wedges a service', () => {
   function rawCall(service: string, body: Buffer, properties: Record<string, unknown>): Promise<ConsumeMessage> {
     const correlationId = randomBytes(8).toString('hex');
     const reply = new Promise<ConsumeMessage>((resolve) => waiters.set(correlationId, resolve));
-    channel.publish('', serviceQueue(service), body, { correlationId, replyTo: replyQueue, type: `${service}/Echo`, contentType: 'application/json', ...properties });
+    channel.publish('', serviceQueue(service), body, {
+      correlationId,
+      replyTo: replyQueue,
+      type: `${service}/Echo`,
+      contentType: 'application/json',
+      ...properties,
+    });
     return reply;
   }
 
@@ -51,7 +63,14 @@ describe('no request wedges a service', () => {
     const client = createClient(WEDGE, transport, { retry: false });
     const huge = 'x'.repeat(70_000);
     // 16 × the prefetch: each one used to hold a prefetch slot forever
-    const outcomes = await Promise.all(Array.from({ length: PREFETCH * 16 }, () => client.fail({ code: Code.NOT_FOUND, message: `no product "${huge}"` }).then(() => undefined, (error: unknown) => error as RpcError)));
+    const outcomes = await Promise.all(
+      Array.from({ length: PREFETCH * 16 }, () =>
+        client.fail({ code: Code.NOT_FOUND, message: `no product "${huge}"` }).then(
+          () => undefined,
+          (error: unknown) => error as RpcError,
+        ),
+      ),
+    );
     for (const error of outcomes) {
       expect(error?.code).toBe(Code.NOT_FOUND);
       expect(Buffer.byteLength(error!.rawMessage)).toBeLessThanOrEqual(MAX_STATUS_MESSAGE_BYTES);
@@ -63,20 +82,26 @@ describe('no request wedges a service', () => {
   });
 
   it('refuses a non-numeric warren-deadline with INVALID_ARGUMENT instead of assuming one', async () => {
-    const reply = await rawCall('warren.test.v1.WedgeService', Buffer.from('{"text":"x"}'), { headers: { 'warren-deadline': 'soon' } });
+    const reply = await rawCall('warren.test.v1.WedgeService', Buffer.from('{"text":"x"}'), {
+      headers: { 'warren-deadline': 'soon' },
+    });
     expect(reply.properties.headers?.['warren-status']).toBe(Code.INVALID_ARGUMENT);
     expect(JSON.parse(reply.content.toString()).message).toContain('warren-deadline must be an integer');
   });
 
   it('refuses request metadata over 8 KiB with INVALID_ARGUMENT', async () => {
-    const reply = await rawCall('warren.test.v1.WedgeService', Buffer.from('{"text":"x"}'), { headers: { 'warren-deadline': Date.now() + 5000, 'big-one': 'y'.repeat(60_000) } });
+    const reply = await rawCall('warren.test.v1.WedgeService', Buffer.from('{"text":"x"}'), {
+      headers: { 'warren-deadline': Date.now() + 5000, 'big-one': 'y'.repeat(60_000) },
+    });
     expect(reply.properties.headers?.['warren-status']).toBe(Code.INVALID_ARGUMENT);
     expect(JSON.parse(reply.content.toString()).message).toContain('at most 8192');
   });
 
   it('answers deeply nested JSON inside a field with a depth message, on a server and at the gateway', async () => {
     const nested = `{"text":${'['.repeat(200_000)}${']'.repeat(200_000)}}`;
-    const reply = await rawCall('warren.test.v1.WedgeService', Buffer.from(nested), { headers: { 'warren-deadline': Date.now() + 5000 } });
+    const reply = await rawCall('warren.test.v1.WedgeService', Buffer.from(nested), {
+      headers: { 'warren-deadline': Date.now() + 5000 },
+    });
     expect(reply.properties.headers?.['warren-status']).toBe(Code.INVALID_ARGUMENT);
     const message = JSON.parse(reply.content.toString()).message as string;
     expect(message).toContain('deeper than 64 levels');

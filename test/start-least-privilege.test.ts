@@ -33,13 +33,28 @@ describe('npm start is least-privilege by default', () => {
     const ctl = join(dir, 'rabbitmqctl.sh');
     // the CLI under RABBITMQ_BIN, as the throwaway broker runs it (the one on PATH may switch to the rabbitmq user)
     const bin = process.env['RABBITMQ_BIN'] ?? '/usr/lib/rabbitmq/bin';
-    writeFileSync(ctl, `#!/bin/sh\nHOME='${broker.dir}' ERL_EPMD_ADDRESS=127.0.0.1 exec '${bin}/rabbitmqctl' -n '${broker.nodeName}' "$@"\n`);
+    writeFileSync(
+      ctl,
+      `#!/bin/sh\nHOME='${broker.dir}' ERL_EPMD_ADDRESS=127.0.0.1 exec '${bin}/rabbitmqctl' -n '${broker.nodeName}' "$@"\n`,
+    );
     chmodSync(ctl, 0o755);
     const catalog = join(dir, 'catalog.json');
-    writeFileSync(catalog, JSON.stringify([{ sku: 'BOOK', name: 'Book', unitPriceCents: 1500, currencyCode: 'EUR', stock: 10 }]));
+    writeFileSync(
+      catalog,
+      JSON.stringify([{ sku: 'BOOK', name: 'Book', unitPriceCents: 1500, currencyCode: 'EUR', stock: 10 }]),
+    );
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    start = runScript(join(root, 'scripts', 'start.ts'), { AMQP_URL: broker.url, RABBITMQCTL: ctl, PORT: String(port), WARREN_METRICS_BASE_PORT: 'off', WARREN_MESH_REPORT_MS: '0', DATA_DIR: join(dir, 'data'), INVENTORY_CATALOG: catalog, WARREN_LOG_LEVEL: 'warn' });
+    start = runScript(join(root, 'scripts', 'start.ts'), {
+      AMQP_URL: broker.url,
+      RABBITMQCTL: ctl,
+      PORT: String(port),
+      WARREN_METRICS_BASE_PORT: 'off',
+      WARREN_MESH_REPORT_MS: '0',
+      DATA_DIR: join(dir, 'data'),
+      INVENTORY_CATALOG: catalog,
+      WARREN_LOG_LEVEL: 'warn',
+    });
     await start.waitFor(/mesh ready/, 180_000);
   }, 240_000);
 
@@ -51,10 +66,19 @@ describe('npm start is least-privilege by default', () => {
   });
 
   it('runs every service and the gateway as its own broker user, and still takes orders', async () => {
-    const users = (await broker.rabbitmqctl('list_connections', 'user', '--quiet', '--no-table-headers')).split('\n').map((line) => line.trim()).filter(Boolean);
-    expect(new Set(users)).toEqual(new Set(['inventory', 'payments', 'notifications', 'analytics', 'orders', 'gateway']));
+    const users = (await broker.rabbitmqctl('list_connections', 'user', '--quiet', '--no-table-headers'))
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean);
+    expect(new Set(users)).toEqual(
+      new Set(['inventory', 'payments', 'notifications', 'analytics', 'orders', 'gateway']),
+    );
     expect(start.lines.some((line) => line.includes('access control enforced'))).toBe(true);
-    const placed = await fetch(`${base}/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(orderBody('npm-start-1', 'npm', [{ sku: 'BOOK', quantity: 1 }])) });
+    const placed = await fetch(`${base}/v1/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(orderBody('npm-start-1', 'npm', [{ sku: 'BOOK', quantity: 1 }])),
+    });
     expect(placed.status).toBe(200);
     expect(((await placed.json()) as { status?: string }).status).toBe('ORDER_STATUS_PAID');
   });

@@ -19,7 +19,10 @@ function alive(pid: number): boolean {
 async function echoThrough(url: string, text: string): Promise<string> {
   const transport: AmqpTransport = await connectAmqp({ url });
   try {
-    const server = createServer({ transport, instance: 'throwaway' }).add(TestServiceDefinition, testService('throwaway').implementation);
+    const server = createServer({ transport, instance: 'throwaway' }).add(
+      TestServiceDefinition,
+      testService('throwaway').implementation,
+    );
     await server.start();
     const reply = await createClient(TestServiceDefinition, transport).echo({ text }, { timeoutMs: 10_000 });
     await server.close();
@@ -62,10 +65,14 @@ describe('throwaway broker', () => {
     await broker.restart('app');
     expect(broker.pid).toBe(vmPid); // stop_app keeps the VM
     expect(await echoThrough(broker.url, 'after app restart')).toBe('after app restart');
-    expect(await broker.rabbitmqctl('list_queues', '--quiet', '--no-table-headers', 'name', 'durable')).toMatch(/survivor\s+true/);
+    expect(await broker.rabbitmqctl('list_queues', '--quiet', '--no-table-headers', 'name', 'durable')).toMatch(
+      /survivor\s+true/,
+    );
 
     const { dir, pids } = broker;
-    console.info(`throwaway broker: starts took ${broker.startTimes.join(', ')} ms (first boot, graceful, kill, app); pids ${pids.join(', ')}`);
+    console.info(
+      `throwaway broker: starts took ${broker.startTimes.join(', ')} ms (first boot, graceful, kill, app); pids ${pids.join(', ')}`,
+    );
     await broker.remove();
     await broker.remove(); // idempotent
     // no process of this broker is left: none with the PIDs it started, none carrying its marker

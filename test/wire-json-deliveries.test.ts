@@ -17,7 +17,11 @@ describe('a real server: caller-written warren-deliveries, and proto3 JSON bodie
     await server.waitFor(/^ready /);
     connection = await amqp.connect(vhost.url);
     channel = await connection.createChannel();
-    await channel.consume('amq.rabbitmq.reply-to', (message) => message && replies.get(message.properties.correlationId as string)?.(message), { noAck: true });
+    await channel.consume(
+      'amq.rabbitmq.reply-to',
+      (message) => message && replies.get(message.properties.correlationId as string)?.(message),
+      { noAck: true },
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -28,7 +32,11 @@ describe('a real server: caller-written warren-deliveries, and proto3 JSON bodie
   });
 
   let next = 0;
-  const call = (method: string, body: string, headers: Record<string, unknown> = {}): Promise<{ status: number; body: string }> => {
+  const call = (
+    method: string,
+    body: string,
+    headers: Record<string, unknown> = {},
+  ): Promise<{ status: number; body: string }> => {
     const correlationId = `c-${next++}`;
     const reply = new Promise<amqp.ConsumeMessage>((resolve) => replies.set(correlationId, resolve));
     channel.publish('warren.rpc', 'warren.test.v1.TestService', Buffer.from(body), {
@@ -39,7 +47,10 @@ describe('a real server: caller-written warren-deliveries, and proto3 JSON bodie
       expiration: '10000',
       headers: { 'warren-deadline': Date.now() + 10_000, ...headers },
     });
-    return reply.then((message) => ({ status: Number(message.properties.headers?.['warren-status']), body: message.content.toString() }));
+    return reply.then((message) => ({
+      status: Number(message.properties.headers?.['warren-status']),
+      body: message.content.toString(),
+    }));
   };
 
   it('ignores warren-deliveries from a caller: a first-time request runs and nothing is dead-lettered', async () => {
@@ -58,9 +69,12 @@ describe('a real server: caller-written warren-deliveries, and proto3 JSON bodie
     }
   });
 
-  it.each(['4294967298e100', '1e400', '"0x2"', '" 2"', '"2 "', '1.5'])('refuses "number": %s with INVALID_ARGUMENT naming the field', async (value) => {
-    const reply = await call('Echo', `{"text": "bad", "number": ${value}}`);
-    expect(reply.status).toBe(3);
-    expect(JSON.parse(reply.body).message).toContain('number:');
-  });
+  it.each(['4294967298e100', '1e400', '"0x2"', '" 2"', '"2 "', '1.5'])(
+    'refuses "number": %s with INVALID_ARGUMENT naming the field',
+    async (value) => {
+      const reply = await call('Echo', `{"text": "bad", "number": ${value}}`);
+      expect(reply.status).toBe(3);
+      expect(JSON.parse(reply.body).message).toContain('number:');
+    },
+  );
 });

@@ -66,16 +66,24 @@ export interface Results {
  * instead of a whole round apart: for many contenders on a machine whose
  * load drifts. It costs twice the runs.
  */
-export async function runInterleaved(contenders: readonly Contender[], schedule: Schedule, brokerPid: number | undefined, log: (line: string) => void, adjacentBaseline?: string): Promise<Results> {
+export async function runInterleaved(
+  contenders: readonly Contender[],
+  schedule: Schedule,
+  brokerPid: number | undefined,
+  log: (line: string) => void,
+  adjacentBaseline?: string,
+): Promise<Results> {
   if (schedule.prewarmSeconds > 0) {
     for (const contender of contenders) {
       for (const concurrency of [16, 1]) await contender.client.run(concurrency, schedule.prewarmSeconds / 2, 0);
     }
   }
-  const table = (): SampleTable => new Map(schedule.concurrency.map((c) => [c, new Map(contenders.map((k) => [k.name, [] as Sample[]]))]));
+  const table = (): SampleTable =>
+    new Map(schedule.concurrency.map((c) => [c, new Map(contenders.map((k) => [k.name, [] as Sample[]]))]));
   const samples = table();
   const baseline = adjacentBaseline === undefined ? undefined : contenders.find((c) => c.name === adjacentBaseline);
-  if (adjacentBaseline !== undefined && baseline === undefined) throw new Error(`no contender named ${adjacentBaseline}`);
+  if (adjacentBaseline !== undefined && baseline === undefined)
+    throw new Error(`no contender named ${adjacentBaseline}`);
   const baselinePairs = baseline === undefined ? undefined : table();
   const broker = (): number => (brokerPid === undefined ? Number.NaN : cpuMicrosOf(brokerPid));
   for (let round = 0; round < schedule.rounds; round++) {
@@ -83,14 +91,19 @@ export async function runInterleaved(contenders: readonly Contender[], schedule:
       const others = baseline === undefined ? contenders : contenders.filter((c) => c !== baseline);
       const shift = (round + level) % others.length;
       const rotated = [...others.slice(shift), ...others.slice(0, shift)];
-      const order: { contender: Contender; pairedWith?: string }[] = baseline === undefined
-        ? rotated.map((contender) => ({ contender }))
-        : rotated.flatMap((contender, index) => {
-            const pair = [{ contender }, { contender: baseline, pairedWith: contender.name }];
-            return (round + index) % 2 === 0 ? pair.reverse() : pair;
-          });
+      const order: { contender: Contender; pairedWith?: string }[] =
+        baseline === undefined
+          ? rotated.map((contender) => ({ contender }))
+          : rotated.flatMap((contender, index) => {
+              const pair = [{ contender }, { contender: baseline, pairedWith: contender.name }];
+              return (round + index) % 2 === 0 ? pair.reverse() : pair;
+            });
       for (const { contender, pairedWith } of order) {
-        const before = { client: cpuMicrosOf(contender.client.pid), server: cpuMicrosOf(contender.server.pid), broker: broker() };
+        const before = {
+          client: cpuMicrosOf(contender.client.pid),
+          server: cpuMicrosOf(contender.server.pid),
+          broker: broker(),
+        };
         const run = await contender.client.run(concurrency, schedule.seconds, schedule.warmupSeconds);
         const sample: Sample = {
           callsPerSecond: run.callsPerSecond,
@@ -106,7 +119,9 @@ export async function runInterleaved(contenders: readonly Contender[], schedule:
         };
         samples.get(concurrency)!.get(contender.name)!.push(sample);
         if (pairedWith !== undefined) baselinePairs!.get(concurrency)!.get(pairedWith)!.push(sample);
-        log(`round ${round + 1}/${schedule.rounds} c=${concurrency} ${contender.name}: ${Math.round(sample.callsPerSecond)} calls/s p50 ${fixed(sample.p50Ms)} ms p99 ${fixed(sample.p99Ms)} ms${sample.errors ? ` errors ${sample.errors} (${sample.firstError})` : ''}`);
+        log(
+          `round ${round + 1}/${schedule.rounds} c=${concurrency} ${contender.name}: ${Math.round(sample.callsPerSecond)} calls/s p50 ${fixed(sample.p50Ms)} ms p99 ${fixed(sample.p99Ms)} ms${sample.errors ? ` errors ${sample.errors} (${sample.firstError})` : ''}`,
+        );
       }
     }
   }

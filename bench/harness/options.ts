@@ -30,7 +30,12 @@ const QUICK = { rounds: '2', seconds: '0.5', warmup: '0.2', prewarm: '0.5' };
  * [--concurrency 1,16,128] [--only a,b] [--cpu-prof DIR]`; explicit values win
  * over `--quick`'s. Throws with `usage` on bad input.
  */
-export function parseHarnessOptions(argv: readonly string[], usage: string, defaultConcurrency = '1,16,128', full: Preset = FULL): HarnessOptions {
+export function parseHarnessOptions(
+  argv: readonly string[],
+  usage: string,
+  defaultConcurrency = '1,16,128',
+  full: Preset = FULL,
+): HarnessOptions {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -52,7 +57,9 @@ export function parseHarnessOptions(argv: readonly string[], usage: string, defa
   const number = (name: string, text: string, integer: boolean, zeroOk: boolean): number => {
     const value = Number(text);
     if (!Number.isFinite(value) || value < 0 || (value === 0 && !zeroOk) || (integer && !Number.isInteger(value))) {
-      throw new Error(`--${name} must be a ${zeroOk ? 'non-negative' : 'positive'} ${integer ? 'integer' : 'number'}, got ${JSON.stringify(text)}\n${usage}`);
+      throw new Error(
+        `--${name} must be a ${zeroOk ? 'non-negative' : 'positive'} ${integer ? 'integer' : 'number'}, got ${JSON.stringify(text)}\n${usage}`,
+      );
     }
     return value;
   };
@@ -64,7 +71,10 @@ export function parseHarnessOptions(argv: readonly string[], usage: string, defa
     warmupSeconds: number('warmup', values.warmup ?? preset.warmup, false, true),
     prewarmSeconds: number('prewarm', values.prewarm ?? preset.prewarm, false, true),
     concurrency: values.concurrency.split(',').map((part) => number('concurrency', part.trim(), true, false)),
-    only: values.only?.split(',').map((name) => name.trim()).filter((name) => name !== ''),
+    only: values.only
+      ?.split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== ''),
     cpuProfDir: values['cpu-prof'],
   };
 }

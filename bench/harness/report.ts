@@ -34,7 +34,12 @@ export interface Level {
  */
 export function summarise(results: Results, baseline: string): Level[] {
   return [...results.samples].map(([concurrency, byName]) => {
-    const pairs = (name: string, samples: readonly Sample[], combine: (a: number, b: number) => number, pick: (s: Sample) => number): number => {
+    const pairs = (
+      name: string,
+      samples: readonly Sample[],
+      combine: (a: number, b: number) => number,
+      pick: (s: Sample) => number,
+    ): number => {
       const base = results.baselinePairs?.get(concurrency)?.get(name) ?? byName.get(baseline) ?? [];
       return median(samples.slice(0, base.length).map((sample, index) => combine(pick(sample), pick(base[index]!))));
     };
@@ -68,16 +73,40 @@ const ratio = (value: number): string => (Number.isFinite(value) ? `${value.toFi
 
 /** The table: one block per concurrency level, one line per contender, errors listed under it. */
 export function formatLevels(levels: readonly Level[], baseline: string): string {
-  const header = ['conc', 'system', 'calls/s', `vs ${baseline}`, 'p50 ms', 'p99 ms', 'p99 vs base', 'client µs/call', 'server µs/call', 'broker µs/call'];
+  const header = [
+    'conc',
+    'system',
+    'calls/s',
+    `vs ${baseline}`,
+    'p50 ms',
+    'p99 ms',
+    'p99 vs base',
+    'client µs/call',
+    'server µs/call',
+    'broker µs/call',
+  ];
   const rows: string[][] = [];
   for (const level of levels) {
     for (const row of level.rows) {
-      rows.push([String(level.concurrency), row.name, int(row.callsPerSecond), ratio(row.callsRatio), ms(row.p50Ms), ms(row.p99Ms), ratio(row.p99Ratio), int(row.clientCpuPerCallUs), int(row.serverCpuPerCallUs), int(row.brokerCpuPerCallUs)]);
+      rows.push([
+        String(level.concurrency),
+        row.name,
+        int(row.callsPerSecond),
+        ratio(row.callsRatio),
+        ms(row.p50Ms),
+        ms(row.p99Ms),
+        ratio(row.p99Ratio),
+        int(row.clientCpuPerCallUs),
+        int(row.serverCpuPerCallUs),
+        int(row.brokerCpuPerCallUs),
+      ]);
     }
   }
   const out = align(header, rows, 1);
   for (const level of levels) {
-    for (const row of level.rows) if (row.errors > 0) out.push(`ERRORS: ${row.name} at c=${level.concurrency}: ${row.errors} failed calls, first: ${row.firstError}`);
+    for (const row of level.rows)
+      if (row.errors > 0)
+        out.push(`ERRORS: ${row.name} at c=${level.concurrency}: ${row.errors} failed calls, first: ${row.firstError}`);
   }
   return out.join('\n');
 }
@@ -85,6 +114,10 @@ export function formatLevels(levels: readonly Level[], baseline: string): string
 /** Right-aligned columns except column `leftColumn` (left-aligned), with a rule under the header. */
 export function align(header: readonly string[], rows: readonly (readonly string[])[], leftColumn = -1): string[] {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, column) => (column === leftColumn ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => (column === leftColumn ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)];
 }

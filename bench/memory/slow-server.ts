@@ -12,7 +12,10 @@ import { serveCommands } from '../rpc/child-ipc.js';
 /** Most requests the server holds at once. */
 export const SLOW_SERVER_PREFETCH = 10_000;
 
-const transport = await connectAmqp({ url: process.env['BENCH_URL']!, connectionName: `bench-memory-server-${process.pid}` });
+const transport = await connectAmqp({
+  url: process.env['BENCH_URL']!,
+  connectionName: `bench-memory-server-${process.pid}`,
+});
 const unused = (): never => {
   throw new RpcError(Code.UNIMPLEMENTED, 'not part of the benchmark');
 };

@@ -9,7 +9,8 @@ import { EchoRequest, EchoResponse } from '../../gen/warren/test/v1/test.js';
  */
 export const ECHO_TEXT = 'warren-bench-64-byte-payload:0123456789abcdefghijklmnopqrstuvwxy';
 
-if (Buffer.byteLength(ECHO_TEXT) !== 64) throw new Error(`ECHO_TEXT must be 64 bytes, is ${Buffer.byteLength(ECHO_TEXT)}`);
+if (Buffer.byteLength(ECHO_TEXT) !== 64)
+  throw new Error(`ECHO_TEXT must be 64 bytes, is ${Buffer.byteLength(ECHO_TEXT)}`);
 
 /** What a client calls and the server answers. */
 export interface EchoMessage {

@@ -41,7 +41,11 @@ class EchoController {
   }
 }
 Controller()(EchoController);
-MessagePattern(PATTERN)(EchoController.prototype, 'echo', Object.getOwnPropertyDescriptor(EchoController.prototype, 'echo')!);
+MessagePattern(PATTERN)(
+  EchoController.prototype,
+  'echo',
+  Object.getOwnPropertyDescriptor(EchoController.prototype, 'echo')!,
+);
 class EchoModule {}
 Module({ controllers: [EchoController] })(EchoModule);
 

@@ -10,7 +10,8 @@ import { loadAdapter, SYSTEMS, type SystemName } from './adapter.js';
 import { ECHO_TEXT, type EchoMessage } from './message.js';
 
 const [role, system] = process.argv.slice(2) as [string, SystemName];
-if ((role !== 'server' && role !== 'client') || !SYSTEMS.includes(system)) throw new Error(`usage: peer-process.ts <server|client> <${SYSTEMS.join('|')}>`);
+if ((role !== 'server' && role !== 'client') || !SYSTEMS.includes(system))
+  throw new Error(`usage: peer-process.ts <server|client> <${SYSTEMS.join('|')}>`);
 const url = process.env['BENCH_URL']!;
 const adapter = await loadAdapter(system);
 
@@ -20,6 +21,10 @@ if (role === 'server') {
 } else {
   const client = await adapter.startClient(url);
   const first = (await client.call()) as EchoMessage;
-  if (first.text !== ECHO_TEXT) throw new Error(`${system} echoed ${JSON.stringify(first)} instead of the request's text`);
-  serveCommands({ run: (command) => runLoad(client.call, command.concurrency, command.seconds, command.warmupSeconds), stop: () => client.close() });
+  if (first.text !== ECHO_TEXT)
+    throw new Error(`${system} echoed ${JSON.stringify(first)} instead of the request's text`);
+  serveCommands({
+    run: (command) => runLoad(client.call, command.concurrency, command.seconds, command.warmupSeconds),
+    stop: () => client.close(),
+  });
 }

@@ -1,4 +1,11 @@
-import { Code, connectAmqp, createClient, createServer, RpcError, type ServiceImplementation } from '../../core/index.js';
+import {
+  Code,
+  connectAmqp,
+  createClient,
+  createServer,
+  RpcError,
+  type ServiceImplementation,
+} from '../../core/index.js';
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
 import type { PeerAdapter } from './adapter.js';
 import { ECHO_TEXT } from './message.js';

@@ -9,7 +9,9 @@ import { brokerPort, cpuMicrosOf, listenerPid } from '../harness/proc-cpu.js';
  * undefined when it cannot be found (broker on another host, or its fds not
  * readable). The broker is shared, so other load on it shows up in these numbers.
  */
-export async function brokerCpuReader(url: string = process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL): Promise<(() => number) | undefined> {
+export async function brokerCpuReader(
+  url: string = process.env['AMQP_URL'] ?? DEFAULT_AMQP_URL,
+): Promise<(() => number) | undefined> {
   const pid = listenerPid(brokerPort(url));
   if (pid === undefined) return undefined;
   const read = (): number => cpuMicrosOf(pid);

@@ -29,7 +29,11 @@ export interface SpawnOptions {
  * its threads land in `<dir>/<implementation>-<role>/`; the main thread's is
  * the largest), and waits for its `ready`.
  */
-export async function spawnChild(role: 'server' | 'client', implementation: Implementation, options: SpawnOptions): Promise<BenchChild> {
+export async function spawnChild(
+  role: 'server' | 'client',
+  implementation: Implementation,
+  options: SpawnOptions,
+): Promise<BenchChild> {
   const script = fileURLToPath(new URL(`./${role}-process.ts`, import.meta.url));
   return spawnScript(script, [implementation], `${implementation}-${role}`, options);
 }
@@ -39,12 +43,24 @@ export async function spawnChild(role: 'server' | 'client', implementation: Impl
  * with `args`, labelled `label` (also the `--cpu-prof` subdirectory), and
  * waits for its `ready`. `env` adds to the inherited environment.
  */
-export async function spawnScript(script: string, args: readonly string[], label: string, options: SpawnOptions, env: Record<string, string> = {}): Promise<BenchChild> {
+export async function spawnScript(
+  script: string,
+  args: readonly string[],
+  label: string,
+  options: SpawnOptions,
+  env: Record<string, string> = {},
+): Promise<BenchChild> {
   const execArgv = ['--import', 'tsx'];
-  if (options.cpuProfDir !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfDir, label)}`);
+  if (options.cpuProfDir !== undefined)
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfDir, label)}`);
   const child = fork(script, [...args], {
     execArgv,
-    env: { ...process.env, BENCH_URL: options.url, WARREN_LOG_LEVEL: process.env['WARREN_LOG_LEVEL'] ?? 'warn', ...env },
+    env: {
+      ...process.env,
+      BENCH_URL: options.url,
+      WARREN_LOG_LEVEL: process.env['WARREN_LOG_LEVEL'] ?? 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const pid = child.pid;
@@ -58,7 +74,11 @@ export async function spawnScript(script: string, args: readonly string[], label
     throw error;
   }
 
-  const ask = async <T extends Report['type']>(command: Command, expect: T, timeoutMs: number): Promise<Extract<Report, { type: T }>> => {
+  const ask = async <T extends Report['type']>(
+    command: Command,
+    expect: T,
+    timeoutMs: number,
+  ): Promise<Extract<Report, { type: T }>> => {
     const reply = nextReport(child, expect, timeoutMs, label);
     child.send(command);
     return reply;
@@ -83,7 +103,12 @@ export async function spawnScript(script: string, args: readonly string[], label
   };
 }
 
-function nextReport<T extends Report['type']>(child: ChildProcess, type: T, timeoutMs: number, label: string): Promise<Extract<Report, { type: T }>> {
+function nextReport<T extends Report['type']>(
+  child: ChildProcess,
+  type: T,
+  timeoutMs: number,
+  label: string,
+): Promise<Extract<Report, { type: T }>> {
   return new Promise((resolve, reject) => {
     const cleanup = (): void => {
       clearTimeout(timer);

@@ -14,7 +14,12 @@ const recorder = new LatencyRecorder();
  * latencies). Calls still in flight at the end are awaited (so the
  * next run starts from an idle system) but not counted.
  */
-export async function runLoad(call: BenchCall, concurrency: number, seconds: number, warmupSeconds: number): Promise<RunResult> {
+export async function runLoad(
+  call: BenchCall,
+  concurrency: number,
+  seconds: number,
+  warmupSeconds: number,
+): Promise<RunResult> {
   recorder.reset();
   const cpuBefore = process.cpuUsage();
   let totalCalls = 0;

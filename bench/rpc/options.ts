@@ -45,12 +45,15 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const positive = (name: string, text: string, integer: boolean): number => {
     const value = Number(text);
     if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-      throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(text)}\n${USAGE}`);
+      throw new Error(
+        `--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(text)}\n${USAGE}`,
+      );
     }
     return value;
   };
   const only = values.only;
-  if (only !== undefined && only !== 'raw' && only !== 'warren') throw new Error(`--only must be raw or warren\n${USAGE}`);
+  if (only !== undefined && only !== 'raw' && only !== 'warren')
+    throw new Error(`--only must be raw or warren\n${USAGE}`);
   return {
     rounds: positive('rounds', values.rounds, true),
     seconds: positive('seconds', values.seconds, false),

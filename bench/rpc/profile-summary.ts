@@ -22,7 +22,10 @@ interface CpuProfile {
   readonly timeDeltas: readonly number[];
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { top: { type: 'string', default: '25' } },
+});
 const top = Number(values.top);
 
 for (const file of positionals) {
@@ -34,12 +37,17 @@ for (const file of positionals) {
   profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const sampled = [...selfUs.values()].reduce((a, b) => a + b, 0);
   // percentages are of busy time: a bench child idles while the other systems run
-  const idle = [...selfUs].filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)').reduce((sum, [, us]) => sum + us, 0);
+  const idle = [...selfUs]
+    .filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)')
+    .reduce((sum, [, us]) => sum + us, 0);
   const total = sampled - idle;
 
   const label = (node: ProfileNode): string => {
     const { functionName, url, lineNumber } = node.callFrame;
-    const short = url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '~/').replace(/^.*\/work\/main\//, '');
+    const short = url
+      .replace(/^file:\/\//, '')
+      .replace(/^.*\/node_modules\//, '~/')
+      .replace(/^.*\/work\/main\//, '');
     return `${functionName || '(anonymous)'} ${short}${short ? `:${lineNumber + 1}` : ''}`;
   };
   const self = new Map<string, number>();
@@ -49,7 +57,9 @@ for (const file of positionals) {
     const node = byId.get(id)!;
     if (node.callFrame.functionName === '(idle)') continue;
     self.set(label(node), (self.get(label(node)) ?? 0) + us);
-    const file = node.callFrame.url.replace(/^.*\/node_modules\//, '~/').replace(/^.*\/work\/main\//, '') || `(${node.callFrame.functionName})`;
+    const file =
+      node.callFrame.url.replace(/^.*\/node_modules\//, '~/').replace(/^.*\/work\/main\//, '') ||
+      `(${node.callFrame.functionName})`;
     perFile.set(file, (perFile.get(file) ?? 0) + us);
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
@@ -65,7 +75,9 @@ for (const file of positionals) {
       console.log(`${((100 * us) / total).toFixed(1).padStart(6)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${name}`);
     }
   };
-  console.log(`=== ${file}: ${(sampled / 1000).toFixed(0)} ms sampled, ${(total / 1000).toFixed(0)} ms busy (percentages are of busy time)`);
+  console.log(
+    `=== ${file}: ${(sampled / 1000).toFixed(0)} ms sampled, ${(total / 1000).toFixed(0)} ms busy (percentages are of busy time)`,
+  );
   print('self time', self);
   print('self time per file', perFile);
   print('inclusive time', inclusive);

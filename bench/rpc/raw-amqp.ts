@@ -23,12 +23,18 @@ export async function startRawServer(url: string, instance: string): Promise<Cha
   const channel = await model.createChannel();
   await channel.prefetch(256);
   await channel.assertQueue(RAW_QUEUE, { durable: true });
-  await channel.consume(RAW_QUEUE, (message) => {
-    if (message === null) return;
-    const reply = rawEcho(message.content, instance);
-    channel.publish('', message.properties.replyTo as string, reply, { correlationId: message.properties.correlationId as string });
-    channel.ack(message);
-  }, { noAck: false });
+  await channel.consume(
+    RAW_QUEUE,
+    (message) => {
+      if (message === null) return;
+      const reply = rawEcho(message.content, instance);
+      channel.publish('', message.properties.replyTo as string, reply, {
+        correlationId: message.properties.correlationId as string,
+      });
+      channel.ack(message);
+    },
+    { noAck: false },
+  );
   return model;
 }
 
@@ -37,22 +43,30 @@ export async function startRawClient(url: string, name: string): Promise<{ call:
   const model = await connectRaw(url, name);
   const channel = await model.createChannel();
   const pending = new Map<string, (body: Buffer) => void>();
-  await channel.consume('amq.rabbitmq.reply-to', (message) => {
-    if (message === null) return;
-    const id = message.properties.correlationId as string;
-    const resolve = pending.get(id);
-    if (resolve) {
-      pending.delete(id);
-      resolve(message.content);
-    }
-  }, { noAck: true });
+  await channel.consume(
+    'amq.rabbitmq.reply-to',
+    (message) => {
+      if (message === null) return;
+      const id = message.properties.correlationId as string;
+      const resolve = pending.get(id);
+      if (resolve) {
+        pending.delete(id);
+        resolve(message.content);
+      }
+    },
+    { noAck: true },
+  );
   const request = benchRequest();
   let counter = 0;
-  const call: BenchCall = () => new Promise((resolve) => {
-    const id = String(counter++);
-    pending.set(id, (body) => resolve(EchoResponse.decode(body)));
-    const bytes = EchoRequest.encode(request).finish();
-    channel.sendToQueue(RAW_QUEUE, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { replyTo: 'amq.rabbitmq.reply-to', correlationId: id });
-  });
+  const call: BenchCall = () =>
+    new Promise((resolve) => {
+      const id = String(counter++);
+      pending.set(id, (body) => resolve(EchoResponse.decode(body)));
+      const bytes = EchoRequest.encode(request).finish();
+      channel.sendToQueue(RAW_QUEUE, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
+        replyTo: 'amq.rabbitmq.reply-to',
+        correlationId: id,
+      });
+    });
   return { call, model };
 }

@@ -8,6 +8,9 @@ export async function createBenchVhost(brokerUrl: string): Promise<BenchVhost> {
   try {
     return await createVhost('warren-bench', brokerUrl);
   } catch (error) {
-    throw new Error(`cannot create the bench vhost with rabbitmqctl (is the broker local and running?): ${(error as Error).message}`, { cause: error });
+    throw new Error(
+      `cannot create the bench vhost with rabbitmqctl (is the broker local and running?): ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }

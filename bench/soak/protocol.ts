@@ -25,4 +25,7 @@ export interface SoakSample {
 }
 
 /** What a child sends. */
-export type SoakReport = { readonly type: 'ready' } | { readonly type: 'sample'; readonly sample: SoakSample } | { readonly type: 'stopped'; readonly sample: SoakSample };
+export type SoakReport =
+  | { readonly type: 'ready' }
+  | { readonly type: 'sample'; readonly sample: SoakSample }
+  | { readonly type: 'stopped'; readonly sample: SoakSample };

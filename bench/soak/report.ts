@@ -10,11 +10,25 @@ export interface SoakRow {
 const MB = 1024 * 1024;
 const mb = (bytes: number): string => (bytes / MB).toFixed(1);
 const sum = (table: Record<string, number>, keep: (code: string) => boolean): number =>
-  Object.entries(table).filter(([code]) => keep(code)).reduce((total, [, n]) => total + n, 0);
+  Object.entries(table)
+    .filter(([code]) => keep(code))
+    .reduce((total, [, n]) => total + n, 0);
 
 /** The per-sample table: resources of both processes and the load done since the previous row. */
 export function formatRows(rows: readonly SoakRow[]): string {
-  const header = ['t s', 'srv rss MB', 'srv heap MB', 'srv fds', 'cli rss MB', 'cli heap MB', 'cli fds', 'calls ok/s', 'calls failed', 'events/s', 'reconnects'];
+  const header = [
+    't s',
+    'srv rss MB',
+    'srv heap MB',
+    'srv fds',
+    'cli rss MB',
+    'cli heap MB',
+    'cli fds',
+    'calls ok/s',
+    'calls failed',
+    'events/s',
+    'reconnects',
+  ];
   const lines = [header];
   rows.forEach((row, i) => {
     const previous = rows[i - 1];
@@ -89,11 +103,33 @@ export function trends(rows: readonly SoakRow[], warmupFraction = 0.2): Trend[] 
 export function formatVerdict(list: readonly Trend[], minutes: number): string {
   const fmt = (value: number, unit: string): string => (unit === 'MB' ? value.toFixed(1) : value.toFixed(0));
   const header = ['metric', 'first', 'last', 'max', 'trend /h', 'limit /h'];
-  const lines = [header, ...list.map((t) => [t.metric, fmt(t.first, t.unit), fmt(t.last, t.unit), fmt(t.max, t.unit), `${t.perHour >= 0 ? '+' : ''}${t.perHour.toFixed(1)} ${t.unit}`, `${t.limitPerHour} ${t.unit}`])];
+  const lines = [
+    header,
+    ...list.map((t) => [
+      t.metric,
+      fmt(t.first, t.unit),
+      fmt(t.last, t.unit),
+      fmt(t.max, t.unit),
+      `${t.perHour >= 0 ? '+' : ''}${t.perHour.toFixed(1)} ${t.unit}`,
+      `${t.limitPerHour} ${t.unit}`,
+    ]),
+  ];
   const widths = header.map((_, column) => Math.max(...lines.map((line) => line[column]!.length)));
-  const table = lines.map((line) => line.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')).join('\n');
+  const table = lines
+    .map((line) =>
+      line
+        .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+        .join('  '),
+    )
+    .join('\n');
   const growing = list.filter((t) => t.perHour > t.limitPerHour);
-  const caution = minutes < 30 ? ` (a ${minutes}-minute run: the per-hour trend extrapolates a short window, treat small slopes as noise)` : '';
-  const verdict = growing.length === 0 ? `verdict: no growth beyond the limits${caution}` : `verdict: GROWING: ${growing.map((t) => `${t.metric} ${t.perHour.toFixed(1)} ${t.unit}/h`).join(', ')}${caution}`;
+  const caution =
+    minutes < 30
+      ? ` (a ${minutes}-minute run: the per-hour trend extrapolates a short window, treat small slopes as noise)`
+      : '';
+  const verdict =
+    growing.length === 0
+      ? `verdict: no growth beyond the limits${caution}`
+      : `verdict: GROWING: ${growing.map((t) => `${t.metric} ${t.perHour.toFixed(1)} ${t.unit}/h`).join(', ')}${caution}`;
   return `${table}\n${verdict}`;
 }

@@ -6,7 +6,14 @@
  * (after a full GC), open fds and counters.
  */
 import { readdirSync } from 'node:fs';
-import { type AmqpTransport, connectAmqp, createClient, createEventBus, createServer, RpcError } from '../../core/index.js';
+import {
+  type AmqpTransport,
+  connectAmqp,
+  createClient,
+  createEventBus,
+  createServer,
+  RpcError,
+} from '../../core/index.js';
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
 import { OrderShipped } from '../../gen/warren/test/v1/test_events.js';
 import { testService } from '../../core/testing/test-service.js';
@@ -25,7 +32,11 @@ const count = (table: Record<string, number>, key: string | number): void => {
 };
 const codeOf = (error: unknown): string => (error instanceof RpcError ? String(error.code) : 'other');
 
-const transport: AmqpTransport = await connectAmqp({ url, connectionName: `soak-${role}`, reconnect: { initialDelayMs: 100, maxDelayMs: 2000 } });
+const transport: AmqpTransport = await connectAmqp({
+  url,
+  connectionName: `soak-${role}`,
+  reconnect: { initialDelayMs: 100, maxDelayMs: 2000 },
+});
 const bus = createEventBus({ transport, service: `soak-${role}` });
 let stopLoad: () => Promise<void>;
 /** Forgets what the test implementation records per call (its ledger grows by design), so it does not read as a leak. */
@@ -88,8 +99,19 @@ if (role === 'server') {
 function sample(): SoakSample {
   forgetLedger();
   (globalThis as { gc?: () => void }).gc?.();
-  const counters: SoakCounters = { calls: { ...calls }, events, eventFailures: { ...eventFailures }, reconnections: transport.stats().reconnections };
-  return { at: Date.now(), rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed, fds: readdirSync('/proc/self/fd').length, counters };
+  const counters: SoakCounters = {
+    calls: { ...calls },
+    events,
+    eventFailures: { ...eventFailures },
+    reconnections: transport.stats().reconnections,
+  };
+  return {
+    at: Date.now(),
+    rssBytes: process.memoryUsage.rss(),
+    heapUsedBytes: process.memoryUsage().heapUsed,
+    fds: readdirSync('/proc/self/fd').length,
+    counters,
+  };
 }
 
 const send = (report: SoakReport, then?: () => void): void => void process.send!(report, undefined, {}, () => then?.());

@@ -11,7 +11,8 @@ import { startWireClient, startWireServer } from './wire-peer.js';
 
 const [role, variant] = process.argv.slice(2) as [string, string];
 const spec = VARIANTS[variant];
-if ((role !== 'server' && role !== 'client') || spec === undefined) throw new Error(`usage: wire-process.ts <server|client> <${Object.keys(VARIANTS).join('|')}>`);
+if ((role !== 'server' && role !== 'client') || spec === undefined)
+  throw new Error(`usage: wire-process.ts <server|client> <${Object.keys(VARIANTS).join('|')}>`);
 const url = process.env['BENCH_URL']!;
 
 if (role === 'server') {
@@ -21,5 +22,8 @@ if (role === 'server') {
   const client = await startWireClient(url, variant, spec.obligations);
   const first = (await client.call()) as EchoMessage;
   if (first.text !== ECHO_TEXT) throw new Error(`${variant} echoed ${JSON.stringify(first)}`);
-  serveCommands({ run: (command) => runLoad(client.call, command.concurrency, command.seconds, command.warmupSeconds), stop: () => client.close() });
+  serveCommands({
+    run: (command) => runLoad(client.call, command.concurrency, command.seconds, command.warmupSeconds),
+    stop: () => client.close(),
+  });
 }

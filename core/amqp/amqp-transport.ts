@@ -149,7 +149,11 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
     userId,
     queueType,
     failoverRetryMs,
-    connection: { whenConnected: (signal) => manager.whenConnected(signal), current: () => manager.current, blocked: () => manager.blocked },
+    connection: {
+      whenConnected: (signal) => manager.whenConnected(signal),
+      current: () => manager.current,
+      blocked: () => manager.blocked,
+    },
   });
   manager.onReconnect((model) => events.attach(model));
   let closing = false;
@@ -171,7 +175,9 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
     if (requests?.model !== model) {
       if (current) totals.lateReplies += current.stats().lateReplies;
       current = undefined;
-      const channel = model.createConfirmChannel().then((confirm) => RequestChannel.open(confirm, userId, logger, serverUsers));
+      const channel = model
+        .createConfirmChannel()
+        .then((confirm) => RequestChannel.open(confirm, userId, logger, serverUsers));
       requests = { model, channel };
       channel.then(
         (opened) => {
@@ -198,7 +204,8 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
     async request(request: WireRequest, signal: AbortSignal): Promise<WireReply> {
       if (closing) throw new RpcError(Code.UNAVAILABLE, 'transport is closed');
       const blocked = manager.blocked;
-      if (blocked !== undefined) throw new RpcError(Code.UNAVAILABLE, `the broker is blocking publishers (${blocked}); try again later`);
+      if (blocked !== undefined)
+        throw new RpcError(Code.UNAVAILABLE, `the broker is blocking publishers (${blocked}); try again later`);
       const refusedUntil = Date.now() + failoverRetryMs;
       for (let attempt = 1; ; attempt++) {
         const model = await manager.whenConnected(signal);
@@ -213,7 +220,8 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
         } catch (error) {
           // refused, so not enqueued: safe to publish again, for any method (a quorum queue failing over)
           const backoff = refusedBackoffMs(attempt);
-          if (!isRefused(error) || signal.aborted || Date.now() + backoff >= Math.min(refusedUntil, request.deadline)) throw error;
+          if (!isRefused(error) || signal.aborted || Date.now() + backoff >= Math.min(refusedUntil, request.deadline))
+            throw error;
           retire(channel);
           logger.debug({ service: request.service, attempt }, 'publish refused; trying again on a fresh channel');
           await new Promise((resolve) => setTimeout(resolve, backoff));
@@ -261,7 +269,13 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
       };
       const queueOptions = { ...serveOptions, queueType: serveOptions.queueType ?? queueType };
       const start = async (model: ChannelModel): Promise<Consumer> =>
-        consumeService(await model.createChannel(), service, { ...queueOptions, userId, onCancelled: () => recover() }, handler, log);
+        consumeService(
+          await model.createChannel(),
+          service,
+          { ...queueOptions, userId, onCancelled: () => recover() },
+          handler,
+          log,
+        );
       let incarnation = await start(manager.current ?? (await manager.whenConnected(new AbortController().signal)));
       const unregister = manager.onReconnect(replace);
       const consumer: Consumer = {

@@ -5,7 +5,11 @@ import { brokerUrls, firstUrlIndex } from './broker-urls.js';
 
 describe('brokerUrls', () => {
   it('splits a comma-separated AMQP_URL into cluster nodes, ignoring blanks', () => {
-    expect(brokerUrls('amqp://u:p@a:5672, amqp://u:p@b:5672 ,amqp://u:p@c:5672,')).toEqual(['amqp://u:p@a:5672', 'amqp://u:p@b:5672', 'amqp://u:p@c:5672']);
+    expect(brokerUrls('amqp://u:p@a:5672, amqp://u:p@b:5672 ,amqp://u:p@c:5672,')).toEqual([
+      'amqp://u:p@a:5672',
+      'amqp://u:p@b:5672',
+      'amqp://u:p@c:5672',
+    ]);
   });
 
   it('keeps one URL as it is, and splits entries of an array too', () => {

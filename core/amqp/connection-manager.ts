@@ -74,7 +74,11 @@ export class ConnectionManager {
       }
     }
     const tried = this.options.urls.map(redactUrl).join(', ');
-    throw new RpcError(Code.UNAVAILABLE, `cannot connect to the broker at ${tried}: ${describeConnectError(lastError)}`, { cause: lastError });
+    throw new RpcError(
+      Code.UNAVAILABLE,
+      `cannot connect to the broker at ${tried}: ${describeConnectError(lastError)}`,
+      { cause: lastError },
+    );
   }
 
   /** The current connection, if up (and, after a reconnection, its topology restored). */
@@ -202,7 +206,10 @@ export class ConnectionManager {
         for (const setup of [...this.setups]) await setup(model);
       })();
       const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`restoring the topology took longer than ${setupTimeoutMs} ms`)), setupTimeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`restoring the topology took longer than ${setupTimeoutMs} ms`)),
+          setupTimeoutMs,
+        );
       });
       await Promise.race([restored, timedOut]);
     } catch (error) {

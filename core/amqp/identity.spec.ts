@@ -5,20 +5,28 @@ import { ORIGIN_USER_HEADER } from '../protocol/headers.js';
 describe('messageIdentity', () => {
   it('is the user_id of a message from anyone else, ignoring a warren-origin-user header it sets', () => {
     expect(messageIdentity({ userId: 'gateway' }, 'payments')).toBe('gateway');
-    expect(messageIdentity({ userId: 'gateway', headers: { [ORIGIN_USER_HEADER]: 'orders' } }, 'payments')).toBe('gateway');
+    expect(messageIdentity({ userId: 'gateway', headers: { [ORIGIN_USER_HEADER]: 'orders' } }, 'payments')).toBe(
+      'gateway',
+    );
     expect(messageIdentity({ headers: { [ORIGIN_USER_HEADER]: 'orders' } }, 'payments')).toBeUndefined();
     expect(messageIdentity({ userId: '' }, 'payments')).toBeUndefined();
   });
 
-  it('believes warren-origin-user only on a copy published with the receiver\'s own user', () => {
-    expect(messageIdentity({ userId: 'payments', headers: { [ORIGIN_USER_HEADER]: 'orders' } }, 'payments')).toBe('orders');
-    expect(messageIdentity({ userId: 'payments', headers: { [ORIGIN_USER_HEADER]: Buffer.from('orders') } }, 'payments')).toBe('orders');
+  it("believes warren-origin-user only on a copy published with the receiver's own user", () => {
+    expect(messageIdentity({ userId: 'payments', headers: { [ORIGIN_USER_HEADER]: 'orders' } }, 'payments')).toBe(
+      'orders',
+    );
+    expect(
+      messageIdentity({ userId: 'payments', headers: { [ORIGIN_USER_HEADER]: Buffer.from('orders') } }, 'payments'),
+    ).toBe('orders');
     // a copy of a request that proved no identity proves none either
     expect(messageIdentity({ userId: 'payments', headers: { [ORIGIN_USER_HEADER]: '' } }, 'payments')).toBeUndefined();
     // the service's own calls (no header) are its own
     expect(messageIdentity({ userId: 'payments', headers: {} }, 'payments')).toBe('payments');
     // without a known own user nothing is relayed
-    expect(messageIdentity({ userId: 'payments', headers: { [ORIGIN_USER_HEADER]: 'orders' } }, undefined)).toBe('payments');
+    expect(messageIdentity({ userId: 'payments', headers: { [ORIGIN_USER_HEADER]: 'orders' } }, undefined)).toBe(
+      'payments',
+    );
   });
 });
 

@@ -26,7 +26,6 @@ import { ORIGIN_USER_HEADER } from '../protocol/headers.js';
  * anyway: see the security notes in README.md.)
  */
 
-
 /** What {@link messageIdentity} reads: amqplib's message properties. */
 export interface IdentityProperties {
   readonly userId?: unknown;
@@ -57,7 +56,11 @@ export function messageIdentity(properties: IdentityProperties, ownUser: string 
  * the copy carries neither, since nobody could trust the header. Returns the
  * same options object, changed.
  */
-export function relayIdentity(publish: Options.Publish, original: string | undefined, ownUser: string | undefined): Options.Publish {
+export function relayIdentity(
+  publish: Options.Publish,
+  original: string | undefined,
+  ownUser: string | undefined,
+): Options.Publish {
   const headers: Record<string, unknown> = { ...(publish.headers as Record<string, unknown> | undefined) };
   delete headers[ORIGIN_USER_HEADER];
   if (ownUser === undefined) {

@@ -90,9 +90,10 @@ export function startMeshFeed(transport: ChannelOpener, model: MeshFeedTarget, l
     if (!checking) {
       const opening = transport.openChannel(AbortSignal.any([stop.signal, AbortSignal.timeout(5_000)]));
       opening.then(
-        (channel) => channel.once('close', () => {
-          if (checking === opening) checking = undefined;
-        }),
+        (channel) =>
+          channel.once('close', () => {
+            if (checking === opening) checking = undefined;
+          }),
         () => {
           if (checking === opening) checking = undefined;
         },

@@ -69,7 +69,12 @@ export function createAmqpMeshSink(transport: ChannelOpener, logger: Logger): Me
       const opened = await open();
       if (backedUp) return;
       const body = InstanceReport.encode(report).finish();
-      backedUp = !opened.publish(MESH_EXCHANGE, '', Buffer.from(body.buffer, body.byteOffset, body.byteLength), meshReportProperties(report.app, ttlMs));
+      backedUp = !opened.publish(
+        MESH_EXCHANGE,
+        '',
+        Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+        meshReportProperties(report.app, ttlMs),
+      );
     },
     async close() {
       closed = true;
@@ -79,7 +84,11 @@ export function createAmqpMeshSink(transport: ChannelOpener, logger: Logger): Me
       ready = undefined;
       if (open) await open.close().catch(() => undefined);
       // still opening (the broker is away): close it whenever it opens, without waiting for that
-      else if (pending) void pending.then((late) => late.close().catch(() => undefined), () => undefined);
+      else if (pending)
+        void pending.then(
+          (late) => late.close().catch(() => undefined),
+          () => undefined,
+        );
     },
   };
 }

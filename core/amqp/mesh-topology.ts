@@ -13,7 +13,12 @@ export async function declareMeshExchange(channel: Channel): Promise<void> {
  */
 export async function declareMeshViewerQueue(channel: Channel): Promise<string> {
   await declareMeshExchange(channel);
-  const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false, arguments: { 'x-max-length': MESH_QUEUE_MAX_LENGTH } });
+  const { queue } = await channel.assertQueue('', {
+    exclusive: true,
+    autoDelete: true,
+    durable: false,
+    arguments: { 'x-max-length': MESH_QUEUE_MAX_LENGTH },
+  });
   await channel.bindQueue(queue, MESH_EXCHANGE, '');
   return queue;
 }

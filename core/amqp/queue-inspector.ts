@@ -54,24 +54,40 @@ export async function openQueueInspector(options: QueueInspectorOptions): Promis
   let lastError: unknown;
   for (const node of brokerUrls(url)) {
     try {
-      found = await connect(node, { ...options.socketOptions, timeout: options.timeoutMs ?? 5_000, clientProperties: { connection_name: connectionName } });
+      found = await connect(node, {
+        ...options.socketOptions,
+        timeout: options.timeoutMs ?? 5_000,
+        clientProperties: { connection_name: connectionName },
+      });
       break;
     } catch (error) {
       lastError = error;
     }
   }
   if (found === undefined) {
-    throw new RpcError(Code.UNAVAILABLE, `cannot connect to the broker at ${brokerUrls(url).map(redactUrl).join(', ')}: ${describeConnectError(lastError)}`, { cause: lastError });
+    throw new RpcError(
+      Code.UNAVAILABLE,
+      `cannot connect to the broker at ${brokerUrls(url).map(redactUrl).join(', ')}: ${describeConnectError(lastError)}`,
+      { cause: lastError },
+    );
   }
   const model = found;
   model.on('error', () => undefined);
   /** Runs `use` on a fresh channel; `recover` turns an AMQP reply code (404, 406) into a result. */
-  const withChannel = async <T>(what: string, use: (channel: Channel) => Promise<T>, recover: (replyCode: unknown) => { value: T } | undefined): Promise<T> => {
+  const withChannel = async <T>(
+    what: string,
+    use: (channel: Channel) => Promise<T>,
+    recover: (replyCode: unknown) => { value: T } | undefined,
+  ): Promise<T> => {
     let channel;
     try {
       channel = await model.createChannel();
     } catch (error) {
-      throw RpcError.from(error, Code.UNAVAILABLE, `cannot open a channel to ${what}: the connection to the broker is lost`);
+      throw RpcError.from(
+        error,
+        Code.UNAVAILABLE,
+        `cannot open a channel to ${what}: the connection to the broker is lost`,
+      );
     }
     channel.on('error', () => undefined); // a 404 closes the channel; it is reported through the rejected call
     try {
@@ -86,15 +102,23 @@ export async function openQueueInspector(options: QueueInspectorOptions): Promis
   };
   return {
     check: (queue) =>
-      withChannel(`check ${queue}`, async (channel) => {
-        const ok = await channel.checkQueue(queue);
-        return { messages: ok.messageCount, consumers: ok.consumerCount };
-      }, (code) => (code === 404 ? { value: undefined } : undefined)),
+      withChannel(
+        `check ${queue}`,
+        async (channel) => {
+          const ok = await channel.checkQueue(queue);
+          return { messages: ok.messageCount, consumers: ok.consumerCount };
+        },
+        (code) => (code === 404 ? { value: undefined } : undefined),
+      ),
     deleteIfIdle: (queue) =>
-      withChannel(`delete ${queue}`, async (channel) => {
-        await channel.deleteQueue(queue, { ifEmpty: true, ifUnused: true });
-        return true;
-      }, (code) => (code === 404 || code === 406 ? { value: false } : undefined)),
+      withChannel(
+        `delete ${queue}`,
+        async (channel) => {
+          await channel.deleteQueue(queue, { ifEmpty: true, ifUnused: true });
+          return true;
+        },
+        (code) => (code === 404 || code === 406 ? { value: false } : undefined),
+      ),
     async openChannel() {
       try {
         const channel = await model.createChannel();

@@ -26,7 +26,10 @@ export function resolveQueueType(given: QueueType | undefined, env: NodeJS.Proce
   const value = given ?? (env[QUEUE_TYPE_ENV]?.trim() || undefined);
   if (value === undefined) return 'classic';
   if (value === 'classic' || value === 'quorum') return value;
-  throw new RpcError(Code.INVALID_ARGUMENT, `${QUEUE_TYPE_ENV} must be classic or quorum, not ${JSON.stringify(value)}`);
+  throw new RpcError(
+    Code.INVALID_ARGUMENT,
+    `${QUEUE_TYPE_ENV} must be classic or quorum, not ${JSON.stringify(value)}`,
+  );
 }
 
 /**

@@ -59,7 +59,10 @@ export function tlsSocketOptions(urls: readonly string[], tls: AmqpTlsOptions | 
   const secure = urls.filter((url) => /^amqps:/i.test(url)).length;
   if (!tls) return secure > 0 ? { rejectUnauthorized: true, minVersion: 'TLSv1.2' } : {};
   if (secure < urls.length) {
-    throw new RpcError(Code.INVALID_ARGUMENT, 'TLS settings (CA, certificate or key) are given but the broker URL is amqp:// (plain TCP): use amqps:// so the connection is encrypted');
+    throw new RpcError(
+      Code.INVALID_ARGUMENT,
+      'TLS settings (CA, certificate or key) are given but the broker URL is amqp:// (plain TCP): use amqps:// so the connection is encrypted',
+    );
   }
   const read = (field: 'caFile' | 'certFile' | 'keyFile'): Buffer | undefined => {
     const path = tls[field];
@@ -67,14 +70,21 @@ export function tlsSocketOptions(urls: readonly string[], tls: AmqpTlsOptions | 
     try {
       return readFileSync(path);
     } catch (error) {
-      throw new RpcError(Code.INVALID_ARGUMENT, `cannot read ${field} (${ENV_OF[field]}) ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+      throw new RpcError(
+        Code.INVALID_ARGUMENT,
+        `cannot read ${field} (${ENV_OF[field]}) ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        { cause: error },
+      );
     }
   };
   const ca = tls.ca ?? read('caFile');
   const cert = tls.cert ?? read('certFile');
   const key = tls.key ?? read('keyFile');
   if ((cert === undefined) !== (key === undefined)) {
-    throw new RpcError(Code.INVALID_ARGUMENT, 'a TLS client certificate needs its private key and the other way round (AMQP_CERT_FILE with AMQP_KEY_FILE, --cert with --key)');
+    throw new RpcError(
+      Code.INVALID_ARGUMENT,
+      'a TLS client certificate needs its private key and the other way round (AMQP_CERT_FILE with AMQP_KEY_FILE, --cert with --key)',
+    );
   }
   const options: Record<string, unknown> = { rejectUnauthorized: true, minVersion: 'TLSv1.2' };
   if (ca !== undefined) options['ca'] = ca;
@@ -95,7 +105,8 @@ const UNTRUSTED = new Set([
   'CERT_UNTRUSTED',
   'CERT_REJECTED',
 ]);
-const CLIENT_CERT_REFUSED = /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|HANDSHAKE_FAILURE|CERTIFICATE_UNKNOWN|ACCESS_DENIED|DECRYPT_ERROR)/;
+const CLIENT_CERT_REFUSED =
+  /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|HANDSHAKE_FAILURE|CERTIFICATE_UNKNOWN|ACCESS_DENIED|DECRYPT_ERROR)/;
 
 /**
  * Says why a connection attempt failed in words an operator can act on,
@@ -108,11 +119,14 @@ export function describeConnectError(error: unknown): string {
   if (UNTRUSTED.has(code)) {
     return `the broker's TLS certificate is not trusted (${code}): give the CA that signed it (AMQP_CA_FILE, --ca)`;
   }
-  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return `the broker's TLS certificate is not valid now (${code})`;
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `the broker's TLS certificate does not name this host (${message}); connect by a name it lists or set AMQP_TLS_SERVERNAME`;
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')
+    return `the broker's TLS certificate is not valid now (${code})`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return `the broker's TLS certificate does not name this host (${message}); connect by a name it lists or set AMQP_TLS_SERVERNAME`;
   if (CLIENT_CERT_REFUSED.test(code) || CLIENT_CERT_REFUSED.test(message.toUpperCase().replace(/ /g, '_'))) {
     return `the broker refused the TLS handshake, most likely this client's certificate (missing, or not signed by a CA the broker trusts): set AMQP_CERT_FILE and AMQP_KEY_FILE (--cert, --key) (${code || message})`;
   }
-  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO') return `TLS handshake failed (${code}): is this port a TLS (amqps) listener?`;
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO')
+    return `TLS handshake failed (${code}): is this port a TLS (amqps) listener?`;
   return message;
 }

@@ -1,11 +1,24 @@
 import type { ConsumeMessage, Message, Options } from 'amqplib';
 import { Code, parseCode } from '../protocol/code.js';
 import { JSON_TYPE, parseContentType, PROTOBUF, type ContentType } from '../protocol/content-type.js';
-import { boundMetadata, MAX_METADATA_BYTES, metadataBytes, metadataFromHeaders, type Metadata } from '../protocol/metadata.js';
+import {
+  boundMetadata,
+  MAX_METADATA_BYTES,
+  metadataBytes,
+  metadataFromHeaders,
+  type Metadata,
+} from '../protocol/metadata.js';
 import { boundStatusMessage } from '../protocol/wire-bounds.js';
 import type { Delivery, WireReply, WireRequest } from '../transport.js';
 import { PROTOCOL_VERSION } from '../protocol/rpc-names.js';
-import { DEADLINE_HEADER, DELIVERIES_HEADER, MESSAGE_HEADER, PROTOCOL_HEADER, readHeaderNumber, STATUS_HEADER } from '../protocol/headers.js';
+import {
+  DEADLINE_HEADER,
+  DELIVERIES_HEADER,
+  MESSAGE_HEADER,
+  PROTOCOL_HEADER,
+  readHeaderNumber,
+  STATUS_HEADER,
+} from '../protocol/headers.js';
 
 /**
  * How many times a request has been delivered: quorum queues count it
@@ -30,8 +43,17 @@ export function deliveriesOf(message: ConsumeMessage, ownUser: string | undefine
 export const ASSUMED_TIMEOUT_MS = 10_000;
 
 /** AMQP properties of a request. */
-export function requestProperties(request: WireRequest, correlationId: string, userId: string | undefined, replyTo: string): Options.Publish {
-  const headers: Record<string, unknown> = { ...request.metadata, [DEADLINE_HEADER]: request.deadline, [PROTOCOL_HEADER]: PROTOCOL_VERSION };
+export function requestProperties(
+  request: WireRequest,
+  correlationId: string,
+  userId: string | undefined,
+  replyTo: string,
+): Options.Publish {
+  const headers: Record<string, unknown> = {
+    ...request.metadata,
+    [DEADLINE_HEADER]: request.deadline,
+    [PROTOCOL_HEADER]: PROTOCOL_VERSION,
+  };
   const now = Date.now();
   const properties: Options.Publish = {
     mandatory: true,
@@ -54,7 +76,11 @@ export function requestProperties(request: WireRequest, correlationId: string, u
  * vanishing unnoticed.
  */
 export function replyProperties(reply: WireReply, correlationId: string | undefined, userId?: string): Options.Publish {
-  const headers: Record<string, unknown> = { ...reply.metadata, [STATUS_HEADER]: reply.status, [PROTOCOL_HEADER]: PROTOCOL_VERSION };
+  const headers: Record<string, unknown> = {
+    ...reply.metadata,
+    [STATUS_HEADER]: reply.status,
+    [PROTOCOL_HEADER]: PROTOCOL_VERSION,
+  };
   if (reply.message !== '') headers[MESSAGE_HEADER] = reply.message;
   const properties: Options.Publish = { mandatory: true, contentType: reply.contentType, headers };
   if (correlationId !== undefined) properties.correlationId = correlationId;
@@ -70,7 +96,15 @@ export function readReply(message: Message): WireReply {
   const text = headers[MESSAGE_HEADER];
   return {
     status,
-    message: boundStatusMessage(typeof text === 'string' ? text : Buffer.isBuffer(text) ? text.toString('utf8') : status === Code.UNKNOWN && headers[STATUS_HEADER] === undefined ? 'reply carried no warren-status header' : ''),
+    message: boundStatusMessage(
+      typeof text === 'string'
+        ? text
+        : Buffer.isBuffer(text)
+          ? text.toString('utf8')
+          : status === Code.UNKNOWN && headers[STATUS_HEADER] === undefined
+            ? 'reply carried no warren-status header'
+            : '',
+    ),
     contentType: contentTypeOf(message.properties.contentType as string | undefined) ?? PROTOBUF,
     body: message.content,
     metadata: boundMetadata(metadataFromHeaders(headers)),
@@ -89,8 +123,10 @@ export function readDelivery(service: string, message: ConsumeMessage, deliverie
   const deadline = readDeadline ?? Date.now() + ASSUMED_TIMEOUT_MS;
   const metadata: Metadata = metadataFromHeaders(headers);
   let malformed: string | undefined;
-  if (sentDeadline !== undefined && readDeadline === undefined) malformed = `${DEADLINE_HEADER} must be an integer (ms since the Unix epoch), got ${describeValue(sentDeadline)}`;
-  else if (metadataBytes(metadata) > MAX_METADATA_BYTES) malformed = `metadata is ${metadataBytes(metadata)} bytes; at most ${MAX_METADATA_BYTES} are allowed`;
+  if (sentDeadline !== undefined && readDeadline === undefined)
+    malformed = `${DEADLINE_HEADER} must be an integer (ms since the Unix epoch), got ${describeValue(sentDeadline)}`;
+  else if (metadataBytes(metadata) > MAX_METADATA_BYTES)
+    malformed = `metadata is ${metadataBytes(metadata)} bytes; at most ${MAX_METADATA_BYTES} are allowed`;
   return {
     request: {
       service,
@@ -118,4 +154,3 @@ function describeValue(value: unknown): string {
 function contentTypeOf(value: string | undefined): ContentType | undefined {
   return value === PROTOBUF || value === JSON_TYPE ? value : parseContentType(value);
 }
-

@@ -8,7 +8,9 @@ function delivery(tag: number): Message {
 
 function fakeChannel(): { channel: Channel; acks: [number, boolean][] } {
   const acks: [number, boolean][] = [];
-  const channel = { ack: (message: Message, allUpTo?: boolean) => acks.push([message.fields.deliveryTag, allUpTo === true]) } as unknown as Channel;
+  const channel = {
+    ack: (message: Message, allUpTo?: boolean) => acks.push([message.fields.deliveryTag, allUpTo === true]),
+  } as unknown as Channel;
   return { channel, acks };
 }
 
@@ -17,7 +19,11 @@ const nextTick = (): Promise<void> => new Promise((resolve) => process.nextTick(
 describe('AckBatcher', () => {
   it('acks a run of answered deliveries with one multiple ack at the end of the tick', async () => {
     const { channel, acks } = fakeChannel();
-    const batcher = new AckBatcher(channel, () => true, () => undefined);
+    const batcher = new AckBatcher(
+      channel,
+      () => true,
+      () => undefined,
+    );
     const messages = [1, 2, 3].map(delivery);
     for (const message of messages) batcher.track(message);
     for (const message of messages) batcher.ack(message);
@@ -28,35 +34,57 @@ describe('AckBatcher', () => {
 
   it('never covers a delivery still running: answers past it are acked one by one', async () => {
     const { channel, acks } = fakeChannel();
-    const batcher = new AckBatcher(channel, () => true, () => undefined);
+    const batcher = new AckBatcher(
+      channel,
+      () => true,
+      () => undefined,
+    );
     const [first, second, third] = [1, 2, 3].map(delivery);
     for (const message of [first!, second!, third!]) batcher.track(message);
     batcher.ack(second!);
     batcher.ack(third!);
     await nextTick();
-    expect(acks).toEqual([[2, false], [3, false]]);
+    expect(acks).toEqual([
+      [2, false],
+      [3, false],
+    ]);
     batcher.ack(first!);
     await nextTick();
     // 2 and 3 were acked already: the multiple ack ends at 1, the last one not yet acked
-    expect(acks).toEqual([[2, false], [3, false], [1, true]]);
+    expect(acks).toEqual([
+      [2, false],
+      [3, false],
+      [1, true],
+    ]);
   });
 
   it('leaves an abandoned delivery unacked for good while later ones are acked', async () => {
     const { channel, acks } = fakeChannel();
-    const batcher = new AckBatcher(channel, () => true, () => undefined);
+    const batcher = new AckBatcher(
+      channel,
+      () => true,
+      () => undefined,
+    );
     const [abandoned, later, last] = [7, 8, 9].map(delivery);
     for (const message of [abandoned!, later!, last!]) batcher.track(message);
     batcher.ack(later!);
     await nextTick();
     batcher.ack(last!);
     batcher.flush();
-    expect(acks).toEqual([[8, false], [9, false]]);
+    expect(acks).toEqual([
+      [8, false],
+      [9, false],
+    ]);
   });
 
   it('sends nothing once the channel is closed, and flush() sends what is owed at once', async () => {
     const { channel, acks } = fakeChannel();
     let open = true;
-    const batcher = new AckBatcher(channel, () => open, () => undefined);
+    const batcher = new AckBatcher(
+      channel,
+      () => open,
+      () => undefined,
+    );
     const [first, second] = [1, 2].map(delivery);
     batcher.track(first!);
     batcher.track(second!);
@@ -71,8 +99,16 @@ describe('AckBatcher', () => {
 
   it('reports an ack the channel refuses instead of throwing', async () => {
     const errors: unknown[] = [];
-    const channel = { ack: () => { throw new Error('Channel closed'); } } as unknown as Channel;
-    const batcher = new AckBatcher(channel, () => true, (error) => errors.push(error));
+    const channel = {
+      ack: () => {
+        throw new Error('Channel closed');
+      },
+    } as unknown as Channel;
+    const batcher = new AckBatcher(
+      channel,
+      () => true,
+      (error) => errors.push(error),
+    );
     const message = delivery(1);
     batcher.track(message);
     batcher.ack(message);
@@ -94,11 +130,13 @@ describe('batchWrites', () => {
       frames++;
       if (scheduled) return;
       scheduled = true;
-      process.nextTick(() => setImmediate(() => {
-        scheduled = false;
-        calls.push(`amqplib writes ${frames}`);
-        frames = 0;
-      }));
+      process.nextTick(() =>
+        setImmediate(() => {
+          scheduled = false;
+          calls.push(`amqplib writes ${frames}`);
+          frames = 0;
+        }),
+      );
     };
     publish();
     wrote();

@@ -3,7 +3,15 @@ import type { EventContext } from '../event-context.js';
 import { createMemoryDedupStore, deduplicate } from './dedup.js';
 
 const ctx = (messageId: string): EventContext => ({
-  type: 't.v1.E', messageId, publisher: 'p', publishedAt: 0, metadata: {}, attempt: 1, redelivered: false, group: 'g', queue: 'events.g',
+  type: 't.v1.E',
+  messageId,
+  publisher: 'p',
+  publishedAt: 0,
+  metadata: {},
+  attempt: 1,
+  redelivered: false,
+  group: 'g',
+  queue: 'events.g',
 });
 
 describe('deduplicate', () => {

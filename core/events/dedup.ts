@@ -38,7 +38,10 @@ export function createMemoryDedupStore(maxEntries: number = DEFAULT_DEDUP_ENTRIE
  * retried and replayed; a copy arriving while the first still runs waits for
  * it. Default store: {@link createMemoryDedupStore}.
  */
-export function deduplicate<M>(handler: EventHandler<M>, store: DedupStore = createMemoryDedupStore()): EventHandler<M> {
+export function deduplicate<M>(
+  handler: EventHandler<M>,
+  store: DedupStore = createMemoryDedupStore(),
+): EventHandler<M> {
   const running = new Map<string, Promise<unknown>>();
   return async function deduplicated(message: M, ctx: EventContext): Promise<void> {
     const id = ctx.messageId;

@@ -12,7 +12,15 @@ import type { ObservabilityOptions } from '../observability/observability-option
 import { RpcError } from '../protocol/rpc-error.js';
 import { currentEvent, runInEventContext, type EventContext, type EventHandler } from '../event-context.js';
 import { chainEventInterceptors, type EventCall, type EventInterceptor } from '../event-interceptor.js';
-import { DEFAULT_PUBLISH_TIMEOUT_MS, type DeadLetter, type EventConsumer, type EventDelivery, type EventOutcome, type EventTransport, type ReplayResult } from '../event-transport.js';
+import {
+  DEFAULT_PUBLISH_TIMEOUT_MS,
+  type DeadLetter,
+  type EventConsumer,
+  type EventDelivery,
+  type EventOutcome,
+  type EventTransport,
+  type ReplayResult,
+} from '../event-transport.js';
 import { validateEventType, validateGroup, validatePattern, topicMatches } from '../protocol/event-names.js';
 import { failureOutcome, retryPolicy, type RedeliveryPolicy } from './redelivery-policy.js';
 import type { EventAccessPolicy } from '../security/event-access.js';
@@ -119,7 +127,11 @@ export interface EventBus {
   /** Publishes an event; resolves its message id once the broker confirmed it. */
   publish<E extends EventType>(type: E, message: EventInit<E>, options?: PublishOptions): Promise<string>;
   /** Subscribes a typed handler to one event type. */
-  subscribe<E extends EventType>(type: E, handler: EventHandler<EventOf<E>>, options: SubscribeOptions): Promise<Subscription>;
+  subscribe<E extends EventType>(
+    type: E,
+    handler: EventHandler<EventOf<E>>,
+    options: SubscribeOptions,
+  ): Promise<Subscription>;
   /** Subscribes to every type matching a topic pattern (`warren.test.v1.*`, `orders.#`). */
   subscribe(pattern: string, handler: EventHandler<RawEvent>, options: SubscribeOptions): Promise<Subscription>;
   /** Dead letters of a group, oldest first, left in place. Default limit 100. */
@@ -146,8 +158,12 @@ interface Group {
 }
 
 /** Decodes an event's body as `type`; INVALID_ARGUMENT if it is another type or malformed. */
-export function decodeEvent<T>(type: EventType<T>, event: { readonly type: string; readonly body: Uint8Array; readonly contentType: ContentType }): T {
-  if (event.type !== type.$type) throw new RpcError(Code.INVALID_ARGUMENT, `event is a ${event.type}, not a ${type.$type}`);
+export function decodeEvent<T>(
+  type: EventType<T>,
+  event: { readonly type: string; readonly body: Uint8Array; readonly contentType: ContentType },
+): T {
+  if (event.type !== type.$type)
+    throw new RpcError(Code.INVALID_ARGUMENT, `event is a ${event.type}, not a ${type.$type}`);
   return decodeMessage(type, event.body, event.contentType, `event ${event.type}`);
 }
 
@@ -178,18 +194,38 @@ export function createEventBus(options: EventBusOptions): EventBus {
 
   async function publish(type: EventType, message: unknown, publishOptions: PublishOptions = {}): Promise<string> {
     validateEventType(type.$type);
-    const parent = publishOptions.parent === undefined ? currentContext() ?? currentEvent() : publishOptions.parent ?? undefined;
+    const parent =
+      publishOptions.parent === undefined ? (currentContext() ?? currentEvent()) : (publishOptions.parent ?? undefined);
     const metadata: Metadata = { ...parent?.metadata, ...publishOptions.metadata };
     const messageId = publishOptions.messageId ?? randomUUID();
     const mandatory = publishOptions.requireRoute ?? options.requireRoute ?? true;
     const timeoutMs = publishOptions.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
-    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) throw new RpcError(Code.INVALID_ARGUMENT, `publish timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
+      throw new RpcError(
+        Code.INVALID_ARGUMENT,
+        `publish timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`,
+      );
     const deadline = Date.now() + timeoutMs;
     const initial: unknown = type.fromPartial(message ?? {});
     const send = chainEventInterceptors(interceptors, async (call) => {
       validateMetadata(call.metadata);
-      const body = encodeMessage(type, call.message === initial ? initial : type.fromPartial(call.message ?? {}), contentType);
-      await events.publish({ type: call.type, contentType, body, metadata: call.metadata, messageId: call.messageId, publishedAt: Date.now(), publisher: service }, { mandatory, deadline });
+      const body = encodeMessage(
+        type,
+        call.message === initial ? initial : type.fromPartial(call.message ?? {}),
+        contentType,
+      );
+      await events.publish(
+        {
+          type: call.type,
+          contentType,
+          body,
+          metadata: call.metadata,
+          messageId: call.messageId,
+          publishedAt: Date.now(),
+          publisher: service,
+        },
+        { mandatory, deadline },
+      );
     });
     await send({ side: 'publish', type: type.$type, messageId, message: initial, metadata });
     return messageId;
@@ -199,16 +235,22 @@ export function createEventBus(options: EventBusOptions): EventBus {
   function dispatch(name: string, routes: readonly Route[]): (delivery: EventDelivery) => Promise<EventOutcome> {
     return async (delivery) => {
       const { event, attempts } = delivery;
-      const route = routes.find((candidate) => candidate.pattern === event.type) ?? routes.find((candidate) => topicMatches(candidate.pattern, event.type));
+      const route =
+        routes.find((candidate) => candidate.pattern === event.type) ??
+        routes.find((candidate) => topicMatches(candidate.pattern, event.type));
       const policy = route?.policy ?? routes[0]?.policy ?? retryPolicy({});
       try {
         const refused = options.access?.check(event.type, delivery.userId);
         if (refused !== undefined) throw refused;
         if (delivery.unsupportedContentType !== undefined) {
-          throw new RpcError(Code.INVALID_ARGUMENT, `unsupported content type ${JSON.stringify(delivery.unsupportedContentType)}`);
+          throw new RpcError(
+            Code.INVALID_ARGUMENT,
+            `unsupported content type ${JSON.stringify(delivery.unsupportedContentType)}`,
+          );
         }
         // Another instance of the group may handle it (a rolling deploy): retried, then dead-lettered.
-        if (!route) throw new RpcError(Code.UNAVAILABLE, `no handler for ${event.type} in group ${name} on instance ${instance}`);
+        if (!route)
+          throw new RpcError(Code.UNAVAILABLE, `no handler for ${event.type} in group ${name} on instance ${instance}`);
         const message = route.type ? decodeEvent(route.type, event) : rawEvent(event);
         const ctx: EventContext = {
           type: event.type,
@@ -222,37 +264,74 @@ export function createEventBus(options: EventBusOptions): EventBus {
           group: name,
           queue: delivery.queue,
         };
-        await runInEventContext(ctx, () => route.run({ side: 'handle', type: event.type, messageId: event.messageId, message, metadata: event.metadata, context: ctx }));
+        await runInEventContext(ctx, () =>
+          route.run({
+            side: 'handle',
+            type: event.type,
+            messageId: event.messageId,
+            message,
+            metadata: event.metadata,
+            context: ctx,
+          }),
+        );
         return { kind: 'ack' };
       } catch (error) {
         const outcome = failureOutcome(error, attempts, policy);
-        logger.warn({ group: name, type: event.type, messageId: event.messageId, requestId: event.metadata[REQUEST_ID_METADATA_KEY], attempt: attempts + 1, outcome: outcome.kind, err: error }, 'event handler failed');
+        logger.warn(
+          {
+            group: name,
+            type: event.type,
+            messageId: event.messageId,
+            requestId: event.metadata[REQUEST_ID_METADATA_KEY],
+            attempt: attempts + 1,
+            outcome: outcome.kind,
+            err: error,
+          },
+          'event handler failed',
+        );
         return outcome;
       }
     };
   }
 
-  async function subscribe(target: EventType | string, handler: EventHandler<any>, subscribeOptions: SubscribeOptions): Promise<Subscription> {
+  async function subscribe(
+    target: EventType | string,
+    handler: EventHandler<any>,
+    subscribeOptions: SubscribeOptions,
+  ): Promise<Subscription> {
     validateGroup(subscribeOptions.group);
     const pattern = typeof target === 'string' ? target : target.$type;
     if (typeof target === 'string') validatePattern(pattern);
     else validateEventType(pattern);
     const prefetch = subscribeOptions.prefetch ?? DEFAULT_EVENT_PREFETCH;
-    if (!Number.isInteger(prefetch) || prefetch < 1) throw new RpcError(Code.INVALID_ARGUMENT, `prefetch must be a positive integer, got ${prefetch}`);
+    if (!Number.isInteger(prefetch) || prefetch < 1)
+      throw new RpcError(Code.INVALID_ARGUMENT, `prefetch must be a positive integer, got ${prefetch}`);
     const run = chainEventInterceptors(interceptors, async (call) => {
       await handler(call.message, call.context!);
     });
-    const route: Route = { pattern, type: typeof target === 'string' ? undefined : target, policy: retryPolicy(subscribeOptions), run };
+    const route: Route = {
+      pattern,
+      type: typeof target === 'string' ? undefined : target,
+      policy: retryPolicy(subscribeOptions),
+      run,
+    };
     const broadcast = subscribeOptions.broadcast ?? false;
     let group = groups.get(subscribeOptions.group);
     if (group) {
-      if (group.broadcast !== broadcast) throw new RpcError(Code.INVALID_ARGUMENT, `group ${group.name} is already subscribed ${group.broadcast ? 'as broadcast' : 'as a shared group'}`);
+      if (group.broadcast !== broadcast)
+        throw new RpcError(
+          Code.INVALID_ARGUMENT,
+          `group ${group.name} is already subscribed ${group.broadcast ? 'as broadcast' : 'as a shared group'}`,
+        );
       group.routes.push(route);
       await (await group.consumer).bind(pattern);
     } else {
       const name = subscribeOptions.group;
       const routes = [route];
-      const consumer = events.subscribe({ group: name, broadcast, patterns: [pattern], prefetch, instance }, observeDeliveries(name, dispatch(name, routes), { metrics, tracing: options.tracing ?? true }));
+      const consumer = events.subscribe(
+        { group: name, broadcast, patterns: [pattern], prefetch, instance },
+        observeDeliveries(name, dispatch(name, routes), { metrics, tracing: options.tracing ?? true }),
+      );
       const created: Group = { name, broadcast, routes, consumer };
       groups.set(created.name, created);
       created.consumer.catch(() => {
@@ -292,14 +371,25 @@ export function createEventBus(options: EventBusOptions): EventBus {
     async close() {
       const open = [...groups.values()];
       groups.clear();
-      await Promise.all(open.map(async (group) => {
-        group.routes.length = 0;
-        await (await group.consumer.catch(() => undefined))?.close();
-      }));
+      await Promise.all(
+        open.map(async (group) => {
+          group.routes.length = 0;
+          await (await group.consumer.catch(() => undefined))?.close();
+        }),
+      );
     },
   };
 }
 
-function rawEvent(event: { readonly type: string; readonly body: Uint8Array; readonly contentType: ContentType }): RawEvent {
-  return { type: event.type, contentType: event.contentType, body: event.body, decode: (type) => decodeEvent(type, event) };
+function rawEvent(event: {
+  readonly type: string;
+  readonly body: Uint8Array;
+  readonly contentType: ContentType;
+}): RawEvent {
+  return {
+    type: event.type,
+    contentType: event.contentType,
+    body: event.body,
+    decode: (type) => decodeEvent(type, event),
+  };
 }

@@ -26,8 +26,14 @@ export function retryPolicy(options: { maxAttempts?: number; retryDelaysMs?: rea
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
     throw new RpcError(Code.INVALID_ARGUMENT, `maxAttempts must be a positive integer, got ${maxAttempts}`);
   }
-  if (retryDelaysMs.length === 0 || !retryDelaysMs.every((ms) => Number.isInteger(ms) && ms >= 1 && ms <= MAX_RETRY_DELAY_MS)) {
-    throw new RpcError(Code.INVALID_ARGUMENT, `retryDelaysMs must be a non-empty list of whole milliseconds between 1 and ${MAX_RETRY_DELAY_MS}`);
+  if (
+    retryDelaysMs.length === 0 ||
+    !retryDelaysMs.every((ms) => Number.isInteger(ms) && ms >= 1 && ms <= MAX_RETRY_DELAY_MS)
+  ) {
+    throw new RpcError(
+      Code.INVALID_ARGUMENT,
+      `retryDelaysMs must be a non-empty list of whole milliseconds between 1 and ${MAX_RETRY_DELAY_MS}`,
+    );
   }
   return { maxAttempts, retryDelaysMs: [...retryDelaysMs] };
 }
@@ -51,10 +57,11 @@ export function failureOutcome(error: unknown, attemptsBefore: number, policy: R
 
 /** `[CODE] message` of an RpcError; `[INTERNAL] Name: message` of anything else; bounded. */
 export function describeFailure(error: unknown): string {
-  const text = error instanceof RpcError
-    ? error.message
-    : error instanceof Error
-      ? `[INTERNAL] ${error.name}: ${error.message}`
-      : `[INTERNAL] ${String(error)}`;
+  const text =
+    error instanceof RpcError
+      ? error.message
+      : error instanceof Error
+        ? `[INTERNAL] ${error.name}: ${error.message}`
+        : `[INTERNAL] ${String(error)}`;
   return text.length > MAX_REASON_LENGTH ? `${text.slice(0, MAX_REASON_LENGTH - 1)}…` : text;
 }

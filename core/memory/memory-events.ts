@@ -100,7 +100,11 @@ export function createMemoryEvents(): EventTransport {
     };
     const done = Promise.resolve()
       .then(() => consumer.scope.runInAsyncScope(() => consumer.handler(delivery)))
-      .catch((error: unknown): EventOutcome => ({ kind: 'dead', attempts: message.attempts + 1, reason: RpcError.from(error).message }))
+      .catch((error: unknown): EventOutcome => ({
+        kind: 'dead',
+        attempts: message.attempts + 1,
+        reason: RpcError.from(error).message,
+      }))
       .then((outcome) => settle(queue, message, outcome))
       .finally(() => {
         consumer.inFlight--;
@@ -123,7 +127,13 @@ export function createMemoryEvents(): EventTransport {
     }
     const group = groupOf(queue.name);
     const list = deadLetters.get(group) ?? [];
-    list.push({ event: message.event, reason: outcome.reason, attempts: outcome.attempts, deadAt: Date.now(), queue: queue.name });
+    list.push({
+      event: message.event,
+      reason: outcome.reason,
+      attempts: outcome.attempts,
+      deadAt: Date.now(),
+      queue: queue.name,
+    });
     deadLetters.set(group, list);
   }
 
@@ -137,16 +147,25 @@ export function createMemoryEvents(): EventTransport {
 
   function deadListOf(group: string): DeadLetter[] {
     const list = deadLetters.get(group);
-    if (!list) throw new RpcError(Code.NOT_FOUND, `no dead-letter queue ${groupDeadLetterQueue(group)}: no subscriber of group ${group} has declared it`);
+    if (!list)
+      throw new RpcError(
+        Code.NOT_FOUND,
+        `no dead-letter queue ${groupDeadLetterQueue(group)}: no subscriber of group ${group} has declared it`,
+      );
     return list;
   }
 
   return {
     async publish(event, options) {
       assertOpen();
-      const targets = [...queues.values()].filter((queue) => [...queue.bindings].some((pattern) => topicMatches(pattern, event.type)));
+      const targets = [...queues.values()].filter((queue) =>
+        [...queue.bindings].some((pattern) => topicMatches(pattern, event.type)),
+      );
       if (targets.length === 0 && options.mandatory) {
-        throw new RpcError(Code.FAILED_PRECONDITION, `no queue is bound for event ${event.type} (NO_ROUTE): no subscriber group would receive it`);
+        throw new RpcError(
+          Code.FAILED_PRECONDITION,
+          `no queue is bound for event ${event.type} (NO_ROUTE): no subscriber group would receive it`,
+        );
       }
       const copy: WireEvent = { ...event, body: event.body.slice(), metadata: { ...event.metadata } };
       for (const queue of targets) enqueue(queue, { event: copy, attempts: 0, redelivered: false });
@@ -156,14 +175,27 @@ export function createMemoryEvents(): EventTransport {
       const name = spec.broadcast ? broadcastQueue(spec.group, spec.instance) : groupQueue(spec.group);
       let queue = queues.get(name);
       if (!queue) {
-        queue = { name, bindings: new Set(), autoDelete: spec.broadcast, consumers: [], backlog: new Backlog(), next: 0 };
+        queue = {
+          name,
+          bindings: new Set(),
+          autoDelete: spec.broadcast,
+          consumers: [],
+          backlog: new Backlog(),
+          next: 0,
+        };
         queues.set(name, queue);
       } else if (spec.broadcast) {
         throw new RpcError(Code.FAILED_PRECONDITION, `queue ${name} is in use by another consumer (exclusive)`);
       }
       if (!deadLetters.has(spec.group)) deadLetters.set(spec.group, []);
       for (const pattern of spec.patterns) queue.bindings.add(pattern);
-      const consumer: MemoryConsumer = { handler, scope: new AsyncResource('warren.memory-event-consumer'), prefetch: spec.prefetch, inFlight: 0, settled: new Set() };
+      const consumer: MemoryConsumer = {
+        handler,
+        scope: new AsyncResource('warren.memory-event-consumer'),
+        prefetch: spec.prefetch,
+        inFlight: 0,
+        settled: new Set(),
+      };
       queue.consumers.push(consumer);
       pump(queue);
       const owner = queue;
@@ -183,7 +215,9 @@ export function createMemoryEvents(): EventTransport {
       };
     },
     async deadLetters(group, limit) {
-      return deadListOf(group).slice(0, limit).map((letter) => ({ ...letter, event: { ...letter.event, body: letter.event.body.slice() } }));
+      return deadListOf(group)
+        .slice(0, limit)
+        .map((letter) => ({ ...letter, event: { ...letter.event, body: letter.event.body.slice() } }));
     },
     async replay(group, limit): Promise<ReplayResult> {
       const list = deadListOf(group);

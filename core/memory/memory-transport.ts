@@ -1,7 +1,15 @@
 import { Code } from '../protocol/code.js';
 import { createMemoryEvents } from './memory-events.js';
 import { RpcError } from '../protocol/rpc-error.js';
-import type { Consumer, Delivery, DeliveryHandler, ServeOptions, Transport, WireReply, WireRequest } from '../transport.js';
+import type {
+  Consumer,
+  Delivery,
+  DeliveryHandler,
+  ServeOptions,
+  Transport,
+  WireReply,
+  WireRequest,
+} from '../transport.js';
 import { pickConsumer } from './round-robin.js';
 
 /** Options of {@link createMemoryTransport}. */
@@ -88,7 +96,10 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Tra
       if (signal.aborted) return Promise.reject(signal.reason);
       if (closed) return Promise.reject(new RpcError(Code.UNAVAILABLE, 'transport is closed'));
       const queue = queues.get(request.service);
-      if (!queue) return Promise.reject(new RpcError(Code.UNAVAILABLE, `no queue for service ${request.service}: no server has declared it`));
+      if (!queue)
+        return Promise.reject(
+          new RpcError(Code.UNAVAILABLE, `no queue for service ${request.service}: no server has declared it`),
+        );
       return new Promise<WireReply>((resolve, reject) => {
         let waiting = true;
         const onAbort = (): void => {

@@ -9,7 +9,10 @@ export interface MemoryQueueConsumer {
  * last pick stopped, as RabbitMQ shares a queue between competing consumers.
  * Shared by the memory transport (requests) and memory events (event groups).
  */
-export function pickConsumer<C extends MemoryQueueConsumer>(queue: { readonly consumers: readonly C[]; next: number }): C | undefined {
+export function pickConsumer<C extends MemoryQueueConsumer>(queue: {
+  readonly consumers: readonly C[];
+  next: number;
+}): C | undefined {
   for (let i = 0; i < queue.consumers.length; i++) {
     const consumer = queue.consumers[(queue.next + i) % queue.consumers.length]!;
     if (consumer.inFlight < consumer.prefetch) {

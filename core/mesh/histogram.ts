@@ -63,6 +63,9 @@ export class LatencyRecorder {
 
   /** The proto form: `{ buckets: { index: count }, sumMs }`. */
   toProto(): { buckets: { [bucket: number]: bigint }; sumMs: number } {
-    return { buckets: Object.fromEntries([...this.buckets].map(([bucket, count]) => [bucket, BigInt(count)])), sumMs: this.sumMs };
+    return {
+      buckets: Object.fromEntries([...this.buckets].map(([bucket, count]) => [bucket, BigInt(count)])),
+      sumMs: this.sumMs,
+    };
   }
 }

@@ -55,7 +55,12 @@ export function instrumentTransport<T extends Transport>(inner: T, stats: MeshSt
       const started = performance.now();
       try {
         const reply = await handler(delivery);
-        stats.recordServed(service, method, reply === null ? Code.DEADLINE_EXCEEDED : reply.status, performance.now() - started);
+        stats.recordServed(
+          service,
+          method,
+          reply === null ? Code.DEADLINE_EXCEEDED : reply.status,
+          performance.now() - started,
+        );
         return reply;
       } catch (error) {
         stats.recordServed(service, method, Code.UNAVAILABLE, performance.now() - started);

@@ -76,12 +76,22 @@ const BREAKER_STATES: Record<MeshBreakerState, BreakerState> = {
  */
 export function createMeshReporter<T extends Transport>(options: MeshReporterOptions<T>): MeshReporter<T> {
   const intervalMs = options.intervalMs ?? DEFAULT_MESH_REPORT_INTERVAL_MS;
-  if (!Number.isInteger(intervalMs) || intervalMs < 0) throw new RpcError(Code.INVALID_ARGUMENT, `mesh report interval must be a whole number of ms ≥ 0, got ${intervalMs}`);
+  if (!Number.isInteger(intervalMs) || intervalMs < 0)
+    throw new RpcError(
+      Code.INVALID_ARGUMENT,
+      `mesh report interval must be a whole number of ms ≥ 0, got ${intervalMs}`,
+    );
   if (options.app.trim() === '') throw new RpcError(Code.INVALID_ARGUMENT, 'a mesh reporter needs an app name');
   const app = options.app;
   const instance = options.instance ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   if (intervalMs === 0) {
-    return { transport: options.transport, app, instance, flush: () => Promise.resolve(), close: () => Promise.resolve() };
+    return {
+      transport: options.transport,
+      app,
+      instance,
+      flush: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
   }
   const logger = (options.logger ?? defaultLogger()).child({ component: 'mesh-reporter', app });
   const sink = options.sink ?? amqpSinkOf(options.transport, logger);
@@ -123,7 +133,10 @@ export function createMeshReporter<T extends Transport>(options: MeshReporterOpt
   const build = (stopping: boolean): InstanceReport => {
     const now = Date.now();
     const window = stats.take();
-    const breakers = [...(options.breakers?.() ?? [])].map(([target, state]) => ({ target, state: BREAKER_STATES[state] ?? BreakerState.BREAKER_STATE_UNSPECIFIED }));
+    const breakers = [...(options.breakers?.() ?? [])].map(([target, state]) => ({
+      target,
+      state: BREAKER_STATES[state] ?? BreakerState.BREAKER_STATE_UNSPECIFIED,
+    }));
     const built: InstanceReport = {
       app,
       instance,
@@ -182,7 +195,10 @@ export function createMeshReporter<T extends Transport>(options: MeshReporterOpt
 
 function amqpSinkOf(transport: Transport, logger: Logger): MeshReportSink {
   if (typeof (transport as Partial<ChannelOpener>).openChannel !== 'function') {
-    throw new RpcError(Code.INVALID_ARGUMENT, `the ${transport.kind} transport cannot carry mesh reports: pass a sink, or an AMQP transport`);
+    throw new RpcError(
+      Code.INVALID_ARGUMENT,
+      `the ${transport.kind} transport cannot carry mesh reports: pass a sink, or an AMQP transport`,
+    );
   }
   return createAmqpMeshSink(transport as unknown as ChannelOpener, logger);
 }

@@ -129,5 +129,10 @@ function count(counters: Map<string, CallCounter>, service: string, method: stri
 }
 
 function methodStats(counters: Map<string, CallCounter>): MethodStats[] {
-  return [...counters].map(([method, c]) => ({ method, calls: c.calls, errors: Object.fromEntries([...c.errors].map(([code, n]) => [code, BigInt(n)])), latency: c.latency.toProto() }));
+  return [...counters].map(([method, c]) => ({
+    method,
+    calls: c.calls,
+    errors: Object.fromEntries([...c.errors].map(([code, n]) => [code, BigInt(n)])),
+    latency: c.latency.toProto(),
+  }));
 }

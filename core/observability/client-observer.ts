@@ -27,7 +27,12 @@ export function clientTracingInterceptor(): Interceptor {
       call.method.path,
       {
         kind: SpanKind.CLIENT,
-        attributes: { 'rpc.system': RPC_SYSTEM, 'rpc.service': call.method.service, 'rpc.method': call.method.name, 'warren.idempotency': call.method.idempotency },
+        attributes: {
+          'rpc.system': RPC_SYSTEM,
+          'rpc.service': call.method.service,
+          'rpc.method': call.method.name,
+          'warren.idempotency': call.method.idempotency,
+        },
       },
       parent,
     );
@@ -96,7 +101,8 @@ export function observeRetries(
 ): (method: MethodInfo, attempt: number, error: RpcError) => void {
   return (method, attempt, error) => {
     metrics?.retried(method.service, method.name, error.code);
-    if (tracingEnabled()) trace.getActiveSpan()?.addEvent('retry', { 'warren.attempt': attempt, 'error.type': error.codeName });
+    if (tracingEnabled())
+      trace.getActiveSpan()?.addEvent('retry', { 'warren.attempt': attempt, 'error.type': error.codeName });
     user?.(method, attempt, error);
   };
 }

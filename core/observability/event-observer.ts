@@ -97,7 +97,11 @@ export function eventObservability(metrics: WarrenMetrics | undefined, tracing: 
  * A handler that rejects (it should not) counts as dead: the transport
  * dead-letters it.
  */
-export function observeDeliveries(group: string, handler: EventDeliveryHandler, options: { readonly metrics: WarrenMetrics | undefined; readonly tracing: boolean }): EventDeliveryHandler {
+export function observeDeliveries(
+  group: string,
+  handler: EventDeliveryHandler,
+  options: { readonly metrics: WarrenMetrics | undefined; readonly tracing: boolean },
+): EventDeliveryHandler {
   const { metrics, tracing } = options;
   if (!metrics && !tracing) return handler;
   const seriesByType = new Map<string, HandleSeries>();
@@ -118,7 +122,12 @@ export function observeDeliveries(group: string, handler: EventDeliveryHandler, 
     let pending: Promise<EventOutcome>;
     try {
       // the handler's EventContext metadata names the CONSUMER span, so what it calls and publishes is its child
-      pending = span ? context.with(span.active, handler, undefined, { ...delivery, event: { ...delivery.event, metadata: injectInto(span.active, delivery.event.metadata) } }) : handler(delivery);
+      pending = span
+        ? context.with(span.active, handler, undefined, {
+            ...delivery,
+            event: { ...delivery.event, metadata: injectInto(span.active, delivery.event.metadata) },
+          })
+        : handler(delivery);
     } catch (error) {
       pending = Promise.reject(error);
     }
@@ -136,7 +145,13 @@ export function observeDeliveries(group: string, handler: EventDeliveryHandler, 
 }
 
 /** Records one delivery's end (a module-level function: no closure made per delivery). */
-function delivered(series: HandleSeries | undefined, span: Span | undefined, started: number, outcome: EventOutcome | undefined, error?: unknown): void {
+function delivered(
+  series: HandleSeries | undefined,
+  span: Span | undefined,
+  started: number,
+  outcome: EventOutcome | undefined,
+  error?: unknown,
+): void {
   const kind = outcome?.kind ?? 'dead';
   if (series) {
     series.inFlight.value--;

@@ -25,7 +25,11 @@ const headerGetter = {
  * `url.path`); status ERROR for 5xx answers and for a rejection. Without a
  * tracer provider it just runs `handle`.
  */
-export function traceHttpServer(request: IncomingMessage, route: () => string, handle: () => Promise<number>): Promise<number> {
+export function traceHttpServer(
+  request: IncomingMessage,
+  route: () => string,
+  handle: () => Promise<number>,
+): Promise<number> {
   if (!tracingEnabled()) return handle();
   const method = request.method ?? 'GET';
   const parent = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter);
@@ -33,7 +37,14 @@ export function traceHttpServer(request: IncomingMessage, route: () => string, h
   const mark = url.indexOf('?');
   const span = warrenTracer().startSpan(
     method,
-    { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': mark < 0 ? url : url.slice(0, mark), 'network.protocol.version': request.httpVersion } },
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'http.request.method': method,
+        'url.path': mark < 0 ? url : url.slice(0, mark),
+        'network.protocol.version': request.httpVersion,
+      },
+    },
     parent,
   );
   return context.with(trace.setSpan(parent, span), handle).then(
@@ -60,5 +71,9 @@ export function traceHttpServer(request: IncomingMessage, route: () => string, h
 function routeTemplate(method: string, label: string): string | undefined {
   if (label === '' || label === 'unmatched') return undefined;
   const space = label.indexOf(' ');
-  return space > 0 && label.slice(0, space).toUpperCase() === method.toUpperCase() ? label.slice(space + 1) : label.startsWith('/') ? label : undefined;
+  return space > 0 && label.slice(0, space).toUpperCase() === method.toUpperCase()
+    ? label.slice(space + 1)
+    : label.startsWith('/')
+      ? label
+      : undefined;
 }

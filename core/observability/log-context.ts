@@ -16,7 +16,6 @@ import { currentEvent } from '../event-context.js';
 import { currentContext } from '../handler-context.js';
 import { REQUEST_ID_METADATA_KEY } from '../protocol/headers.js';
 
-
 /**
  * The correlation fields known now (`{}` outside handlers and spans). A
  * fresh object every time: pino merges the line's own fields into what a

@@ -20,7 +20,16 @@ let root: Logger | undefined;
  * level and one object down): credentials and tokens a caller might pass in
  * a logged object.
  */
-export const REDACTED_LOG_FIELDS: readonly string[] = ['password', 'passphrase', 'secret', 'token', 'apiKey', 'authorization', 'cookie', 'paymentToken'].flatMap((key) => [key, `*.${key}`]);
+export const REDACTED_LOG_FIELDS: readonly string[] = [
+  'password',
+  'passphrase',
+  'secret',
+  'token',
+  'apiKey',
+  'authorization',
+  'cookie',
+  'paymentToken',
+].flatMap((key) => [key, `*.${key}`]);
 
 /** Options of {@link createLogger}. */
 export interface CreateLoggerOptions {

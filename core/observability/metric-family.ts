@@ -81,9 +81,22 @@ abstract class Family<Cell> {
 export class ValueFamily extends Family<ValueCell> {
   constructor(
     registry: Registry,
-    options: { name: string; help: string; type: 'counter' | 'gauge'; labelNames?: readonly string[]; collect?: (family: ValueFamily) => void | Promise<void> },
+    options: {
+      name: string;
+      help: string;
+      type: 'counter' | 'gauge';
+      labelNames?: readonly string[];
+      collect?: (family: ValueFamily) => void | Promise<void>;
+    },
   ) {
-    super(registry, options.name, options.help, options.type, options.labelNames ?? [], options.collect as ((family: Family<ValueCell>) => void) | undefined);
+    super(
+      registry,
+      options.name,
+      options.help,
+      options.type,
+      options.labelNames ?? [],
+      options.collect as ((family: Family<ValueCell>) => void) | undefined,
+    );
   }
 
   protected create(): ValueCell {
@@ -125,7 +138,10 @@ class Buckets implements HistogramCell {
 export class HistogramFamily extends Family<HistogramCell> {
   private readonly bounds: readonly number[];
 
-  constructor(registry: Registry, options: { name: string; help: string; labelNames: readonly string[]; buckets: readonly number[] }) {
+  constructor(
+    registry: Registry,
+    options: { name: string; help: string; labelNames: readonly string[]; buckets: readonly number[] },
+  ) {
     super(registry, options.name, options.help, 'histogram', options.labelNames);
     this.bounds = [...options.buckets].sort((a, b) => a - b);
   }

@@ -34,7 +34,9 @@ describe('metrics server', () => {
   it('starts from WARREN_METRICS_PORT only when it is set, and refuses a malformed one', async () => {
     expect(await startMetricsFromEnv({ registry: new Registry(), logger: silent })).toBeUndefined();
     process.env['WARREN_METRICS_PORT'] = 'ninety';
-    await expect(startMetricsFromEnv({ registry: new Registry(), logger: silent })).rejects.toMatchObject({ code: Code.INVALID_ARGUMENT });
+    await expect(startMetricsFromEnv({ registry: new Registry(), logger: silent })).rejects.toMatchObject({
+      code: Code.INVALID_ARGUMENT,
+    });
     process.env['WARREN_METRICS_PORT'] = '0';
     process.env['WARREN_METRICS_HOST'] = '127.0.0.1';
     const server = await startMetricsFromEnv({ registry: new Registry(), logger: silent });

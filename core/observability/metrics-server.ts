@@ -45,16 +45,21 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
   if (options.processMetrics !== false && !withProcessMetrics.has(registry)) {
     withProcessMetrics.add(registry);
     // someone may have added them already (prom-client refuses a second set)
-    if (registry.getSingleMetric('process_cpu_seconds_total') === undefined) collectDefaultMetrics({ register: registry });
+    if (registry.getSingleMetric('process_cpu_seconds_total') === undefined)
+      collectDefaultMetrics({ register: registry });
   }
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: metrics are at /metrics\n');
+      response
+        .writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
+        .end('not found: metrics are at /metrics\n');
       return;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('GET /metrics\n');
+      response
+        .writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' })
+        .end('GET /metrics\n');
       return;
     }
     registry.metrics().then(
@@ -99,18 +104,26 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
  * A port that cannot be bound is logged as an error and the process goes
  * on without the endpoint; a malformed value throws INVALID_ARGUMENT.
  */
-export async function startMetricsFromEnv(options: Omit<MetricsServerOptions, 'port' | 'host'> = {}): Promise<MetricsServer | undefined> {
+export async function startMetricsFromEnv(
+  options: Omit<MetricsServerOptions, 'port' | 'host'> = {},
+): Promise<MetricsServer | undefined> {
   const raw = process.env['WARREN_METRICS_PORT']?.trim();
   if (raw === undefined || raw === '') return undefined;
   const port = Number(raw);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new RpcError(Code.INVALID_ARGUMENT, `WARREN_METRICS_PORT must be a port number from 0 to 65535, got ${JSON.stringify(raw)}`);
+    throw new RpcError(
+      Code.INVALID_ARGUMENT,
+      `WARREN_METRICS_PORT must be a port number from 0 to 65535, got ${JSON.stringify(raw)}`,
+    );
   }
   const host = process.env['WARREN_METRICS_HOST']?.trim();
   try {
     return await createMetricsServer({ ...options, port, ...(host ? { host } : {}) });
   } catch (error) {
-    (options.logger ?? defaultLogger()).error({ err: error, port }, 'metrics endpoint could not start; going on without it');
+    (options.logger ?? defaultLogger()).error(
+      { err: error, port },
+      'metrics endpoint could not start; going on without it',
+    );
     return undefined;
   }
 }

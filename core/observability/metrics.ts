@@ -9,7 +9,9 @@ import { Code, codeName } from '../protocol/code.js';
 import { HistogramFamily, ValueFamily, type HistogramCell, type ValueCell } from './metric-family.js';
 
 /** Latency buckets (seconds) of the RPC and event histograms: 0.5 ms to 10 s. */
-export const LATENCY_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const LATENCY_BUCKETS: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 
 /** Default pause between two samples of the service queues' depth. */
 export const DEFAULT_QUEUE_SAMPLE_MS = 5_000;
@@ -86,32 +88,86 @@ export interface WarrenMetricsOptions {
  */
 export function createWarrenMetrics(options: WarrenMetricsOptions = {}): WarrenMetrics {
   const registry = options.registry ?? defaultRegister;
-  const counter = (name: string, help: string, labelNames: readonly string[]): ValueFamily => new ValueFamily(registry, { name, help, type: 'counter', labelNames });
-  const gauge = (name: string, help: string, labelNames: readonly string[]): ValueFamily => new ValueFamily(registry, { name, help, type: 'gauge', labelNames });
-  const histogram = (name: string, help: string, labelNames: readonly string[]): HistogramFamily => new HistogramFamily(registry, { name, help, labelNames, buckets: LATENCY_BUCKETS });
+  const counter = (name: string, help: string, labelNames: readonly string[]): ValueFamily =>
+    new ValueFamily(registry, { name, help, type: 'counter', labelNames });
+  const gauge = (name: string, help: string, labelNames: readonly string[]): ValueFamily =>
+    new ValueFamily(registry, { name, help, type: 'gauge', labelNames });
+  const histogram = (name: string, help: string, labelNames: readonly string[]): HistogramFamily =>
+    new HistogramFamily(registry, { name, help, labelNames, buckets: LATENCY_BUCKETS });
 
   const rpcFamilies = {
     client: {
-      calls: counter('warren_rpc_client_calls_total', 'RPCs made, by service, method and status code (one per call, retries included in it)', ['service', 'method', 'code']),
-      duration: histogram('warren_rpc_client_duration_seconds', 'RPC latency seen by the caller, retries included', ['service', 'method']),
+      calls: counter(
+        'warren_rpc_client_calls_total',
+        'RPCs made, by service, method and status code (one per call, retries included in it)',
+        ['service', 'method', 'code'],
+      ),
+      duration: histogram('warren_rpc_client_duration_seconds', 'RPC latency seen by the caller, retries included', [
+        'service',
+        'method',
+      ]),
       inFlight: gauge('warren_rpc_client_in_flight_calls', 'RPCs waiting for their answer now', ['service', 'method']),
     },
     server: {
-      calls: counter('warren_rpc_server_calls_total', 'Requests a server answered (or dropped), by service, method and status code', ['service', 'method', 'code']),
-      duration: histogram('warren_rpc_server_duration_seconds', 'Time from delivery to reply, decoding and handler included', ['service', 'method']),
+      calls: counter(
+        'warren_rpc_server_calls_total',
+        'Requests a server answered (or dropped), by service, method and status code',
+        ['service', 'method', 'code'],
+      ),
+      duration: histogram(
+        'warren_rpc_server_duration_seconds',
+        'Time from delivery to reply, decoding and handler included',
+        ['service', 'method'],
+      ),
       inFlight: gauge('warren_rpc_server_in_flight_calls', 'Requests being handled now', ['service', 'method']),
     },
   };
-  const retries = counter('warren_rpc_client_retries_total', 'Client retries, by service, method and the code that caused them', ['service', 'method', 'code']);
-  const published = counter('warren_events_published_total', 'Events published, by type and outcome code (OK once the broker confirmed)', ['type', 'code']);
-  const publishDuration = histogram('warren_events_publish_duration_seconds', 'Time to publish an event until the broker confirmed it', ['type']);
-  const handled = counter('warren_events_handled_total', 'Event deliveries handled, by group, type and outcome (ack, retry, dead: dead-lettered)', ['group', 'type', 'outcome']);
-  const handleDuration = histogram('warren_events_handler_duration_seconds', 'Time an event handler took, by group and type', ['group', 'type']);
+  const retries = counter(
+    'warren_rpc_client_retries_total',
+    'Client retries, by service, method and the code that caused them',
+    ['service', 'method', 'code'],
+  );
+  const published = counter(
+    'warren_events_published_total',
+    'Events published, by type and outcome code (OK once the broker confirmed)',
+    ['type', 'code'],
+  );
+  const publishDuration = histogram(
+    'warren_events_publish_duration_seconds',
+    'Time to publish an event until the broker confirmed it',
+    ['type'],
+  );
+  const handled = counter(
+    'warren_events_handled_total',
+    'Event deliveries handled, by group, type and outcome (ack, retry, dead: dead-lettered)',
+    ['group', 'type', 'outcome'],
+  );
+  const handleDuration = histogram(
+    'warren_events_handler_duration_seconds',
+    'Time an event handler took, by group and type',
+    ['group', 'type'],
+  );
   const handleInFlight = gauge('warren_events_in_flight', 'Event deliveries being handled now', ['group', 'type']);
-  const breakerGauge = gauge('warren_breaker_state', 'Circuit breaker state per dependency: 0 closed, 1 half-open, 2 open', ['dependency']);
-  const breakerTransitions = counter('warren_breaker_transitions_total', 'Circuit breaker state changes, by dependency and new state', ['dependency', 'state']);
-  const queueMessages = gauge('warren_queue_messages', 'Messages ready in a service queue (sampled with a passive declare)', ['queue']);
-  const queueConsumers = gauge('warren_queue_consumers', 'Consumers of a service queue (sampled with a passive declare)', ['queue']);
+  const breakerGauge = gauge(
+    'warren_breaker_state',
+    'Circuit breaker state per dependency: 0 closed, 1 half-open, 2 open',
+    ['dependency'],
+  );
+  const breakerTransitions = counter(
+    'warren_breaker_transitions_total',
+    'Circuit breaker state changes, by dependency and new state',
+    ['dependency', 'state'],
+  );
+  const queueMessages = gauge(
+    'warren_queue_messages',
+    'Messages ready in a service queue (sampled with a passive declare)',
+    ['queue'],
+  );
+  const queueConsumers = gauge(
+    'warren_queue_consumers',
+    'Consumers of a service queue (sampled with a passive declare)',
+    ['queue'],
+  );
 
   const transports = new Set<WeakRef<ObservedTransport>>();
   const seen = new WeakSet<object>();
@@ -135,8 +191,18 @@ export function createWarrenMetrics(options: WarrenMetricsOptions = {}): WarrenM
       lastRead.set(transport, { reconnections: stats.reconnections, lateReplies: stats.lateReplies });
     }
   };
-  const reconnections = new ValueFamily(registry, { name: 'warren_amqp_reconnections_total', help: 'Broker reconnections of the AMQP transports of this process', type: 'counter', collect: readTransports });
-  const lateReplies = new ValueFamily(registry, { name: 'warren_rpc_client_late_replies_total', help: 'Replies that came after their caller gave up (dropped)', type: 'counter', collect: readTransports });
+  const reconnections = new ValueFamily(registry, {
+    name: 'warren_amqp_reconnections_total',
+    help: 'Broker reconnections of the AMQP transports of this process',
+    type: 'counter',
+    collect: readTransports,
+  });
+  const lateReplies = new ValueFamily(registry, {
+    name: 'warren_rpc_client_late_replies_total',
+    help: 'Replies that came after their caller gave up (dropped)',
+    type: 'counter',
+    collect: readTransports,
+  });
   new ValueFamily(registry, {
     name: 'warren_amqp_connected',
     help: 'AMQP transports of this process connected to the broker now',
@@ -220,7 +286,12 @@ export function createWarrenMetrics(options: WarrenMetricsOptions = {}): WarrenM
 }
 
 function isObservedTransport(value: unknown): value is ObservedTransport {
-  return typeof value === 'object' && value !== null && typeof (value as { stats?: unknown }).stats === 'function' && 'connected' in value;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { stats?: unknown }).stats === 'function' &&
+    'connected' in value
+  );
 }
 
 function envInterval(): number {
@@ -245,5 +316,5 @@ export function defaultMetrics(): WarrenMetrics {
 
 /** Resolves a component's `metrics` option: `false` → none, a given set, else the process default. */
 export function metricsFrom(option: WarrenMetrics | false | undefined): WarrenMetrics | undefined {
-  return option === false ? undefined : option ?? defaultMetrics();
+  return option === false ? undefined : (option ?? defaultMetrics());
 }

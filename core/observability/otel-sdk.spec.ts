@@ -14,9 +14,13 @@ describe('tracingRequested', () => {
     expect(tracingRequested({ OTEL_TRACES_EXPORTER: 'otlp' })).toBe('OTEL_TRACES_EXPORTER=otlp');
     expect(tracingRequested({ OTEL_TRACES_EXPORTER: 'console, zipkin' })).toBe('OTEL_TRACES_EXPORTER=console,zipkin');
     expect(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318' })).toBe('OTLP endpoint');
-    expect(tracingRequested({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://jaeger:4318/v1/traces' })).toBe('OTLP endpoint');
+    expect(tracingRequested({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://jaeger:4318/v1/traces' })).toBe(
+      'OTLP endpoint',
+    );
     // an explicit "none" wins over an endpoint set for other signals
-    expect(tracingRequested({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318' })).toBeUndefined();
+    expect(
+      tracingRequested({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318' }),
+    ).toBeUndefined();
     expect(tracingRequested({ OTEL_SDK_DISABLED: 'true', OTEL_TRACES_EXPORTER: 'otlp' })).toBeUndefined();
   });
 });
@@ -47,9 +51,18 @@ describe('startTracingFromEnv', () => {
     });
     await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
     const lines: string[] = [];
-    const logger = { debug() {}, info: (_: object, msg?: string) => void lines.push(msg ?? ''), warn() {}, error() {}, child: () => logger };
+    const logger = {
+      debug() {},
+      info: (_: object, msg?: string) => void lines.push(msg ?? ''),
+      warn() {},
+      error() {},
+      child: () => logger,
+    };
     // the SDK reads process.env itself
-    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' };
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    };
     Object.assign(process.env, env);
     const tracing = await startTracingFromEnv({ serviceName: 'spec', logger });
     try {

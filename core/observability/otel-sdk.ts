@@ -38,8 +38,13 @@ export function tracingRequested(env: NodeJS.ProcessEnv = process.env): string |
   if (value('OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return undefined;
   const exporters = value('OTEL_TRACES_EXPORTER');
   if (exporters !== undefined) {
-    const list = exporters.split(',').map((name) => name.trim()).filter((name) => name !== '');
-    return list.length === 0 || list.every((name) => name === 'none') ? undefined : `OTEL_TRACES_EXPORTER=${list.join(',')}`;
+    const list = exporters
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== '');
+    return list.length === 0 || list.every((name) => name === 'none')
+      ? undefined
+      : `OTEL_TRACES_EXPORTER=${list.join(',')}`;
   }
   const endpoint = value('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? value('OTEL_EXPORTER_OTLP_ENDPOINT');
   return endpoint === undefined ? undefined : 'OTLP endpoint';
@@ -54,7 +59,10 @@ async function loadNodeSdk(reason: string): Promise<typeof import('@opentelemetr
     return await import('@opentelemetry/sdk-node');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    throw new Error(`tracing was requested (${reason}) but @opentelemetry/sdk-node is not installed: npm install @opentelemetry/sdk-node, or unset the OTEL_* variables`, { cause: error });
+    throw new Error(
+      `tracing was requested (${reason}) but @opentelemetry/sdk-node is not installed: npm install @opentelemetry/sdk-node, or unset the OTEL_* variables`,
+      { cause: error },
+    );
   }
 }
 
@@ -83,18 +91,30 @@ export async function startTracingFromEnv(options: TracingFromEnvOptions = {}): 
   const { NodeSDK } = await loadNodeSdk(reason);
   const serviceName = env['OTEL_SERVICE_NAME']?.trim() || options.serviceName;
   const sdk = new NodeSDK({
-    ...(env['OTEL_SERVICE_NAME']?.trim() || options.serviceName === undefined ? {} : { serviceName: options.serviceName }),
+    ...(env['OTEL_SERVICE_NAME']?.trim() || options.serviceName === undefined
+      ? {}
+      : { serviceName: options.serviceName }),
     ...(env['OTEL_METRICS_EXPORTER']?.trim() ? {} : { metricReaders: [] }),
     ...(env['OTEL_LOGS_EXPORTER']?.trim() ? {} : { logRecordProcessors: [] }),
   });
   sdk.start();
   const endpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'];
-  logger.info({ reason, serviceName, exporter: env['OTEL_TRACES_EXPORTER'] ?? 'otlp', ...(endpoint ? { endpoint: redactUrl(endpoint) } : {}) }, 'tracing on (OpenTelemetry SDK started)');
+  logger.info(
+    {
+      reason,
+      serviceName,
+      exporter: env['OTEL_TRACES_EXPORTER'] ?? 'otlp',
+      ...(endpoint ? { endpoint: redactUrl(endpoint) } : {}),
+    },
+    'tracing on (OpenTelemetry SDK started)',
+  );
   let stopping: Promise<void> | undefined;
   return {
     enabled: true,
     shutdown() {
-      stopping ??= sdk.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'tracing shutdown failed; some spans may be lost'));
+      stopping ??= sdk
+        .shutdown()
+        .catch((error: unknown) => logger.warn({ err: error }, 'tracing shutdown failed; some spans may be lost'));
       return stopping;
     },
   };

@@ -61,8 +61,20 @@ function parseLine(line: string): MetricSample {
     at++;
   }
   const [valueText] = line.slice(at).trim().split(/\s+/);
-  const value = valueText === '+Inf' ? Infinity : valueText === '-Inf' ? -Infinity : valueText === 'NaN' || valueText === 'Nan' ? NaN : Number(valueText);
-  if (valueText === undefined || valueText === '' || (Number.isNaN(value) && valueText !== 'NaN' && valueText !== 'Nan')) fail('bad value');
+  const value =
+    valueText === '+Inf'
+      ? Infinity
+      : valueText === '-Inf'
+        ? -Infinity
+        : valueText === 'NaN' || valueText === 'Nan'
+          ? NaN
+          : Number(valueText);
+  if (
+    valueText === undefined ||
+    valueText === '' ||
+    (Number.isNaN(value) && valueText !== 'NaN' && valueText !== 'Nan')
+  )
+    fail('bad value');
   return { name, labels, value };
 }
 
@@ -71,8 +83,15 @@ function parseLine(line: string): MetricSample {
  * (others may have more); `undefined` when there is none. Throws when
  * several match, so a check cannot silently read the wrong series.
  */
-export function sampleValue(samples: readonly MetricSample[], name: string, labels: Readonly<Record<string, string>> = {}): number | undefined {
-  const matching = samples.filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value));
-  if (matching.length > 1) throw new Error(`${matching.length} samples of ${name} match ${JSON.stringify(labels)}; name more labels`);
+export function sampleValue(
+  samples: readonly MetricSample[],
+  name: string,
+  labels: Readonly<Record<string, string>> = {},
+): number | undefined {
+  const matching = samples.filter(
+    (sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
+  );
+  if (matching.length > 1)
+    throw new Error(`${matching.length} samples of ${name} match ${JSON.stringify(labels)}; name more labels`);
   return matching[0]?.value;
 }

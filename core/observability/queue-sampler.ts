@@ -19,7 +19,11 @@ export interface QueueInspector {
 
 /** True when `transport` can be sampled. */
 export function isQueueInspector(transport: unknown): transport is QueueInspector {
-  return typeof transport === 'object' && transport !== null && typeof (transport as { openChannel?: unknown }).openChannel === 'function';
+  return (
+    typeof transport === 'object' &&
+    transport !== null &&
+    typeof (transport as { openChannel?: unknown }).openChannel === 'function'
+  );
 }
 
 /** A running sampler. */
@@ -34,7 +38,12 @@ export interface QueueSampler {
  * after. A failed sample (broker down, queue deleted) is logged at debug and
  * leaves the last values in place.
  */
-export function startQueueSampler(inspector: QueueInspector, queues: readonly string[], metrics: WarrenMetrics, logger: Logger): QueueSampler {
+export function startQueueSampler(
+  inspector: QueueInspector,
+  queues: readonly string[],
+  metrics: WarrenMetrics,
+  logger: Logger,
+): QueueSampler {
   let stopped = false;
   let running = false;
   // ends a round waiting for a reconnection when the sampler stops (no timer of its own left behind)

@@ -39,7 +39,11 @@ export interface ObserveDispatchOptions {
  *   DEADLINE_EXCEEDED; one abandoned at shutdown (left for redelivery) as
  *   UNAVAILABLE. Unknown method names are labelled `_OTHER`.
  */
-export function observeDispatch(service: string, handler: DeliveryHandler, options: ObserveDispatchOptions): DeliveryHandler {
+export function observeDispatch(
+  service: string,
+  handler: DeliveryHandler,
+  options: ObserveDispatchOptions,
+): DeliveryHandler {
   const { metrics, tracing, isKnown } = options;
   if (!metrics && !tracing) return handler;
   const series = new Map<string, RpcSeries>();
@@ -57,21 +61,27 @@ export function observeDispatch(service: string, handler: DeliveryHandler, optio
   return (delivery: Delivery): Promise<WireReply | null> => {
     const method = delivery.request.method;
     const observed = metrics ? seriesOf(method) : undefined;
-    const traced = tracing && method !== HEALTH_CHECK_PATH && tracingEnabled() ? startServerSpan(service, delivery, isKnown(method), options.instance) : undefined;
+    const traced =
+      tracing && method !== HEALTH_CHECK_PATH && tracingEnabled()
+        ? startServerSpan(service, delivery, isKnown(method), options.instance)
+        : undefined;
     const span = traced?.span;
     if (observed === undefined && span === undefined) return handler(delivery);
     if (observed) observed.inFlight.value++;
     const started = observed ? performance.now() : 0;
     let outcome: Promise<WireReply | null>;
     try {
-      outcome = traced ? context.with(traced.active, handler, undefined, withSpanMetadata(delivery, traced.active)) : handler(delivery);
+      outcome = traced
+        ? context.with(traced.active, handler, undefined, withSpanMetadata(delivery, traced.active))
+        : handler(delivery);
     } catch (error) {
       outcome = Promise.reject(error);
     }
     // anonymous callbacks and a module-level finish(): no closure named per request (tsx names each one with defineProperty)
     return outcome.then(
       (reply) => {
-        if (reply === null) finish(observed, span, started, Code.DEADLINE_EXCEEDED, 'no reply sent: the deadline passed');
+        if (reply === null)
+          finish(observed, span, started, Code.DEADLINE_EXCEEDED, 'no reply sent: the deadline passed');
         else finish(observed, span, started, reply.status, reply.message);
         return reply;
       },
@@ -94,7 +104,13 @@ function withSpanMetadata(delivery: Delivery, active: Context): Delivery {
   return { ...delivery, request: { ...delivery.request, metadata: injectInto(active, delivery.request.metadata) } };
 }
 
-function finish(observed: RpcSeries | undefined, span: Span | undefined, started: number, code: Code, message: string): void {
+function finish(
+  observed: RpcSeries | undefined,
+  span: Span | undefined,
+  started: number,
+  code: Code,
+  message: string,
+): void {
   if (observed) {
     observed.inFlight.value--;
     observed.duration.observe((performance.now() - started) / 1000);
@@ -103,7 +119,12 @@ function finish(observed: RpcSeries | undefined, span: Span | undefined, started
   if (span) endRpcSpan(span, 'server', code, message);
 }
 
-function startServerSpan(service: string, delivery: Delivery, known: boolean, instance: string): { span: Span; active: Context } {
+function startServerSpan(
+  service: string,
+  delivery: Delivery,
+  known: boolean,
+  instance: string,
+): { span: Span; active: Context } {
   const { request } = delivery;
   const name = known ? request.method : `${service}/${OTHER_METHOD}`;
   const parent = incomingParent(request.metadata);

@@ -4,7 +4,15 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
 import { OrderCreated } from '../../gen/warren/test/v1/test_events.js';
-import { createClient, createEventBus, createMemoryTransport, createServer, RpcError, type ServiceImplementation, type Transport } from '../index.js';
+import {
+  createClient,
+  createEventBus,
+  createMemoryTransport,
+  createServer,
+  RpcError,
+  type ServiceImplementation,
+  type Transport,
+} from '../index.js';
 import { runInTraceContextOf, withActiveTraceContext } from '../tooling.js';
 import { tracingEnabled } from './tracing.js';
 
@@ -13,7 +21,10 @@ const RELAY = 'warren.test.v1.TestService/Relay';
 const FAIL = 'warren.test.v1.TestService/Fail';
 
 /** A TestService whose Relay calls Echo and publishes OrderCreated; Echo reports the metadata it got. */
-function implementation(transport: Transport, events: ReturnType<typeof createEventBus>): ServiceImplementation<typeof TestServiceDefinition> {
+function implementation(
+  transport: Transport,
+  events: ReturnType<typeof createEventBus>,
+): ServiceImplementation<typeof TestServiceDefinition> {
   const client = createClient(TestServiceDefinition, transport);
   return {
     echo: (request, ctx) => ({ text: request.text, metadata: ctx.metadata }),
@@ -83,7 +94,10 @@ describe('tracing with an SDK (in-memory exporter, memory transport)', () => {
   const spans = (): ReadableSpan[] => exporter.getFinishedSpans();
   const one = (name: string, kind: SpanKind, list = spans()): ReadableSpan => {
     const found = list.filter((span) => span.name === name && span.kind === kind);
-    expect(found, `${SpanKind[kind]} ${name} in ${list.map((span) => `${SpanKind[span.kind]} ${span.name}`).join(', ')}`).toHaveLength(1);
+    expect(
+      found,
+      `${SpanKind[kind]} ${name} in ${list.map((span) => `${SpanKind[span.kind]} ${span.name}`).join(', ')}`,
+    ).toHaveLength(1);
     return found[0]!;
   };
   const parentOf = (span: ReadableSpan): string | undefined => span.parentSpanContext?.spanId;
@@ -93,7 +107,12 @@ describe('tracing with an SDK (in-memory exporter, memory transport)', () => {
     for (;;) {
       const found = spans().find(predicate);
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no such span; have ${spans().map((span) => span.name).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no such span; have ${spans()
+            .map((span) => span.name)
+            .join(', ')}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   };
@@ -103,17 +122,28 @@ describe('tracing with an SDK (in-memory exporter, memory transport)', () => {
     let handlerCall: Promise<unknown> | undefined;
     const subscriber = createEventBus({ transport: env.transport, service: 'listener' });
     const echo = createClient(TestServiceDefinition, env.transport);
-    await subscriber.subscribe(OrderCreated, (order) => {
-      handlerCall = echo.echo({ text: `handled ${order.orderId}` });
-      return handlerCall;
-    }, { group: 'spec-listener' });
+    await subscriber.subscribe(
+      OrderCreated,
+      (order) => {
+        handlerCall = echo.echo({ text: `handled ${order.orderId}` });
+        return handlerCall;
+      },
+      { group: 'spec-listener' },
+    );
 
     const root = trace.getTracer('spec').startSpan('test root');
     const reply = await context.with(trace.setSpan(context.active(), root), () => env.client.relay({ text: 'o-1' }));
     root.end();
     const consumer = await waitForSpan((span) => span.kind === SpanKind.CONSUMER);
     await handlerCall;
-    await waitForSpan((span) => span.kind === SpanKind.SERVER && span.parentSpanContext?.spanId !== undefined && spans().some((client) => idOf(client) === span.parentSpanContext!.spanId && parentOf(client) === idOf(consumer)));
+    await waitForSpan(
+      (span) =>
+        span.kind === SpanKind.SERVER &&
+        span.parentSpanContext?.spanId !== undefined &&
+        spans().some(
+          (client) => idOf(client) === span.parentSpanContext!.spanId && parentOf(client) === idOf(consumer),
+        ),
+    );
     await subscriber.close();
 
     const all = spans();
@@ -140,10 +170,30 @@ describe('tracing with an SDK (in-memory exporter, memory transport)', () => {
     const relayEchoServer = echoServers.find((span) => parentOf(span) === idOf(relayEcho))!;
     expect(reply.echoed?.metadata['traceparent']).toBe(`00-${root.spanContext().traceId}-${idOf(relayEchoServer)}-01`);
 
-    expect(clientRelay.attributes).toMatchObject({ 'rpc.system': 'warren', 'rpc.service': 'warren.test.v1.TestService', 'rpc.method': 'Relay', 'rpc.warren.status_code': 0 });
-    expect(serverRelay.attributes).toMatchObject({ 'rpc.system': 'warren', 'rpc.service': 'warren.test.v1.TestService', 'rpc.method': 'Relay', 'rpc.warren.status_code': 0 });
-    expect(producer.attributes).toMatchObject({ 'messaging.system': 'rabbitmq', 'messaging.destination.name': 'warren.events', 'messaging.rabbitmq.destination.routing_key': 'warren.test.v1.OrderCreated', 'messaging.operation.type': 'send' });
-    expect(consumer.attributes).toMatchObject({ 'messaging.system': 'rabbitmq', 'messaging.operation.type': 'process', 'messaging.consumer.group.name': 'spec-listener', 'warren.attempt': 1 });
+    expect(clientRelay.attributes).toMatchObject({
+      'rpc.system': 'warren',
+      'rpc.service': 'warren.test.v1.TestService',
+      'rpc.method': 'Relay',
+      'rpc.warren.status_code': 0,
+    });
+    expect(serverRelay.attributes).toMatchObject({
+      'rpc.system': 'warren',
+      'rpc.service': 'warren.test.v1.TestService',
+      'rpc.method': 'Relay',
+      'rpc.warren.status_code': 0,
+    });
+    expect(producer.attributes).toMatchObject({
+      'messaging.system': 'rabbitmq',
+      'messaging.destination.name': 'warren.events',
+      'messaging.rabbitmq.destination.routing_key': 'warren.test.v1.OrderCreated',
+      'messaging.operation.type': 'send',
+    });
+    expect(consumer.attributes).toMatchObject({
+      'messaging.system': 'rabbitmq',
+      'messaging.operation.type': 'process',
+      'messaging.consumer.group.name': 'spec-listener',
+      'warren.attempt': 1,
+    });
     expect(consumer.attributes['messaging.message.id']).toBe(producer.attributes['messaging.message.id']);
     for (const span of all) expect(span.status.code, span.name).toBe(SpanStatusCode.UNSET);
   });
@@ -151,10 +201,19 @@ describe('tracing with an SDK (in-memory exporter, memory transport)', () => {
   it('marks errors: every failure on the client, only server faults on the server', async () => {
     await expect(env.client.fail({ code: 5, message: 'no such thing' })).rejects.toThrow(/no such thing/);
     const notFound = spans();
-    expect(one(FAIL, SpanKind.CLIENT, notFound).status).toEqual({ code: SpanStatusCode.ERROR, message: 'NOT_FOUND: no such thing' });
-    expect(one(FAIL, SpanKind.CLIENT, notFound).attributes).toMatchObject({ 'rpc.warren.status_code': 5, 'error.type': 'NOT_FOUND' });
+    expect(one(FAIL, SpanKind.CLIENT, notFound).status).toEqual({
+      code: SpanStatusCode.ERROR,
+      message: 'NOT_FOUND: no such thing',
+    });
+    expect(one(FAIL, SpanKind.CLIENT, notFound).attributes).toMatchObject({
+      'rpc.warren.status_code': 5,
+      'error.type': 'NOT_FOUND',
+    });
     expect(one(FAIL, SpanKind.SERVER, notFound).status.code).toBe(SpanStatusCode.UNSET);
-    expect(one(FAIL, SpanKind.SERVER, notFound).attributes).toMatchObject({ 'rpc.warren.status_code': 5, 'error.type': 'NOT_FOUND' });
+    expect(one(FAIL, SpanKind.SERVER, notFound).attributes).toMatchObject({
+      'rpc.warren.status_code': 5,
+      'error.type': 'NOT_FOUND',
+    });
     exporter.reset();
 
     await expect(env.client.fail({ plainError: true })).rejects.toThrow(/internal error/);
@@ -170,9 +229,13 @@ describe('tracing with an SDK (in-memory exporter, memory transport)', () => {
 
   it('marks a failed handler attempt ERROR on its CONSUMER span', async () => {
     const subscriber = createEventBus({ transport: env.transport, service: 'failing' });
-    await subscriber.subscribe(OrderCreated, () => {
-      throw new RpcError(3, 'malformed order');
-    }, { group: 'spec-failing' });
+    await subscriber.subscribe(
+      OrderCreated,
+      () => {
+        throw new RpcError(3, 'malformed order');
+      },
+      { group: 'spec-failing' },
+    );
     await env.events.publish(OrderCreated, { orderId: 'bad' });
     const consumer = await waitForSpan((span) => span.kind === SpanKind.CONSUMER);
     await subscriber.close();
@@ -184,7 +247,9 @@ describe('tracing with an SDK (in-memory exporter, memory transport)', () => {
 
   it('keeps a trace across an outbox: saved context, resumed later', async () => {
     const root = trace.getTracer('spec').startSpan('saving');
-    const saved = context.with(trace.setSpan(context.active(), root), () => withActiveTraceContext({ 'request-id': 'r-1' }));
+    const saved = context.with(trace.setSpan(context.active(), root), () =>
+      withActiveTraceContext({ 'request-id': 'r-1' }),
+    );
     root.end();
     expect(saved['traceparent']).toBe(`00-${root.spanContext().traceId}-${root.spanContext().spanId}-01`);
     const subscriber = createEventBus({ transport: env.transport, service: 'outbox' });
@@ -199,7 +264,10 @@ describe('tracing with an SDK (in-memory exporter, memory transport)', () => {
     context.disable();
     try {
       const root = trace.getTracer('spec').startSpan('no context manager');
-      await env.client.relay({ text: 'o-2' }, { metadata: { traceparent: `00-${root.spanContext().traceId}-${root.spanContext().spanId}-01` } });
+      await env.client.relay(
+        { text: 'o-2' },
+        { metadata: { traceparent: `00-${root.spanContext().traceId}-${root.spanContext().spanId}-01` } },
+      );
       root.end();
       const all = spans();
       const serverRelay = one(RELAY, SpanKind.SERVER, all);

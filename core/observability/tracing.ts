@@ -5,7 +5,14 @@
  * check and allocates nothing, and `traceparent` metadata passes through
  * untouched.
  */
-import { ProxyTracerProvider, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  ProxyTracerProvider,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import { Code, codeName, SERVER_FAULT_CODES } from '../protocol/code.js';
 import { RpcError } from '../protocol/rpc-error.js';
 
@@ -57,7 +64,10 @@ export function endRpcSpan(span: Span, side: 'client' | 'server', code: Code, me
   if (code !== Code.OK) {
     span.setAttribute('error.type', codeName(code));
     if (side === 'client' || SERVER_FAULT_CODES.has(code)) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: message ? `${codeName(code)}: ${message}` : codeName(code) });
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: message ? `${codeName(code)}: ${message}` : codeName(code),
+      });
     }
   }
   span.end();
@@ -67,8 +77,14 @@ export function endRpcSpan(span: Span, side: 'client' | 'server', code: Code, me
 export function endSpan(span: Span, error?: unknown, attributes?: Attributes): void {
   if (error !== undefined) {
     const code = codeOf(error);
-    span.setAttribute('error.type', error instanceof RpcError ? codeName(code) : error instanceof Error ? error.name : 'Error');
-    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof RpcError ? `${codeName(code)}: ${error.rawMessage}` : errorText(error) ?? 'failed' });
+    span.setAttribute(
+      'error.type',
+      error instanceof RpcError ? codeName(code) : error instanceof Error ? error.name : 'Error',
+    );
+    span.setStatus({
+      code: SpanStatusCode.ERROR,
+      message: error instanceof RpcError ? `${codeName(code)}: ${error.rawMessage}` : (errorText(error) ?? 'failed'),
+    });
   }
   if (attributes) span.setAttributes(attributes);
   span.end();

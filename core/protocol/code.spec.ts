@@ -3,7 +3,14 @@ import { Code, codeName, NOT_PROCESSED_CODES, parseCode, SERVER_FAULT_CODES } fr
 
 describe('Code', () => {
   it('is numbered exactly as gRPC', () => {
-    expect([Code.OK, Code.CANCELLED, Code.DEADLINE_EXCEEDED, Code.UNIMPLEMENTED, Code.UNAVAILABLE, Code.UNAUTHENTICATED]).toEqual([0, 1, 4, 12, 14, 16]);
+    expect([
+      Code.OK,
+      Code.CANCELLED,
+      Code.DEADLINE_EXCEEDED,
+      Code.UNIMPLEMENTED,
+      Code.UNAVAILABLE,
+      Code.UNAUTHENTICATED,
+    ]).toEqual([0, 1, 4, 12, 14, 16]);
   });
 
   it('names codes and parses names and numbers back', () => {
@@ -18,7 +25,14 @@ describe('Code', () => {
   });
 
   it('never counts a caller fault as a server fault or as retryable', () => {
-    for (const code of [Code.INVALID_ARGUMENT, Code.NOT_FOUND, Code.ALREADY_EXISTS, Code.PERMISSION_DENIED, Code.UNAUTHENTICATED, Code.FAILED_PRECONDITION]) {
+    for (const code of [
+      Code.INVALID_ARGUMENT,
+      Code.NOT_FOUND,
+      Code.ALREADY_EXISTS,
+      Code.PERMISSION_DENIED,
+      Code.UNAUTHENTICATED,
+      Code.FAILED_PRECONDITION,
+    ]) {
       expect(SERVER_FAULT_CODES.has(code)).toBe(false);
       expect(NOT_PROCESSED_CODES.has(code)).toBe(false);
     }

@@ -22,7 +22,13 @@ describe('content types', () => {
   });
 
   it('round-trips a message through both encodings', () => {
-    const message = EchoRequest.fromPartial({ text: 'hé', number: 42, payload: new Uint8Array([1, 2]), tags: ['a'], sentAt: new Date(0) });
+    const message = EchoRequest.fromPartial({
+      text: 'hé',
+      number: 42,
+      payload: new Uint8Array([1, 2]),
+      tags: ['a'],
+      sentAt: new Date(0),
+    });
     for (const type of [PROTOBUF, JSON_TYPE]) {
       expect(decodeMessage(EchoRequest, encodeMessage(EchoRequest, message, type), type, 'x')).toEqual(message);
     }
@@ -34,7 +40,11 @@ describe('content types', () => {
     const badJson = rejection(() => decodeMessage(EchoRequest, Buffer.from('{"text": '), JSON_TYPE, 'request'));
     expect(badJson.code).toBe(Code.INVALID_ARGUMENT);
     expect(badJson.rawMessage).toContain('request is not valid JSON');
-    expect(rejection(() => decodeMessage(EchoRequest, Buffer.from('[1]'), JSON_TYPE, 'request')).rawMessage).toContain('JSON object');
-    expect(rejection(() => decodeMessage(EchoRequest, new Uint8Array([0xc3, 0x28]), JSON_TYPE, 'request')).rawMessage).toContain('not valid UTF-8');
+    expect(rejection(() => decodeMessage(EchoRequest, Buffer.from('[1]'), JSON_TYPE, 'request')).rawMessage).toContain(
+      'JSON object',
+    );
+    expect(
+      rejection(() => decodeMessage(EchoRequest, new Uint8Array([0xc3, 0x28]), JSON_TYPE, 'request')).rawMessage,
+    ).toContain('not valid UTF-8');
   });
 });

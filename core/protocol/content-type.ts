@@ -20,7 +20,8 @@ export const JSON_TYPE: ContentType = 'application/json';
 export function parseContentType(value: string | undefined): ContentType | undefined {
   if (value === undefined || value === '') return PROTOBUF;
   const base = value.split(';', 1)[0]!.trim().toLowerCase();
-  if (base === PROTOBUF || base === 'application/protobuf' || base === 'application/vnd.google.protobuf') return PROTOBUF;
+  if (base === PROTOBUF || base === 'application/protobuf' || base === 'application/vnd.google.protobuf')
+    return PROTOBUF;
   if (base === JSON_TYPE) return JSON_TYPE;
   return undefined;
 }
@@ -41,7 +42,9 @@ export function decodeMessage<T>(type: MessageType<T>, body: Uint8Array, content
     try {
       return type.decode(body);
     } catch (error) {
-      throw new RpcError(Code.INVALID_ARGUMENT, `${what} is not a valid protobuf message: ${errorText(error)}`, { cause: error });
+      throw new RpcError(Code.INVALID_ARGUMENT, `${what} is not a valid protobuf message: ${errorText(error)}`, {
+        cause: error,
+      });
     }
   }
   const codec = jsonCodecOf(type);
@@ -50,7 +53,9 @@ export function decodeMessage<T>(type: MessageType<T>, body: Uint8Array, content
     return codec.read(json);
   } catch (error) {
     if (error instanceof RpcError && error.code === Code.INVALID_ARGUMENT) {
-      throw new RpcError(Code.INVALID_ARGUMENT, `${what} does not match ${codec.typeName}: ${error.rawMessage}`, { cause: error });
+      throw new RpcError(Code.INVALID_ARGUMENT, `${what} does not match ${codec.typeName}: ${error.rawMessage}`, {
+        cause: error,
+      });
     }
     throw error;
   }

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { Code } from './code.js';
 import { RpcError } from './rpc-error.js';
-import { broadcastQueue, groupDeadLetterQueue, delayQueue, groupQueue, topicMatches, validateEventType, validateGroup, validatePattern } from './event-names.js';
+import {
+  broadcastQueue,
+  groupDeadLetterQueue,
+  delayQueue,
+  groupQueue,
+  topicMatches,
+  validateEventType,
+  validateGroup,
+  validatePattern,
+} from './event-names.js';
 
 function codeOf(fn: () => void): Code | undefined {
   try {
@@ -22,15 +31,18 @@ describe('event topology names', () => {
 
   it('accepts group names without dots only', () => {
     expect(codeOf(() => validateGroup('billing_v2-eu'))).toBeUndefined();
-    for (const bad of ['', 'a.b', '-lead', 'sp ace', 'x'.repeat(101)]) expect(codeOf(() => validateGroup(bad))).toBe(Code.INVALID_ARGUMENT);
+    for (const bad of ['', 'a.b', '-lead', 'sp ace', 'x'.repeat(101)])
+      expect(codeOf(() => validateGroup(bad))).toBe(Code.INVALID_ARGUMENT);
   });
 
   it('accepts full proto names as event types and topic patterns as patterns', () => {
     expect(codeOf(() => validateEventType('warren.test.v1.OrderCreated'))).toBeUndefined();
     expect(codeOf(() => validateEventType('warren.*.OrderCreated'))).toBe(Code.INVALID_ARGUMENT);
     expect(codeOf(() => validateEventType('a..b'))).toBe(Code.INVALID_ARGUMENT);
-    for (const good of ['warren.test.v1.*', '#', 'orders.#', '*.*.v1.OrderCreated']) expect(codeOf(() => validatePattern(good))).toBeUndefined();
-    for (const bad of ['', 'a..b', 'a.b*', 'a.#b', 'a b']) expect(codeOf(() => validatePattern(bad))).toBe(Code.INVALID_ARGUMENT);
+    for (const good of ['warren.test.v1.*', '#', 'orders.#', '*.*.v1.OrderCreated'])
+      expect(codeOf(() => validatePattern(good))).toBeUndefined();
+    for (const bad of ['', 'a..b', 'a.b*', 'a.#b', 'a b'])
+      expect(codeOf(() => validatePattern(bad))).toBe(Code.INVALID_ARGUMENT);
   });
 });
 

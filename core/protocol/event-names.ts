@@ -79,7 +79,10 @@ export function delayQueueArguments(ms: number): Record<string, unknown> {
  */
 export function validateGroup(group: string): void {
   if (!GROUP.test(group)) {
-    throw new RpcError(Code.INVALID_ARGUMENT, `event group ${JSON.stringify(group)} must match [A-Za-z0-9][A-Za-z0-9_-]* (at most 100 characters)`);
+    throw new RpcError(
+      Code.INVALID_ARGUMENT,
+      `event group ${JSON.stringify(group)} must match [A-Za-z0-9][A-Za-z0-9_-]* (at most 100 characters)`,
+    );
   }
 }
 
@@ -93,7 +96,10 @@ export function validateEventType(type: string): void {
 /** Checks a binding pattern: dot-separated words, each a name, `*` (one word) or `#` (any words). */
 export function validatePattern(pattern: string): void {
   if (pattern.length === 0 || pattern.length > 255 || !pattern.split('.').every((word) => WORD.test(word))) {
-    throw new RpcError(Code.INVALID_ARGUMENT, `event pattern ${JSON.stringify(pattern)} must be dot-separated words, * or #`);
+    throw new RpcError(
+      Code.INVALID_ARGUMENT,
+      `event pattern ${JSON.stringify(pattern)} must be dot-separated words, * or #`,
+    );
   }
 }
 

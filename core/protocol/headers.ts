@@ -58,6 +58,7 @@ export function readHeaderNumber(value: unknown): number | undefined {
 /** A text header as peers write it: a non-empty string or UTF-8 bytes; else `undefined`. */
 export function readHeaderText(value: unknown): string | undefined {
   if (typeof value === 'string' && value !== '') return value;
-  if (value instanceof Uint8Array && value.length > 0) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+  if (value instanceof Uint8Array && value.length > 0)
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
   return undefined;
 }

@@ -14,13 +14,15 @@ function codeOf(fn: () => void): Code | undefined {
 
 describe('metadata', () => {
   it('accepts ordinary keys, traceparent included', () => {
-    expect(codeOf(() => validateMetadata({ traceparent: '00-abc-def-01', 'request-id': '1', 'tenant.id': 'a_b' }))).toBeUndefined();
+    expect(
+      codeOf(() => validateMetadata({ traceparent: '00-abc-def-01', 'request-id': '1', 'tenant.id': 'a_b' })),
+    ).toBeUndefined();
   });
 
   it('refuses reserved, malformed, non-string and oversized metadata with INVALID_ARGUMENT', () => {
     expect(codeOf(() => validateMetadata({ 'warren-status': '0' }))).toBe(Code.INVALID_ARGUMENT);
     expect(codeOf(() => validateMetadata({ 'x-death': 'a' }))).toBe(Code.INVALID_ARGUMENT);
-    expect(codeOf(() => validateMetadata({ 'Upper': 'a' }))).toBe(Code.INVALID_ARGUMENT);
+    expect(codeOf(() => validateMetadata({ Upper: 'a' }))).toBe(Code.INVALID_ARGUMENT);
     expect(codeOf(() => validateMetadata({ __proto__x: 'a' }))).toBe(Code.INVALID_ARGUMENT);
     expect(codeOf(() => validateMetadata({ n: 1 as unknown as string }))).toBe(Code.INVALID_ARGUMENT);
     expect(codeOf(() => validateMetadata({ big: 'x'.repeat(MAX_METADATA_BYTES) }))).toBe(Code.INVALID_ARGUMENT);
@@ -28,7 +30,15 @@ describe('metadata', () => {
 
   it('reads headers from other peers, skipping reserved and unreadable ones', () => {
     expect(
-      metadataFromHeaders({ a: 'x', b: Buffer.from('y'), c: 3, 'warren-deadline': 1, 'x-death': [], Bad: 'z', d: { nested: true } }),
+      metadataFromHeaders({
+        a: 'x',
+        b: Buffer.from('y'),
+        c: 3,
+        'warren-deadline': 1,
+        'x-death': [],
+        Bad: 'z',
+        d: { nested: true },
+      }),
     ).toEqual({ a: 'x', b: 'y', c: '3' });
   });
 });

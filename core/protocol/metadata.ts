@@ -29,12 +29,22 @@ export function validateMetadata(metadata: Metadata): void {
   let bytes = 0;
   for (const key of Object.keys(metadata)) {
     const value = metadata[key];
-    if (!KEY.test(key)) throw new RpcError(Code.INVALID_ARGUMENT, `metadata key ${JSON.stringify(key)} must match [a-z0-9][a-z0-9._-]* (at most 128 characters)`);
-    if (isReservedHeader(key)) throw new RpcError(Code.INVALID_ARGUMENT, `metadata key ${JSON.stringify(key)} is reserved (warren-* and x-* belong to the protocol and the broker)`);
-    if (typeof value !== 'string') throw new RpcError(Code.INVALID_ARGUMENT, `metadata value of ${JSON.stringify(key)} must be a string`);
+    if (!KEY.test(key))
+      throw new RpcError(
+        Code.INVALID_ARGUMENT,
+        `metadata key ${JSON.stringify(key)} must match [a-z0-9][a-z0-9._-]* (at most 128 characters)`,
+      );
+    if (isReservedHeader(key))
+      throw new RpcError(
+        Code.INVALID_ARGUMENT,
+        `metadata key ${JSON.stringify(key)} is reserved (warren-* and x-* belong to the protocol and the broker)`,
+      );
+    if (typeof value !== 'string')
+      throw new RpcError(Code.INVALID_ARGUMENT, `metadata value of ${JSON.stringify(key)} must be a string`);
     bytes += key.length + Buffer.byteLength(value);
   }
-  if (bytes > MAX_METADATA_BYTES) throw new RpcError(Code.INVALID_ARGUMENT, `metadata is ${bytes} bytes; at most ${MAX_METADATA_BYTES} are allowed`);
+  if (bytes > MAX_METADATA_BYTES)
+    throw new RpcError(Code.INVALID_ARGUMENT, `metadata is ${bytes} bytes; at most ${MAX_METADATA_BYTES} are allowed`);
 }
 
 /**

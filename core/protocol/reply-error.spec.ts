@@ -14,11 +14,14 @@ describe('error replies', () => {
   // found by test/security-fuzz.test.ts: a handler doing `throw new RpcError(request.code, …)` with an unchecked
   // number put NaN in warren-status (amqplib cannot encode it: the reply never left and the request was redelivered
   // until dead-lettered), 99 or -1 (not a status), or OK (the caller read the error as a successful answer)
-  it.each([Number.NaN, 99, -1, 2 ** 31 - 1, 1.5, Code.OK])('sends an error with code %s as UNKNOWN, message kept', (code) => {
-    for (const contentType of [PROTOBUF, JSON_TYPE] as const) {
-      const reply = errorToReply(new RpcError(code as Code, 'odd code'), contentType);
-      expect(reply.status).toBe(Code.UNKNOWN);
-      expect(replyToError(reply)).toMatchObject({ code: Code.UNKNOWN, rawMessage: 'odd code' });
-    }
-  });
+  it.each([Number.NaN, 99, -1, 2 ** 31 - 1, 1.5, Code.OK])(
+    'sends an error with code %s as UNKNOWN, message kept',
+    (code) => {
+      for (const contentType of [PROTOBUF, JSON_TYPE] as const) {
+        const reply = errorToReply(new RpcError(code as Code, 'odd code'), contentType);
+        expect(reply.status).toBe(Code.UNKNOWN);
+        expect(replyToError(reply)).toMatchObject({ code: Code.UNKNOWN, rawMessage: 'odd code' });
+      }
+    },
+  );
 });

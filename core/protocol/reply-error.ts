@@ -15,7 +15,10 @@ export function replyToError(reply: WireReply): RpcError {
   let status: WireStatus = { code: reply.status, message: reply.message, details: [] };
   if (reply.body.length > 0) {
     try {
-      status = reply.contentType === PROTOBUF ? decodeStatus(reply.body) : statusFromJson(JSON.parse(Buffer.from(reply.body).toString('utf8')));
+      status =
+        reply.contentType === PROTOBUF
+          ? decodeStatus(reply.body)
+          : statusFromJson(JSON.parse(Buffer.from(reply.body).toString('utf8')));
     } catch {
       // keep the header form
     }

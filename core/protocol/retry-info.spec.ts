@@ -14,6 +14,8 @@ describe('google.rpc.RetryInfo', () => {
 
   it('is undefined without a readable detail', () => {
     expect(retryDelayOf({ details: [] })).toBeUndefined();
-    expect(retryDelayOf({ details: [{ typeUrl: RETRY_INFO_TYPE_URL, value: Uint8Array.of(0x0a, 0x09) }] })).toBeUndefined();
+    expect(
+      retryDelayOf({ details: [{ typeUrl: RETRY_INFO_TYPE_URL, value: Uint8Array.of(0x0a, 0x09) }] }),
+    ).toBeUndefined();
   });
 });

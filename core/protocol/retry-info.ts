@@ -12,7 +12,12 @@ export const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
 /** The detail saying "retry after `delayMs`" (google.rpc.RetryInfo { retry_delay: Duration }). */
 export function retryInfo(delayMs: number): ErrorDetail {
   const ms = Math.max(0, Math.round(delayMs));
-  const duration = protobuf.Writer.create().uint32(8).int64(Math.floor(ms / 1000)).uint32(16).int32((ms % 1000) * 1_000_000).finish();
+  const duration = protobuf.Writer.create()
+    .uint32(8)
+    .int64(Math.floor(ms / 1000))
+    .uint32(16)
+    .int32((ms % 1000) * 1_000_000)
+    .finish();
   return { typeUrl: RETRY_INFO_TYPE_URL, value: protobuf.Writer.create().uint32(10).bytes(duration).finish() };
 }
 

@@ -33,7 +33,6 @@
 /** The wire protocol version this runtime speaks (PROTOCOL.md, "Versions"). */
 export const PROTOCOL_VERSION = 2;
 
-
 /**
  * The request exchange of wire protocol 1 (`direct`, service queues bound by
  * service name). Version 2 publishes requests through the default exchange

@@ -80,7 +80,8 @@ export function statusFromJson(json: unknown): WireStatus {
     if (d === null || typeof d !== 'object') return [];
     const entry = d as Record<string, unknown>;
     const typeUrl = typeof entry['@type'] === 'string' ? entry['@type'] : '';
-    const value = typeof entry['value'] === 'string' ? new Uint8Array(Buffer.from(entry['value'], 'base64')) : new Uint8Array(0);
+    const value =
+      typeof entry['value'] === 'string' ? new Uint8Array(Buffer.from(entry['value'], 'base64')) : new Uint8Array(0);
     return [{ typeUrl, value }];
   });
   return { code, message, details };

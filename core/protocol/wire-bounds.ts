@@ -49,12 +49,17 @@ export function checkJsonDepth(text: string, what: string, maxDepth = MAX_JSON_D
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) {
       inString = true;
     } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > maxDepth) throw new RpcError(Code.INVALID_ARGUMENT, `${what} nests JSON objects or arrays deeper than ${maxDepth} levels`);
+      if (++depth > maxDepth)
+        throw new RpcError(
+          Code.INVALID_ARGUMENT,
+          `${what} nests JSON objects or arrays deeper than ${maxDepth} levels`,
+        );
     } else if (c === 0x7d || c === 0x5d) {
       depth--;
     }

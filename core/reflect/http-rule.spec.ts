@@ -8,7 +8,10 @@ describe('readHttpRules', () => {
       {
         [HTTP_OPTION]: {
           custom: { kind: 'head', path: '/v1/a' },
-          additional_bindings: [{ put: '/v1/b/{id}', body: '*' }, { get: '/v1/c', response_body: 'items' }],
+          additional_bindings: [
+            { put: '/v1/b/{id}', body: '*' },
+            { get: '/v1/c', response_body: 'items' },
+          ],
         },
       },
     ]);
@@ -20,7 +23,11 @@ describe('readHttpRules', () => {
   });
 
   it('takes a single additional binding as protobufjs gives it (an object)', () => {
-    expect(readHttpRules('m', [{ [HTTP_OPTION]: { post: '/a', body: 'x', additional_bindings: { delete: '/b' } } }]).map((r) => r.method)).toEqual(['POST', 'DELETE']);
+    expect(
+      readHttpRules('m', [{ [HTTP_OPTION]: { post: '/a', body: 'x', additional_bindings: { delete: '/b' } } }]).map(
+        (r) => r.method,
+      ),
+    ).toEqual(['POST', 'DELETE']);
   });
 
   it('is empty without the annotation', () => {
@@ -30,6 +37,10 @@ describe('readHttpRules', () => {
 
   it('refuses rules without a path and nested additional bindings, naming the method', () => {
     expect(() => readHttpRules('pkg.S/M', [{ [HTTP_OPTION]: { body: '*' } }])).toThrow(/pkg\.S\/M/);
-    expect(() => readHttpRules('pkg.S/M', [{ [HTTP_OPTION]: { get: '/a', additional_bindings: { get: '/b', additional_bindings: { get: '/c' } } } }])).toThrow(/must not nest/);
+    expect(() =>
+      readHttpRules('pkg.S/M', [
+        { [HTTP_OPTION]: { get: '/a', additional_bindings: { get: '/b', additional_bindings: { get: '/c' } } } },
+      ]),
+    ).toThrow(/must not nest/);
   });
 });

@@ -26,7 +26,10 @@ export const HTTP_OPTION = '(google.api.http)';
  * `TypeError` naming the method for a rule without a method and path, or one
  * with nested additional bindings (forbidden by http.proto).
  */
-export function readHttpRules(where: string, parsedOptions: readonly Record<string, unknown>[] | undefined): HttpRule[] {
+export function readHttpRules(
+  where: string,
+  parsedOptions: readonly Record<string, unknown>[] | undefined,
+): HttpRule[] {
   const rules: HttpRule[] = [];
   for (const option of parsedOptions ?? []) {
     if (!Object.hasOwn(option, HTTP_OPTION)) continue;
@@ -34,7 +37,8 @@ export function readHttpRules(where: string, parsedOptions: readonly Record<stri
     rules.push(readOne(where, main));
     const extra = main['additional_bindings'];
     for (const binding of extra === undefined ? [] : Array.isArray(extra) ? extra : [extra]) {
-      if (Object.hasOwn(binding as object, 'additional_bindings')) throw new TypeError(`${where}: additional_bindings must not nest`);
+      if (Object.hasOwn(binding as object, 'additional_bindings'))
+        throw new TypeError(`${where}: additional_bindings must not nest`);
       rules.push(readOne(where, binding as Record<string, unknown>));
     }
   }

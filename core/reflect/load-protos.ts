@@ -51,7 +51,9 @@ export interface ProtoRegistry {
 export async function loadProtos(options: LoadProtosOptions = {}): Promise<ProtoRegistry> {
   const root = resolve(options.root ?? 'proto');
   const importRoots = [root, ...(options.includeDirs ?? []).map((dir) => resolve(dir)), googleProtoFilesDir()];
-  const files = (options.files ?? (await listProtoFiles(root))).map((file) => (isAbsolute(file) ? file : join(root, file)));
+  const files = (options.files ?? (await listProtoFiles(root))).map((file) =>
+    isAbsolute(file) ? file : join(root, file),
+  );
   if (files.length === 0) throw new RpcError(Code.INVALID_ARGUMENT, `no .proto files under ${root}`);
 
   const protoRoot = new protobuf.Root();
@@ -67,10 +69,15 @@ export async function loadProtos(options: LoadProtosOptions = {}): Promise<Proto
     // loadSync: the async load throws resolution errors from a callback, out of reach of a catch.
     // google/rpc/error_details.proto always: error details (BadRequest, RetryInfo…) decode to JSON even when no
     // contract imports it, as grpc-gateway clients expect.
-    protoRoot.loadSync([...files, join(googleProtoFilesDir(), ERROR_DETAILS_PROTO)], { keepCase: true, alternateCommentMode: true });
+    protoRoot.loadSync([...files, join(googleProtoFilesDir(), ERROR_DETAILS_PROTO)], {
+      keepCase: true,
+      alternateCommentMode: true,
+    });
     protoRoot.resolveAll();
   } catch (error) {
-    throw new RpcError(Code.INVALID_ARGUMENT, `cannot load protos from ${root}: ${(error as Error).message}`, { cause: error });
+    throw new RpcError(Code.INVALID_ARGUMENT, `cannot load protos from ${root}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   fixFullNames(protoRoot);
 
@@ -133,7 +140,9 @@ function googleProtoFilesDir(): string {
 
 async function listProtoFiles(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch((error: unknown) => {
-    throw new RpcError(Code.INVALID_ARGUMENT, `cannot read the proto directory ${root}: ${(error as Error).message}`, { cause: error });
+    throw new RpcError(Code.INVALID_ARGUMENT, `cannot read the proto directory ${root}: ${(error as Error).message}`, {
+      cause: error,
+    });
   });
   return entries
     .filter((entry) => entry.isFile() && entry.name.endsWith('.proto'))
@@ -141,7 +150,10 @@ async function listProtoFiles(root: string): Promise<string[]> {
     .sort();
 }
 
-function collect<T extends protobuf.ReflectionObject>(namespace: protobuf.NamespaceBase, kind: new (...args: any[]) => T): T[] {
+function collect<T extends protobuf.ReflectionObject>(
+  namespace: protobuf.NamespaceBase,
+  kind: new (...args: any[]) => T,
+): T[] {
   const found: T[] = [];
   for (const nested of namespace.nestedArray) {
     if (nested instanceof kind) found.push(nested);

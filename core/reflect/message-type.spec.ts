@@ -75,16 +75,23 @@ describe('dynamic message JSON', () => {
   });
 
   it('refuses non-objects and nested non-objects', () => {
-    for (const json of [null, 'x', 3, [1]]) expect(rejection(() => thing.fromJSON(json)).code).toBe(Code.INVALID_ARGUMENT);
+    for (const json of [null, 'x', 3, [1]])
+      expect(rejection(() => thing.fromJSON(json)).code).toBe(Code.INVALID_ARGUMENT);
     expect(rejection(() => create.fromJSON({ thing: 'x' })).rawMessage).toContain('warren.test.v1.Thing');
     expect(rejection(() => create.fromJSON({ thing: { payload: '%%%' } })).rawMessage).toContain('Thing.payload');
   });
 
   it('does not let __proto__ or constructor keys reach any prototype', () => {
-    expect(rejection(() => thing.fromJSON(JSON.parse('{"__proto__": {"polluted": true}}'))).rawMessage).toContain('unknown field');
-    expect(rejection(() => thing.fromJSON({ constructor: { prototype: { polluted: true } } })).rawMessage).toContain('unknown field');
+    expect(rejection(() => thing.fromJSON(JSON.parse('{"__proto__": {"polluted": true}}'))).rawMessage).toContain(
+      'unknown field',
+    );
+    expect(rejection(() => thing.fromJSON({ constructor: { prototype: { polluted: true } } })).rawMessage).toContain(
+      'unknown field',
+    );
     const message = thing.fromJSON(JSON.parse('{"labels": {"__proto__": "x", "constructor": "y"}}'));
-    expect(thing.toJSON(thing.decode(thing.encode(message).finish()))).toEqual(JSON.parse('{"labels": {"__proto__": "x", "constructor": "y"}}'));
+    expect(thing.toJSON(thing.decode(thing.encode(message).finish()))).toEqual(
+      JSON.parse('{"labels": {"__proto__": "x", "constructor": "y"}}'),
+    );
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 });
@@ -93,7 +100,11 @@ describe('dynamic fromPartial', () => {
   it('passes message instances through and builds others from proto-named objects', () => {
     const message = thing.fromJSON({ id: 'a' });
     expect(thing.fromPartial(message)).toBe(message);
-    expect(thing.toJSON(thing.fromPartial({ id: 'b', weight_grams: 3, tags: ['x'] }))).toEqual({ id: 'b', weightGrams: '3', tags: ['x'] });
+    expect(thing.toJSON(thing.fromPartial({ id: 'b', weight_grams: 3, tags: ['x'] }))).toEqual({
+      id: 'b',
+      weightGrams: '3',
+      tags: ['x'],
+    });
   });
 
   it('refuses wrong types with INVALID_ARGUMENT', () => {

@@ -50,7 +50,12 @@ export function createDynamicMessageType(type: protobuf.Type): DynamicMessageTyp
     }
     const desc = registry.getMessage(fullName);
     if (!desc) throw new RpcError(Code.INTERNAL, `no descriptor for ${fullName}`);
-    codec = createProtoJsonCodec(desc, registry, { encode: (message) => type.encode(message).finish(), decode: (bytes) => type.decode(bytes) }, 'reject');
+    codec = createProtoJsonCodec(
+      desc,
+      registry,
+      { encode: (message) => type.encode(message).finish(), decode: (bytes) => type.decode(bytes) },
+      'reject',
+    );
     return codec;
   };
   return {

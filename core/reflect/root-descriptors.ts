@@ -32,10 +32,18 @@ export function registryOfRoot(root: protobuf.Root): FileRegistry {
         let entry = files.get(key);
         if (!entry) {
           const [pkg, syntax] = key.split('|') as [string, string];
-          entry = { file: create(FileDescriptorProtoSchema, { name: `${pkg || '_'}.${syntax}.dynamic.proto`, package: pkg, syntax }), deps: new Set() };
+          entry = {
+            file: create(FileDescriptorProtoSchema, {
+              name: `${pkg || '_'}.${syntax}.dynamic.proto`,
+              package: pkg,
+              syntax,
+            }),
+            deps: new Set(),
+          };
           files.set(key, entry);
         }
-        if (nested instanceof protobuf.Type) entry.file.messageType.push(messageOf(nested, (used) => entry.deps.add(fileOf(used))));
+        if (nested instanceof protobuf.Type)
+          entry.file.messageType.push(messageOf(nested, (used) => entry.deps.add(fileOf(used))));
         else entry.file.enumType.push(enumOf(nested));
       } else if (nested instanceof protobuf.Namespace) visit(nested);
     }
@@ -61,11 +69,18 @@ function messageOf(type: protobuf.Type, uses: (type: protobuf.ReflectionObject) 
   const proto3 = syntaxOf(type) === 'proto3';
   // real oneofs first, then the synthetic ones of proto3 `optional` (as protoc orders them)
   const oneofs = [...type.oneofsArray].sort((a, b) => Number(isSynthetic(a)) - Number(isSynthetic(b)));
-  const message = create(DescriptorProtoSchema, { name: type.name, oneofDecl: oneofs.map((oneof) => ({ name: oneof.name })) });
+  const message = create(DescriptorProtoSchema, {
+    name: type.name,
+    oneofDecl: oneofs.map((oneof) => ({ name: oneof.name })),
+  });
   for (const field of type.fieldsArray) {
     if (field.name.startsWith('.')) continue; // an extension (custom options): not part of the message's JSON
     field.resolve();
-    const descriptor = create(FieldDescriptorProtoSchema, { name: field.name, number: field.id, label: field.repeated || field.map ? Label.REPEATED : field.required ? Label.REQUIRED : Label.OPTIONAL });
+    const descriptor = create(FieldDescriptorProtoSchema, {
+      name: field.name,
+      number: field.id,
+      label: field.repeated || field.map ? Label.REPEATED : field.required ? Label.REQUIRED : Label.OPTIONAL,
+    });
     const jsonName = (field.options as Record<string, unknown> | undefined)?.['json_name'];
     descriptor.jsonName = typeof jsonName === 'string' ? jsonName : jsonNameOf(field.name);
     if (field.map) {
@@ -74,7 +89,9 @@ function messageOf(type: protobuf.Type, uses: (type: protobuf.ReflectionObject) 
       setType(key, (field as unknown as protobuf.MapField).keyType, null, uses);
       const value = create(FieldDescriptorProtoSchema, { name: 'value', number: 2, label: Label.OPTIONAL });
       setType(value, field.type, field.resolvedType, uses);
-      message.nestedType.push(create(DescriptorProtoSchema, { name: entryName, field: [key, value], options: { mapEntry: true } }));
+      message.nestedType.push(
+        create(DescriptorProtoSchema, { name: entryName, field: [key, value], options: { mapEntry: true } }),
+      );
       descriptor.type = FieldType.MESSAGE;
       descriptor.typeName = `${type.fullName}.${entryName}`;
     } else setType(descriptor, field.type, field.resolvedType, uses);
@@ -82,7 +99,8 @@ function messageOf(type: protobuf.Type, uses: (type: protobuf.ReflectionObject) 
       descriptor.oneofIndex = oneofs.indexOf(field.partOf);
       if (isSynthetic(field.partOf)) descriptor.proto3Optional = true;
     }
-    if (!proto3 && !field.packed && field.repeated) descriptor.options = { packed: false } as FieldDescriptorProto['options'];
+    if (!proto3 && !field.packed && field.repeated)
+      descriptor.options = { packed: false } as FieldDescriptorProto['options'];
     message.field.push(descriptor);
   }
   for (const nested of type.nestedArray) {
@@ -92,7 +110,12 @@ function messageOf(type: protobuf.Type, uses: (type: protobuf.ReflectionObject) 
   return message;
 }
 
-function setType(field: FieldDescriptorProto, type: string, resolved: protobuf.Type | protobuf.Enum | null, uses: (type: protobuf.ReflectionObject) => void): void {
+function setType(
+  field: FieldDescriptorProto,
+  type: string,
+  resolved: protobuf.Type | protobuf.Enum | null,
+  uses: (type: protobuf.ReflectionObject) => void,
+): void {
   if (resolved) {
     field.type = resolved instanceof protobuf.Enum ? FieldType.ENUM : FieldType.MESSAGE;
     field.typeName = resolved.fullName;
@@ -108,7 +131,8 @@ function enumOf(type: protobuf.Enum) {
   return create(EnumDescriptorProtoSchema, {
     name: type.name,
     value: Object.entries(type.values).map(([name, number]) => ({ name, number })),
-    options: Object.keys(type.values).length > new Set(Object.values(type.values)).size ? { allowAlias: true } : undefined,
+    options:
+      Object.keys(type.values).length > new Set(Object.values(type.values)).size ? { allowAlias: true } : undefined,
   });
 }
 
@@ -118,12 +142,16 @@ function jsonNameOf(name: string): string {
 }
 
 function isSynthetic(oneof: protobuf.OneOf): boolean {
-  return oneof.fieldsArray.length === 1 && Boolean((oneof.fieldsArray[0]!.options as Record<string, unknown> | undefined)?.['proto3_optional']);
+  return (
+    oneof.fieldsArray.length === 1 &&
+    Boolean((oneof.fieldsArray[0]!.options as Record<string, unknown> | undefined)?.['proto3_optional'])
+  );
 }
 
 function packageOf(object: protobuf.ReflectionObject): string {
   let namespace = object.parent;
-  while (namespace && (namespace instanceof protobuf.Type || namespace instanceof protobuf.Enum)) namespace = namespace.parent;
+  while (namespace && (namespace instanceof protobuf.Type || namespace instanceof protobuf.Enum))
+    namespace = namespace.parent;
   return namespace && !(namespace instanceof protobuf.Root) ? namespace.fullName.replace(/^\./, '') : '';
 }
 

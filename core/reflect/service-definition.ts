@@ -25,7 +25,10 @@ export interface DynamicService extends ServiceDefinition {
 const LEVELS: ReadonlySet<string> = new Set<IdempotencyLevel>(['IDEMPOTENCY_UNKNOWN', 'NO_SIDE_EFFECTS', 'IDEMPOTENT']);
 
 /** Builds the definition of one reflected service. */
-export function createDynamicService(service: protobuf.Service, messageType: (type: protobuf.Type) => DynamicMessageType): DynamicService {
+export function createDynamicService(
+  service: protobuf.Service,
+  messageType: (type: protobuf.Type) => DynamicMessageType,
+): DynamicService {
   const fullName = service.fullName.slice(1);
   const methods: Record<string, DynamicMethod> = {};
   for (const method of service.methodsArray) {
@@ -38,7 +41,10 @@ export function createDynamicService(service: protobuf.Service, messageType: (ty
       responseType: messageType(method.resolvedResponseType!),
       requestStream: method.requestStream === true,
       responseStream: method.responseStream === true,
-      options: { idempotencyLevel: typeof level === 'string' && LEVELS.has(level) ? (level as IdempotencyLevel) : 'IDEMPOTENCY_UNKNOWN' },
+      options: {
+        idempotencyLevel:
+          typeof level === 'string' && LEVELS.has(level) ? (level as IdempotencyLevel) : 'IDEMPOTENCY_UNKNOWN',
+      },
       httpRules: readHttpRules(where, method.parsedOptions as Record<string, unknown>[] | undefined),
     };
   }

@@ -11,9 +11,14 @@ const fail = (code: Code) => () => Promise.reject(new RpcError(code, 'no'));
 describe('createBreaker', () => {
   it('opens on service faults and then fails fast with UNAVAILABLE and a RetryInfo of the time left open', async () => {
     const changes: [string, BreakerState, boolean][] = [];
-    const breaker = createBreaker('payments', { volumeThreshold: 2, resetTimeoutMs: 5_000, metrics: false, onStateChange: (...change) => changes.push(change) }, quiet);
+    const breaker = createBreaker(
+      'payments',
+      { volumeThreshold: 2, resetTimeoutMs: 5_000, metrics: false, onStateChange: (...change) => changes.push(change) },
+      quiet,
+    );
     try {
-      for (let i = 0; i < 2; i++) await expect(breaker.run(fail(Code.UNAVAILABLE))).rejects.toMatchObject({ code: Code.UNAVAILABLE });
+      for (let i = 0; i < 2; i++)
+        await expect(breaker.run(fail(Code.UNAVAILABLE))).rejects.toMatchObject({ code: Code.UNAVAILABLE });
       expect(breaker.state).toBe('open');
       let ran = false;
       const refused = await breaker.run(async () => (ran = true)).catch((error: unknown) => error as RpcError);
@@ -22,7 +27,10 @@ describe('createBreaker', () => {
       expect((refused as RpcError).code).toBe(Code.UNAVAILABLE);
       expect((refused as RpcError).rawMessage).toMatch(/circuit breaker for payments is open/);
       expect(retryDelayOf(refused as RpcError)).toBe(5_000);
-      expect(changes).toEqual([['payments', 'closed', false], ['payments', 'open', true]]);
+      expect(changes).toEqual([
+        ['payments', 'closed', false],
+        ['payments', 'open', true],
+      ]);
     } finally {
       breaker.shutdown();
     }
@@ -31,7 +39,14 @@ describe('createBreaker', () => {
   it("never counts the caller's own faults or a cancelled call", async () => {
     const breaker = createBreaker('inventory', { volumeThreshold: 2, metrics: false }, quiet);
     try {
-      for (const code of [Code.INVALID_ARGUMENT, Code.NOT_FOUND, Code.PERMISSION_DENIED, Code.FAILED_PRECONDITION, Code.CANCELLED, Code.INVALID_ARGUMENT]) {
+      for (const code of [
+        Code.INVALID_ARGUMENT,
+        Code.NOT_FOUND,
+        Code.PERMISSION_DENIED,
+        Code.FAILED_PRECONDITION,
+        Code.CANCELLED,
+        Code.INVALID_ARGUMENT,
+      ]) {
         await expect(breaker.run(fail(code))).rejects.toMatchObject({ code });
       }
       expect(breaker.state).toBe('closed');
@@ -53,9 +68,17 @@ describe('createBreakerRegistry', () => {
     const registry = createBreakerRegistry({ volumeThreshold: 1, metrics: false }, quiet);
     try {
       expect(registry.get('a')).toBe(registry.get('a'));
-      await registry.get('a').run(fail(Code.INTERNAL)).catch(() => undefined);
+      await registry
+        .get('a')
+        .run(fail(Code.INTERNAL))
+        .catch(() => undefined);
       await registry.get('b').run(() => Promise.resolve(1));
-      expect(registry.states()).toEqual(new Map([['a', 'open'], ['b', 'closed']]));
+      expect(registry.states()).toEqual(
+        new Map([
+          ['a', 'open'],
+          ['b', 'closed'],
+        ]),
+      );
     } finally {
       registry.shutdown();
     }

@@ -34,7 +34,12 @@ export interface BreakerOptions {
 }
 
 /** The defaults of every breaker: services answering in milliseconds. */
-export const DEFAULT_BREAKER_OPTIONS = { errorThresholdPercentage: 50, volumeThreshold: 10, resetTimeoutMs: 10_000, rollingWindowMs: 10_000 } as const;
+export const DEFAULT_BREAKER_OPTIONS = {
+  errorThresholdPercentage: 50,
+  volumeThreshold: 10,
+  resetTimeoutMs: 10_000,
+  rollingWindowMs: 10_000,
+} as const;
 
 /** A breaker's state (the `warren_breaker_state` gauge: 0 closed, 1 half-open, 2 open). */
 export type BreakerState = 'closed' | 'half-open' | 'open';
@@ -79,7 +84,10 @@ export function createBreaker(name: string, options: BreakerOptions, logger: Log
   changed('closed', false);
   breaker.on('open', () => {
     openedAt = Date.now();
-    logger.warn({ dependency: name, state: 'open', resetTimeoutMs }, `circuit breaker for ${name} opened: calls fail fast`);
+    logger.warn(
+      { dependency: name, state: 'open', resetTimeoutMs },
+      `circuit breaker for ${name} opened: calls fail fast`,
+    );
     changed('open', true);
   });
   breaker.on('halfOpen', () => {
@@ -100,7 +108,11 @@ export function createBreaker(name: string, options: BreakerOptions, logger: Log
           options.onReject?.(name);
           const waitMs = breaker.opened ? Math.max(1000, openedAt + resetTimeoutMs - Date.now()) : 1000;
           const seconds = Math.ceil(waitMs / 1000);
-          throw new RpcError(Code.UNAVAILABLE, `circuit breaker for ${name} is open after repeated failures; retry after ${seconds} s`, { details: [retryInfo(seconds * 1000)] });
+          throw new RpcError(
+            Code.UNAVAILABLE,
+            `circuit breaker for ${name} is open after repeated failures; retry after ${seconds} s`,
+            { details: [retryInfo(seconds * 1000)] },
+          );
         }
         throw RpcError.from(error, Code.INTERNAL);
       }

@@ -24,7 +24,9 @@ describe('openCallScope', () => {
     expect((scope.signal.reason as RpcError).code).toBe(Code.CANCELLED);
     const parent = new AbortController();
     parent.abort(new RpcError(Code.DEADLINE_EXCEEDED, 'parent deadline'));
-    expect((openCallScope(Date.now() + 10_000, 'svc/M', parent.signal).signal.reason as RpcError).code).toBe(Code.DEADLINE_EXCEEDED);
+    expect((openCallScope(Date.now() + 10_000, 'svc/M', parent.signal).signal.reason as RpcError).code).toBe(
+      Code.DEADLINE_EXCEEDED,
+    );
   });
 
   it('does not fire early for a deadline beyond the longest timer Node allows', () => {

@@ -11,13 +11,25 @@ import {
 } from '../protocol/definition.js';
 import { currentEvent } from '../event-context.js';
 import { currentContext, type HandlerContext } from '../handler-context.js';
-import { chainInterceptors, type Interceptor, type UnaryCall, type UnaryNext, type UnaryResult } from '../interceptor.js';
+import {
+  chainInterceptors,
+  type Interceptor,
+  type UnaryCall,
+  type UnaryNext,
+  type UnaryResult,
+} from '../interceptor.js';
 import { validateMetadata, type Metadata } from '../protocol/metadata.js';
 import { metricsFrom } from '../observability/metrics.js';
 import type { ObservabilityOptions } from '../observability/observability-options.js';
 import { clientObservability, observeRetries } from '../observability/client-observer.js';
 import { replyToError } from '../protocol/reply-error.js';
-import { DEFAULT_RETRY_POLICY, RetryThrottle, withRetries, type RetryBudget, type RetryPolicy } from './retry-policy.js';
+import {
+  DEFAULT_RETRY_POLICY,
+  RetryThrottle,
+  withRetries,
+  type RetryBudget,
+  type RetryPolicy,
+} from './retry-policy.js';
 import { RpcError } from '../protocol/rpc-error.js';
 import { explainDeadline, okReply, sendUnary, unaryRequest } from './unary-call.js';
 import type { Transport } from '../transport.js';
@@ -126,42 +138,49 @@ export function createMethodCaller(
   validateMetadata(baseMetadata);
   const override = clientOptions.methodRetry?.[method.localName];
   const chosen = override !== undefined ? override : clientOptions.retry;
-  const retryPolicy = chosen === false ? { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 } : { ...DEFAULT_RETRY_POLICY, ...chosen };
+  const retryPolicy =
+    chosen === false ? { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 } : { ...DEFAULT_RETRY_POLICY, ...chosen };
   const throttle = clientOptions.retryThrottle ?? new RetryThrottle(clientOptions.retryBudget);
   const metrics = metricsFrom(clientOptions.metrics);
   metrics?.watchTransport(transport);
   const onRetry = observeRetries(metrics, clientOptions.onRetry);
-  const interceptors = [...clientObservability(metrics, clientOptions.tracing ?? true), ...(clientOptions.interceptors ?? [])];
+  const interceptors = [
+    ...clientObservability(metrics, clientOptions.tracing ?? true),
+    ...(clientOptions.interceptors ?? []),
+  ];
 
   const replyCheck = { serverUser: clientOptions.serverUser };
-  const send = (contentType: ContentType): UnaryNext => async (call: UnaryCall): Promise<UnaryResult> => {
-    validateMetadata(call.metadata);
-    const body = encodeMessage(method.requestType, method.requestType.fromPartial(call.request), contentType);
-    const request = unaryRequest(method, contentType, body, call.metadata, call.deadline, randomUUID());
-    const reply = await withRetries(
-      method,
-      retryPolicy,
-      throttle,
-      call.deadline,
-      call.signal,
-      async () => {
-        const answer = await sendUnary(transport, request, call.signal, replyCheck);
-        if (answer.status !== Code.OK && retryPolicy.retryableCodes.includes(answer.status)) throw replyToError(answer);
-        return answer;
-      },
-      onRetry && ((attempt, error) => onRetry(method, attempt, error)),
-    );
-    okReply(reply);
-    const response = decodeMessage(method.responseType, reply.body, reply.contentType, `reply of ${method.path}`);
-    return { response, metadata: reply.metadata };
-  };
+  const send =
+    (contentType: ContentType): UnaryNext =>
+    async (call: UnaryCall): Promise<UnaryResult> => {
+      validateMetadata(call.metadata);
+      const body = encodeMessage(method.requestType, method.requestType.fromPartial(call.request), contentType);
+      const request = unaryRequest(method, contentType, body, call.metadata, call.deadline, randomUUID());
+      const reply = await withRetries(
+        method,
+        retryPolicy,
+        throttle,
+        call.deadline,
+        call.signal,
+        async () => {
+          const answer = await sendUnary(transport, request, call.signal, replyCheck);
+          if (answer.status !== Code.OK && retryPolicy.retryableCodes.includes(answer.status))
+            throw replyToError(answer);
+          return answer;
+        },
+        onRetry && ((attempt, error) => onRetry(method, attempt, error)),
+      );
+      okReply(reply);
+      const response = decodeMessage(method.responseType, reply.body, reply.contentType, `reply of ${method.path}`);
+      return { response, metadata: reply.metadata };
+    };
   const protobufChain = chainInterceptors(interceptors, send(PROTOBUF));
   const jsonChain = chainInterceptors(interceptors, send('application/json'));
 
   return async function call(request: unknown, options: CallOptions = {}): Promise<unknown> {
     const callSite: { stack?: string } = {};
     Error.captureStackTrace(callSite, call);
-    const parent = options.parent === undefined ? currentContext() : options.parent ?? undefined;
+    const parent = options.parent === undefined ? currentContext() : (options.parent ?? undefined);
     const deadline = resolveDeadline(options, parent, defaultTimeout);
     // inside an event handler (and no RPC parent) the event's metadata, traceparent included, carries on
     const inherited = parent ? parent.metadata : options.parent === null ? undefined : currentEvent()?.metadata;
@@ -171,10 +190,19 @@ export function createMethodCaller(
     const chain = contentType === PROTOBUF ? protobufChain : jsonChain;
     try {
       if (scope.signal.aborted) throw scope.signal.reason;
-      const result = await scope.race(chain({ side: 'client', method, request, metadata, deadline, signal: scope.signal }));
+      const result = await scope.race(
+        chain({ side: 'client', method, request, metadata, deadline, signal: scope.signal }),
+      );
       return result.response;
     } catch (error) {
-      throw withCallerStack(await explainDeadline(transport, method.service, RpcError.from(error, Code.UNKNOWN, 'client interceptor failed')), callSite.stack);
+      throw withCallerStack(
+        await explainDeadline(
+          transport,
+          method.service,
+          RpcError.from(error, Code.UNKNOWN, 'client interceptor failed'),
+        ),
+        callSite.stack,
+      );
     } finally {
       scope.dispose();
     }
@@ -202,4 +230,3 @@ function withCallerStack(error: RpcError, stack: string | undefined): RpcError {
   }
   return error;
 }
-

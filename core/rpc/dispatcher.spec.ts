@@ -31,7 +31,15 @@ function dispatcherWith(handlers: Record<string, MethodHandler>) {
 
 function delivery(method: string, body: Uint8Array, deadline: number): Delivery {
   return {
-    request: { service: SERVICE, method: `${SERVICE}/${method}`, contentType: PROTOBUF, body, metadata: {}, deadline, messageId: 'm-1' },
+    request: {
+      service: SERVICE,
+      method: `${SERVICE}/${method}`,
+      contentType: PROTOBUF,
+      body,
+      metadata: {},
+      deadline,
+      messageId: 'm-1',
+    },
     unsupportedContentType: undefined,
     redelivered: false,
     userId: undefined,
@@ -46,7 +54,10 @@ describe('dispatcher', () => {
   it('answers a synchronous handler without arming a deadline timer', async () => {
     vi.useFakeTimers();
     const dispatcher = dispatcherWith({ echo: (request: EchoRequest) => ({ text: request.text }) });
-    const reply = dispatcher.dispatch(SERVICE, delivery('Echo', EchoRequest.encode(EchoRequest.fromPartial({ text: 'hi' })).finish(), Date.now() + 1000));
+    const reply = dispatcher.dispatch(
+      SERVICE,
+      delivery('Echo', EchoRequest.encode(EchoRequest.fromPartial({ text: 'hi' })).finish(), Date.now() + 1000),
+    );
     expect(vi.getTimerCount()).toBe(0);
     expect((await reply)?.status).toBe(Code.OK);
   });
@@ -60,7 +71,10 @@ describe('dispatcher', () => {
         return new Promise(() => undefined);
       },
     });
-    const reply = dispatcher.dispatch(SERVICE, delivery('Sleep', SleepRequest.encode(SleepRequest.fromPartial({ millis: 5000 })).finish(), Date.now() + 100));
+    const reply = dispatcher.dispatch(
+      SERVICE,
+      delivery('Sleep', SleepRequest.encode(SleepRequest.fromPartial({ millis: 5000 })).finish(), Date.now() + 100),
+    );
     await vi.advanceTimersByTimeAsync(100);
     expect(await reply).toBeNull();
     expect(ctx!.signal.aborted).toBe(true);
@@ -81,7 +95,10 @@ describe('dispatcher', () => {
       },
     });
     const days30 = 30 * 24 * 3600 * 1000;
-    const reply = dispatcher.dispatch(SERVICE, delivery('Sleep', SleepRequest.encode(SleepRequest.fromPartial({ millis: 1 })).finish(), Date.now() + days30));
+    const reply = dispatcher.dispatch(
+      SERVICE,
+      delivery('Sleep', SleepRequest.encode(SleepRequest.fromPartial({ millis: 1 })).finish(), Date.now() + days30),
+    );
     await vi.advanceTimersByTimeAsync(2 ** 31);
     expect(signal!.aborted).toBe(false);
     finish!();
@@ -96,7 +113,10 @@ describe('dispatcher', () => {
         return new Promise(() => undefined);
       },
     });
-    const reply = dispatcher.dispatch(SERVICE, delivery('Sleep', SleepRequest.encode(SleepRequest.fromPartial({ millis: 5000 })).finish(), Date.now() + 10_000));
+    const reply = dispatcher.dispatch(
+      SERVICE,
+      delivery('Sleep', SleepRequest.encode(SleepRequest.fromPartial({ millis: 5000 })).finish(), Date.now() + 10_000),
+    );
     dispatcher.abandonAll('server closing');
     await expect(reply).rejects.toBeInstanceOf(Abandoned);
     expect((ctx!.signal.reason as RpcError).code).toBe(Code.UNAVAILABLE);

@@ -70,30 +70,69 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const { request } = delivery;
     const contentType = request.contentType;
     if (isPast(request.deadline)) {
-      logger.info({ method: request.method, messageId: request.messageId, overdueMs: Date.now() - request.deadline }, 'request expired before it was handled; dropped unanswered');
+      logger.info(
+        { method: request.method, messageId: request.messageId, overdueMs: Date.now() - request.deadline },
+        'request expired before it was handled; dropped unanswered',
+      );
       return Promise.resolve(null);
     }
     if (delivery.malformed !== undefined) {
       return Promise.resolve(errorToReply(new RpcError(Code.INVALID_ARGUMENT, delivery.malformed), contentType));
     }
     if (delivery.unsupportedContentType !== undefined) {
-      return Promise.resolve(errorToReply(new RpcError(Code.INVALID_ARGUMENT, `unsupported content type ${JSON.stringify(delivery.unsupportedContentType)}; use application/x-protobuf or application/json`), PROTOBUF));
+      return Promise.resolve(
+        errorToReply(
+          new RpcError(
+            Code.INVALID_ARGUMENT,
+            `unsupported content type ${JSON.stringify(delivery.unsupportedContentType)}; use application/x-protobuf or application/json`,
+          ),
+          PROTOBUF,
+        ),
+      );
     }
     if (request.method === HEALTH_CHECK_PATH) {
-      return Promise.resolve(answerHealthCheck(request, { service, instance: options.instance, methods: options.methodsOf(service), serving: options.isServing() }));
+      return Promise.resolve(
+        answerHealthCheck(request, {
+          service,
+          instance: options.instance,
+          methods: options.methodsOf(service),
+          serving: options.isServing(),
+        }),
+      );
     }
     const entry = options.lookup(service, request.method);
     if (!entry) {
-      return Promise.resolve(errorToReply(new RpcError(Code.UNIMPLEMENTED, `method ${JSON.stringify(request.method)} is not implemented by service ${service}`), contentType));
+      return Promise.resolve(
+        errorToReply(
+          new RpcError(
+            Code.UNIMPLEMENTED,
+            `method ${JSON.stringify(request.method)} is not implemented by service ${service}`,
+          ),
+          contentType,
+        ),
+      );
     }
     if (options.requireIdentity && !delivery.userId) {
-      return Promise.resolve(errorToReply(new RpcError(Code.UNAUTHENTICATED, 'request carries no broker-validated user_id'), contentType));
+      return Promise.resolve(
+        errorToReply(new RpcError(Code.UNAUTHENTICATED, 'request carries no broker-validated user_id'), contentType),
+      );
     }
     const refused = options.authorize?.(request.method, delivery.userId);
     if (refused !== undefined) return Promise.resolve(errorToReply(refused, contentType));
     if (delivery.redelivered && !isIdempotent(entry.info.idempotency)) {
-      logger.warn({ method: request.method, messageId: request.messageId }, 'redelivered request of a non-idempotent method refused; it may have run on an instance that died');
-      return Promise.resolve(errorToReply(new RpcError(Code.ABORTED, `${request.method} is not idempotent and was redelivered after a server failure; it may or may not have run, and was not run again`), contentType));
+      logger.warn(
+        { method: request.method, messageId: request.messageId },
+        'redelivered request of a non-idempotent method refused; it may have run on an instance that died',
+      );
+      return Promise.resolve(
+        errorToReply(
+          new RpcError(
+            Code.ABORTED,
+            `${request.method} is not idempotent and was redelivered after a server failure; it may or may not have run, and was not run again`,
+          ),
+          contentType,
+        ),
+      );
     }
     let message: unknown;
     try {
@@ -111,7 +150,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * asynchronous gets the deadline timer and can be abandoned on shutdown.
    * The handler's AbortSignal is created only if someone reads it.
    */
-  function runHandler(info: MethodInfo, handler: MethodHandler, message: unknown, delivery: Delivery): Promise<WireReply | null> {
+  function runHandler(
+    info: MethodInfo,
+    handler: MethodHandler,
+    message: unknown,
+    delivery: Delivery,
+  ): Promise<WireReply | null> {
     const { request } = delivery;
     const cancel = new LazyAbort();
     const ctx: HandlerContext = {
@@ -131,18 +175,36 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     let outcome: unknown;
     try {
       outcome = intercepted
-        ? runInContext(ctx, () => invoke({ side: 'server', method: info, request: message, metadata: request.metadata, deadline: request.deadline, signal: cancel.signal(), context: ctx }))
+        ? runInContext(ctx, () =>
+            invoke({
+              side: 'server',
+              method: info,
+              request: message,
+              metadata: request.metadata,
+              deadline: request.deadline,
+              signal: cancel.signal(),
+              context: ctx,
+            }),
+          )
         : runInContext(ctx, () => handler(message, ctx));
     } catch (error) {
       return Promise.resolve(failure(request, error));
     }
-    if (!isThenable(outcome)) return Promise.resolve(success(info, request, { response: outcome, metadata: ctx.responseMetadata }));
+    if (!isThenable(outcome))
+      return Promise.resolve(success(info, request, { response: outcome, metadata: ctx.responseMetadata }));
     const pending = outcome;
     return new Promise<WireReply | null>((resolve, reject) => {
       const run = new AsyncRun(request, cancel, resolve, reject, running, logger);
       pending.then(
         (result) => {
-          if (run.finish()) resolve(success(info, request, intercepted ? (result as UnaryResult) : { response: result, metadata: ctx.responseMetadata }));
+          if (run.finish())
+            resolve(
+              success(
+                info,
+                request,
+                intercepted ? (result as UnaryResult) : { response: result, metadata: ctx.responseMetadata },
+              ),
+            );
         },
         (error: unknown) => {
           if (run.finish()) resolve(failure(request, error));
@@ -167,7 +229,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const rpcError = RpcError.from(error);
     if (!(error instanceof RpcError)) {
       const requestId = request.metadata['request-id'];
-      logger.error({ method: request.method, messageId: request.messageId, ...(requestId === undefined ? {} : { requestId }), err: error }, 'handler failed; INTERNAL sent to the caller');
+      logger.error(
+        {
+          method: request.method,
+          messageId: request.messageId,
+          ...(requestId === undefined ? {} : { requestId }),
+          err: error,
+        },
+        'handler failed; INTERNAL sent to the caller',
+      );
     }
     return errorToReply(rpcError, request.contentType);
   }
@@ -222,7 +292,10 @@ class AsyncRun {
     }
     if (!this.finish()) return;
     this.cancel.abort(new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded'));
-    this.logger.warn({ method: this.request.method, messageId: this.request.messageId }, 'handler still running at the deadline; no reply will be sent');
+    this.logger.warn(
+      { method: this.request.method, messageId: this.request.messageId },
+      'handler still running at the deadline; no reply will be sent',
+    );
     this.resolve(null);
   }
 
@@ -272,5 +345,9 @@ class LazyAbort {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -27,6 +27,16 @@ export function answerHealthCheck(request: WireRequest, state: HealthState): Wir
     : state.serving
       ? CheckResponse_ServingStatus.SERVING_STATUS_SERVING
       : CheckResponse_ServingStatus.SERVING_STATUS_NOT_SERVING;
-  const response = CheckResponse.fromPartial({ status, instance: state.instance, methods: known ? [...state.methods] : [] });
-  return { status: Code.OK, message: '', contentType: request.contentType, body: encodeMessage(CheckResponse, response, request.contentType), metadata: {} };
+  const response = CheckResponse.fromPartial({
+    status,
+    instance: state.instance,
+    methods: known ? [...state.methods] : [],
+  });
+  return {
+    status: Code.OK,
+    message: '',
+    contentType: request.contentType,
+    body: encodeMessage(CheckResponse, response, request.contentType),
+    metadata: {},
+  };
 }

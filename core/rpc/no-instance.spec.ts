@@ -8,7 +8,10 @@ import { createClient } from './client.js';
 import { createServer } from './server.js';
 
 async function failure(promise: Promise<unknown>): Promise<RpcError> {
-  const error = await promise.then(() => undefined, (reason: unknown) => reason);
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
   expect(error).toBeInstanceOf(RpcError);
   return error as RpcError;
 }
@@ -16,10 +19,15 @@ async function failure(promise: Promise<unknown>): Promise<RpcError> {
 describe('a call nobody serves', () => {
   it('says in its DEADLINE_EXCEEDED that no instance of the service is serving', async () => {
     const transport = createMemoryTransport();
-    const server = createServer({ transport }).add(TestServiceDefinition, testService('gone', transport).implementation);
+    const server = createServer({ transport }).add(
+      TestServiceDefinition,
+      testService('gone', transport).implementation,
+    );
     await server.start();
     await server.close(); // the queue stays, with no consumer: requests wait there
-    const error = await failure(createClient(TestServiceDefinition, transport).echo({ text: 'hi' }, { timeoutMs: 100 }));
+    const error = await failure(
+      createClient(TestServiceDefinition, transport).echo({ text: 'hi' }, { timeoutMs: 100 }),
+    );
     expect(error.code).toBe(Code.DEADLINE_EXCEEDED);
     expect(error.message).toMatch(/no instance of warren\.test\.v1\.TestService is serving/);
     await transport.close();
@@ -27,9 +35,14 @@ describe('a call nobody serves', () => {
 
   it('keeps the plain DEADLINE_EXCEEDED when an instance is serving but slow', async () => {
     const transport = createMemoryTransport();
-    const server = createServer({ transport }).add(TestServiceDefinition, testService('slow', transport).implementation);
+    const server = createServer({ transport }).add(
+      TestServiceDefinition,
+      testService('slow', transport).implementation,
+    );
     await server.start();
-    const error = await failure(createClient(TestServiceDefinition, transport).sleep({ millis: 1_000 }, { timeoutMs: 100 }));
+    const error = await failure(
+      createClient(TestServiceDefinition, transport).sleep({ millis: 1_000 }, { timeoutMs: 100 }),
+    );
     expect(error.code).toBe(Code.DEADLINE_EXCEEDED);
     expect(error.message).not.toMatch(/no instance/);
     await server.close();

@@ -10,7 +10,13 @@ import { createServer } from './server.js';
 import { describeService } from '../protocol/definition.js';
 
 const [echo, , , increment] = describeService(TestServiceDefinition);
-const policy = { maxAttempts: 3, initialBackoffMs: 1, maxBackoffMs: 5, multiplier: 2, retryableCodes: [Code.UNAVAILABLE] };
+const policy = {
+  maxAttempts: 3,
+  initialBackoffMs: 1,
+  maxBackoffMs: 5,
+  multiplier: 2,
+  retryableCodes: [Code.UNAVAILABLE],
+};
 
 async function attempts(method = echo!, error: RpcError, throttle = new RetryThrottle()): Promise<number> {
   let count = 0;
@@ -43,7 +49,8 @@ describe('retries', () => {
 
   it('retries connection losses without spending the budget', async () => {
     const throttle = new RetryThrottle({ maxTokens: 2 });
-    for (let i = 0; i < 5; i++) expect(await attempts(echo, markConnectionLoss(new RpcError(Code.UNAVAILABLE, 'lost')), throttle)).toBe(3);
+    for (let i = 0; i < 5; i++)
+      expect(await attempts(echo, markConnectionLoss(new RpcError(Code.UNAVAILABLE, 'lost')), throttle)).toBe(3);
     expect(throttle.allows()).toBe(true);
   });
 
@@ -64,12 +71,19 @@ describe('retries', () => {
     const { implementation, ledger } = testService('retry');
     await createServer({ transport }).add(TestServiceDefinition, implementation).start();
     const retried: number[] = [];
-    const client = createClient(TestServiceDefinition, transport, { retry: { initialBackoffMs: 1 }, onRetry: (_m, attempt) => retried.push(attempt) });
-    await expect(client.fail({ code: Code.UNAVAILABLE, message: 'busy' })).rejects.toMatchObject({ code: Code.UNAVAILABLE });
+    const client = createClient(TestServiceDefinition, transport, {
+      retry: { initialBackoffMs: 1 },
+      onRetry: (_m, attempt) => retried.push(attempt),
+    });
+    await expect(client.fail({ code: Code.UNAVAILABLE, message: 'busy' })).rejects.toMatchObject({
+      code: Code.UNAVAILABLE,
+    });
     expect(ledger.started.filter((s) => s.method === 'fail')).toHaveLength(3);
     expect(retried).toEqual([2, 3]);
     const noRetry = createClient(TestServiceDefinition, transport, { retry: false });
-    await expect(noRetry.fail({ code: Code.UNAVAILABLE, message: 'busy' })).rejects.toMatchObject({ code: Code.UNAVAILABLE });
+    await expect(noRetry.fail({ code: Code.UNAVAILABLE, message: 'busy' })).rejects.toMatchObject({
+      code: Code.UNAVAILABLE,
+    });
     expect(ledger.started.filter((s) => s.method === 'fail')).toHaveLength(4);
   });
 });

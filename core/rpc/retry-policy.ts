@@ -114,7 +114,8 @@ export async function withRetries<T>(
       const lostConnection = connectionLosses.has(rpcError);
       const counted = !lostConnection && policy.retryableCodes.includes(rpcError.code);
       if (counted) throttle.onFailure();
-      if (!retryable || !(counted || lostConnection) || number >= policy.maxAttempts || (counted && !throttle.allows())) throw error;
+      if (!retryable || !(counted || lostConnection) || number >= policy.maxAttempts || (counted && !throttle.allows()))
+        throw error;
       const pause = Math.random() * Math.min(backoff, policy.maxBackoffMs);
       if (Date.now() + pause >= deadline) throw error;
       backoff *= policy.multiplier;

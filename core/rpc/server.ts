@@ -124,7 +124,8 @@ export function createServer(options: ServerOptions): Server {
       const methods = new Map<string, { info: MethodInfo; handler: MethodHandler }>();
       for (const info of describeService(definition)) {
         const handler = (implementation as Record<string, MethodHandler | undefined>)[info.localName];
-        if (typeof handler !== 'function') throw new TypeError(`${info.path}: implementation has no function ${info.localName}()`);
+        if (typeof handler !== 'function')
+          throw new TypeError(`${info.path}: implementation has no function ${info.localName}()`);
         methods.set(info.path, { info, handler: handler.bind(implementation) });
       }
       options.access?.register(definition);
@@ -161,7 +162,10 @@ export function createServer(options: ServerOptions): Server {
       state = 'draining';
       sampler?.stop();
       const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS;
-      const timer = setTimeout(() => dispatcher.abandonAll(`server ${instance} did not finish within ${drainMs} ms of close()`), drainMs);
+      const timer = setTimeout(
+        () => dispatcher.abandonAll(`server ${instance} did not finish within ${drainMs} ms of close()`),
+        drainMs,
+      );
       try {
         await Promise.all(consumers.map((consumer) => consumer.close()));
       } finally {

@@ -37,7 +37,12 @@ export function unaryRequest(
  * Sends `request` and resolves the reply once it is believed (any status). Rejects with the transport's error
  * (UNAVAILABLE, RESOURCE_EXHAUSTED, `signal.reason`) or UNAUTHENTICATED for a reply from the wrong user.
  */
-export async function sendUnary(transport: Transport, request: WireRequest, signal: AbortSignal, check?: ReplyCheck): Promise<WireReply> {
+export async function sendUnary(
+  transport: Transport,
+  request: WireRequest,
+  signal: AbortSignal,
+  check?: ReplyCheck,
+): Promise<WireReply> {
   const reply = await transport.request(request, signal);
   const expected = check?.serverUser;
   if (expected !== undefined && reply.userId !== expected) throw forgedReply(request.method, expected, reply.userId);
@@ -67,5 +72,8 @@ export async function explainDeadline(transport: Transport, service: string, err
 /** A reply not sent by the expected server user: refused, never decoded. */
 function forgedReply(path: string, expected: string, actual: string | undefined): RpcError {
   const from = actual === undefined ? 'it carried no user_id' : `it came from "${actual}"`;
-  return new RpcError(Code.UNAUTHENTICATED, `the reply to ${path} did not come from broker user "${expected}" (${from}); it was refused`);
+  return new RpcError(
+    Code.UNAUTHENTICATED,
+    `the reply to ${path} did not come from broker user "${expected}" (${from}); it was refused`,
+  );
 }

@@ -77,10 +77,27 @@ export async function runService(options: RunServiceOptions): Promise<void> {
     process.exit(1);
   }
   // counted and reported to the gateway's /mesh page every WARREN_MESH_REPORT_MS (0: off)
-  const reporter = createMeshReporter({ transport, app: name, logger, breakers: breakerStates, intervalMs: envInteger('WARREN_MESH_REPORT_MS', DEFAULT_MESH_REPORT_INTERVAL_MS, { max: 60_000 }) });
+  const reporter = createMeshReporter({
+    transport,
+    app: name,
+    logger,
+    breakers: breakerStates,
+    intervalMs: envInteger('WARREN_MESH_REPORT_MS', DEFAULT_MESH_REPORT_INTERVAL_MS, { max: 60_000 }),
+  });
   transport = reporter.transport;
-  const events = createEventBus({ transport, service: name, logger, ...(access.events ? { access: access.events } : {}) });
-  const server = createServer({ transport, logger, instance: reporter.instance, prefetch: envInteger('PREFETCH', 64, { min: 1, max: 10_000 }), ...(access.server ? { access: access.server } : {}) });
+  const events = createEventBus({
+    transport,
+    service: name,
+    logger,
+    ...(access.events ? { access: access.events } : {}),
+  });
+  const server = createServer({
+    transport,
+    logger,
+    instance: reporter.instance,
+    prefetch: envInteger('PREFETCH', 64, { min: 1, max: 10_000 }),
+    ...(access.server ? { access: access.server } : {}),
+  });
   if (access.describe) logger.info(access.describe, `${name} access control`);
   const hooks: (() => unknown)[] = [() => tracing.shutdown()];
   let stopping = false;

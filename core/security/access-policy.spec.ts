@@ -105,7 +105,15 @@ describe('access policy in the dispatcher', () => {
   });
   const send = (method: string, userId: string | undefined, body: Uint8Array) =>
     dispatcher.dispatch(PaymentServiceDefinition.fullName, {
-      request: { service: PaymentServiceDefinition.fullName, method, contentType: PROTOBUF, body, metadata: {}, deadline: Date.now() + 5_000, messageId: 'm' },
+      request: {
+        service: PaymentServiceDefinition.fullName,
+        method,
+        contentType: PROTOBUF,
+        body,
+        metadata: {},
+        deadline: Date.now() + 5_000,
+        messageId: 'm',
+      },
       unsupportedContentType: undefined,
       redelivered: false,
       userId,
@@ -124,7 +132,11 @@ describe('access policy in the dispatcher', () => {
   });
 
   it('keeps health checks open', async () => {
-    const reply = await send(HEALTH_CHECK_PATH, undefined, CheckRequest.encode(CheckRequest.fromPartial({ service: PaymentServiceDefinition.fullName })).finish());
+    const reply = await send(
+      HEALTH_CHECK_PATH,
+      undefined,
+      CheckRequest.encode(CheckRequest.fromPartial({ service: PaymentServiceDefinition.fullName })).finish(),
+    );
     expect(reply!.status).toBe(Code.OK);
   });
 });

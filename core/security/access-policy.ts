@@ -66,7 +66,9 @@ export interface AccessPolicy {
 }
 
 /** A compiled rule: `undefined` = open. */
-type Rule = { readonly anyIdentified: boolean; readonly users: ReadonlySet<string>; readonly listed: readonly string[] } | undefined;
+type Rule =
+  | { readonly anyIdentified: boolean; readonly users: ReadonlySet<string>; readonly listed: readonly string[] }
+  | undefined;
 
 const SERVICE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
 const METHOD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -83,16 +85,22 @@ const METHOD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 export function createAccessPolicy(options: AccessPolicyOptions = {}): AccessPolicy {
   const mode = options.mode ?? 'enforce';
-  if (mode !== 'enforce' && mode !== 'audit') throw new RpcError(Code.INVALID_ARGUMENT, `access mode must be "enforce" or "audit", got ${JSON.stringify(mode)}`);
+  if (mode !== 'enforce' && mode !== 'audit')
+    throw new RpcError(Code.INVALID_ARGUMENT, `access mode must be "enforce" or "audit", got ${JSON.stringify(mode)}`);
   const rules = new Map<string, readonly string[]>();
   for (const [key, callers] of Object.entries(options.rules ?? {})) {
     const [service = '', method, extra] = key.split('/');
     if (!SERVICE_NAME.test(service) || extra !== undefined || (method !== undefined && !METHOD_NAME.test(method))) {
-      throw new RpcError(Code.INVALID_ARGUMENT, `access rule ${JSON.stringify(key)} must name a service (pkg.Service) or a method (pkg.Service/Method)`);
+      throw new RpcError(
+        Code.INVALID_ARGUMENT,
+        `access rule ${JSON.stringify(key)} must name a service (pkg.Service) or a method (pkg.Service/Method)`,
+      );
     }
     rules.set(key, checkCallers(callers, `access rule ${key}`));
   }
-  const unlisted = compile(options.unlisted === undefined || options.unlisted === 'open' ? 'open' : checkCallers(options.unlisted, 'unlisted'));
+  const unlisted = compile(
+    options.unlisted === undefined || options.unlisted === 'open' ? 'open' : checkCallers(options.unlisted, 'unlisted'),
+  );
   const logger = (options.logger ?? defaultLogger()).child({ facet: 'access' });
   const compiled = new Map<string, Rule>();
   const principalOf = userPrincipal(options.userPrefix ?? '');
@@ -107,11 +115,15 @@ export function createAccessPolicy(options: AccessPolicyOptions = {}): AccessPol
       for (const key of rules.keys()) {
         const [service, method] = key.split('/');
         if (service === definition.fullName && method !== undefined && !names.has(method)) {
-          throw new RpcError(Code.INVALID_ARGUMENT, `access rule ${JSON.stringify(key)} names no method of ${definition.fullName} (methods: ${[...names].join(', ')})`);
+          throw new RpcError(
+            Code.INVALID_ARGUMENT,
+            `access rule ${JSON.stringify(key)} names no method of ${definition.fullName} (methods: ${[...names].join(', ')})`,
+          );
         }
       }
       for (const info of methods) {
-        const declared = rules.get(info.path) ?? rules.get(info.service) ?? methodCallers(definition.methods[info.localName]!);
+        const declared =
+          rules.get(info.path) ?? rules.get(info.service) ?? methodCallers(definition.methods[info.localName]!);
         compiled.set(info.path, declared === undefined ? unlisted : compile(declared));
       }
     },
@@ -124,7 +136,10 @@ export function createAccessPolicy(options: AccessPolicyOptions = {}): AccessPol
       if (rule === undefined) return undefined;
       let refusal: RpcError | undefined;
       if (userId === undefined) {
-        refusal = new RpcError(Code.UNAUTHENTICATED, `${method} needs a caller identity: the request carries no broker-validated user_id`);
+        refusal = new RpcError(
+          Code.UNAUTHENTICATED,
+          `${method} needs a caller identity: the request carries no broker-validated user_id`,
+        );
       } else if (!rule.anyIdentified && !rule.users.has(principalOf(userId) ?? '')) {
         refusal = new RpcError(Code.PERMISSION_DENIED, `broker user ${JSON.stringify(userId)} may not call ${method}`);
       }
@@ -143,12 +158,17 @@ export function createAccessPolicy(options: AccessPolicyOptions = {}): AccessPol
 /** Broker user → the name rules use: the user without `prefix`, or `undefined` when it lacks the prefix. */
 export function userPrincipal(prefix: string): (userId: string) => string | undefined {
   if (prefix === '') return (userId) => userId;
-  return (userId) => (userId.startsWith(prefix) && userId.length > prefix.length ? userId.slice(prefix.length) : undefined);
+  return (userId) =>
+    userId.startsWith(prefix) && userId.length > prefix.length ? userId.slice(prefix.length) : undefined;
 }
 
 function compile(callers: Callers): Rule {
   if (callers === 'open') return undefined;
-  return { anyIdentified: callers.includes(ANY_CALLER), users: new Set(callers.filter((caller) => caller !== ANY_CALLER)), listed: [...callers] };
+  return {
+    anyIdentified: callers.includes(ANY_CALLER),
+    users: new Set(callers.filter((caller) => caller !== ANY_CALLER)),
+    listed: [...callers],
+  };
 }
 
 function checkCallers(callers: unknown, what: string): readonly string[] {

@@ -29,7 +29,9 @@ describe('createEventAccess', () => {
   });
 
   it('only logs in audit mode and refuses malformed entries', () => {
-    expect(createEventAccess({ logger: silent, mode: 'audit', publishers: { 'a.B': ['x'] } }).check('a.B', 'y')).toBeUndefined();
+    expect(
+      createEventAccess({ logger: silent, mode: 'audit', publishers: { 'a.B': ['x'] } }).check('a.B', 'y'),
+    ).toBeUndefined();
     expect(() => createEventAccess({ publishers: { 'a b': ['x'] } })).toThrow(/not a full proto message name/);
     expect(() => createEventAccess({ publishers: { 'a.*': 'x' as never } })).toThrow(/list of broker user names/);
   });
@@ -37,7 +39,11 @@ describe('createEventAccess', () => {
 
 describe('createEventAccess with a user prefix', () => {
   it('takes prefixed users as the publishers the rules name', () => {
-    const access = createEventAccess({ logger: silent, userPrefix: 'staging-', publishers: { 'shop.orders.v1.*': ['orders'] } });
+    const access = createEventAccess({
+      logger: silent,
+      userPrefix: 'staging-',
+      publishers: { 'shop.orders.v1.*': ['orders'] },
+    });
     expect(access.check('shop.orders.v1.OrderPaid', 'staging-orders')).toBeUndefined();
     expect(access.check('shop.orders.v1.OrderPaid', 'orders')?.code).toBe(Code.PERMISSION_DENIED);
   });

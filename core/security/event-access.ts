@@ -41,7 +41,8 @@ export interface EventAccessPolicy {
 /** Creates the publisher rules a subscriber enforces. Throws INVALID_ARGUMENT for a malformed entry. */
 export function createEventAccess(options: EventAccessOptions): EventAccessPolicy {
   const mode = options.mode ?? 'enforce';
-  if (mode !== 'enforce' && mode !== 'audit') throw new RpcError(Code.INVALID_ARGUMENT, `access mode must be "enforce" or "audit", got ${JSON.stringify(mode)}`);
+  if (mode !== 'enforce' && mode !== 'audit')
+    throw new RpcError(Code.INVALID_ARGUMENT, `access mode must be "enforce" or "audit", got ${JSON.stringify(mode)}`);
   const exact = new Map<string, ReadonlySet<string>>();
   const patterns: { pattern: string; users: ReadonlySet<string> }[] = [];
   for (const [key, users] of Object.entries(options.publishers)) {
@@ -67,14 +68,23 @@ export function createEventAccess(options: EventAccessOptions): EventAccessPolic
       if (allowed === undefined) return undefined;
       let refusal: RpcError | undefined;
       if (userId === undefined) {
-        refusal = new RpcError(Code.UNAUTHENTICATED, `event ${type} carries no broker-validated user_id; only ${[...allowed].join(', ')} may publish it`);
+        refusal = new RpcError(
+          Code.UNAUTHENTICATED,
+          `event ${type} carries no broker-validated user_id; only ${[...allowed].join(', ')} may publish it`,
+        );
       } else if (!allowed.has(principalOf(userId) ?? '')) {
-        refusal = new RpcError(Code.PERMISSION_DENIED, `event ${type} was published by broker user ${JSON.stringify(userId)}, who may not publish it (allowed: ${[...allowed].join(', ')})`);
+        refusal = new RpcError(
+          Code.PERMISSION_DENIED,
+          `event ${type} was published by broker user ${JSON.stringify(userId)}, who may not publish it (allowed: ${[...allowed].join(', ')})`,
+        );
       }
       if (refusal === undefined) return undefined;
       const fields = { type, userId, allowed: [...allowed], mode };
       if (mode === 'audit') {
-        logger.warn(fields, 'event access audit: this event would be refused; it is handled because the policy only audits');
+        logger.warn(
+          fields,
+          'event access audit: this event would be refused; it is handled because the policy only audits',
+        );
         return undefined;
       }
       logger.warn(fields, 'event refused: its publisher may not publish it');

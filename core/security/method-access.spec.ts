@@ -19,7 +19,10 @@ describe('methodCallers', () => {
   });
 
   it('merges an option given in several entries', () => {
-    const method = { ...TestServiceDefinition.methods.echo, options: { _unknownFields: { [(METHOD_ACCESS_FIELD << 3) | 2]: [entry(['orders']), entry(['ops', '*'])] } } } as MethodDefinition;
+    const method = {
+      ...TestServiceDefinition.methods.echo,
+      options: { _unknownFields: { [(METHOD_ACCESS_FIELD << 3) | 2]: [entry(['orders']), entry(['ops', '*'])] } },
+    } as MethodDefinition;
     expect(methodCallers(method)).toEqual(['orders', 'ops', '*']);
   });
 });

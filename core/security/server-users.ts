@@ -39,15 +39,21 @@ export function serverUsersFromConfig(config: ServingConfig, userPrefix = ''): (
  * (replies not checked: the shared-user development mode). Throws naming the
  * variable when the file cannot be read.
  */
-export function serverUsersFromEnv(env: NodeJS.ProcessEnv = process.env): ((service: string) => string | undefined) | undefined {
+export function serverUsersFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): ((service: string) => string | undefined) | undefined {
   const file = env['WARREN_PERMISSIONS_FILE']?.trim();
   if (!file) return undefined;
   let config: ServingConfig;
   try {
     config = JSON.parse(readFileSync(file, 'utf8')) as ServingConfig;
   } catch (error) {
-    throw new Error(`WARREN_PERMISSIONS_FILE=${file} cannot be read as a permissions config: ${(error as Error).message}`, { cause: error });
+    throw new Error(
+      `WARREN_PERMISSIONS_FILE=${file} cannot be read as a permissions config: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
-  if (typeof config?.users !== 'object' || config.users === null) throw new Error(`WARREN_PERMISSIONS_FILE=${file} has no "users" object`);
+  if (typeof config?.users !== 'object' || config.users === null)
+    throw new Error(`WARREN_PERMISSIONS_FILE=${file} has no "users" object`);
   return serverUsersFromConfig(config, env['WARREN_USER_PREFIX'] ?? '');
 }

@@ -1,6 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Code, createClient, createEventBus, createServer, deduplicate, type EventBus, type EventBusOptions, type EventContext, type EventInterceptor, type RawEvent, RpcError, type Server, type Transport } from '../index.js';
+import {
+  Code,
+  createClient,
+  createEventBus,
+  createServer,
+  deduplicate,
+  type EventBus,
+  type EventBusOptions,
+  type EventContext,
+  type EventInterceptor,
+  type RawEvent,
+  RpcError,
+  type Server,
+  type Transport,
+} from '../index.js';
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
 import { CacheInvalidated, OrderCreated, OrderShipped, Tick, Unrouted } from '../../gen/warren/test/v1/test_events.js';
 import { rejectionOf, waitFor, waitForDeadLetters } from './events-waits.js';
@@ -51,14 +65,29 @@ export function describeEventsConformance(kind: string, makeEnvironment: () => P
       const subscriber = await bus({ service: 'notifications' });
       const received: { order: OrderCreated; ctx: EventContext }[] = [];
       const name = group('typed');
-      const subscription = await subscriber.subscribe(OrderCreated, (order, ctx) => void received.push({ order, ctx }), { group: name });
+      const subscription = await subscriber.subscribe(
+        OrderCreated,
+        (order, ctx) => void received.push({ order, ctx }),
+        { group: name },
+      );
       expect(subscription.queue).toBe(`events.${name}`);
       const before = Date.now();
-      const messageId = await publisher.publish(OrderCreated, { orderId: 'o-1', amountCents: 1250n, customer: 'ada' }, { metadata: { tenant: 'acme', traceparent: TRACEPARENT } });
+      const messageId = await publisher.publish(
+        OrderCreated,
+        { orderId: 'o-1', amountCents: 1250n, customer: 'ada' },
+        { metadata: { tenant: 'acme', traceparent: TRACEPARENT } },
+      );
       await waitFor(() => received.length === 1, 'the event');
       const { order, ctx } = received[0]!;
       expect(order).toEqual({ orderId: 'o-1', amountCents: 1250n, customer: 'ada' });
-      expect(ctx).toMatchObject({ type: 'warren.test.v1.OrderCreated', messageId, publisher: 'orders', attempt: 1, group: name, queue: `events.${name}` });
+      expect(ctx).toMatchObject({
+        type: 'warren.test.v1.OrderCreated',
+        messageId,
+        publisher: 'orders',
+        attempt: 1,
+        group: name,
+        queue: `events.${name}`,
+      });
       expect(ctx.metadata).toEqual({ tenant: 'acme', traceparent: TRACEPARENT });
       expect(ctx.publishedAt).toBeGreaterThanOrEqual(before);
       expect(ctx.publishedAt).toBeLessThanOrEqual(Date.now());
@@ -77,7 +106,10 @@ export function describeEventsConformance(kind: string, makeEnvironment: () => P
       await (await bus()).subscribe(Tick, record(seen.b), { group: other });
       const total = 60;
       await Promise.all(Array.from({ length: total }, (_, seq) => publisher.publish(Tick, { run: tag, seq })));
-      await waitFor(() => seen.a1.length + seen.a2.length === total && seen.b.length === total, 'every event in both groups');
+      await waitFor(
+        () => seen.a1.length + seen.a2.length === total && seen.b.length === total,
+        'every event in both groups',
+      );
       const all = Array.from({ length: total }, (_, seq) => seq);
       expect([...seen.a1, ...seen.a2].sort((x, y) => x - y)).toEqual(all);
       expect([...seen.b].sort((x, y) => x - y)).toEqual(all);
@@ -90,8 +122,12 @@ export function describeEventsConformance(kind: string, makeEnvironment: () => P
       const name = group('cache');
       const first: string[] = [];
       const second: string[] = [];
-      const one = await (await bus()).subscribe(CacheInvalidated, (event) => void first.push(event.key), { group: name, broadcast: true });
-      const two = await (await bus()).subscribe(CacheInvalidated, (event) => void second.push(event.key), { group: name, broadcast: true });
+      const one = await (
+        await bus()
+      ).subscribe(CacheInvalidated, (event) => void first.push(event.key), { group: name, broadcast: true });
+      const two = await (
+        await bus()
+      ).subscribe(CacheInvalidated, (event) => void second.push(event.key), { group: name, broadcast: true });
       expect(one.queue).not.toBe(two.queue);
       expect(one.queue.startsWith(`events.${name}.bcast.`)).toBe(true);
       for (const key of ['a', 'b', 'c']) await publisher.publish(CacheInvalidated, { key });
@@ -113,9 +149,15 @@ export function describeEventsConformance(kind: string, makeEnvironment: () => P
       const rest: string[] = [];
       const byPattern = group('pattern');
       const mixed = group('mixed');
-      await subscriber.subscribe('*.test.v1.OrderCreated', (event: RawEvent) => void raw.push(event), { group: byPattern });
-      await subscriber.subscribe('warren.#.OrderShipped', (event: RawEvent) => void raw.push(event), { group: byPattern });
-      await subscriber.subscribe('*.*.*.OrderCreated', (event: RawEvent) => void shadowed.push(event.type), { group: mixed });
+      await subscriber.subscribe('*.test.v1.OrderCreated', (event: RawEvent) => void raw.push(event), {
+        group: byPattern,
+      });
+      await subscriber.subscribe('warren.#.OrderShipped', (event: RawEvent) => void raw.push(event), {
+        group: byPattern,
+      });
+      await subscriber.subscribe('*.*.*.OrderCreated', (event: RawEvent) => void shadowed.push(event.type), {
+        group: mixed,
+      });
       await subscriber.subscribe(OrderCreated, (order) => void typed.push(order), { group: mixed });
       await subscriber.subscribe('#.OrderShipped', (event: RawEvent) => void rest.push(event.type), { group: mixed });
       await publisher.publish(OrderCreated, { orderId: 'p-1' });
@@ -135,7 +177,9 @@ export function describeEventsConformance(kind: string, makeEnvironment: () => P
       const error = await rejectionOf(publisher.publish(Unrouted, { note: 'nobody listens' }));
       expect(error.code).toBe(Code.FAILED_PRECONDITION);
       expect(error.rawMessage).toMatch(/no queue is bound for.*warren\.test\.v1\.Unrouted/);
-      await expect(publisher.publish(Unrouted, { note: 'fine' }, { requireRoute: false })).resolves.toMatch(/[0-9a-f-]{36}/);
+      await expect(publisher.publish(Unrouted, { note: 'fine' }, { requireRoute: false })).resolves.toMatch(
+        /[0-9a-f-]{36}/,
+      );
       const lenient = await bus({ requireRoute: false });
       await expect(lenient.publish(Unrouted, {})).resolves.toBeTypeOf('string');
     });
@@ -145,10 +189,16 @@ export function describeEventsConformance(kind: string, makeEnvironment: () => P
       const name = group('retry');
       const attempts: { attempt: number; at: number }[] = [];
       const delays = [40, 80, 160];
-      await (await bus()).subscribe(OrderCreated, (_order, ctx) => {
-        attempts.push({ attempt: ctx.attempt, at: Date.now() });
-        throw new Error(`boom on attempt ${ctx.attempt}`);
-      }, { group: name, maxAttempts: 4, retryDelaysMs: delays });
+      await (
+        await bus()
+      ).subscribe(
+        OrderCreated,
+        (_order, ctx) => {
+          attempts.push({ attempt: ctx.attempt, at: Date.now() });
+          throw new Error(`boom on attempt ${ctx.attempt}`);
+        },
+        { group: name, maxAttempts: 4, retryDelaysMs: delays },
+      );
       const messageId = await publisher.publish(OrderCreated, { orderId: 'r-1' });
       await waitFor(() => attempts.length === 4, 'four attempts');
       const letters = await waitForDeadLetters(publisher, name, 1);
@@ -156,7 +206,11 @@ export function describeEventsConformance(kind: string, makeEnvironment: () => P
       const gaps = attempts.slice(1).map((entry, i) => entry.at - attempts[i]!.at);
       gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(delays[i]! - 5));
       expect(gaps[2]!).toBeGreaterThan(gaps[0]!);
-      expect(letters[0]).toMatchObject({ attempts: 4, queue: `events.${name}`, reason: '[INTERNAL] Error: boom on attempt 4' });
+      expect(letters[0]).toMatchObject({
+        attempts: 4,
+        queue: `events.${name}`,
+        reason: '[INTERNAL] Error: boom on attempt 4',
+      });
       expect(letters[0]!.event).toMatchObject({ type: OrderCreated.$type, messageId, publisher: 'orders' });
       await new Promise((resolve) => setTimeout(resolve, 250));
       expect(attempts).toHaveLength(4); // no further redelivery
@@ -167,21 +221,33 @@ export function describeEventsConformance(kind: string, makeEnvironment: () => P
       const name = group('replay');
       let failing = true;
       const handled: { orderId: string; attempt: number }[] = [];
-      await (await bus()).subscribe(OrderCreated, (order, ctx) => {
-        if (failing) throw new RpcError(Code.UNAVAILABLE, 'database down');
-        handled.push({ orderId: order.orderId, attempt: ctx.attempt });
-      }, { group: name, maxAttempts: 2, retryDelaysMs: [20] });
+      await (
+        await bus()
+      ).subscribe(
+        OrderCreated,
+        (order, ctx) => {
+          if (failing) throw new RpcError(Code.UNAVAILABLE, 'database down');
+          handled.push({ orderId: order.orderId, attempt: ctx.attempt });
+        },
+        { group: name, maxAttempts: 2, retryDelaysMs: [20] },
+      );
       await publisher.publish(OrderCreated, { orderId: 'd-1' });
       await publisher.publish(OrderCreated, { orderId: 'd-2' });
       const letters = await waitForDeadLetters(publisher, name, 2);
-      expect(letters.map((letter) => letter.reason)).toEqual(['[UNAVAILABLE] database down', '[UNAVAILABLE] database down']);
+      expect(letters.map((letter) => letter.reason)).toEqual([
+        '[UNAVAILABLE] database down',
+        '[UNAVAILABLE] database down',
+      ]);
       expect(await publisher.deadLetters(name)).toHaveLength(2); // listing leaves them in place
       failing = false;
       expect(await publisher.replay(name, { limit: 1 })).toEqual({ replayed: 1, kept: 0 });
       await waitFor(() => handled.length === 1, 'the first replayed event');
       expect(await publisher.replay(name)).toEqual({ replayed: 1, kept: 0 });
       await waitFor(() => handled.length === 2, 'the second replayed event');
-      expect(handled).toEqual([{ orderId: 'd-1', attempt: 1 }, { orderId: 'd-2', attempt: 1 }]);
+      expect(handled).toEqual([
+        { orderId: 'd-1', attempt: 1 },
+        { orderId: 'd-2', attempt: 1 },
+      ]);
       expect(await publisher.deadLetters(name)).toEqual([]);
     });
 
@@ -189,23 +255,42 @@ export function describeEventsConformance(kind: string, makeEnvironment: () => P
       const publisher = await bus();
       const name = group('poison');
       let calls = 0;
-      await (await bus()).subscribe(OrderCreated, () => {
-        calls++;
-        throw new RpcError(Code.INVALID_ARGUMENT, 'order has no customer');
-      }, { group: name, retryDelaysMs: [10] });
+      await (
+        await bus()
+      ).subscribe(
+        OrderCreated,
+        () => {
+          calls++;
+          throw new RpcError(Code.INVALID_ARGUMENT, 'order has no customer');
+        },
+        { group: name, retryDelaysMs: [10] },
+      );
       await publisher.publish(OrderCreated, { orderId: 'x' });
       const transport = await env.connect();
-      await transport.events!.publish({ type: OrderCreated.$type, contentType: 'application/x-protobuf', body: Uint8Array.of(0xff, 0xff, 0xff), metadata: {}, messageId: 'garbage', publishedAt: Date.now(), publisher: 'rogue' }, { mandatory: true });
+      await transport.events!.publish(
+        {
+          type: OrderCreated.$type,
+          contentType: 'application/x-protobuf',
+          body: Uint8Array.of(0xff, 0xff, 0xff),
+          metadata: {},
+          messageId: 'garbage',
+          publishedAt: Date.now(),
+          publisher: 'rogue',
+        },
+        { mandatory: true },
+      );
       const letters = await waitForDeadLetters(publisher, name, 2);
       expect(calls).toBe(1);
       const rejected = letters.find((letter) => letter.event.messageId !== 'garbage')!;
       const garbage = letters.find((letter) => letter.event.messageId === 'garbage')!;
       expect(rejected).toMatchObject({ attempts: 1, reason: '[INVALID_ARGUMENT] order has no customer' });
       expect(garbage).toMatchObject({ attempts: 1, event: { publisher: 'rogue' } });
-      expect(garbage.reason).toMatch(/^\[INVALID_ARGUMENT\] event warren.test.v1.OrderCreated is not a valid protobuf message/);
+      expect(garbage.reason).toMatch(
+        /^\[INVALID_ARGUMENT\] event warren.test.v1.OrderCreated is not a valid protobuf message/,
+      );
     });
 
-    it('keeps a group\'s events while no instance runs, and delivers them when one returns', async () => {
+    it("keeps a group's events while no instance runs, and delivers them when one returns", async () => {
       const publisher = await bus();
       const name = group('durable');
       const first = await (await bus()).subscribe(OrderCreated, () => undefined, { group: name });
@@ -217,7 +302,7 @@ export function describeEventsConformance(kind: string, makeEnvironment: () => P
       expect(later).toEqual(Array.from({ length: 20 }, (_, i) => `k-${i}`));
     });
 
-    it('passes the RPC handler\'s and the event handler\'s metadata and traceparent on', async () => {
+    it("passes the RPC handler's and the event handler's metadata and traceparent on", async () => {
       const transport = await env.connect();
       const events = createEventBus({ transport, service: 'orders' });
       buses.push(events);
@@ -233,7 +318,11 @@ export function describeEventsConformance(kind: string, makeEnvironment: () => P
       servers.push(server);
       const shipped: EventContext[] = [];
       const subscriber = await bus({ service: 'shipping' });
-      await subscriber.subscribe(OrderCreated, (order) => subscriber.publish(OrderShipped, { orderId: order.orderId }, { metadata: { step: 'ship' } }), { group: group('ship') });
+      await subscriber.subscribe(
+        OrderCreated,
+        (order) => subscriber.publish(OrderShipped, { orderId: order.orderId }, { metadata: { step: 'ship' } }),
+        { group: group('ship') },
+      );
       await subscriber.subscribe(OrderShipped, (_order, ctx) => void shipped.push(ctx), { group: group('audit') });
       const client = createClient(TestServiceDefinition, await env.connect());
       await client.echo({ text: 'o-77' }, { metadata: { traceparent: TRACEPARENT, tenant: 'acme' } });
@@ -250,7 +339,9 @@ export function describeEventsConformance(kind: string, makeEnvironment: () => P
       };
       const publisher = await bus({ interceptors: [interceptor] });
       const received: EventContext[] = [];
-      await (await bus({ interceptors: [interceptor] })).subscribe(OrderCreated, (_order, ctx) => void received.push(ctx), { group: group('intercepted') });
+      await (
+        await bus({ interceptors: [interceptor] })
+      ).subscribe(OrderCreated, (_order, ctx) => void received.push(ctx), { group: group('intercepted') });
       await publisher.publish(OrderCreated, { orderId: 'i-1' });
       await waitFor(() => received.length === 1, 'the intercepted event');
       expect(received[0]!.metadata).toEqual({ traced: 'yes' });
@@ -262,10 +353,16 @@ export function describeEventsConformance(kind: string, makeEnvironment: () => P
       let deliveries = 0;
       const runs: string[] = [];
       const handler = deduplicate<OrderCreated>((order) => void runs.push(order.orderId));
-      await (await bus()).subscribe(OrderCreated, (order, ctx) => {
-        deliveries++;
-        return handler(order, ctx);
-      }, { group: group('dedup') });
+      await (
+        await bus()
+      ).subscribe(
+        OrderCreated,
+        (order, ctx) => {
+          deliveries++;
+          return handler(order, ctx);
+        },
+        { group: group('dedup') },
+      );
       await publisher.publish(OrderCreated, { orderId: 'first' }, { messageId: 'same-id' });
       await publisher.publish(OrderCreated, { orderId: 'again' }, { messageId: 'same-id' });
       await publisher.publish(OrderCreated, { orderId: 'other' });
@@ -276,10 +373,18 @@ export function describeEventsConformance(kind: string, makeEnvironment: () => P
     it('refuses bad names, bad metadata and unknown groups with typed errors', async () => {
       const events = await bus();
       const handler = (): void => undefined;
-      expect((await rejectionOf(events.subscribe(OrderCreated, handler, { group: 'has.dot' }))).code).toBe(Code.INVALID_ARGUMENT);
-      expect((await rejectionOf(events.subscribe('warren..x', handler, { group: 'fine' }))).code).toBe(Code.INVALID_ARGUMENT);
-      expect((await rejectionOf(events.subscribe(OrderCreated, handler, { group: 'fine', maxAttempts: 0 }))).code).toBe(Code.INVALID_ARGUMENT);
-      expect((await rejectionOf(events.publish(OrderCreated, {}, { metadata: { 'x-internal': '1' } }))).code).toBe(Code.INVALID_ARGUMENT);
+      expect((await rejectionOf(events.subscribe(OrderCreated, handler, { group: 'has.dot' }))).code).toBe(
+        Code.INVALID_ARGUMENT,
+      );
+      expect((await rejectionOf(events.subscribe('warren..x', handler, { group: 'fine' }))).code).toBe(
+        Code.INVALID_ARGUMENT,
+      );
+      expect((await rejectionOf(events.subscribe(OrderCreated, handler, { group: 'fine', maxAttempts: 0 }))).code).toBe(
+        Code.INVALID_ARGUMENT,
+      );
+      expect((await rejectionOf(events.publish(OrderCreated, {}, { metadata: { 'x-internal': '1' } }))).code).toBe(
+        Code.INVALID_ARGUMENT,
+      );
       expect((await rejectionOf(events.deadLetters(group('never')))).code).toBe(Code.NOT_FOUND);
     });
   });

@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, createClient, createServer, type Interceptor, RpcError, type Server, type ServerOptions, type Transport } from '../index.js';
+import {
+  Code,
+  createClient,
+  createServer,
+  type Interceptor,
+  RpcError,
+  type Server,
+  type ServerOptions,
+  type Transport,
+} from '../index.js';
 import { HEALTH_CHECK_PATH } from '../protocol/index.js';
 import { CheckResponse, HealthServiceDefinition } from '../../gen/warren/health/v1/health.js';
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
@@ -56,7 +65,13 @@ export function describeRpcConformance(kind: string, makeEnvironment: () => Prom
     const client = () => createClient(TestServiceDefinition, clientTransport);
 
     it('echoes every scalar kind in protobuf and in JSON', async () => {
-      const request = { text: 'héllo', number: 1234567890123n, payload: new Uint8Array([0, 1, 255]), tags: ['a', 'b'], sentAt: new Date('2026-01-02T03:04:05.678Z') };
+      const request = {
+        text: 'héllo',
+        number: 1234567890123n,
+        payload: new Uint8Array([0, 1, 255]),
+        tags: ['a', 'b'],
+        sentAt: new Date('2026-01-02T03:04:05.678Z'),
+      };
       for (const contentType of ['application/x-protobuf', 'application/json'] as const) {
         const reply = await client().echo(request, { contentType });
         expect({ ...reply, payload: [...reply.payload] }).toMatchObject({ ...request, payload: [0, 1, 255] });
@@ -65,8 +80,14 @@ export function describeRpcConformance(kind: string, makeEnvironment: () => Prom
     });
 
     it('carries metadata both ways and refuses reserved keys before sending', async () => {
-      const reply = await client().echo({ text: 'm' }, { metadata: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'tenant-id': 't1' } });
-      expect(reply.metadata).toEqual({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'tenant-id': 't1' });
+      const reply = await client().echo(
+        { text: 'm' },
+        { metadata: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'tenant-id': 't1' } },
+      );
+      expect(reply.metadata).toEqual({
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        'tenant-id': 't1',
+      });
       const before = ledgers.get('main')!.started.length;
       const error = await rejectionOf(client().echo({}, { metadata: { 'warren-deadline': '1' } }));
       expect(error.code).toBe(Code.INVALID_ARGUMENT);
@@ -79,7 +100,9 @@ export function describeRpcConformance(kind: string, makeEnvironment: () => Prom
       expect(error.rawMessage).toBe('order 7 not found');
       expect(error.metadata['failed-by']).toBe('main');
       expect(error.stack).toContain('rpc-conformance.ts');
-      const json = await rejectionOf(client().fail({ code: Code.ALREADY_EXISTS, message: 'dup' }, { contentType: 'application/json' }));
+      const json = await rejectionOf(
+        client().fail({ code: Code.ALREADY_EXISTS, message: 'dup' }, { contentType: 'application/json' }),
+      );
       expect([json.code, json.rawMessage]).toEqual([Code.ALREADY_EXISTS, 'dup']);
     });
 
@@ -102,7 +125,10 @@ export function describeRpcConformance(kind: string, makeEnvironment: () => Prom
     });
 
     it('propagates deadline and metadata across hops (A→B→C)', async () => {
-      const reply = await client().relay({ text: 'hop' }, { timeoutMs: 3000, metadata: { traceparent: '00-aaaabbbbccccddddeeeeffff00001111-0123456789abcdef-01' } });
+      const reply = await client().relay(
+        { text: 'hop' },
+        { timeoutMs: 3000, metadata: { traceparent: '00-aaaabbbbccccddddeeeeffff00001111-0123456789abcdef-01' } },
+      );
       expect(reply.echoed?.text).toBe('hop');
       expect(reply.echoed?.metadata['traceparent']).toBe('00-aaaabbbbccccddddeeeeffff00001111-0123456789abcdef-01');
       expect(reply.echoed!.remainingMs).toBeLessThanOrEqual(3000);
@@ -124,7 +150,10 @@ export function describeRpcConformance(kind: string, makeEnvironment: () => Prom
     });
 
     it('fails fast with UNAVAILABLE for a service nobody serves', async () => {
-      const nobody = createClient({ ...TestServiceDefinition, fullName: 'warren.test.v1.NobodyService' }, clientTransport);
+      const nobody = createClient(
+        { ...TestServiceDefinition, fullName: 'warren.test.v1.NobodyService' },
+        clientTransport,
+      );
       const started = Date.now();
       const error = await rejectionOf(nobody.echo({}, { timeoutMs: 5000 }));
       expect(error.code).toBe(Code.UNAVAILABLE);
@@ -132,7 +161,10 @@ export function describeRpcConformance(kind: string, makeEnvironment: () => Prom
     });
 
     it('answers UNIMPLEMENTED for a method the service does not have', async () => {
-      const extended = { ...TestServiceDefinition, methods: { ...TestServiceDefinition.methods, nope: { ...TestServiceDefinition.methods.echo, name: 'Nope' } } };
+      const extended = {
+        ...TestServiceDefinition,
+        methods: { ...TestServiceDefinition.methods, nope: { ...TestServiceDefinition.methods.echo, name: 'Nope' } },
+      };
       const error = await rejectionOf(createClient(extended, clientTransport).nope({}));
       expect(error.code).toBe(Code.UNIMPLEMENTED);
       expect(error.rawMessage).toContain('warren.test.v1.TestService/Nope');
@@ -149,7 +181,9 @@ export function describeRpcConformance(kind: string, makeEnvironment: () => Prom
 
     it('answers 1,000 concurrent calls with the right payloads', async () => {
       const c = client();
-      const replies = await Promise.all(Array.from({ length: 1000 }, (_, i) => c.echo({ text: `call-${i}`, number: i })));
+      const replies = await Promise.all(
+        Array.from({ length: 1000 }, (_, i) => c.echo({ text: `call-${i}`, number: i })),
+      );
       replies.forEach((reply, i) => {
         expect(reply.text).toBe(`call-${i}`);
         expect(reply.number).toBe(BigInt(i));
@@ -159,7 +193,10 @@ export function describeRpcConformance(kind: string, makeEnvironment: () => Prom
     it('bounds a hung handler by the deadline and frees its slot', async () => {
       const transport = await env.connect();
       const { implementation } = testService('hung');
-      const server = createServer({ transport, instance: 'hung', prefetch: 1 }).add({ ...TestServiceDefinition, fullName: 'warren.test.v1.HungService' }, implementation);
+      const server = createServer({ transport, instance: 'hung', prefetch: 1 }).add(
+        { ...TestServiceDefinition, fullName: 'warren.test.v1.HungService' },
+        implementation,
+      );
       await server.start();
       servers.push(server);
       const hung = createClient({ ...TestServiceDefinition, fullName: 'warren.test.v1.HungService' }, clientTransport);
@@ -197,19 +234,25 @@ export function describeRpcConformance(kind: string, makeEnvironment: () => Prom
 
     it('runs client and server interceptors as an onion, and lets a server interceptor refuse a call', async () => {
       const order: string[] = [];
-      const tag = (name: string): Interceptor => (next) => async (call) => {
-        order.push(`${name}>`);
-        const result = await next(call);
-        order.push(`<${name}`);
-        return result;
-      };
+      const tag =
+        (name: string): Interceptor =>
+        (next) =>
+        async (call) => {
+          order.push(`${name}>`);
+          const result = await next(call);
+          order.push(`<${name}`);
+          return result;
+        };
       const transport = await env.connect();
       const definition = { ...TestServiceDefinition, fullName: 'warren.test.v1.GuardedService' };
       const deny: Interceptor = (next) => async (call) => {
         if (call.metadata['role'] !== 'admin') throw new RpcError(Code.PERMISSION_DENIED, 'admins only');
         return next(call);
       };
-      const server = createServer({ transport, instance: 'guarded', interceptors: [tag('s1'), deny, tag('s2')] }).add(definition, testService('guarded').implementation);
+      const server = createServer({ transport, instance: 'guarded', interceptors: [tag('s1'), deny, tag('s2')] }).add(
+        definition,
+        testService('guarded').implementation,
+      );
       await server.start();
       servers.push(server);
       const guarded = createClient(definition, clientTransport, { interceptors: [tag('c1'), tag('c2')] });
@@ -221,7 +264,10 @@ export function describeRpcConformance(kind: string, makeEnvironment: () => Prom
     it('drains in-flight calls on close, and redelivers abandoned ones without running non-idempotent methods twice', async () => {
       const definition = { ...TestServiceDefinition, fullName: 'warren.test.v1.DrainService' };
       const first = { transport: await env.connect(), ...testService('drain-1') };
-      const server1 = createServer({ transport: first.transport, instance: 'drain-1', drainMs: 150 }).add(definition, first.implementation);
+      const server1 = createServer({ transport: first.transport, instance: 'drain-1', drainMs: 150 }).add(
+        definition,
+        first.implementation,
+      );
       await server1.start();
       const drainClient = createClient(definition, clientTransport);
       const finishing = drainClient.sleep({ millis: 50 }, { timeoutMs: 5000 });
@@ -232,7 +278,10 @@ export function describeRpcConformance(kind: string, makeEnvironment: () => Prom
       expect((await finishing).instance).toBe('drain-1');
       await closing;
       const second = { transport: await env.connect(), ...testService('drain-2') };
-      const server2 = createServer({ transport: second.transport, instance: 'drain-2' }).add(definition, second.implementation);
+      const server2 = createServer({ transport: second.transport, instance: 'drain-2' }).add(
+        definition,
+        second.implementation,
+      );
       await server2.start();
       servers.push(server2);
       expect((await idempotent).instance).toBe('drain-2');

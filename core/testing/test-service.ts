@@ -25,17 +25,27 @@ export function testService(
   const implementation: ServiceImplementation<typeof TestServiceDefinition> = {
     echo(request, ctx) {
       note('echo', ctx);
-      return { ...request, metadata: ctx.metadata, remainingMs: ctx.timeRemaining(), caller: ctx.caller.userId ?? '', instance };
+      return {
+        ...request,
+        metadata: ctx.metadata,
+        remainingMs: ctx.timeRemaining(),
+        caller: ctx.caller.userId ?? '',
+        instance,
+      };
     },
     async sleep(request, ctx) {
       note('sleep', ctx);
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(resolve, request.millis);
         if (!request.ignoreAbort) {
-          ctx.signal.addEventListener('abort', () => {
-            clearTimeout(timer);
-            reject(ctx.signal.reason);
-          }, { once: true });
+          ctx.signal.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(timer);
+              reject(ctx.signal.reason);
+            },
+            { once: true },
+          );
         }
       });
       return { sleptMs: request.millis, instance };

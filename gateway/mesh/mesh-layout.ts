@@ -31,7 +31,10 @@ export interface Layout {
  * always gets the same picture and it changes only when edges appear.
  * Columns are centred vertically.
  */
-export function layoutMesh(nodes: readonly LayoutNode[], edges: readonly { readonly from: string; readonly to: string }[]): Layout {
+export function layoutMesh(
+  nodes: readonly LayoutNode[],
+  edges: readonly { readonly from: string; readonly to: string }[],
+): Layout {
   const ids = [...nodes].sort((a, b) => (a.kind === b.kind ? compare(a.id, b.id) : a.kind === 'client' ? -1 : 1));
   const known = new Set(ids.map((node) => node.id));
   const out = new Map<string, string[]>();
@@ -65,9 +68,11 @@ export function layoutMesh(nodes: readonly LayoutNode[], edges: readonly { reado
 
   const column = new Map<string, number>();
   for (const id of order) column.set(id, column.get(id) ?? 0);
-  for (const id of order) for (const to of kept.get(id) ?? []) column.set(to, Math.max(column.get(to) ?? 0, column.get(id)! + 1));
+  for (const id of order)
+    for (const to of kept.get(id) ?? []) column.set(to, Math.max(column.get(to) ?? 0, column.get(id)! + 1));
   const last = Math.max(0, ...column.values());
-  for (const { id, kind } of ids) if (!column.has(id)) column.set(id, kind === 'client' || linked.size === 0 ? 0 : last);
+  for (const { id, kind } of ids)
+    if (!column.has(id)) column.set(id, kind === 'client' || linked.size === 0 ? 0 : last);
 
   const columns: string[][] = Array.from({ length: last + 1 }, () => []);
   for (const { id } of ids) columns[column.get(id)!]!.push(id);
@@ -92,7 +97,9 @@ export function layoutMesh(nodes: readonly LayoutNode[], edges: readonly { reado
   const positions = new Map<string, { x: number; y: number }>();
   columns.forEach((members, index) => {
     const offset = ((tallest - members.length) * ROW_STEP) / 2;
-    members.forEach((id, at) => positions.set(id, { x: MARGIN + index * COLUMN_STEP, y: MARGIN + offset + at * ROW_STEP }));
+    members.forEach((id, at) =>
+      positions.set(id, { x: MARGIN + index * COLUMN_STEP, y: MARGIN + offset + at * ROW_STEP }),
+    );
   });
   return {
     positions,

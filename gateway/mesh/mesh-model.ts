@@ -4,7 +4,17 @@ import { sanitizeReport, type CleanReport } from './mesh-report.js';
 import { nodeStatus, worstBreaker } from './mesh-status.js';
 import { Tally, round } from './mesh-tally.js';
 import { serviceOf, tallyTraffic, type GroupTally } from './mesh-traffic.js';
-import type { BreakerStateName, BreakerView, DeadLetterView, EdgeView, GroupView, InstanceView, MeshView, NodeView, QueueView } from './mesh-view.js';
+import type {
+  BreakerStateName,
+  BreakerView,
+  DeadLetterView,
+  EdgeView,
+  GroupView,
+  InstanceView,
+  MeshView,
+  NodeView,
+  QueueView,
+} from './mesh-view.js';
 import { type QueueState } from '../../core/tooling.js';
 
 /** Default window rates, error shares and percentiles are taken over. */
@@ -88,10 +98,12 @@ export function createMeshModel(options: MeshModelOptions = {}): MeshModel {
   const remember = <T>(set: { size: number; has(key: T): boolean }, key: T, add: () => void): void => {
     if (set.has(key) || set.size < MAX_KNOWN) add();
   };
-  const live = (instance: Instance, at: number): boolean => !instance.report.stopping && at - instance.seenAt <= expiryMs(instance.report.intervalMs);
+  const live = (instance: Instance, at: number): boolean =>
+    !instance.report.stopping && at - instance.seenAt <= expiryMs(instance.report.intervalMs);
   /** Drops instances gone for longer than the window. */
   const forget = (at: number): void => {
-    for (const [id, instance] of instances) if (at - instance.seenAt > windowMs + expiryMs(instance.report.intervalMs)) instances.delete(id);
+    for (const [id, instance] of instances)
+      if (at - instance.seenAt > windowMs + expiryMs(instance.report.intervalMs)) instances.delete(id);
   };
   const nodeOfApp = (app: string): string => {
     const served = appServices.get(app);
@@ -111,17 +123,25 @@ export function createMeshModel(options: MeshModelOptions = {}): MeshModel {
       samples.push({ report, at });
       for (const service of report.services) {
         remember(services, service, () => services.add(service));
-        remember(appServices, report.app, () => appServices.set(report.app, (appServices.get(report.app) ?? new Set()).add(service)));
+        remember(appServices, report.app, () =>
+          appServices.set(report.app, (appServices.get(report.app) ?? new Set()).add(service)),
+        );
       }
-      for (const { group, broadcast } of report.groups) remember(groups, group, () => groups.set(group, { broadcast, app: report.app }));
+      for (const { group, broadcast } of report.groups)
+        remember(groups, group, () => groups.set(group, { broadcast, app: report.app }));
       for (const { method } of report.called) {
         const service = serviceOf(method);
         remember(services, service, () => services.add(service));
         remember(rpcEdges, `${report.app}\u0000${service}`, () => rpcEdges.add(`${report.app}\u0000${service}`));
       }
-      for (const { publisher } of report.handled) remember(eventEdges, `${publisher}\u0000${report.app}`, () => eventEdges.add(`${publisher}\u0000${report.app}`));
+      for (const { publisher } of report.handled)
+        remember(eventEdges, `${publisher}\u0000${report.app}`, () =>
+          eventEdges.add(`${publisher}\u0000${report.app}`),
+        );
       const node = (): string => nodeOfApp(report.app);
-      deadLetters = [...deadLetters, ...report.deadLetters.map((note) => ({ ...note, node: node() }))].sort((a, b) => b.atMs - a.atMs).slice(0, MAX_DEAD_LETTERS);
+      deadLetters = [...deadLetters, ...report.deadLetters.map((note) => ({ ...note, node: node() }))]
+        .sort((a, b) => b.atMs - a.atMs)
+        .slice(0, MAX_DEAD_LETTERS);
     },
     setQueues(states) {
       for (const [name, state] of states) queues.set(name, state);
@@ -130,7 +150,8 @@ export function createMeshModel(options: MeshModelOptions = {}): MeshModel {
     watchedQueues() {
       const names: string[] = [];
       for (const service of services) names.push(rpcQueue(service), rpcDeadQueue(service));
-      for (const [group, { broadcast }] of groups) names.push(...(broadcast ? [] : [groupQueue(group)]), groupDeadQueue(group));
+      for (const [group, { broadcast }] of groups)
+        names.push(...(broadcast ? [] : [groupQueue(group)]), groupDeadQueue(group));
       return names.slice(0, MAX_WATCHED);
     },
     view() {
@@ -142,7 +163,15 @@ export function createMeshModel(options: MeshModelOptions = {}): MeshModel {
       for (const { report } of samples) spans.set(report.instance, (spans.get(report.instance) ?? 0) + report.windowMs);
       const spanOf = (instance: string): number => Math.max(1000, spans.get(instance) ?? 0);
 
-      const { served, edges, groups: groupTallies } = tallyTraffic(samples.map(({ report }) => report), spanOf, nodeOfApp);
+      const {
+        served,
+        edges,
+        groups: groupTallies,
+      } = tallyTraffic(
+        samples.map(({ report }) => report),
+        spanOf,
+        nodeOfApp,
+      );
       const edge = (from: string, to: string, kind: 'rpc' | 'event'): void => {
         const id = `${from}${kind === 'rpc' ? '>' : '~>'}${to}`;
         if (!edges.has(id)) edges.set(id, { from, to, kind, total: new Tally(), methods: new Map(), types: new Set() });
@@ -165,15 +194,25 @@ export function createMeshModel(options: MeshModelOptions = {}): MeshModel {
           breakerStates.set(key, { holder: report.app, target, state: worstBreaker(before?.state, state) });
         }
       }
-      const targetNode = (target: string): string | null => (services.has(target) ? target : appServices.has(target) ? nodeOfApp(target) : null);
-      const breakers: BreakerView[] = [...breakerStates.values()].map((b) => ({ ...b, targetNode: targetNode(b.target) })).sort((a, b) => a.holder.localeCompare(b.holder) || a.target.localeCompare(b.target));
+      const targetNode = (target: string): string | null =>
+        services.has(target) ? target : appServices.has(target) ? nodeOfApp(target) : null;
+      const breakers: BreakerView[] = [...breakerStates.values()]
+        .map((b) => ({ ...b, targetNode: targetNode(b.target) }))
+        .sort((a, b) => a.holder.localeCompare(b.holder) || a.target.localeCompare(b.target));
 
       // Nodes: services that exist or were ever seen, clients with live instances or traffic now.
       const queueView = (name: string): QueueView | null => {
         const state = queues.get(name);
-        return state === undefined ? null : { name, exists: state !== null, messages: state?.messages ?? 0, consumers: state?.consumers ?? 0 };
+        return state === undefined
+          ? null
+          : { name, exists: state !== null, messages: state?.messages ?? 0, consumers: state?.consumers ?? 0 };
       };
-      const instanceView = ({ report, seenAt }: Instance): InstanceView => ({ id: report.instance, app: report.app, lastReportAgoMs: at - seenAt, uptimeMs: Math.max(0, report.sentAtMs - report.startedAtMs) });
+      const instanceView = ({ report, seenAt }: Instance): InstanceView => ({
+        id: report.instance,
+        app: report.app,
+        lastReportAgoMs: at - seenAt,
+        uptimeMs: Math.max(0, report.sentAtMs - report.startedAtMs),
+      });
       const edgeEnds = new Set([...edges.values()].flatMap((e) => [e.from, e.to]));
       const activeEnds = new Set([...edges.values()].filter((e) => e.total.calls > 0).flatMap((e) => [e.from, e.to]));
       const nodes: Omit<NodeView, 'x' | 'y'>[] = [];
@@ -181,9 +220,16 @@ export function createMeshModel(options: MeshModelOptions = {}): MeshModel {
       for (const service of [...services].sort()) {
         const queue = queueView(rpcQueue(service));
         const reporting = liveInstances.filter(({ report }) => report.services.includes(service));
-        const seen = queues.get(rpcQueue(service)) != null || everServed.has(service) || edgeEnds.has(service) || served.has(service);
+        const seen =
+          queues.get(rpcQueue(service)) != null ||
+          everServed.has(service) ||
+          edgeEnds.has(service) ||
+          served.has(service);
         if (!seen) continue;
-        const apps = [...appServices].filter(([, set]) => set.has(service)).map(([app]) => app).sort();
+        const apps = [...appServices]
+          .filter(([, set]) => set.has(service))
+          .map(([app]) => app)
+          .sort();
         const methods = [...(served.get(service) ?? new Map<string, Tally>())].sort((a, b) => a[0].localeCompare(b[0]));
         const total = new Tally();
         for (const [, tally] of methods) total.merge(tally);
@@ -220,7 +266,9 @@ export function createMeshModel(options: MeshModelOptions = {}): MeshModel {
           groups: groupViews,
         });
       }
-      const clientApps = new Set([...liveInstances.map(({ report }) => report.app)].filter((app) => nodeOfApp(app).startsWith('app:')));
+      const clientApps = new Set(
+        [...liveInstances.map(({ report }) => report.app)].filter((app) => nodeOfApp(app).startsWith('app:')),
+      );
       for (const id of activeEnds) if (id.startsWith('app:')) clientApps.add(id.slice(4));
       for (const app of [...clientApps].sort()) {
         const id = `app:${app}`;
@@ -244,7 +292,9 @@ export function createMeshModel(options: MeshModelOptions = {}): MeshModel {
           faultRate: round(outgoing.faultRate),
           p99Ms: outgoing.quantile(0.99),
           methods: [],
-          groups: [...groups].filter(([, g]) => nodeOfApp(g.app) === id).map(([group, g]) => groupView(group, g.broadcast, groupTallies.get(group), queueView)),
+          groups: [...groups]
+            .filter(([, g]) => nodeOfApp(g.app) === id)
+            .map(([group, g]) => groupView(group, g.broadcast, groupTallies.get(group), queueView)),
         });
       }
 
@@ -261,8 +311,15 @@ export function createMeshModel(options: MeshModelOptions = {}): MeshModel {
           faultRate: round(e.total.faultRate),
           p99Ms: e.total.quantile(0.99),
           active: e.total.calls > 0,
-          breaker: e.kind === 'rpc' ? breakers.filter((b) => nodeOfApp(b.holder) === e.from && b.targetNode === e.to).reduce<BreakerStateName | null>((worst, b) => worstBreaker(worst ?? undefined, b.state), null) : null,
-          methods: [...e.methods].sort((a, b) => a[0].localeCompare(b[0])).map(([method, tally]) => tally.methodView(method)),
+          breaker:
+            e.kind === 'rpc'
+              ? breakers
+                  .filter((b) => nodeOfApp(b.holder) === e.from && b.targetNode === e.to)
+                  .reduce<BreakerStateName | null>((worst, b) => worstBreaker(worst ?? undefined, b.state), null)
+              : null,
+          methods: [...e.methods]
+            .sort((a, b) => a[0].localeCompare(b[0]))
+            .map(([method, tally]) => tally.methodView(method)),
           types: [...e.types].sort(),
         }))
         .sort((a, b) => a.id.localeCompare(b.id));
@@ -274,7 +331,9 @@ export function createMeshModel(options: MeshModelOptions = {}): MeshModel {
         edges: edgeViews,
         breakers,
         deadLetters,
-        notDeployed: [...contracts].filter((service) => !shown.has(service) && queues.get(rpcQueue(service)) === null).sort(),
+        notDeployed: [...contracts]
+          .filter((service) => !shown.has(service) && queues.get(rpcQueue(service)) === null)
+          .sort(),
         layout: { width: layout.width, height: layout.height, nodeWidth: NODE_WIDTH, nodeHeight: NODE_HEIGHT },
         queuesAt,
       };
@@ -282,7 +341,12 @@ export function createMeshModel(options: MeshModelOptions = {}): MeshModel {
   };
 }
 
-function groupView(group: string, broadcast: boolean, counted: GroupTally | undefined, queueView: (name: string) => QueueView | null): GroupView {
+function groupView(
+  group: string,
+  broadcast: boolean,
+  counted: GroupTally | undefined,
+  queueView: (name: string) => QueueView | null,
+): GroupView {
   return {
     group,
     broadcast,

@@ -133,10 +133,20 @@ export function createMeshPage(setup: MeshPageSetup): MeshPage | undefined {
 
   const stream = (request: IncomingMessage, response: ServerResponse): void => {
     if (streams.size >= maxViewers) {
-      sendError(response, gatewayError(Code.UNAVAILABLE, `too many mesh viewers (at most ${maxViewers}); use /mesh.json`, 503), undefined, false, undefined);
+      sendError(
+        response,
+        gatewayError(Code.UNAVAILABLE, `too many mesh viewers (at most ${maxViewers}); use /mesh.json`, 503),
+        undefined,
+        false,
+        undefined,
+      );
       return;
     }
-    response.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', 'x-accel-buffering': 'no' });
+    response.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'x-accel-buffering': 'no',
+    });
     streams.set(response, { backedUp: false });
     response.on('drain', () => {
       const entry = streams.get(response);
@@ -154,18 +164,33 @@ export function createMeshPage(setup: MeshPageSetup): MeshPage | undefined {
     serve(request, response, path, closing) {
       const method = request.method ?? 'GET';
       if (method !== 'GET' && method !== 'HEAD') {
-        sendError(response, gatewayError(Code.UNIMPLEMENTED, `${path} answers GET only`, 405, { allow: 'GET, HEAD' }), undefined, closing, undefined);
+        sendError(
+          response,
+          gatewayError(Code.UNIMPLEMENTED, `${path} answers GET only`, 405, { allow: 'GET, HEAD' }),
+          undefined,
+          closing,
+          undefined,
+        );
       } else if (closed || closing) {
-        sendError(response, gatewayError(Code.UNAVAILABLE, 'the gateway is shutting down', 503), undefined, true, undefined);
+        sendError(
+          response,
+          gatewayError(Code.UNAVAILABLE, 'the gateway is shutting down', 503),
+          undefined,
+          true,
+          undefined,
+        );
       } else if (path === '/mesh') {
         send(response, 200, 'text/html; charset=utf-8', html, undefined, false, { 'content-security-policy': policy });
       } else if (path === '/mesh.json') {
         const stale = Date.now() - askedAt > refreshMs;
         askedAt = Date.now();
-        (stale ? feed.checkQueues() : Promise.resolve()).then(() => send(response, 200, JSON_UTF8, JSON.stringify(model.view()), undefined, false), (error: unknown) => {
-          logger.error({ err: error }, 'mesh view failed');
-          sendError(response, gatewayError(Code.INTERNAL, 'mesh view failed', 500), undefined, false, undefined);
-        });
+        (stale ? feed.checkQueues() : Promise.resolve()).then(
+          () => send(response, 200, JSON_UTF8, JSON.stringify(model.view()), undefined, false),
+          (error: unknown) => {
+            logger.error({ err: error }, 'mesh view failed');
+            sendError(response, gatewayError(Code.INTERNAL, 'mesh view failed', 500), undefined, false, undefined);
+          },
+        );
       } else if (method === 'GET') {
         stream(request, response);
       } else {

@@ -49,7 +49,10 @@ export function sanitizeReport(report: InstanceReport): CleanReport {
   return {
     app: name(report.app),
     instance: name(report.instance),
-    services: report.services.slice(0, MAX_SMALL_LIST).map(name).filter((service) => service !== ''),
+    services: report.services
+      .slice(0, MAX_SMALL_LIST)
+      .map(name)
+      .filter((service) => service !== ''),
     startedAtMs: whole(report.startedAtMs),
     sentAtMs: whole(report.sentAtMs),
     windowMs: clamp(report.windowMs, 0, 600_000),
@@ -57,7 +60,10 @@ export function sanitizeReport(report: InstanceReport): CleanReport {
     stopping: report.stopping === true,
     served: report.served.slice(0, MAX_ENTRIES).map(methodStats),
     called: report.called.slice(0, MAX_ENTRIES).map(methodStats),
-    groups: report.groups.slice(0, MAX_SMALL_LIST).map((group) => ({ group: name(group.group), broadcast: group.broadcast === true })).filter((group) => group.group !== ''),
+    groups: report.groups
+      .slice(0, MAX_SMALL_LIST)
+      .map((group) => ({ group: name(group.group), broadcast: group.broadcast === true }))
+      .filter((group) => group.group !== ''),
     handled: report.handled.slice(0, MAX_ENTRIES).map((stats) => ({
       group: name(stats.group),
       type: name(stats.type),
@@ -69,7 +75,11 @@ export function sanitizeReport(report: InstanceReport): CleanReport {
     })),
     breakers: report.breakers
       .slice(0, MAX_SMALL_LIST)
-      .flatMap((breaker) => (STATE_NAMES[breaker.state] === undefined ? [] : [{ target: name(breaker.target), state: STATE_NAMES[breaker.state]! }])),
+      .flatMap((breaker) =>
+        STATE_NAMES[breaker.state] === undefined
+          ? []
+          : [{ target: name(breaker.target), state: STATE_NAMES[breaker.state]! }],
+      ),
     deadLetters: report.deadLetters.slice(0, MAX_NOTES).map((note) => ({
       group: name(note.group),
       type: name(note.type),

@@ -39,11 +39,15 @@ export function nodeStatus(input: StatusInput): { status: NodeStatus; reason: st
   const { queue } = input;
   if (queue && !queue.exists) return { status: 'down', reason: `no queue ${queue.name}` };
   if (queue && queue.consumers === 0) {
-    return { status: 'down', reason: `no consumer on ${queue.name}${queue.messages > 0 ? `; ${queue.messages} waiting` : ''}` };
+    return {
+      status: 'down',
+      reason: `no consumer on ${queue.name}${queue.messages > 0 ? `; ${queue.messages} waiting` : ''}`,
+    };
   }
   if (!queue && input.reporting === 0) return { status: 'unknown', reason: 'no report yet' };
   const reasons: string[] = [];
-  if (input.served.calls > 0 && input.served.faultRate >= DEGRADED_FAULT_RATE) reasons.push(`${percent(input.served.faultRate)} server errors`);
+  if (input.served.calls > 0 && input.served.faultRate >= DEGRADED_FAULT_RATE)
+    reasons.push(`${percent(input.served.faultRate)} server errors`);
   const failing = input.incoming.find((tally) => tally.calls > 0 && tally.faultRate >= DEGRADED_FAULT_RATE);
   if (failing && reasons.length === 0) reasons.push(`callers see ${percent(failing.faultRate)} failures`);
   for (const breaker of input.breakers) reasons.push(`breaker ${breaker.state} in ${breaker.holder}`);

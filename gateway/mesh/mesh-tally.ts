@@ -7,7 +7,8 @@ import type { MethodView } from './mesh-view.js';
 export interface CountedCalls {
   readonly calls: number;
   readonly errors: { readonly [code: number]: number | bigint };
-  readonly latency?: { readonly buckets: { readonly [bucket: number]: number | bigint }; readonly sumMs: number } | undefined;
+  readonly latency?:
+    { readonly buckets: { readonly [bucket: number]: number | bigint }; readonly sumMs: number } | undefined;
 }
 
 /**
@@ -39,7 +40,8 @@ export class Tally {
     }
     for (const [key, value] of Object.entries(counted.latency?.buckets ?? {})) {
       const bucket = Number(key);
-      if (Number.isInteger(bucket) && bucket >= 0 && bucket <= 127) this.buckets.set(bucket, (this.buckets.get(bucket) ?? 0) + finite(value));
+      if (Number.isInteger(bucket) && bucket >= 0 && bucket <= 127)
+        this.buckets.set(bucket, (this.buckets.get(bucket) ?? 0) + finite(value));
     }
   }
 
@@ -67,7 +69,9 @@ export class Tally {
 
   /** Failures by code name, most frequent first. */
   errorList(): { code: string; count: number }[] {
-    return [...this.errors].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([code, count]) => ({ code: codeName(code), count }));
+    return [...this.errors]
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+      .map(([code, count]) => ({ code: codeName(code), count }));
   }
 
   /** The view of this tally as method `method`. */

@@ -37,7 +37,11 @@ export interface Traffic {
  * gives the time an instance's reports cover (rates), `nodeOfApp` the node
  * an app is drawn as.
  */
-export function tallyTraffic(reports: readonly CleanReport[], spanOf: (instance: string) => number, nodeOfApp: (app: string) => string): Traffic {
+export function tallyTraffic(
+  reports: readonly CleanReport[],
+  spanOf: (instance: string) => number,
+  nodeOfApp: (app: string) => string,
+): Traffic {
   const served = new Map<string, Map<string, Tally>>();
   const edges = new Map<string, EdgeTally>();
   const groups = new Map<string, GroupTally>();

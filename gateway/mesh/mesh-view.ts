@@ -149,7 +149,12 @@ export interface MeshView {
   /** Services of the contracts with no queue and no traffic. */
   readonly notDeployed: readonly string[];
   /** Size of the drawing and of a node box, layout units. */
-  readonly layout: { readonly width: number; readonly height: number; readonly nodeWidth: number; readonly nodeHeight: number };
+  readonly layout: {
+    readonly width: number;
+    readonly height: number;
+    readonly nodeWidth: number;
+    readonly nodeHeight: number;
+  };
   /** When queue depths were last read (null: not yet). */
   readonly queuesAt: number | null;
 }

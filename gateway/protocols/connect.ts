@@ -33,11 +33,16 @@ export function connectErrorJson(error: RpcError, registry: ProtoRegistry | unde
     }
     return entry;
   });
-  return { code: CONNECT_CODE_NAMES[code], ...(message === '' ? {} : { message }), ...(details.length === 0 ? {} : { details }) };
+  return {
+    code: CONNECT_CODE_NAMES[code],
+    ...(message === '' ? {} : { message }),
+    ...(details.length === 0 ? {} : { details }),
+  };
 }
 
 function checkVersion(value: string | string[] | undefined): void {
-  if (value !== undefined && value !== '1') throw gatewayError(Code.INVALID_ARGUMENT, 'connect-protocol-version must be 1');
+  if (value !== undefined && value !== '1')
+    throw gatewayError(Code.INVALID_ARGUMENT, 'connect-protocol-version must be 1');
 }
 
 function decodeJson(type: Parameters<WireCodec['decodeRequest']>[2], bytes: Buffer): unknown {
@@ -63,7 +68,13 @@ function writeError(response: ServerResponse, error: RpcError, context: WriteCon
   return status;
 }
 
-function writeReply(response: ServerResponse, proto: boolean, body: string | Uint8Array, trailers: Record<string, string>, context: WriteContext): void {
+function writeReply(
+  response: ServerResponse,
+  proto: boolean,
+  body: string | Uint8Array,
+  trailers: Record<string, string>,
+  context: WriteContext,
+): void {
   if (response.headersSent) return;
   const headers: Record<string, string | number> = {
     ...SECURITY_HEADERS,
@@ -91,16 +102,27 @@ export const connectCodec: WireCodec = {
   decodeRequest(request, body, type) {
     checkVersion(request.headers['connect-protocol-version']);
     const encoding = request.headers['content-encoding'];
-    if (encoding !== undefined && encoding !== 'identity') throw gatewayError(Code.UNIMPLEMENTED, `content-encoding ${String(encoding)} is not supported; send identity`);
+    if (encoding !== undefined && encoding !== 'identity')
+      throw gatewayError(Code.UNIMPLEMENTED, `content-encoding ${String(encoding)} is not supported; send identity`);
     const media = mediaType(request.headers);
     if (media === PROTO_TYPE) return decodeMessage(type, body);
-    if (media !== JSON_TYPE) throw gatewayError(Code.UNIMPLEMENTED, `content-type ${request.headers['content-type']} is not supported; send application/json or application/proto`);
+    if (media !== JSON_TYPE)
+      throw gatewayError(
+        Code.UNIMPLEMENTED,
+        `content-type ${request.headers['content-type']} is not supported; send application/json or application/proto`,
+      );
     return decodeJson(type, body);
   },
   writeReply(response, type, reply, context) {
     const proto = mediaType(response.req.headers) === PROTO_TYPE;
     const trailers = metadataHeaders(reply.metadata, 'trailer-');
-    writeReply(response, proto, proto ? type.encode(reply.response).finish() : JSON.stringify(type.toJSON(reply.response)), trailers, context);
+    writeReply(
+      response,
+      proto,
+      proto ? type.encode(reply.response).finish() : JSON.stringify(type.toJSON(reply.response)),
+      trailers,
+      context,
+    );
   },
   writeError,
 };
@@ -116,15 +138,20 @@ export const connectGetCodec: WireCodec = {
   timeoutMs: (headers) => parseConnectTimeout(headers['connect-timeout-ms']),
   decodeRequest(_request, _body, type, query) {
     const version = query.get('connect');
-    if (version !== null && version !== 'v1') throw gatewayError(Code.INVALID_ARGUMENT, 'the connect query parameter must be v1');
+    if (version !== null && version !== 'v1')
+      throw gatewayError(Code.INVALID_ARGUMENT, 'the connect query parameter must be v1');
     const compression = query.get('compression');
-    if (compression !== null && compression !== 'identity') throw gatewayError(Code.UNIMPLEMENTED, `compression ${compression} is not supported`);
+    if (compression !== null && compression !== 'identity')
+      throw gatewayError(Code.UNIMPLEMENTED, `compression ${compression} is not supported`);
     const encoding = query.get('encoding');
-    if (encoding !== 'json' && encoding !== 'proto') throw gatewayError(Code.INVALID_ARGUMENT, 'the encoding query parameter must be json or proto');
+    if (encoding !== 'json' && encoding !== 'proto')
+      throw gatewayError(Code.INVALID_ARGUMENT, 'the encoding query parameter must be json or proto');
     const raw = query.get('message') ?? '';
     const base64 = query.get('base64') === '1';
-    if (!base64 && encoding === 'proto') throw gatewayError(Code.INVALID_ARGUMENT, 'a proto message in the query must be base64 (base64=1)');
-    if (base64 && !/^[A-Za-z0-9+/_-]*={0,2}$/.test(raw)) throw gatewayError(Code.INVALID_ARGUMENT, 'the message query parameter is not base64');
+    if (!base64 && encoding === 'proto')
+      throw gatewayError(Code.INVALID_ARGUMENT, 'a proto message in the query must be base64 (base64=1)');
+    if (base64 && !/^[A-Za-z0-9+/_-]*={0,2}$/.test(raw))
+      throw gatewayError(Code.INVALID_ARGUMENT, 'the message query parameter is not base64');
     const bytes = base64 ? Buffer.from(raw.replace(/-/g, '+').replace(/_/g, '/'), 'base64') : Buffer.from(raw, 'utf8');
     if (encoding === 'proto') return decodeMessage(type, bytes);
     if (!isUtf8(bytes)) throw gatewayError(Code.INVALID_ARGUMENT, 'the message query parameter is not UTF-8');
@@ -133,7 +160,13 @@ export const connectGetCodec: WireCodec = {
   writeReply(response, type, reply, context) {
     const url = response.req.url ?? '';
     const proto = new URLSearchParams(url.slice(url.indexOf('?') + 1)).get('encoding') === 'proto';
-    writeReply(response, proto, proto ? type.encode(reply.response).finish() : JSON.stringify(type.toJSON(reply.response)), metadataHeaders(reply.metadata, 'trailer-'), context);
+    writeReply(
+      response,
+      proto,
+      proto ? type.encode(reply.response).finish() : JSON.stringify(type.toJSON(reply.response)),
+      metadataHeaders(reply.metadata, 'trailer-'),
+      context,
+    );
   },
   writeError,
 };
@@ -156,8 +189,16 @@ export const connectStreamCodec: WireCodec = {
   writeError(response, error, context) {
     if (!response.headersSent) {
       const media = mediaType(response.req.headers);
-      const body = encodeEnvelope(FLAG_END_STREAM, Buffer.from(JSON.stringify({ error: connectErrorJson(error, context.registry) })));
-      response.writeHead(200, { ...SECURITY_HEADERS, 'content-type': media.startsWith('application/connect+') ? media : 'application/connect+json', 'content-length': body.length, [REQUEST_ID_HEADER]: context.requestId });
+      const body = encodeEnvelope(
+        FLAG_END_STREAM,
+        Buffer.from(JSON.stringify({ error: connectErrorJson(error, context.registry) })),
+      );
+      response.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'content-type': media.startsWith('application/connect+') ? media : 'application/connect+json',
+        'content-length': body.length,
+        [REQUEST_ID_HEADER]: context.requestId,
+      });
       response.end(body);
     }
     return CONNECT_HTTP_STATUS[errorCodeOf(error)];

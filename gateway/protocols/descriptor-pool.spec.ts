@@ -3,11 +3,15 @@ import descriptor from 'protobufjs/ext/descriptor.js';
 import { describe, expect, it } from 'vitest';
 import { createDescriptorPool } from './descriptor-pool.js';
 
-const FileDescriptorProto = (descriptor as unknown as { FileDescriptorProto: { decode(bytes: Uint8Array): any } }).FileDescriptorProto;
+const FileDescriptorProto = (descriptor as unknown as { FileDescriptorProto: { decode(bytes: Uint8Array): any } })
+  .FileDescriptorProto;
 
 describe('descriptor pool', () => {
   const root = new protobuf.Root();
-  protobuf.parse('syntax = "proto3"; package google.protobuf; message Timestamp { int64 seconds = 1; int32 nanos = 2; }', root);
+  protobuf.parse(
+    'syntax = "proto3"; package google.protobuf; message Timestamp { int64 seconds = 1; int32 nanos = 2; }',
+    root,
+  );
   protobuf.parse(
     `syntax = "proto3"; package acme.v1; import "google/protobuf/timestamp.proto";
      message Item { string id = 1; map<string, Item> children_by_id = 2; google.protobuf.Timestamp at = 3; Kind kind = 4; repeated string tags = 5; repeated int32 counts = 6; }
@@ -18,7 +22,8 @@ describe('descriptor pool', () => {
   );
   root.resolveAll();
   // as Root.load would record them (parse alone does not)
-  for (const object of (root.lookup('acme.v1') as protobuf.Namespace).nestedArray) object.filename = '/somewhere/proto/acme/v1/acme.proto';
+  for (const object of (root.lookup('acme.v1') as protobuf.Namespace).nestedArray)
+    object.filename = '/somewhere/proto/acme/v1/acme.proto';
   const pool = createDescriptorPool([root]);
 
   it('finds a file by symbol (service, method, message) with its dependencies', () => {

@@ -30,7 +30,8 @@ type FileDescriptorCodec = { create(value: object): FileEntry['proto']; encode(m
  * `google.api.http`) are left out: clients need them to call nothing.
  */
 export function createDescriptorPool(roots: readonly protobuf.Root[]): DescriptorPool {
-  const FileDescriptorProto = (descriptor as unknown as { FileDescriptorProto: FileDescriptorCodec }).FileDescriptorProto;
+  const FileDescriptorProto = (descriptor as unknown as { FileDescriptorProto: FileDescriptorCodec })
+    .FileDescriptorProto;
   const files = new Map<string, FileEntry>();
   const symbols = new Map<string, string>();
   const fileOf = new Map<protobuf.ReflectionObject, string>();
@@ -43,7 +44,18 @@ export function createDescriptorPool(roots: readonly protobuf.Root[]): Descripto
   const entryFor = (name: string, pkg: string): FileEntry => {
     let entry = files.get(name);
     if (!entry) {
-      entry = { proto: FileDescriptorProto.create({ name, package: pkg, syntax: 'proto3', messageType: [], enumType: [], service: [], dependency: [] }), deps: new Set() };
+      entry = {
+        proto: FileDescriptorProto.create({
+          name,
+          package: pkg,
+          syntax: 'proto3',
+          messageType: [],
+          enumType: [],
+          service: [],
+          dependency: [],
+        }),
+        deps: new Set(),
+      };
       files.set(name, entry);
     }
     return entry;
@@ -51,14 +63,18 @@ export function createDescriptorPool(roots: readonly protobuf.Root[]): Descripto
   const register = (object: protobuf.ReflectionObject, file: string): void => {
     fileOf.set(object, file);
     symbols.set(object.fullName.slice(1), file);
-    if (object instanceof protobuf.Type) for (const nested of object.nestedArray) if (nested instanceof protobuf.Type || nested instanceof protobuf.Enum) register(nested, file);
-    if (object instanceof protobuf.Service) for (const method of object.methodsArray) symbols.set(method.fullName.slice(1), file);
+    if (object instanceof protobuf.Type)
+      for (const nested of object.nestedArray)
+        if (nested instanceof protobuf.Type || nested instanceof protobuf.Enum) register(nested, file);
+    if (object instanceof protobuf.Service)
+      for (const method of object.methodsArray) symbols.set(method.fullName.slice(1), file);
   };
 
   const topLevel: protobuf.ReflectionObject[] = [];
   const walk = (namespace: protobuf.NamespaceBase): void => {
     for (const nested of namespace.nestedArray) {
-      if (nested instanceof protobuf.Type || nested instanceof protobuf.Enum || nested instanceof protobuf.Service) topLevel.push(nested);
+      if (nested instanceof protobuf.Type || nested instanceof protobuf.Enum || nested instanceof protobuf.Service)
+        topLevel.push(nested);
       else if (nested instanceof protobuf.Namespace) walk(nested);
     }
   };
@@ -67,9 +83,13 @@ export function createDescriptorPool(roots: readonly protobuf.Root[]): Descripto
   for (const object of topLevel) {
     const name = fileNameOf(object);
     if (symbols.has(object.fullName.slice(1))) continue; // the same type in two roots: the first wins
-    const entry = entryFor(name, object.parent instanceof protobuf.Root || !object.parent ? '' : object.parent.fullName.slice(1));
+    const entry = entryFor(
+      name,
+      object.parent instanceof protobuf.Root || !object.parent ? '' : object.parent.fullName.slice(1),
+    );
     register(object, name);
-    if (object instanceof protobuf.Type) entry.proto.messageType.push(fixMessage(object.toDescriptor('proto3') as unknown as MessageDescriptor, object));
+    if (object instanceof protobuf.Type)
+      entry.proto.messageType.push(fixMessage(object.toDescriptor('proto3') as unknown as MessageDescriptor, object));
     else if (object instanceof protobuf.Enum) entry.proto.enumType.push(object.toDescriptor());
     else entry.proto.service.push((object as protobuf.Service).toDescriptor());
   }
@@ -163,7 +183,10 @@ function fixMessage(message: MessageDescriptor, type: protobuf.Type): MessageDes
     field.resolve();
     if (field.map) {
       const entry = message.nestedType.find((nested) => nested.name === descriptor.typeName);
-      const entryName = `${field.name.split('_').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('')}Entry`;
+      const entryName = `${field.name
+        .split('_')
+        .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+        .join('')}Entry`;
       if (entry) {
         entry.name = entryName;
         const value = entry.field.find((candidate) => candidate.number === 2);

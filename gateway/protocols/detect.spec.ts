@@ -16,7 +16,11 @@ describe('protocol detection', () => {
   });
 
   it('leaves the JSON routes and operations alone', () => {
-    expect(detectWire('POST', '/rpc/shop.inventory.v1.InventoryService/GetStock', '', { 'content-type': 'application/json' })).toBeUndefined();
+    expect(
+      detectWire('POST', '/rpc/shop.inventory.v1.InventoryService/GetStock', '', {
+        'content-type': 'application/json',
+      }),
+    ).toBeUndefined();
     expect(detectWire('GET', '/v1/stock/MUG', '', {})).toBeUndefined();
     expect(detectWire('GET', '/healthz', '', {})).toBeUndefined();
     expect(detectWire('GET', path, '', {})).toBeUndefined();

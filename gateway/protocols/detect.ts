@@ -24,7 +24,12 @@ export function methodPathOf(path: string): string | undefined {
  * Connect path (one dotted service segment, one method segment) does not
  * clash with them unless a template declares exactly that shape.
  */
-export function detectWire(method: string, path: string, query: string, headers: IncomingHttpHeaders): WireKind | undefined {
+export function detectWire(
+  method: string,
+  path: string,
+  query: string,
+  headers: IncomingHttpHeaders,
+): WireKind | undefined {
   const type = headers['content-type'];
   if (type !== undefined && type.startsWith('application/')) {
     const media = type.slice(12, 40).toLowerCase();
@@ -34,7 +39,10 @@ export function detectWire(method: string, path: string, query: string, headers:
     if (media.startsWith('connect+')) return 'connect-stream';
   }
   if (!METHOD_PATH.test(path)) return undefined;
-  if (method === 'GET') return /(?:^|&)(?:message=|connect=v1)/.test(query) || headers['connect-protocol-version'] !== undefined ? 'connect-get' : undefined;
+  if (method === 'GET')
+    return /(?:^|&)(?:message=|connect=v1)/.test(query) || headers['connect-protocol-version'] !== undefined
+      ? 'connect-get'
+      : undefined;
   if (headers['connect-protocol-version'] !== undefined) return 'connect';
   if (method === 'POST' && type !== undefined && /^application\/(json|proto)\s*(;|$)/i.test(type)) return 'connect';
   return undefined;

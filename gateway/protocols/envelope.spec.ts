@@ -12,10 +12,18 @@ describe('length-prefixed messages', () => {
 
   it('refuses truncated, padded, empty and compressed unary bodies', () => {
     const framed = encodeEnvelope(0, Buffer.from('abc'));
-    expect(() => decodeUnaryEnvelope(framed.subarray(0, 6))).toThrow(expect.objectContaining({ code: Code.INVALID_ARGUMENT }));
-    expect(() => decodeUnaryEnvelope(Buffer.concat([framed, framed]))).toThrow(expect.objectContaining({ code: Code.INVALID_ARGUMENT }));
-    expect(() => decodeUnaryEnvelope(Buffer.alloc(0))).toThrow(expect.objectContaining({ code: Code.INVALID_ARGUMENT }));
-    expect(() => decodeUnaryEnvelope(encodeEnvelope(1, Buffer.from('x')))).toThrow(expect.objectContaining({ code: Code.UNIMPLEMENTED }));
+    expect(() => decodeUnaryEnvelope(framed.subarray(0, 6))).toThrow(
+      expect.objectContaining({ code: Code.INVALID_ARGUMENT }),
+    );
+    expect(() => decodeUnaryEnvelope(Buffer.concat([framed, framed]))).toThrow(
+      expect.objectContaining({ code: Code.INVALID_ARGUMENT }),
+    );
+    expect(() => decodeUnaryEnvelope(Buffer.alloc(0))).toThrow(
+      expect.objectContaining({ code: Code.INVALID_ARGUMENT }),
+    );
+    expect(() => decodeUnaryEnvelope(encodeEnvelope(1, Buffer.from('x')))).toThrow(
+      expect.objectContaining({ code: Code.UNIMPLEMENTED }),
+    );
   });
 
   it('splits a stream into messages across arbitrary chunk boundaries, with a size limit', () => {
@@ -24,6 +32,8 @@ describe('length-prefixed messages', () => {
     const found = [...stream].flatMap((byte) => reader.push(Buffer.from([byte])));
     expect(found.map((envelope) => envelope.payload.toString())).toEqual(['one', 'two!']);
     expect(reader.pending).toBe(false);
-    expect(() => new EnvelopeReader(2).push(stream)).toThrow(expect.objectContaining({ code: Code.RESOURCE_EXHAUSTED }));
+    expect(() => new EnvelopeReader(2).push(stream)).toThrow(
+      expect.objectContaining({ code: Code.RESOURCE_EXHAUSTED }),
+    );
   });
 });

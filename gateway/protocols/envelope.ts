@@ -31,13 +31,21 @@ export function encodeEnvelope(flags: number, payload: Uint8Array): Buffer {
  * frames even the empty message).
  */
 export function decodeUnaryEnvelope(body: Buffer): Buffer {
-  if (body.length < 5) throw gatewayError(Code.INVALID_ARGUMENT, `the request holds ${body.length} bytes, less than one length-prefixed message`);
+  if (body.length < 5)
+    throw gatewayError(
+      Code.INVALID_ARGUMENT,
+      `the request holds ${body.length} bytes, less than one length-prefixed message`,
+    );
   const flags = body[0]!;
-  if ((flags & FLAG_COMPRESSED) !== 0) throw gatewayError(Code.UNIMPLEMENTED, 'compressed messages are not supported; send grpc-encoding identity');
+  if ((flags & FLAG_COMPRESSED) !== 0)
+    throw gatewayError(Code.UNIMPLEMENTED, 'compressed messages are not supported; send grpc-encoding identity');
   if (flags !== 0) throw gatewayError(Code.INVALID_ARGUMENT, `unexpected message flags 0x${flags.toString(16)}`);
   const length = body.readUInt32BE(1);
   if (body.length !== 5 + length) {
-    throw gatewayError(Code.INVALID_ARGUMENT, body.length < 5 + length ? 'the request message is truncated' : 'a unary call sent more than one message');
+    throw gatewayError(
+      Code.INVALID_ARGUMENT,
+      body.length < 5 + length ? 'the request message is truncated' : 'a unary call sent more than one message',
+    );
   }
   return body.subarray(5);
 }
@@ -57,7 +65,11 @@ export class EnvelopeReader {
     const found: Envelope[] = [];
     while (this.buffered.length >= 5) {
       const length = this.buffered.readUInt32BE(1);
-      if (length > this.limit) throw gatewayError(Code.RESOURCE_EXHAUSTED, `a message of ${length} bytes exceeds the limit of ${this.limit} bytes`);
+      if (length > this.limit)
+        throw gatewayError(
+          Code.RESOURCE_EXHAUSTED,
+          `a message of ${length} bytes exceeds the limit of ${this.limit} bytes`,
+        );
       if (this.buffered.length < 5 + length) break;
       found.push({ flags: this.buffered[0]!, payload: this.buffered.subarray(5, 5 + length) });
       this.buffered = this.buffered.subarray(5 + length);

@@ -29,7 +29,8 @@ export function createGrpcFamily(options: GrpcFamilyOptions): WireHandler {
   const grpcRoot = loadGrpcProtos();
   const streaming = new Set([`${HEALTH_SERVICE}/Watch`]);
   for (const service of options.exposedServices) {
-    for (const method of Object.values(service.methods)) if (method.requestStream || method.responseStream) streaming.add(`${service.fullName}/${method.name}`);
+    for (const method of Object.values(service.methods))
+      if (method.requestStream || method.responseStream) streaming.add(`${service.fullName}/${method.name}`);
   }
   const exposedNames = [...new Set(options.router.rpcRoutes.map((route) => route.target.info.service))];
   return createWireHandler({
@@ -37,6 +38,13 @@ export function createGrpcFamily(options: GrpcFamilyOptions): WireHandler {
     targets: new Map(options.router.rpcRoutes.map((route) => [route.target.info.path, route.target])),
     streaming,
     health: createGrpcHealth(grpcRoot, new Set(exposedNames), options.transport, options.ready),
-    reflection: options.reflection ? createReflection(grpcRoot, () => createDescriptorPool([options.registry.root, grpcRoot]), exposedNames, options.bodyLimitBytes) : undefined,
+    reflection: options.reflection
+      ? createReflection(
+          grpcRoot,
+          () => createDescriptorPool([options.registry.root, grpcRoot]),
+          exposedNames,
+          options.bodyLimitBytes,
+        )
+      : undefined,
   });
 }

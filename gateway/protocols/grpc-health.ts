@@ -19,7 +19,9 @@ const CHECK_TIMEOUT_MS = 5_000;
 /** The gateway's grpc.health.v1.Health. */
 export interface GrpcHealth {
   /** The codecs of `Check` when `methodPath` is it. */
-  handles(methodPath: string): { readonly requestType: DynamicMessageType; readonly responseType: DynamicMessageType } | undefined;
+  handles(
+    methodPath: string,
+  ): { readonly requestType: DynamicMessageType; readonly responseType: DynamicMessageType } | undefined;
   /** Answers one Check request. */
   check(request: unknown, timeoutMs: number, state: RequestState): Promise<GatewayReply>;
 }
@@ -38,12 +40,20 @@ export interface GrpcHealth {
  * No breaker: a health check must see the service even while its breaker
  * is open. `Watch` is a stream: UNIMPLEMENTED.
  */
-export function createGrpcHealth(root: protobuf.Root, services: ReadonlySet<string>, transport: Transport, isReady: () => boolean): GrpcHealth {
+export function createGrpcHealth(
+  root: protobuf.Root,
+  services: ReadonlySet<string>,
+  transport: Transport,
+  isReady: () => boolean,
+): GrpcHealth {
   const codecs = {
     requestType: createDynamicMessageType(root.lookupType('grpc.health.v1.HealthCheckRequest')),
     responseType: createDynamicMessageType(root.lookupType('grpc.health.v1.HealthCheckResponse')),
   };
-  const answer = (status: number): GatewayReply => ({ response: codecs.responseType.fromPartial({ status }), metadata: {} });
+  const answer = (status: number): GatewayReply => ({
+    response: codecs.responseType.fromPartial({ status }),
+    metadata: {},
+  });
 
   const probe = async (service: string, timeoutMs: number, state: RequestState): Promise<number> => {
     const waitMs = Math.min(timeoutMs, CHECK_TIMEOUT_MS);
@@ -62,7 +72,11 @@ export function createGrpcHealth(root: protobuf.Root, services: ReadonlySet<stri
       );
       if (reply.status !== Code.OK) throw replyToError(reply);
       const status = CheckResponse.decode(reply.body).status;
-      return status === CheckResponse_ServingStatus.SERVING_STATUS_SERVING ? SERVING : status === CheckResponse_ServingStatus.SERVING_STATUS_SERVICE_UNKNOWN ? SERVICE_UNKNOWN : NOT_SERVING;
+      return status === CheckResponse_ServingStatus.SERVING_STATUS_SERVING
+        ? SERVING
+        : status === CheckResponse_ServingStatus.SERVING_STATUS_SERVICE_UNKNOWN
+          ? SERVICE_UNKNOWN
+          : NOT_SERVING;
     } catch (error) {
       if (state.abort.signal.aborted) throw RpcError.from(error, Code.CANCELLED);
       return NOT_SERVING;

@@ -11,12 +11,18 @@ const DIR = fileURLToPath(new URL('./proto/', import.meta.url));
 export function loadGrpcProtos(): protobuf.Root {
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => DIR + target;
-  root.loadSync(['grpc/health/v1/health.proto', 'grpc/reflection/v1/reflection.proto', 'grpc/reflection/v1alpha/reflection.proto'], { keepCase: true });
+  root.loadSync(
+    ['grpc/health/v1/health.proto', 'grpc/reflection/v1/reflection.proto', 'grpc/reflection/v1alpha/reflection.proto'],
+    { keepCase: true },
+  );
   root.resolveAll();
   return root;
 }
 
 /** Full names of the reflection services. */
-export const REFLECTION_SERVICES: readonly string[] = ['grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'];
+export const REFLECTION_SERVICES: readonly string[] = [
+  'grpc.reflection.v1.ServerReflection',
+  'grpc.reflection.v1alpha.ServerReflection',
+];
 /** Full name of the health service. */
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';

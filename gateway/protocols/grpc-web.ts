@@ -23,10 +23,12 @@ function trailerFrame(trailers: Record<string, string>): Buffer {
  */
 export function decodeBase64Chunks(text: string): Buffer {
   const compact = text.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/=]*$/.test(compact)) throw gatewayError(Code.INVALID_ARGUMENT, 'a grpc-web-text body must be base64');
+  if (!/^[A-Za-z0-9+/=]*$/.test(compact))
+    throw gatewayError(Code.INVALID_ARGUMENT, 'a grpc-web-text body must be base64');
   const parts: Buffer[] = [];
   for (const chunk of compact.match(/[^=]+={0,2}|=+/g) ?? []) {
-    if (/^=+$/.test(chunk) || (chunk.replace(/=+$/, '').length % 4 === 1)) throw gatewayError(Code.INVALID_ARGUMENT, 'a grpc-web-text body must be base64');
+    if (/^=+$/.test(chunk) || chunk.replace(/=+$/, '').length % 4 === 1)
+      throw gatewayError(Code.INVALID_ARGUMENT, 'a grpc-web-text body must be base64');
     parts.push(Buffer.from(chunk, 'base64'));
   }
   return Buffer.concat(parts);
@@ -35,9 +37,20 @@ export function decodeBase64Chunks(text: string): Buffer {
 function grpcWebCodec(text: boolean): WireCodec {
   const contentType = text ? 'application/grpc-web-text+proto' : 'application/grpc-web+proto';
   const accepted = text ? TEXT_TYPES : BINARY_TYPES;
-  const write = (response: Parameters<WireCodec['writeReply']>[0], requestId: string, close: boolean, body: Buffer): void => {
+  const write = (
+    response: Parameters<WireCodec['writeReply']>[0],
+    requestId: string,
+    close: boolean,
+    body: Buffer,
+  ): void => {
     const payload = text ? Buffer.from(body.toString('base64'), 'latin1') : body;
-    const headers: Record<string, string | number> = { ...SECURITY_HEADERS, 'content-type': contentType, 'content-length': payload.length, 'grpc-accept-encoding': 'identity', [REQUEST_ID_HEADER]: requestId };
+    const headers: Record<string, string | number> = {
+      ...SECURITY_HEADERS,
+      'content-type': contentType,
+      'content-length': payload.length,
+      'grpc-accept-encoding': 'identity',
+      [REQUEST_ID_HEADER]: requestId,
+    };
     if (close && response.req.httpVersionMajor === 1) headers['connection'] = 'close';
     response.writeHead(200, headers);
     response.end(payload);
@@ -46,7 +59,11 @@ function grpcWebCodec(text: boolean): WireCodec {
     kind: text ? 'grpc-web-text' : 'grpc-web',
     timeoutMs: (headers) => parseGrpcTimeout(headers['grpc-timeout']),
     decodeRequest(request, body, type) {
-      if (!accepted.has(mediaType(request.headers))) throw gatewayError(Code.UNIMPLEMENTED, `content-type ${request.headers['content-type']} is not supported; send ${contentType}`);
+      if (!accepted.has(mediaType(request.headers)))
+        throw gatewayError(
+          Code.UNIMPLEMENTED,
+          `content-type ${request.headers['content-type']} is not supported; send ${contentType}`,
+        );
       checkEncoding(request.headers['grpc-encoding']);
       const bytes = text ? decodeBase64Chunks(body.toString('latin1')) : body;
       return decodeMessage(type, decodeUnaryEnvelope(bytes));
@@ -54,7 +71,12 @@ function grpcWebCodec(text: boolean): WireCodec {
     writeReply(response, type, reply, context) {
       if (response.headersSent) return;
       const message = encodeEnvelope(0, type.encode(reply.response).finish());
-      write(response, context.requestId, context.close, Buffer.concat([message, trailerFrame(grpcTrailers(Code.OK, '', [], reply.metadata))]));
+      write(
+        response,
+        context.requestId,
+        context.close,
+        Buffer.concat([message, trailerFrame(grpcTrailers(Code.OK, '', [], reply.metadata))]),
+      );
     },
     writeError(response, error, context) {
       if (!response.headersSent) write(response, context.requestId, context.close, trailerFrame(errorTrailers(error)));

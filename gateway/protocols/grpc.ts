@@ -17,10 +17,18 @@ const GRPC_TYPES: ReadonlySet<string> = new Set(['application/grpc', 'applicatio
  * google.rpc.Status, when the error has details), then the reply or error
  * metadata. gRPC-Web writes the same fields into its trailer frame.
  */
-export function grpcTrailers(code: Code, message: string, details: RpcError['details'], metadata: Metadata): Record<string, string> {
+export function grpcTrailers(
+  code: Code,
+  message: string,
+  details: RpcError['details'],
+  metadata: Metadata,
+): Record<string, string> {
   const trailers: Record<string, string> = { 'grpc-status': String(code) };
   if (message !== '') trailers['grpc-message'] = encodeGrpcMessage(message);
-  if (details.length > 0) trailers['grpc-status-details-bin'] = Buffer.from(encodeStatus({ code, message, details })).toString('base64').replace(/=+$/, '');
+  if (details.length > 0)
+    trailers['grpc-status-details-bin'] = Buffer.from(encodeStatus({ code, message, details }))
+      .toString('base64')
+      .replace(/=+$/, '');
   return { ...metadataHeaders(metadata), ...trailers };
 }
 
@@ -40,20 +48,38 @@ export const grpcCodec: WireCodec = {
   kind: 'grpc',
   timeoutMs: (headers) => parseGrpcTimeout(headers['grpc-timeout']),
   decodeRequest(request, body, type) {
-    if (request.httpVersionMajor !== 2) throw gatewayError(Code.UNIMPLEMENTED, 'gRPC needs HTTP/2 (prior knowledge on this port); use gRPC-Web or Connect over HTTP/1.1');
-    if (!GRPC_TYPES.has(mediaType(request.headers))) throw gatewayError(Code.UNIMPLEMENTED, `content-type ${request.headers['content-type']} is not supported; send application/grpc+proto`);
+    if (request.httpVersionMajor !== 2)
+      throw gatewayError(
+        Code.UNIMPLEMENTED,
+        'gRPC needs HTTP/2 (prior knowledge on this port); use gRPC-Web or Connect over HTTP/1.1',
+      );
+    if (!GRPC_TYPES.has(mediaType(request.headers)))
+      throw gatewayError(
+        Code.UNIMPLEMENTED,
+        `content-type ${request.headers['content-type']} is not supported; send application/grpc+proto`,
+      );
     checkEncoding(request.headers['grpc-encoding']);
     return decodeMessage(type, decodeUnaryEnvelope(body));
   },
   writeReply(response, type, reply, context) {
     if (response.headersSent) return;
-    response.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/grpc+proto', 'grpc-accept-encoding': 'identity', [REQUEST_ID_HEADER]: context.requestId });
+    response.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': 'application/grpc+proto',
+      'grpc-accept-encoding': 'identity',
+      [REQUEST_ID_HEADER]: context.requestId,
+    });
     response.addTrailers(grpcTrailers(Code.OK, '', [], reply.metadata));
     response.end(encodeEnvelope(0, type.encode(reply.response).finish()));
   },
   writeError(response, error, context) {
     if (!response.headersSent) {
-      response.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/grpc+proto', 'grpc-accept-encoding': 'identity', [REQUEST_ID_HEADER]: context.requestId });
+      response.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'content-type': 'application/grpc+proto',
+        'grpc-accept-encoding': 'identity',
+        [REQUEST_ID_HEADER]: context.requestId,
+      });
       response.addTrailers(errorTrailers(error));
       response.end();
     }
@@ -63,15 +89,25 @@ export const grpcCodec: WireCodec = {
 
 /** Refuses a compressed request (the gateway only speaks identity). */
 export function checkEncoding(encoding: string | string[] | undefined): void {
-  if (encoding !== undefined && encoding !== 'identity') throw gatewayError(Code.UNIMPLEMENTED, `grpc-encoding ${String(encoding)} is not supported; the gateway accepts identity only`);
+  if (encoding !== undefined && encoding !== 'identity')
+    throw gatewayError(
+      Code.UNIMPLEMENTED,
+      `grpc-encoding ${String(encoding)} is not supported; the gateway accepts identity only`,
+    );
 }
 
 /** Decodes a protobuf request, INVALID_ARGUMENT when it does not parse. */
-export function decodeMessage(type: { decode(input: Uint8Array): unknown; fullName: string }, payload: Uint8Array): unknown {
+export function decodeMessage(
+  type: { decode(input: Uint8Array): unknown; fullName: string },
+  payload: Uint8Array,
+): unknown {
   try {
     return type.decode(payload);
   } catch (error) {
-    throw gatewayError(Code.INVALID_ARGUMENT, `the request is not a valid ${type.fullName} message: ${(error as Error).message}`);
+    throw gatewayError(
+      Code.INVALID_ARGUMENT,
+      `the request is not a valid ${type.fullName} message: ${(error as Error).message}`,
+    );
   }
 }
 

@@ -1,5 +1,10 @@
 import type { Server as HttpServer } from 'node:http';
-import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
+import {
+  createServer as createHttp2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+} from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 
@@ -43,8 +48,15 @@ export interface Http2Side {
  * fallback is not an http.Server: no headersTimeout / requestTimeout
  * checks, no closeIdleConnections, no clientError answers.
  */
-export function attachHttp2(server: HttpServer, handler: (request: Http2ServerRequest, response: Http2ServerResponse) => void, options: Http2ListenerOptions): Http2Side {
-  const h2 = createHttp2Server({ maxHeaderListPairs: options.maxHeaderPairs, settings: { maxHeaderListSize: options.maxHeaderBytes } }, handler);
+export function attachHttp2(
+  server: HttpServer,
+  handler: (request: Http2ServerRequest, response: Http2ServerResponse) => void,
+  options: Http2ListenerOptions,
+): Http2Side {
+  const h2 = createHttp2Server(
+    { maxHeaderListPairs: options.maxHeaderPairs, settings: { maxHeaderListSize: options.maxHeaderBytes } },
+    handler,
+  );
   const sessions = new Set<Http2Session>();
   h2.on('session', (session) => {
     sessions.add(session);

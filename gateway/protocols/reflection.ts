@@ -40,13 +40,28 @@ const FRAMINGS: Partial<Record<WireKind, StreamFraming>> = {
     contentType: 'application/grpc-web+proto',
     end(response, error) {
       const trailers = error ? errorTrailers(error) : grpcTrailers(Code.OK, '', [], {});
-      response.end(encodeEnvelope(FLAG_TRAILERS, Buffer.from(Object.entries(trailers).map(([name, value]) => `${name}:${value}\r\n`).join(''), 'latin1')));
+      response.end(
+        encodeEnvelope(
+          FLAG_TRAILERS,
+          Buffer.from(
+            Object.entries(trailers)
+              .map(([name, value]) => `${name}:${value}\r\n`)
+              .join(''),
+            'latin1',
+          ),
+        ),
+      );
     },
   },
   'connect-stream': {
     contentType: 'application/connect+proto',
     end(response, error) {
-      response.end(encodeEnvelope(FLAG_END_STREAM, Buffer.from(JSON.stringify(error ? { error: connectErrorJson(error, undefined) } : {}))));
+      response.end(
+        encodeEnvelope(
+          FLAG_END_STREAM,
+          Buffer.from(JSON.stringify(error ? { error: connectErrorJson(error, undefined) } : {})),
+        ),
+      );
     },
   },
 };
@@ -67,38 +82,76 @@ const NOT_FOUND = Code.NOT_FOUND;
  * protocol it calls with. Requests are limited to
  * `limit` bytes each.
  */
-export function createReflection(root: protobuf.Root, buildPool: () => DescriptorPool, services: readonly string[], limit: number): Reflection {
+export function createReflection(
+  root: protobuf.Root,
+  buildPool: () => DescriptorPool,
+  services: readonly string[],
+  limit: number,
+): Reflection {
   // built on the first reflection request: most gateways never get one, and it walks every loaded type
   let built: DescriptorPool | undefined;
   const pool = (): DescriptorPool => (built ??= buildPool());
-  const listed = [...new Set([...services, 'grpc.health.v1.Health', ...REFLECTION_SERVICES])].sort().map((name) => ({ name }));
+  const listed = [...new Set([...services, 'grpc.health.v1.Health', ...REFLECTION_SERVICES])]
+    .sort()
+    .map((name) => ({ name }));
   const types = new Map(
     ['v1', 'v1alpha'].map((version) => [
       `grpc.reflection.${version}.ServerReflection/ServerReflectionInfo`,
-      { request: root.lookupType(`grpc.reflection.${version}.ServerReflectionRequest`), response: root.lookupType(`grpc.reflection.${version}.ServerReflectionResponse`) },
+      {
+        request: root.lookupType(`grpc.reflection.${version}.ServerReflectionRequest`),
+        response: root.lookupType(`grpc.reflection.${version}.ServerReflectionResponse`),
+      },
     ]),
   );
 
   const answer = (asked: Record<string, unknown>): Record<string, unknown> => {
     const base = { valid_host: asked['host'] ?? '', original_request: asked };
     const files = (found: Buffer[] | undefined, what: string) =>
-      found ? { ...base, file_descriptor_response: { file_descriptor_proto: found } } : { ...base, error_response: { error_code: NOT_FOUND, error_message: `${what} not found` } };
+      found
+        ? { ...base, file_descriptor_response: { file_descriptor_proto: found } }
+        : { ...base, error_response: { error_code: NOT_FOUND, error_message: `${what} not found` } };
     if (typeof asked['list_services'] === 'string') return { ...base, list_services_response: { service: listed } };
-    if (typeof asked['file_by_filename'] === 'string') return files(pool().fileByName(asked['file_by_filename']), `file ${asked['file_by_filename'].slice(0, 200)}`);
-    if (typeof asked['file_containing_symbol'] === 'string') return files(pool().fileContainingSymbol(asked['file_containing_symbol']), `symbol ${asked['file_containing_symbol'].slice(0, 200)}`);
-    if (typeof asked['all_extension_numbers_of_type'] === 'string') return { ...base, all_extension_numbers_response: { base_type_name: asked['all_extension_numbers_of_type'], extension_number: [] } };
-    if (asked['file_containing_extension'] !== undefined) return { ...base, error_response: { error_code: NOT_FOUND, error_message: 'extensions are not described by this server' } };
-    return { ...base, error_response: { error_code: Code.INVALID_ARGUMENT, error_message: 'empty reflection request' } };
+    if (typeof asked['file_by_filename'] === 'string')
+      return files(pool().fileByName(asked['file_by_filename']), `file ${asked['file_by_filename'].slice(0, 200)}`);
+    if (typeof asked['file_containing_symbol'] === 'string')
+      return files(
+        pool().fileContainingSymbol(asked['file_containing_symbol']),
+        `symbol ${asked['file_containing_symbol'].slice(0, 200)}`,
+      );
+    if (typeof asked['all_extension_numbers_of_type'] === 'string')
+      return {
+        ...base,
+        all_extension_numbers_response: {
+          base_type_name: asked['all_extension_numbers_of_type'],
+          extension_number: [],
+        },
+      };
+    if (asked['file_containing_extension'] !== undefined)
+      return {
+        ...base,
+        error_response: { error_code: NOT_FOUND, error_message: 'extensions are not described by this server' },
+      };
+    return {
+      ...base,
+      error_response: { error_code: Code.INVALID_ARGUMENT, error_message: 'empty reflection request' },
+    };
   };
 
   return {
     handles: (methodPath) => types.has(methodPath),
-    speaks: (kind, request) => FRAMINGS[kind] !== undefined && (kind !== 'connect-stream' || /^application\/connect\+proto\b/i.test(request.headers['content-type'] ?? '')),
+    speaks: (kind, request) =>
+      FRAMINGS[kind] !== undefined &&
+      (kind !== 'connect-stream' || /^application\/connect\+proto\b/i.test(request.headers['content-type'] ?? '')),
     serve(kind, request, response, requestId) {
       const path = (request.url ?? '').slice(1);
       const { request: requestType, response: responseType } = types.get(path)!;
       const framing = FRAMINGS[kind]!;
-      response.writeHead(200, { ...SECURITY_HEADERS, 'content-type': framing.contentType, 'grpc-accept-encoding': 'identity', [REQUEST_ID_HEADER]: requestId });
+      response.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'content-type': framing.contentType,
+        'grpc-accept-encoding': 'identity',
+        [REQUEST_ID_HEADER]: requestId,
+      });
       const reader = new EnvelopeReader(limit);
       return new Promise<number>((resolve) => {
         let finished = false;
@@ -112,8 +165,12 @@ export function createReflection(root: protobuf.Root, buildPool: () => Descripto
         const onData = (chunk: Buffer): void => {
           try {
             for (const envelope of reader.push(chunk)) {
-              if ((envelope.flags & FLAG_COMPRESSED) !== 0) throw new RpcError(Code.UNIMPLEMENTED, 'compressed messages are not supported');
-              const asked = requestType.toObject(requestType.decode(envelope.payload), { oneofs: false, bytes: Buffer }) as Record<string, unknown>;
+              if ((envelope.flags & FLAG_COMPRESSED) !== 0)
+                throw new RpcError(Code.UNIMPLEMENTED, 'compressed messages are not supported');
+              const asked = requestType.toObject(requestType.decode(envelope.payload), {
+                oneofs: false,
+                bytes: Buffer,
+              }) as Record<string, unknown>;
               response.write(encodeEnvelope(0, responseType.encode(responseType.fromObject(answer(asked))).finish()));
             }
           } catch (error) {
@@ -121,7 +178,9 @@ export function createReflection(root: protobuf.Root, buildPool: () => Descripto
           }
         };
         request.on('data', onData);
-        request.once('end', () => finish(reader.pending ? new RpcError(Code.INVALID_ARGUMENT, 'the stream ended inside a message') : undefined));
+        request.once('end', () =>
+          finish(reader.pending ? new RpcError(Code.INVALID_ARGUMENT, 'the stream ended inside a message') : undefined),
+        );
         response.once('close', () => {
           if (!finished) {
             finished = true;

@@ -32,7 +32,8 @@ export interface WireCodec {
 }
 
 // names a protocol, HTTP/2 or HTTP itself owns: never written from metadata
-const OWNED = /^(grpc-|connect-|content-|accept|trailer|te$|host$|connection$|keep-alive$|transfer-encoding$|upgrade$|proxy-|date$|set-cookie$|cookie$|authorization$|www-authenticate$|access-control-|location$|server$|vary$)/;
+const OWNED =
+  /^(grpc-|connect-|content-|accept|trailer|te$|host$|connection$|keep-alive$|transfer-encoding$|upgrade$|proxy-|date$|set-cookie$|cookie$|authorization$|www-authenticate$|access-control-|location$|server$|vary$)/;
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 
 /**

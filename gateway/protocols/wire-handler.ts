@@ -39,7 +39,13 @@ export interface WireHandler {
   /** The protocol of a request, or `undefined` for the JSON routes. */
   detect(request: IncomingMessage, path: string): WireKind | undefined;
   /** Serves a detected request; resolves the HTTP-equivalent status (499: the client left). */
-  handle(kind: WireKind, request: IncomingMessage, response: ServerResponse, state: RequestState, path: string): Promise<number>;
+  handle(
+    kind: WireKind,
+    request: IncomingMessage,
+    response: ServerResponse,
+    state: RequestState,
+    path: string,
+  ): Promise<number>;
   /** Writes an error the gateway raised before routing (auth, rate limit, shutdown) in the protocol's shape. */
   answerError(kind: WireKind, response: ServerResponse, error: RpcError, requestId: string, close: boolean): number;
 }
@@ -54,34 +60,61 @@ export interface WireHandler {
 export function createWireHandler(context: WireHandlerContext): WireHandler {
   const { targets, logger } = context;
 
-  const handle = async (kind: WireKind, request: IncomingMessage, response: ServerResponse, state: RequestState, path: string): Promise<number> => {
+  const handle = async (
+    kind: WireKind,
+    request: IncomingMessage,
+    response: ServerResponse,
+    state: RequestState,
+    path: string,
+  ): Promise<number> => {
     const codec = CODECS[kind];
-    const write = (): WriteContext => ({ requestId: state.requestId, close: context.draining(), registry: context.registry });
+    const write = (): WriteContext => ({
+      requestId: state.requestId,
+      close: context.draining(),
+      registry: context.registry,
+    });
     const url = request.url ?? '/';
     const mark = url.indexOf('?');
     const methodPath = methodPathOf(path);
     try {
       if (methodPath === undefined) throw gatewayError(Code.UNIMPLEMENTED, `no method at ${path.slice(0, 200)}`);
-      if (kind !== 'connect-get' && request.method !== 'POST') throw gatewayError(Code.UNIMPLEMENTED, `${request.method} is not allowed; gRPC-family calls are POST`, 405, { allow: 'POST' });
+      if (kind !== 'connect-get' && request.method !== 'POST')
+        throw gatewayError(Code.UNIMPLEMENTED, `${request.method} is not allowed; gRPC-family calls are POST`, 405, {
+          allow: 'POST',
+        });
       if (context.reflection?.handles(methodPath)) {
         state.route = `POST /${methodPath} (${kind})`;
-        if (!context.reflection.speaks(kind, request)) throw gatewayError(Code.UNIMPLEMENTED, 'server reflection is a bidirectional stream: call it over gRPC, gRPC-Web or a Connect stream of protobuf');
+        if (!context.reflection.speaks(kind, request))
+          throw gatewayError(
+            Code.UNIMPLEMENTED,
+            'server reflection is a bidirectional stream: call it over gRPC, gRPC-Web or a Connect stream of protobuf',
+          );
         return await context.reflection.serve(kind, request, response, state.requestId);
       }
-      if (kind === 'connect-stream') throw gatewayError(Code.UNIMPLEMENTED, 'streaming calls are not supported by the gateway; call unary methods');
+      if (kind === 'connect-stream')
+        throw gatewayError(Code.UNIMPLEMENTED, 'streaming calls are not supported by the gateway; call unary methods');
       const health = context.health.handles(methodPath);
       const target = health ? undefined : targets.get(methodPath);
       if (!health && !target) {
-        throw gatewayError(Code.UNIMPLEMENTED, context.streaming.has(methodPath) ? `${methodPath} is a streaming method; the gateway serves unary calls only` : `unknown method ${methodPath.slice(0, 200)}`);
+        throw gatewayError(
+          Code.UNIMPLEMENTED,
+          context.streaming.has(methodPath)
+            ? `${methodPath} is a streaming method; the gateway serves unary calls only`
+            : `unknown method ${methodPath.slice(0, 200)}`,
+        );
       }
       state.route = `${kind === 'connect-get' ? 'GET' : 'POST'} /${methodPath} (${kind})`;
       if (kind === 'connect-get' && target && target.method.options.idempotencyLevel !== 'NO_SIDE_EFFECTS') {
-        throw gatewayError(Code.UNIMPLEMENTED, `${methodPath} has side effects: call it with POST (GET is for idempotency_level = NO_SIDE_EFFECTS)`);
+        throw gatewayError(
+          Code.UNIMPLEMENTED,
+          `${methodPath} has side effects: call it with POST (GET is for idempotency_level = NO_SIDE_EFFECTS)`,
+        );
       }
       const asked = codec.timeoutMs(request.headers);
       const timeoutMs = Math.min(asked ?? context.defaultTimeoutMs, context.maxTimeoutMs);
       const metadata: Metadata = metadataOf(request.headers, context.forwardHeaders, state.requestId);
-      if (context.subjectMetadataKey !== undefined && state.subject !== undefined) metadata[context.subjectMetadataKey] = state.subject;
+      if (context.subjectMetadataKey !== undefined && state.subject !== undefined)
+        metadata[context.subjectMetadataKey] = state.subject;
       const body = kind === 'connect-get' ? Buffer.alloc(0) : await readBody(request, context.bodyLimitBytes);
       const query = new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1));
       if (health) {
@@ -92,7 +125,13 @@ export function createWireHandler(context: WireHandlerContext): WireHandler {
         return 200;
       }
       const message = codec.decodeRequest(request, body, target!.method.requestType, query);
-      const reply = await context.invoke({ target: target!, request: message, metadata, timeoutMs, abort: state.abort });
+      const reply = await context.invoke({
+        target: target!,
+        request: message,
+        metadata,
+        timeoutMs,
+        abort: state.abort,
+      });
       codec.writeReply(response, target!.method.responseType, reply, write());
       return 200;
     } catch (caught) {
@@ -105,7 +144,17 @@ export function createWireHandler(context: WireHandlerContext): WireHandler {
       if (status >= 500 && error.code !== Code.UNIMPLEMENTED) {
         const cause = error.cause;
         const unexpected = cause !== undefined && !(cause instanceof RpcError) && error.code === Code.INTERNAL;
-        logger[unexpected ? 'error' : 'warn']({ requestId: state.requestId, route: state.route, protocol: kind, code: codeName(error.code), message: error.rawMessage, err: cause }, 'request failed');
+        logger[unexpected ? 'error' : 'warn'](
+          {
+            requestId: state.requestId,
+            route: state.route,
+            protocol: kind,
+            code: codeName(error.code),
+            message: error.rawMessage,
+            err: cause,
+          },
+          'request failed',
+        );
       }
       return status;
     }

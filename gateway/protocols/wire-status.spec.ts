@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Code } from '../../core/index.js';
-import { CONNECT_CODE_NAMES, CONNECT_HTTP_STATUS, encodeGrpcMessage, parseConnectTimeout, parseGrpcTimeout } from './wire-status.js';
+import {
+  CONNECT_CODE_NAMES,
+  CONNECT_HTTP_STATUS,
+  encodeGrpcMessage,
+  parseConnectTimeout,
+  parseGrpcTimeout,
+} from './wire-status.js';
 
 describe('wire status', () => {
   it('reads grpc-timeout in every unit, rounding up to whole milliseconds', () => {
@@ -11,12 +17,14 @@ describe('wire status', () => {
     expect(parseGrpcTimeout('250m')).toBe(250);
     expect(parseGrpcTimeout('1500u')).toBe(2);
     expect(parseGrpcTimeout('1n')).toBe(1);
-    for (const bad of ['', '5', 's5', '123456789m', '1.5S', '5s', '-1m']) expect(() => parseGrpcTimeout(bad), bad).toThrow(expect.objectContaining({ code: Code.INVALID_ARGUMENT }));
+    for (const bad of ['', '5', 's5', '123456789m', '1.5S', '5s', '-1m'])
+      expect(() => parseGrpcTimeout(bad), bad).toThrow(expect.objectContaining({ code: Code.INVALID_ARGUMENT }));
   });
 
   it('reads connect-timeout-ms: positive, at most 10 digits', () => {
     expect(parseConnectTimeout('1500')).toBe(1500);
-    for (const bad of ['0', '-5', '1.5', '12345678901', 'x']) expect(() => parseConnectTimeout(bad), bad).toThrow(expect.objectContaining({ code: Code.INVALID_ARGUMENT }));
+    for (const bad of ['0', '-5', '1.5', '12345678901', 'x'])
+      expect(() => parseConnectTimeout(bad), bad).toThrow(expect.objectContaining({ code: Code.INVALID_ARGUMENT }));
   });
 
   it('percent-encodes grpc-message: non-printable bytes and % only', () => {

@@ -63,7 +63,8 @@ const UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 
 export function parseGrpcTimeout(value: string | string[] | undefined): number | undefined {
   if (value === undefined) return undefined;
   const match = typeof value === 'string' ? GRPC_TIMEOUT.exec(value.trim()) : null;
-  if (!match) throw gatewayError(Code.INVALID_ARGUMENT, 'grpc-timeout must be 1 to 8 digits and a unit (H, M, S, m, u, n)');
+  if (!match)
+    throw gatewayError(Code.INVALID_ARGUMENT, 'grpc-timeout must be 1 to 8 digits and a unit (H, M, S, m, u, n)');
   return Math.max(1, Math.ceil(Number(match[1]) * UNIT_MS[match[2]!]!));
 }
 
@@ -88,7 +89,10 @@ export function encodeGrpcMessage(message: string): string {
   if (/^[\x20-\x24\x26-\x7e]*$/.test(message)) return message;
   let encoded = '';
   for (const byte of Buffer.from(message, 'utf8')) {
-    encoded += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    encoded +=
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return encoded;
 }

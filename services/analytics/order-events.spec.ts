@@ -32,11 +32,33 @@ describe('analytics counters', () => {
   it('counts each order event once, however often it is delivered', () => {
     const events: [string, RawEvent][] = [
       ['m1', raw(OrderCreated, { orderId: 'o1' })],
-      ['m2', raw(OrderPaid, { orderId: 'o1', totalCents: 2400n, items: [{ sku: 'MUG', quantity: 2, unitPriceCents: 1200n }] })],
+      [
+        'm2',
+        raw(OrderPaid, {
+          orderId: 'o1',
+          totalCents: 2400n,
+          items: [{ sku: 'MUG', quantity: 2, unitPriceCents: 1200n }],
+        }),
+      ],
       ['m3', raw(OrderCreated, { orderId: 'o2' })],
       ['m4', raw(OrderFailed, { orderId: 'o2', reason: FailureReason.FAILURE_REASON_OUT_OF_STOCK })],
-      ['m5', raw(OrderCancelled, { orderId: 'o1', refundedCents: 2400n, items: [{ sku: 'MUG', quantity: 2, unitPriceCents: 1200n }] })],
-      ['m6', { type: 'shop.orders.v1.OrderShipped', contentType: PROTOBUF, body: new Uint8Array(), decode: () => ({}) as never }],
+      [
+        'm5',
+        raw(OrderCancelled, {
+          orderId: 'o1',
+          refundedCents: 2400n,
+          items: [{ sku: 'MUG', quantity: 2, unitPriceCents: 1200n }],
+        }),
+      ],
+      [
+        'm6',
+        {
+          type: 'shop.orders.v1.OrderShipped',
+          contentType: PROTOBUF,
+          body: new Uint8Array(),
+          decode: () => ({}) as never,
+        },
+      ],
     ];
     for (const [id, event] of events) expect(store.count(id, event.type, 1000, deltasOf(event))).toBe(true);
     expect(store.count('m2', OrderPaid.$type, 2000, deltasOf(events[1]![1]))).toBe(false);

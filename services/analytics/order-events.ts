@@ -48,7 +48,8 @@ export function subscribeToOrderEvents(events: EventBus, store: StatsStore, logg
   return events.subscribe(
     ORDER_EVENTS_PATTERN,
     (event, ctx) => {
-      if (store.count(ctx.messageId, event.type, ctx.publishedAt, deltasOf(event))) logger.debug({ type: event.type, messageId: ctx.messageId }, 'counted');
+      if (store.count(ctx.messageId, event.type, ctx.publishedAt, deltasOf(event)))
+        logger.debug({ type: event.type, messageId: ctx.messageId }, 'counted');
     },
     { group: ANALYTICS_GROUP },
   );

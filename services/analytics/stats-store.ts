@@ -42,8 +42,12 @@ export function failureCounter(reason: string): string {
 /** Opens the store over a migrated database. */
 export function createStatsStore(db: ServiceDatabase): StatsStore {
   const seen = db.prepare('INSERT OR IGNORE INTO seen_events (message_id, type, seen_at) VALUES (?, ?, ?)');
-  const add = db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value');
-  const latest = db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)');
+  const add = db.prepare(
+    'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value',
+  );
+  const latest = db.prepare(
+    'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)',
+  );
   const all = db.prepare('SELECT name, CAST(value AS TEXT) AS value FROM counters');
 
   const count = db.transaction((messageId: string, type: string, publishedAt: number, deltas: CounterDeltas) => {
@@ -58,10 +62,13 @@ export function createStatsStore(db: ServiceDatabase): StatsStore {
     count: (messageId, type, publishedAt, deltas) => count.immediate(messageId, type, publishedAt, deltas),
     stats() {
       // read as text: the int64 counters arrive exactly (services/shared/cents.ts)
-      const counters = new Map((all.all() as { name: string; value: string }[]).map((row) => [row.name, BigInt(row.value)]));
+      const counters = new Map(
+        (all.all() as { name: string; value: string }[]).map((row) => [row.name, BigInt(row.value)]),
+      );
       const value = (name: string): bigint => counters.get(name) ?? 0n;
       const failuresByReason: Record<string, bigint> = {};
-      for (const [name, total] of counters) if (name.startsWith(FAILURE_PREFIX)) failuresByReason[name.slice(FAILURE_PREFIX.length)] = total;
+      for (const [name, total] of counters)
+        if (name.startsWith(FAILURE_PREFIX)) failuresByReason[name.slice(FAILURE_PREFIX.length)] = total;
       return {
         ordersCreated: value('orders_created'),
         ordersPaid: value('orders_paid'),

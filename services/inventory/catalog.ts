@@ -38,9 +38,12 @@ export function loadCatalog(path: string = DEFAULT_CATALOG_PATH): CatalogProduct
     const { sku, name, unitPriceCents, currencyCode, stock } = entry;
     if (typeof sku !== 'string' || !SKU_PATTERN.test(sku)) throw new Error(`${where}: sku must match ${SKU_PATTERN}`);
     if (typeof name !== 'string' || name === '') throw new Error(`${where}: name must be a non-empty string`);
-    if (!Number.isSafeInteger(unitPriceCents) || (unitPriceCents as number) < 0) throw new Error(`${where}: unitPriceCents must be a whole number of cents`);
-    if (typeof currencyCode !== 'string' || !/^[A-Z]{3}$/.test(currencyCode)) throw new Error(`${where}: currencyCode must be an ISO 4217 code like "EUR"`);
-    if (!Number.isSafeInteger(stock) || (stock as number) < 0) throw new Error(`${where}: stock must be a whole number, 0 or more`);
+    if (!Number.isSafeInteger(unitPriceCents) || (unitPriceCents as number) < 0)
+      throw new Error(`${where}: unitPriceCents must be a whole number of cents`);
+    if (typeof currencyCode !== 'string' || !/^[A-Z]{3}$/.test(currencyCode))
+      throw new Error(`${where}: currencyCode must be an ISO 4217 code like "EUR"`);
+    if (!Number.isSafeInteger(stock) || (stock as number) < 0)
+      throw new Error(`${where}: stock must be a whole number, 0 or more`);
     return { sku, name, unitPriceCents: unitPriceCents as number, currencyCode, stock: stock as number };
   });
 }

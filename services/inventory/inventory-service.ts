@@ -14,15 +14,20 @@ function checkItems(reservationId: string, items: readonly ReserveItem[]): void 
   const seen = new Set<string>();
   items.forEach((item, index) => {
     if (item.sku === '') violations.push({ field: `items[${index}].sku`, description: 'required' });
-    else if (seen.has(item.sku)) violations.push({ field: `items[${index}].sku`, description: `${item.sku} is listed twice` });
+    else if (seen.has(item.sku))
+      violations.push({ field: `items[${index}].sku`, description: `${item.sku} is listed twice` });
     seen.add(item.sku);
-    if (item.quantity < 1 || item.quantity > MAX_RESERVE_QUANTITY) violations.push({ field: `items[${index}].quantity`, description: `must be 1 to ${MAX_RESERVE_QUANTITY}` });
+    if (item.quantity < 1 || item.quantity > MAX_RESERVE_QUANTITY)
+      violations.push({ field: `items[${index}].quantity`, description: `must be 1 to ${MAX_RESERVE_QUANTITY}` });
   });
   if (violations.length > 0) throw invalidArgument(violations);
 }
 
 /** The handlers of shop.inventory.v1.InventoryService over a store. */
-export function createInventoryService(store: StockStore, logger: Logger): ServiceImplementation<typeof InventoryServiceDefinition> {
+export function createInventoryService(
+  store: StockStore,
+  logger: Logger,
+): ServiceImplementation<typeof InventoryServiceDefinition> {
   return {
     reserve(request) {
       checkItems(request.reservationId, request.items);

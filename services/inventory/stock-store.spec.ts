@@ -28,24 +28,48 @@ describe('stock store', () => {
   const available = (sku: string): number => store.stock(sku)!.available;
 
   it('reserves every item at its catalogue price, and answers the same reservation again', () => {
-    const reservation = store.reserve('ord_1', [{ sku: 'MUG', quantity: 2 }, { sku: 'TEE', quantity: 1 }]);
-    expect(reservation).toEqual({ id: 'ord_1', state: ReservationState.RESERVATION_STATE_RESERVED, totalCents: 4900n, currencyCode: 'EUR', items: [{ sku: 'MUG', quantity: 2, unitPriceCents: 1200n }, { sku: 'TEE', quantity: 1, unitPriceCents: 2500n }] });
-    expect(store.reserve('ord_1', [{ sku: 'MUG', quantity: 2 }, { sku: 'TEE', quantity: 1 }])).toEqual(reservation);
+    const reservation = store.reserve('ord_1', [
+      { sku: 'MUG', quantity: 2 },
+      { sku: 'TEE', quantity: 1 },
+    ]);
+    expect(reservation).toEqual({
+      id: 'ord_1',
+      state: ReservationState.RESERVATION_STATE_RESERVED,
+      totalCents: 4900n,
+      currencyCode: 'EUR',
+      items: [
+        { sku: 'MUG', quantity: 2, unitPriceCents: 1200n },
+        { sku: 'TEE', quantity: 1, unitPriceCents: 2500n },
+      ],
+    });
+    expect(
+      store.reserve('ord_1', [
+        { sku: 'MUG', quantity: 2 },
+        { sku: 'TEE', quantity: 1 },
+      ]),
+    ).toEqual(reservation);
     expect(store.stock('MUG')).toMatchObject({ available: 1, reserved: 2 });
   });
 
   it('takes nothing when any item is short, naming each short item', () => {
     let error: RpcError | undefined;
     try {
-      store.reserve('ord_2', [{ sku: 'MUG', quantity: 1 }, { sku: 'TEE', quantity: 2 }]);
+      store.reserve('ord_2', [
+        { sku: 'MUG', quantity: 1 },
+        { sku: 'TEE', quantity: 2 },
+      ]);
     } catch (caught) {
       error = caught as RpcError;
     }
     expect(error?.code).toBe(Code.FAILED_PRECONDITION);
     expect(error?.rawMessage).toBe('not enough stock: TEE: 2 ordered, 1 available');
-    expect(error?.details.map((detail) => detail.typeUrl)).toEqual(['type.googleapis.com/google.rpc.PreconditionFailure']);
+    expect(error?.details.map((detail) => detail.typeUrl)).toEqual([
+      'type.googleapis.com/google.rpc.PreconditionFailure',
+    ]);
     expect([available('MUG'), available('TEE')]).toEqual([3, 1]);
-    expect(() => store.reserve('ord_3', [{ sku: 'NOPE', quantity: 1 }])).toThrow(expect.objectContaining({ code: Code.NOT_FOUND }));
+    expect(() => store.reserve('ord_3', [{ sku: 'NOPE', quantity: 1 }])).toThrow(
+      expect.objectContaining({ code: Code.NOT_FOUND }),
+    );
   });
 
   it('never goes below zero, however the reservations come', () => {
@@ -69,13 +93,20 @@ describe('stock store', () => {
     expect(store.stock('MUG')).toMatchObject({ available: 3, reserved: 0 });
 
     expect(store.release('ord_late')).toMatchObject({ state: ReservationState.RESERVATION_STATE_RELEASED, items: [] });
-    expect(() => store.reserve('ord_late', [{ sku: 'MUG', quantity: 1 }])).toThrow(expect.objectContaining({ code: Code.FAILED_PRECONDITION }));
+    expect(() => store.reserve('ord_late', [{ sku: 'MUG', quantity: 1 }])).toThrow(
+      expect.objectContaining({ code: Code.FAILED_PRECONDITION }),
+    );
     expect(available('MUG')).toBe(3);
   });
 
   it('seeding again never overwrites stock already sold', () => {
     store.reserve('ord_5', [{ sku: 'MUG', quantity: 3 }]);
-    expect(store.seed([{ sku: 'MUG', name: 'Mug', unitPriceCents: 1200, currencyCode: 'EUR', stock: 3 }, { sku: 'CAP', name: 'Cap', unitPriceCents: 900, currencyCode: 'EUR', stock: 7 }])).toBe(1);
+    expect(
+      store.seed([
+        { sku: 'MUG', name: 'Mug', unitPriceCents: 1200, currencyCode: 'EUR', stock: 3 },
+        { sku: 'CAP', name: 'Cap', unitPriceCents: 900, currencyCode: 'EUR', stock: 7 },
+      ]),
+    ).toBe(1);
     expect(available('MUG')).toBe(0);
     expect(store.list().map((stock) => stock.sku)).toEqual(['CAP', 'MUG', 'TEE']);
   });

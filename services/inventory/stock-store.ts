@@ -6,7 +6,13 @@
  * several sharing the file. `CHECK (available >= 0)` backs that up.
  */
 import { Code, RpcError } from 'warren';
-import { ReservationState, type Reservation, type ReservedItem, type ReserveItem, type Stock } from '../../gen/shop/inventory/v1/inventory.js';
+import {
+  ReservationState,
+  type Reservation,
+  type ReservedItem,
+  type ReserveItem,
+  type Stock,
+} from '../../gen/shop/inventory/v1/inventory.js';
 import type { ServiceDatabase } from '../shared/database.js';
 import { failedPrecondition } from '../shared/error-details.js';
 import type { CatalogProduct } from './catalog.js';
@@ -67,11 +73,24 @@ export interface StockStore {
 }
 
 function toStock(row: ProductRow): Stock {
-  return { sku: row.sku, name: row.name, unitPriceCents: BigInt(row.unit_price_cents_text), currencyCode: row.currency_code, available: row.available, reserved: row.reserved };
+  return {
+    sku: row.sku,
+    name: row.name,
+    unitPriceCents: BigInt(row.unit_price_cents_text),
+    currencyCode: row.currency_code,
+    available: row.available,
+    reserved: row.reserved,
+  };
 }
 
 function toReservation(row: ReservationRow): Reservation {
-  return { id: row.id, state: row.state, items: parseItemsWithCents<ReservedItem>(row.items), totalCents: BigInt(row.total_cents_text), currencyCode: row.currency_code };
+  return {
+    id: row.id,
+    state: row.state,
+    items: parseItemsWithCents<ReservedItem>(row.items),
+    totalCents: BigInt(row.total_cents_text),
+    currencyCode: row.currency_code,
+  };
 }
 
 /** Opens the store over a migrated database. */
@@ -79,42 +98,71 @@ export function createStockStore(db: ServiceDatabase): StockStore {
   const insertProduct = db.prepare(
     'INSERT OR IGNORE INTO products (sku, name, unit_price_cents, currency_code, available) VALUES (@sku, @name, @unitPriceCents, @currencyCode, @stock)',
   );
-  const product = db.prepare('SELECT *, CAST(unit_price_cents AS TEXT) AS unit_price_cents_text FROM products WHERE sku = ?');
-  const products = db.prepare('SELECT *, CAST(unit_price_cents AS TEXT) AS unit_price_cents_text FROM products ORDER BY sku');
-  const take = db.prepare('UPDATE products SET available = available - @quantity, reserved = reserved + @quantity WHERE sku = @sku AND available >= @quantity');
-  const giveBack = db.prepare('UPDATE products SET available = available + @quantity, reserved = reserved - @quantity WHERE sku = @sku');
-  const reservation = db.prepare('SELECT *, CAST(total_cents AS TEXT) AS total_cents_text FROM reservations WHERE id = ?');
+  const product = db.prepare(
+    'SELECT *, CAST(unit_price_cents AS TEXT) AS unit_price_cents_text FROM products WHERE sku = ?',
+  );
+  const products = db.prepare(
+    'SELECT *, CAST(unit_price_cents AS TEXT) AS unit_price_cents_text FROM products ORDER BY sku',
+  );
+  const take = db.prepare(
+    'UPDATE products SET available = available - @quantity, reserved = reserved + @quantity WHERE sku = @sku AND available >= @quantity',
+  );
+  const giveBack = db.prepare(
+    'UPDATE products SET available = available + @quantity, reserved = reserved - @quantity WHERE sku = @sku',
+  );
+  const reservation = db.prepare(
+    'SELECT *, CAST(total_cents AS TEXT) AS total_cents_text FROM reservations WHERE id = ?',
+  );
   const insertReservation = db.prepare(
     'INSERT INTO reservations (id, state, items, total_cents, currency_code, create_time, update_time) VALUES (@id, @state, @items, @totalCents, @currencyCode, @now, @now)',
   );
   const setState = db.prepare('UPDATE reservations SET state = ?, update_time = ? WHERE id = ?');
 
-  const seed = db.transaction((catalog: readonly CatalogProduct[]) => catalog.reduce((added, entry) => added + insertProduct.run(entry).changes, 0));
+  const seed = db.transaction((catalog: readonly CatalogProduct[]) =>
+    catalog.reduce((added, entry) => added + insertProduct.run(entry).changes, 0),
+  );
 
   const reserve = db.transaction((id: string, items: readonly ReserveItem[]): Reservation => {
     const existing = reservation.get(id) as ReservationRow | undefined;
     if (existing) {
       if (existing.state === ReservationState.RESERVATION_STATE_RESERVED) return toReservation(existing);
-      throw failedPrecondition(`reservation ${id} was released; it cannot take stock again`, [{ type: 'RESERVATION', subject: `reservation:${id}`, description: 'released' }]);
+      throw failedPrecondition(`reservation ${id} was released; it cannot take stock again`, [
+        { type: 'RESERVATION', subject: `reservation:${id}`, description: 'released' },
+      ]);
     }
     const rows = items.map((item) => {
       const row = product.get(item.sku) as ProductRow | undefined;
       if (!row) throw new RpcError(Code.NOT_FOUND, `no product ${item.sku} in the catalogue`);
       return row;
     });
-    const short = items.flatMap((item, index) => (rows[index]!.available < item.quantity ? [{ item, available: rows[index]!.available }] : []));
+    const short = items.flatMap((item, index) =>
+      rows[index]!.available < item.quantity ? [{ item, available: rows[index]!.available }] : [],
+    );
     if (short.length > 0) {
       throw failedPrecondition(
         `not enough stock: ${short.map(({ item, available }) => `${item.sku}: ${item.quantity} ordered, ${available} available`).join('; ')}`,
-        short.map(({ item, available }) => ({ type: 'STOCK', subject: `sku:${item.sku}`, description: `${item.quantity} ordered, ${available} available` })),
+        short.map(({ item, available }) => ({
+          type: 'STOCK',
+          subject: `sku:${item.sku}`,
+          description: `${item.quantity} ordered, ${available} available`,
+        })),
       );
     }
     const currencies = new Set(rows.map((row) => row.currency_code));
-    if (currencies.size > 1) throw new RpcError(Code.FAILED_PRECONDITION, `items are priced in different currencies (${[...currencies].join(', ')}); order them separately`);
+    if (currencies.size > 1)
+      throw new RpcError(
+        Code.FAILED_PRECONDITION,
+        `items are priced in different currencies (${[...currencies].join(', ')}); order them separately`,
+      );
     for (const item of items) {
-      if (take.run({ sku: item.sku, quantity: item.quantity }).changes !== 1) throw new RpcError(Code.INTERNAL, `stock of ${item.sku} changed inside a transaction`);
+      if (take.run({ sku: item.sku, quantity: item.quantity }).changes !== 1)
+        throw new RpcError(Code.INTERNAL, `stock of ${item.sku} changed inside a transaction`);
     }
-    const reserved: ReservedItem[] = items.map((item, index) => ({ sku: item.sku, quantity: item.quantity, unitPriceCents: BigInt(rows[index]!.unit_price_cents_text) }));
+    const reserved: ReservedItem[] = items.map((item, index) => ({
+      sku: item.sku,
+      quantity: item.quantity,
+      unitPriceCents: BigInt(rows[index]!.unit_price_cents_text),
+    }));
     const created = {
       id,
       state: ReservationState.RESERVATION_STATE_RESERVED,
@@ -124,7 +172,13 @@ export function createStockStore(db: ServiceDatabase): StockStore {
       now: Date.now(),
     };
     insertReservation.run(created);
-    return { id, state: created.state, items: reserved, totalCents: created.totalCents, currencyCode: created.currencyCode };
+    return {
+      id,
+      state: created.state,
+      items: reserved,
+      totalCents: created.totalCents,
+      currencyCode: created.currencyCode,
+    };
   });
 
   const release = db.transaction((id: string): Reservation => {

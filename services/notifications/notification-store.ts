@@ -66,7 +66,10 @@ export function createNotificationStore(db: ServiceDatabase): NotificationStore 
   );
   return {
     record(notification) {
-      return insert.run({ ...notification, id: `ntf_${randomBytes(9).toString('base64url')}`, now: Date.now() }).changes === 1;
+      return (
+        insert.run({ ...notification, id: `ntf_${randomBytes(9).toString('base64url')}`, now: Date.now() }).changes ===
+        1
+      );
     },
     list(at, filter) {
       return (page.all({ before: at.before, ...filter, limit: at.size + 1 }) as Row[]).map((row) => ({

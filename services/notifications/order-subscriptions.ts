@@ -13,10 +13,24 @@
  * A failing send (NOTIFICATIONS_FAILURE_RATE simulates a mail outage) is
  * retried by the event bus after 1 s, 10 s, 60 s…, then dead-lettered.
  */
-import { Code, type EventBus, type EventContext, type EventType, type Logger, RpcError, type Subscription } from 'warren';
+import {
+  Code,
+  type EventBus,
+  type EventContext,
+  type EventType,
+  type Logger,
+  RpcError,
+  type Subscription,
+} from 'warren';
 import { OrderCancelled, OrderCreated, OrderFailed, OrderPaid } from '../../gen/shop/orders/v1/events.js';
 import type { NotificationStore } from './notification-store.js';
-import { orderCancelledMessage, orderCreatedMessage, orderFailedMessage, orderPaidMessage, type Message } from './templates.js';
+import {
+  orderCancelledMessage,
+  orderCreatedMessage,
+  orderFailedMessage,
+  orderPaidMessage,
+  type Message,
+} from './templates.js';
 
 /** The group every notification service instance subscribes as. */
 export const NOTIFICATIONS_GROUP = 'notifications';
@@ -37,14 +51,33 @@ export async function subscribeToOrders(options: OrderSubscriptionOptions): Prom
 
   function send(event: { orderId: string; customerId: string }, message: Message, ctx: EventContext): void {
     if (failureRate > 0 && Math.random() < failureRate) {
-      throw new RpcError(Code.UNAVAILABLE, `mail server unavailable (simulated, NOTIFICATIONS_FAILURE_RATE=${failureRate})`);
+      throw new RpcError(
+        Code.UNAVAILABLE,
+        `mail server unavailable (simulated, NOTIFICATIONS_FAILURE_RATE=${failureRate})`,
+      );
     }
-    const sent = store.record({ eventId: ctx.messageId, eventType: ctx.type, customerId: event.customerId, orderId: event.orderId, channel: 'email', ...message });
-    if (sent) logger.info({ to: event.customerId, order: event.orderId, attempt: ctx.attempt }, `email sent: ${message.subject}`);
+    const sent = store.record({
+      eventId: ctx.messageId,
+      eventType: ctx.type,
+      customerId: event.customerId,
+      orderId: event.orderId,
+      channel: 'email',
+      ...message,
+    });
+    if (sent)
+      logger.info(
+        { to: event.customerId, order: event.orderId, attempt: ctx.attempt },
+        `email sent: ${message.subject}`,
+      );
   }
 
-  const on = <E extends EventType<{ orderId: string; customerId: string }>>(type: E, render: (event: ReturnType<E['decode']>) => Message): Promise<Subscription> =>
-    events.subscribe(type, (event, ctx) => send(event, render(event as ReturnType<E['decode']>), ctx), { group: NOTIFICATIONS_GROUP });
+  const on = <E extends EventType<{ orderId: string; customerId: string }>>(
+    type: E,
+    render: (event: ReturnType<E['decode']>) => Message,
+  ): Promise<Subscription> =>
+    events.subscribe(type, (event, ctx) => send(event, render(event as ReturnType<E['decode']>), ctx), {
+      group: NOTIFICATIONS_GROUP,
+    });
 
   return [
     await on(OrderCreated, orderCreatedMessage),

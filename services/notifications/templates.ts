@@ -24,7 +24,10 @@ function units(items: readonly OrderItem[]): number {
 
 /** "We received your order". */
 export function orderCreatedMessage(event: OrderCreated): Message {
-  return { subject: `We received your order ${event.orderId}`, body: `Thanks! We are placing your order: ${lines(event.items)}.` };
+  return {
+    subject: `We received your order ${event.orderId}`,
+    body: `Thanks! We are placing your order: ${lines(event.items)}.`,
+  };
 }
 
 /** "Your order is confirmed". */
@@ -42,5 +45,8 @@ export function orderFailedMessage(event: OrderFailed): Message {
 
 /** "Your order is cancelled". */
 export function orderCancelledMessage(event: OrderCancelled): Message {
-  return { subject: `Order ${event.orderId} cancelled`, body: `We refunded ${money(event.refundedCents, event.currencyCode)}. Reason: ${event.reason}.` };
+  return {
+    subject: `Order ${event.orderId} cancelled`,
+    body: `We refunded ${money(event.refundedCents, event.currencyCode)}. Reason: ${event.reason}.`,
+  };
 }

@@ -46,17 +46,26 @@ await runShopService({
 
     const breakerOptions: BreakerOptions = {
       volumeThreshold: envInteger('ORDERS_BREAKER_VOLUME', DEFAULT_BREAKER_OPTIONS.volumeThreshold, { min: 1 }),
-      errorThresholdPercentage: envInteger('ORDERS_BREAKER_ERROR_PERCENT', DEFAULT_BREAKER_OPTIONS.errorThresholdPercentage, { min: 1, max: 100 }),
+      errorThresholdPercentage: envInteger(
+        'ORDERS_BREAKER_ERROR_PERCENT',
+        DEFAULT_BREAKER_OPTIONS.errorThresholdPercentage,
+        { min: 1, max: 100 },
+      ),
       resetTimeoutMs: envInteger('ORDERS_BREAKER_RESET_MS', DEFAULT_BREAKER_OPTIONS.resetTimeoutMs, { min: 1 }),
       rollingWindowMs: envInteger('ORDERS_BREAKER_WINDOW_MS', DEFAULT_BREAKER_OPTIONS.rollingWindowMs, { min: 100 }),
     };
-    const breakers = { inventory: createBreaker('inventory', breakerOptions, logger), payments: createBreaker('payments', breakerOptions, logger) };
+    const breakers = {
+      inventory: createBreaker('inventory', breakerOptions, logger),
+      payments: createBreaker('payments', breakerOptions, logger),
+    };
     onShutdown(() => Object.values(breakers).forEach((breaker) => breaker.shutdown()));
     const saga = createOrderSaga({
       store,
       logger,
       breakers,
-      inventory: createClient(InventoryServiceDefinition, transport, { timeoutMs: envInteger('ORDERS_INVENTORY_TIMEOUT_MS', 3_000, { min: 1 }) }),
+      inventory: createClient(InventoryServiceDefinition, transport, {
+        timeoutMs: envInteger('ORDERS_INVENTORY_TIMEOUT_MS', 3_000, { min: 1 }),
+      }),
       payments: createClient(PaymentServiceDefinition, transport),
       chargeTimeoutMs: envInteger('ORDERS_CHARGE_TIMEOUT_MS', 3_000, { min: 1 }),
     });

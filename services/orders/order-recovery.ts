@@ -32,7 +32,11 @@ export function startOrderRecovery(options: OrderRecoveryOptions): { stop(): Pro
     pass = (async () => {
       for (const record of store.compensating(50)) await saga.compensate(record);
       const stale = store.stalePending(Date.now() - resumeAfterMs, 50);
-      if (stale.length > 0) logger.info({ orders: stale.map((record) => record.order.id) }, 'resuming orders whose processing was interrupted');
+      if (stale.length > 0)
+        logger.info(
+          { orders: stale.map((record) => record.order.id) },
+          'resuming orders whose processing was interrupted',
+        );
       await Promise.all(stale.map((record) => saga.advance(record)));
     })()
       .catch((error: unknown) => logger.error({ err: error }, 'order recovery pass failed'))

@@ -59,7 +59,10 @@ export function createOrderSaga(options: OrderSagaOptions): OrderSaga {
 
   async function fail(record: OrderRecord, failure: OrderFailure): Promise<OrderRecord> {
     const failed = store.failed(record.order.id, failure);
-    logger.info({ order: failed.order.id, reason: FailureReason[failure.reason], message: failure.message }, 'order failed');
+    logger.info(
+      { order: failed.order.id, reason: FailureReason[failure.reason], message: failure.message },
+      'order failed',
+    );
     // The stock goes back before the caller hears of the failure; a refund (void) after a payments
     // outage would mostly wait out another timeout, so the recovery loop does it.
     if (failed.releasePending) await compensate({ ...failed, refundPending: false });
@@ -71,17 +74,40 @@ export function createOrderSaga(options: OrderSagaOptions): OrderSaga {
     let reservation: Reservation;
     try {
       ({ reservation } = await breakers.inventory.run(() =>
-        inventory.reserve({ reservationId: order.id, items: order.items.map(({ sku, quantity }) => ({ sku, quantity })) }).then((answer) => ({ reservation: answer.reservation! })),
+        inventory
+          .reserve({ reservationId: order.id, items: order.items.map(({ sku, quantity }) => ({ sku, quantity })) })
+          .then((answer) => ({ reservation: answer.reservation! })),
       ));
     } catch (caught) {
       const error = RpcError.from(caught, Code.UNAVAILABLE);
       if (error.code === Code.FAILED_PRECONDITION) {
-        return fail(record, { reason: FailureReason.FAILURE_REASON_OUT_OF_STOCK, code: error.code, message: `order ${order.id} not placed: ${error.rawMessage}; nothing was charged`, details: error.details, release: false, refund: false });
+        return fail(record, {
+          reason: FailureReason.FAILURE_REASON_OUT_OF_STOCK,
+          code: error.code,
+          message: `order ${order.id} not placed: ${error.rawMessage}; nothing was charged`,
+          details: error.details,
+          release: false,
+          refund: false,
+        });
       }
       if (error.code === Code.NOT_FOUND) {
-        return fail(record, { reason: FailureReason.FAILURE_REASON_UNKNOWN_PRODUCT, code: error.code, message: `order ${order.id} not placed: ${error.rawMessage}`, details: [], release: false, refund: false });
+        return fail(record, {
+          reason: FailureReason.FAILURE_REASON_UNKNOWN_PRODUCT,
+          code: error.code,
+          message: `order ${order.id} not placed: ${error.rawMessage}`,
+          details: [],
+          release: false,
+          refund: false,
+        });
       }
-      return fail(record, { reason: FailureReason.FAILURE_REASON_INVENTORY_UNAVAILABLE, code: Code.UNAVAILABLE, message: `order ${order.id} not placed: inventory is unavailable (${error.rawMessage}); nothing was charged`, details: [], release: true, refund: false });
+      return fail(record, {
+        reason: FailureReason.FAILURE_REASON_INVENTORY_UNAVAILABLE,
+        code: Code.UNAVAILABLE,
+        message: `order ${order.id} not placed: inventory is unavailable (${error.rawMessage}); nothing was charged`,
+        details: [],
+        release: true,
+        refund: false,
+      });
     }
 
     const pricedRecord = store.price(order.id, reservation.items, reservation.totalCents, reservation.currencyCode);
@@ -92,13 +118,29 @@ export function createOrderSaga(options: OrderSagaOptions): OrderSaga {
     try {
       ({ payment } = await breakers.payments.run(() =>
         payments
-          .charge({ orderId: order.id, customerId: order.customerId, amountCents: priced.totalCents, currencyCode: priced.currencyCode, paymentToken: record.paymentToken }, { timeoutMs: chargeTimeoutMs })
+          .charge(
+            {
+              orderId: order.id,
+              customerId: order.customerId,
+              amountCents: priced.totalCents,
+              currencyCode: priced.currencyCode,
+              paymentToken: record.paymentToken,
+            },
+            { timeoutMs: chargeTimeoutMs },
+          )
           .then((answer) => ({ payment: answer.payment! })),
       ));
     } catch (caught) {
       const error = RpcError.from(caught, Code.UNAVAILABLE);
       if (error.code === Code.FAILED_PRECONDITION) {
-        return fail(record, { reason: FailureReason.FAILURE_REASON_PAYMENT_DECLINED, code: error.code, message: `order ${order.id} not placed: ${error.rawMessage}; the stock was released`, details: error.details, release: true, refund: false });
+        return fail(record, {
+          reason: FailureReason.FAILURE_REASON_PAYMENT_DECLINED,
+          code: error.code,
+          message: `order ${order.id} not placed: ${error.rawMessage}; the stock was released`,
+          details: error.details,
+          release: true,
+          refund: false,
+        });
       }
       return fail(record, {
         reason: FailureReason.FAILURE_REASON_PAYMENT_UNAVAILABLE,
@@ -120,7 +162,8 @@ export function createOrderSaga(options: OrderSagaOptions): OrderSaga {
     if (already) return already;
     const run = (async () => {
       let done = true;
-      const reason = record.order.status === OrderStatus.ORDER_STATUS_CANCELLED ? `order ${id} cancelled` : `order ${id} failed`;
+      const reason =
+        record.order.status === OrderStatus.ORDER_STATUS_CANCELLED ? `order ${id} cancelled` : `order ${id} failed`;
       const step = async (what: 'release' | 'refund', call: () => Promise<unknown>): Promise<void> => {
         try {
           await call();
@@ -130,12 +173,19 @@ export function createOrderSaga(options: OrderSagaOptions): OrderSaga {
           done = false;
           const first = !warned.has(`${id} ${what}`);
           warned.add(`${id} ${what}`);
-          logger[first ? 'warn' : 'debug']({ order: id, compensation: what, reason: RpcError.from(error).message }, `could not ${what} yet; the recovery loop retries`);
+          logger[first ? 'warn' : 'debug'](
+            { order: id, compensation: what, reason: RpcError.from(error).message },
+            `could not ${what} yet; the recovery loop retries`,
+          );
         }
       };
       const callOptions = { parent: null, timeoutMs: compensationTimeoutMs };
-      if (record.releasePending) await step('release', () => breakers.inventory.run(() => inventory.release({ reservationId: id }, callOptions)));
-      if (record.refundPending) await step('refund', () => breakers.payments.run(() => payments.refund({ orderId: id, reason }, callOptions)));
+      if (record.releasePending)
+        await step('release', () =>
+          breakers.inventory.run(() => inventory.release({ reservationId: id }, callOptions)),
+        );
+      if (record.refundPending)
+        await step('refund', () => breakers.payments.run(() => payments.refund({ orderId: id, reason }, callOptions)));
       return done;
     })().finally(() => compensating.delete(id));
     compensating.set(id, run);

@@ -15,17 +15,33 @@ function found(store: OrderStore, id: string): OrderRecord {
 }
 
 /** The handlers of shop.orders.v1.OrderService. */
-export function createOrderService(store: OrderStore, saga: OrderSaga, logger: Logger): ServiceImplementation<typeof OrderServiceDefinition> {
+export function createOrderService(
+  store: OrderStore,
+  saga: OrderSaga,
+  logger: Logger,
+): ServiceImplementation<typeof OrderServiceDefinition> {
   return {
     async createOrder(request) {
       const violations = validateCreateOrder(request);
       if (violations.length > 0) throw invalidArgument(violations);
       const fingerprint = fingerprintOf(request);
-      const { record, created } = store.create({ requestId: request.requestId, fingerprint, customerId: request.customerId, items: request.items, paymentToken: request.paymentToken });
+      const { record, created } = store.create({
+        requestId: request.requestId,
+        fingerprint,
+        customerId: request.customerId,
+        items: request.items,
+        paymentToken: request.paymentToken,
+      });
       if (created) {
-        logger.info({ order: record.order.id, requestId: request.requestId, customer: request.customerId }, 'order created');
+        logger.info(
+          { order: record.order.id, requestId: request.requestId, customer: request.customerId },
+          'order created',
+        );
       } else if (record.fingerprint !== fingerprint) {
-        throw new RpcError(Code.ALREADY_EXISTS, `request_id ${request.requestId} was already used for order ${record.order.id}, which asks for something else; use a new request_id for a new order`);
+        throw new RpcError(
+          Code.ALREADY_EXISTS,
+          `request_id ${request.requestId} was already used for order ${record.order.id}, which asks for something else; use a new request_id for a new order`,
+        );
       }
       const final = await saga.advance(record);
       if (final.order.status === OrderStatus.ORDER_STATUS_FAILED) throw failureError(final);
@@ -45,9 +61,15 @@ export function createOrderService(store: OrderStore, saga: OrderSaga, logger: L
         case OrderStatus.ORDER_STATUS_CANCELLED:
           return { order: record.order };
         case OrderStatus.ORDER_STATUS_PENDING:
-          throw new RpcError(Code.FAILED_PRECONDITION, `order ${request.id} is still being placed; cancel it once it is paid`);
+          throw new RpcError(
+            Code.FAILED_PRECONDITION,
+            `order ${request.id} is still being placed; cancel it once it is paid`,
+          );
         case OrderStatus.ORDER_STATUS_FAILED:
-          throw new RpcError(Code.FAILED_PRECONDITION, `order ${request.id} failed, so nothing was charged or reserved; there is nothing to cancel`);
+          throw new RpcError(
+            Code.FAILED_PRECONDITION,
+            `order ${request.id} failed, so nothing was charged or reserved; there is nothing to cancel`,
+          );
         default: {
           const cancelled = store.cancel(request.id, request.reason || 'cancelled by the customer');
           logger.info({ order: request.id }, 'order cancelled');

@@ -8,7 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { type Code, type ErrorDetail } from 'warren';
 import { OrderCancelled, OrderCreated, OrderFailed, OrderPaid } from '../../gen/shop/orders/v1/events.js';
-import { OrderStatus, type FailureReason, type LineItem, type Order, type OrderItem } from '../../gen/shop/orders/v1/orders.js';
+import {
+  OrderStatus,
+  type FailureReason,
+  type LineItem,
+  type Order,
+  type OrderItem,
+} from '../../gen/shop/orders/v1/orders.js';
 import type { ServiceDatabase } from '../shared/database.js';
 import { OUTBOX_MIGRATION, type Outbox } from '../shared/outbox.js';
 import type { Page } from '../shared/paging.js';
@@ -103,7 +109,10 @@ interface Row {
 }
 
 function toRecord(row: Row): OrderRecord {
-  const details = (JSON.parse(row.failure_details) as { typeUrl: string; value: string }[]).map((detail) => ({ typeUrl: detail.typeUrl, value: Buffer.from(detail.value, 'base64') }));
+  const details = (JSON.parse(row.failure_details) as { typeUrl: string; value: string }[]).map((detail) => ({
+    typeUrl: detail.typeUrl,
+    value: Buffer.from(detail.value, 'base64'),
+  }));
   return {
     seq: row.seq,
     fingerprint: row.fingerprint,
@@ -153,14 +162,22 @@ export interface OrderStore {
 /** Opens the store over a migrated database and its outbox. */
 export function createOrderStore(db: ServiceDatabase, outbox: Outbox): OrderStore {
   const byId = db.prepare('SELECT *, CAST(total_cents AS TEXT) AS total_cents_text FROM orders WHERE id = ?');
-  const byRequest = db.prepare('SELECT *, CAST(total_cents AS TEXT) AS total_cents_text FROM orders WHERE request_id = ?');
+  const byRequest = db.prepare(
+    'SELECT *, CAST(total_cents AS TEXT) AS total_cents_text FROM orders WHERE request_id = ?',
+  );
   const insert = db.prepare(
     `INSERT INTO orders (id, request_id, fingerprint, customer_id, payment_token, items, status, create_time, update_time)
      VALUES (@id, @requestId, @fingerprint, @customerId, @paymentToken, @items, ${OrderStatus.ORDER_STATUS_PENDING}, @now, @now)`,
   );
-  const page = db.prepare("SELECT *, CAST(total_cents AS TEXT) AS total_cents_text FROM orders WHERE seq < @before AND (@customerId = '' OR customer_id = @customerId) ORDER BY seq DESC LIMIT @limit");
-  const setPrice = db.prepare(`UPDATE orders SET items = ?, total_cents = ?, currency_code = ?, update_time = ? WHERE id = ? AND status = ${OrderStatus.ORDER_STATUS_PENDING}`);
-  const setPaid = db.prepare(`UPDATE orders SET status = ${OrderStatus.ORDER_STATUS_PAID}, payment_id = ?, update_time = ? WHERE id = ? AND status = ${OrderStatus.ORDER_STATUS_PENDING}`);
+  const page = db.prepare(
+    "SELECT *, CAST(total_cents AS TEXT) AS total_cents_text FROM orders WHERE seq < @before AND (@customerId = '' OR customer_id = @customerId) ORDER BY seq DESC LIMIT @limit",
+  );
+  const setPrice = db.prepare(
+    `UPDATE orders SET items = ?, total_cents = ?, currency_code = ?, update_time = ? WHERE id = ? AND status = ${OrderStatus.ORDER_STATUS_PENDING}`,
+  );
+  const setPaid = db.prepare(
+    `UPDATE orders SET status = ${OrderStatus.ORDER_STATUS_PAID}, payment_id = ?, update_time = ? WHERE id = ? AND status = ${OrderStatus.ORDER_STATUS_PENDING}`,
+  );
   const setFailed = db.prepare(
     `UPDATE orders SET status = ${OrderStatus.ORDER_STATUS_FAILED}, failure_reason = @reason, failure_code = @code, failure_details = @details,
        status_message = @message, release_pending = @release, refund_pending = @refund, update_time = @now WHERE id = @id AND status = ${OrderStatus.ORDER_STATUS_PENDING}`,
@@ -171,8 +188,12 @@ export function createOrderStore(db: ServiceDatabase, outbox: Outbox): OrderStor
   );
   const clearRelease = db.prepare('UPDATE orders SET release_pending = 0 WHERE id = ?');
   const clearRefund = db.prepare('UPDATE orders SET refund_pending = 0 WHERE id = ?');
-  const compensating = db.prepare('SELECT *, CAST(total_cents AS TEXT) AS total_cents_text FROM orders WHERE release_pending = 1 OR refund_pending = 1 ORDER BY seq LIMIT ?');
-  const stale = db.prepare(`SELECT *, CAST(total_cents AS TEXT) AS total_cents_text FROM orders WHERE status = ${OrderStatus.ORDER_STATUS_PENDING} AND update_time < ? ORDER BY seq LIMIT ?`);
+  const compensating = db.prepare(
+    'SELECT *, CAST(total_cents AS TEXT) AS total_cents_text FROM orders WHERE release_pending = 1 OR refund_pending = 1 ORDER BY seq LIMIT ?',
+  );
+  const stale = db.prepare(
+    `SELECT *, CAST(total_cents AS TEXT) AS total_cents_text FROM orders WHERE status = ${OrderStatus.ORDER_STATUS_PENDING} AND update_time < ? ORDER BY seq LIMIT ?`,
+  );
   const read = (id: string): OrderRecord => toRecord(byId.get(id) as Row);
   /** After a commit that may have added events: let the relay publish them. */
   const committed = <T>(result: T): T => {
@@ -185,26 +206,61 @@ export function createOrderStore(db: ServiceDatabase, outbox: Outbox): OrderStor
     if (existing) return { record: toRecord(existing), created: false };
     const id = `ord_${randomBytes(9).toString('base64url')}`;
     const now = Date.now();
-    const items: OrderItem[] = input.items.map((item) => ({ sku: item.sku, quantity: item.quantity, unitPriceCents: 0n }));
+    const items: OrderItem[] = input.items.map((item) => ({
+      sku: item.sku,
+      quantity: item.quantity,
+      unitPriceCents: 0n,
+    }));
     insert.run({ ...input, id, items: stringifyWithCents(items), now });
-    outbox.add(OrderCreated, { orderId: id, customerId: input.customerId, items: [...input.items], createTime: new Date(now) });
+    outbox.add(OrderCreated, {
+      orderId: id,
+      customerId: input.customerId,
+      items: [...input.items],
+      createTime: new Date(now),
+    });
     return { record: read(id), created: true };
   });
 
   const paid = db.transaction((id: string, paymentId: string) => {
     if (setPaid.run(paymentId, Date.now(), id).changes === 1) {
       const { order } = read(id);
-      outbox.add(OrderPaid, { orderId: id, customerId: order.customerId, items: order.items, totalCents: order.totalCents, currencyCode: order.currencyCode, paymentId });
+      outbox.add(OrderPaid, {
+        orderId: id,
+        customerId: order.customerId,
+        items: order.items,
+        totalCents: order.totalCents,
+        currencyCode: order.currencyCode,
+        paymentId,
+      });
     }
     return read(id);
   });
 
   const failed = db.transaction((id: string, failure: OrderFailure) => {
-    const details = JSON.stringify(failure.details.map((detail) => ({ typeUrl: detail.typeUrl, value: Buffer.from(detail.value).toString('base64') })));
-    const changed = setFailed.run({ id, reason: failure.reason, code: failure.code, details, message: failure.message, release: failure.release ? 1 : 0, refund: failure.refund ? 1 : 0, now: Date.now() });
+    const details = JSON.stringify(
+      failure.details.map((detail) => ({
+        typeUrl: detail.typeUrl,
+        value: Buffer.from(detail.value).toString('base64'),
+      })),
+    );
+    const changed = setFailed.run({
+      id,
+      reason: failure.reason,
+      code: failure.code,
+      details,
+      message: failure.message,
+      release: failure.release ? 1 : 0,
+      refund: failure.refund ? 1 : 0,
+      now: Date.now(),
+    });
     if (changed.changes === 1) {
       const { order } = read(id);
-      outbox.add(OrderFailed, { orderId: id, customerId: order.customerId, reason: failure.reason, message: failure.message });
+      outbox.add(OrderFailed, {
+        orderId: id,
+        customerId: order.customerId,
+        reason: failure.reason,
+        message: failure.message,
+      });
     }
     return read(id);
   });
@@ -212,7 +268,14 @@ export function createOrderStore(db: ServiceDatabase, outbox: Outbox): OrderStor
   const cancel = db.transaction((id: string, reason: string) => {
     if (setCancelled.run(reason, Date.now(), id).changes === 1) {
       const { order } = read(id);
-      outbox.add(OrderCancelled, { orderId: id, customerId: order.customerId, refundedCents: order.totalCents, currencyCode: order.currencyCode, reason, items: order.items });
+      outbox.add(OrderCancelled, {
+        orderId: id,
+        customerId: order.customerId,
+        refundedCents: order.totalCents,
+        currencyCode: order.currencyCode,
+        reason,
+        items: order.items,
+      });
     }
     return read(id);
   });

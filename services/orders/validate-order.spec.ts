@@ -2,8 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { CreateOrderRequest } from '../../gen/shop/orders/v1/orders.js';
 import { fingerprintOf, MAX_LINES, validateCreateOrder } from './validate-order.js';
 
-const valid = CreateOrderRequest.fromPartial({ requestId: 'r-1', customerId: 'ada', items: [{ sku: 'MUG-BLUE', quantity: 2 }], paymentToken: 'tok_visa' });
-const fields = (request: CreateOrderRequest): string[] => validateCreateOrder(request).map((violation) => violation.field);
+const valid = CreateOrderRequest.fromPartial({
+  requestId: 'r-1',
+  customerId: 'ada',
+  items: [{ sku: 'MUG-BLUE', quantity: 2 }],
+  paymentToken: 'tok_visa',
+});
+const fields = (request: CreateOrderRequest): string[] =>
+  validateCreateOrder(request).map((violation) => violation.field);
 
 describe('validateCreateOrder', () => {
   it('accepts a good order', () => {
@@ -21,8 +27,19 @@ describe('validateCreateOrder', () => {
         { sku: '', quantity: 1 },
       ],
     });
-    expect(fields(request)).toEqual(['request_id', 'customer_id', 'payment_token', 'items[0].sku', 'items[1].quantity', 'items[2].sku', 'items[2].quantity', 'items[3].sku']);
-    expect(validateCreateOrder(request).find((violation) => violation.field === 'items[2].sku')!.description).toContain('items[1]');
+    expect(fields(request)).toEqual([
+      'request_id',
+      'customer_id',
+      'payment_token',
+      'items[0].sku',
+      'items[1].quantity',
+      'items[2].sku',
+      'items[2].quantity',
+      'items[3].sku',
+    ]);
+    expect(validateCreateOrder(request).find((violation) => violation.field === 'items[2].sku')!.description).toContain(
+      'items[1]',
+    );
   });
 
   it('requires 1 to MAX_LINES lines', () => {

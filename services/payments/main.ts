@@ -26,6 +26,9 @@ await runShopService({
     const failureRate = envFraction('PAYMENTS_FAILURE_RATE', 0);
     const latencyMs = envRange('PAYMENTS_LATENCY_MS', [0, 0]);
     logger.info({ failureRate, latencyMs }, 'simulated card provider');
-    server.add(PaymentServiceDefinition, createPaymentService(createPaymentStore(db), createProvider({ failureRate, latencyMs }), logger));
+    server.add(
+      PaymentServiceDefinition,
+      createPaymentService(createPaymentStore(db), createProvider({ failureRate, latencyMs }), logger),
+    );
   },
 });

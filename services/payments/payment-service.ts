@@ -7,13 +7,18 @@ import type { PaymentStore } from './payment-store.js';
 import type { Provider } from './provider.js';
 
 /** The handlers of shop.payments.v1.PaymentService. */
-export function createPaymentService(store: PaymentStore, provider: Provider, logger: Logger): ServiceImplementation<typeof PaymentServiceDefinition> {
+export function createPaymentService(
+  store: PaymentStore,
+  provider: Provider,
+  logger: Logger,
+): ServiceImplementation<typeof PaymentServiceDefinition> {
   return {
     async charge(request, ctx) {
       const violations: FieldViolation[] = [];
       if (request.orderId === '') violations.push({ field: 'order_id', description: 'required' });
       if (request.amountCents <= 0) violations.push({ field: 'amount_cents', description: 'must be above 0' });
-      if (!/^[A-Z]{3}$/.test(request.currencyCode)) violations.push({ field: 'currency_code', description: 'must be an ISO 4217 code like "EUR"' });
+      if (!/^[A-Z]{3}$/.test(request.currencyCode))
+        violations.push({ field: 'currency_code', description: 'must be an ISO 4217 code like "EUR"' });
       if (request.paymentToken === '') violations.push({ field: 'payment_token', description: 'required' });
       if (violations.length > 0) throw invalidArgument(violations);
 
@@ -22,15 +27,22 @@ export function createPaymentService(store: PaymentStore, provider: Provider, lo
       switch (payment.status) {
         case PaymentStatus.PAYMENT_STATUS_CAPTURED:
           if (payment.amountCents !== request.amountCents || payment.currencyCode !== request.currencyCode) {
-            throw new RpcError(Code.ALREADY_EXISTS, `order ${request.orderId} was already charged ${payment.amountCents} ${payment.currencyCode} (payment ${payment.id})`);
+            throw new RpcError(
+              Code.ALREADY_EXISTS,
+              `order ${request.orderId} was already charged ${payment.amountCents} ${payment.currencyCode} (payment ${payment.id})`,
+            );
           }
-          if (created) logger.info({ payment: payment.id, order: payment.orderId, amountCents: payment.amountCents }, 'charged');
+          if (created)
+            logger.info({ payment: payment.id, order: payment.orderId, amountCents: payment.amountCents }, 'charged');
           return { payment };
         case PaymentStatus.PAYMENT_STATUS_DECLINED:
           if (created) logger.info({ payment: payment.id, order: payment.orderId }, 'declined');
           throw new RpcError(Code.FAILED_PRECONDITION, `payment declined: ${payment.statusMessage}`);
         default:
-          throw new RpcError(Code.FAILED_PRECONDITION, `order ${request.orderId} was ${payment.status === PaymentStatus.PAYMENT_STATUS_REFUNDED ? 'refunded' : 'voided'}; it cannot be charged again`);
+          throw new RpcError(
+            Code.FAILED_PRECONDITION,
+            `order ${request.orderId} was ${payment.status === PaymentStatus.PAYMENT_STATUS_REFUNDED ? 'refunded' : 'voided'}; it cannot be charged again`,
+          );
       }
     },
     async refund(request, ctx) {

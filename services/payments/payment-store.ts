@@ -73,19 +73,26 @@ function toPayment(row: Row): Payment {
 
 /** Opens the store over a migrated database. */
 export function createPaymentStore(db: ServiceDatabase): PaymentStore {
-  const byOrder = db.prepare('SELECT *, CAST(amount_cents AS TEXT) AS amount_cents_text FROM payments WHERE order_id = ?');
+  const byOrder = db.prepare(
+    'SELECT *, CAST(amount_cents AS TEXT) AS amount_cents_text FROM payments WHERE order_id = ?',
+  );
   const insert = db.prepare(
     `INSERT INTO payments (id, order_id, customer_id, amount_cents, currency_code, status, status_message, create_time, update_time)
      VALUES (@id, @orderId, @customerId, @amountCents, @currencyCode, @status, @statusMessage, @now, @now)`,
   );
-  const setStatus = db.prepare('UPDATE payments SET status = ?, status_message = ?, update_time = ? WHERE order_id = ?');
-  const page = db.prepare("SELECT *, CAST(amount_cents AS TEXT) AS amount_cents_text FROM payments WHERE seq < @before AND (@orderId = '' OR order_id = @orderId) ORDER BY seq DESC LIMIT @limit");
+  const setStatus = db.prepare(
+    'UPDATE payments SET status = ?, status_message = ?, update_time = ? WHERE order_id = ?',
+  );
+  const page = db.prepare(
+    "SELECT *, CAST(amount_cents AS TEXT) AS amount_cents_text FROM payments WHERE seq < @before AND (@orderId = '' OR order_id = @orderId) ORDER BY seq DESC LIMIT @limit",
+  );
   const newId = (): string => `pay_${randomBytes(9).toString('base64url')}`;
 
   const charge = db.transaction((request: ChargeRequest, declineReason: string | undefined) => {
     const existing = byOrder.get(request.orderId) as Row | undefined;
     if (existing) return { payment: toPayment(existing), created: false };
-    const status = declineReason === undefined ? PaymentStatus.PAYMENT_STATUS_CAPTURED : PaymentStatus.PAYMENT_STATUS_DECLINED;
+    const status =
+      declineReason === undefined ? PaymentStatus.PAYMENT_STATUS_CAPTURED : PaymentStatus.PAYMENT_STATUS_DECLINED;
     insert.run({ ...request, id: newId(), status, statusMessage: declineReason ?? '', now: Date.now() });
     return { payment: toPayment(byOrder.get(request.orderId) as Row), created: true };
   });
@@ -94,7 +101,16 @@ export function createPaymentStore(db: ServiceDatabase): PaymentStore {
     const existing = byOrder.get(orderId) as Row | undefined;
     if (!existing) {
       // Voided: a Charge still on its way for this order is refused when it arrives.
-      insert.run({ id: newId(), orderId, customerId: '', amountCents: 0n, currencyCode: '', status: PaymentStatus.PAYMENT_STATUS_VOIDED, statusMessage: reason, now: Date.now() });
+      insert.run({
+        id: newId(),
+        orderId,
+        customerId: '',
+        amountCents: 0n,
+        currencyCode: '',
+        status: PaymentStatus.PAYMENT_STATUS_VOIDED,
+        statusMessage: reason,
+        now: Date.now(),
+      });
     } else if (existing.status === PaymentStatus.PAYMENT_STATUS_CAPTURED) {
       setStatus.run(PaymentStatus.PAYMENT_STATUS_REFUNDED, reason, Date.now(), orderId);
     }
@@ -104,6 +120,10 @@ export function createPaymentStore(db: ServiceDatabase): PaymentStore {
   return {
     charge: (request, declineReason) => charge.immediate(request, declineReason),
     refund: (orderId, reason) => refund.immediate(orderId, reason),
-    list: (at, orderId) => (page.all({ before: at.before, orderId, limit: at.size + 1 }) as Row[]).map((row) => ({ seq: row.seq, payment: toPayment(row) })),
+    list: (at, orderId) =>
+      (page.all({ before: at.before, orderId, limit: at.size + 1 }) as Row[]).map((row) => ({
+        seq: row.seq,
+        payment: toPayment(row),
+      })),
   };
 }

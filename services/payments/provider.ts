@@ -44,7 +44,10 @@ export function createProvider(options: ProviderOptions = {}): Provider {
     const delay = high > low ? low + Math.round(random() * (high - low)) : low;
     if (delay > 0) await sleep(delay, signal);
     if (failureRate > 0 && random() < failureRate) {
-      throw new RpcError(Code.UNAVAILABLE, `the card provider is unavailable (simulated outage, PAYMENTS_FAILURE_RATE=${failureRate}); nothing was charged`);
+      throw new RpcError(
+        Code.UNAVAILABLE,
+        `the card provider is unavailable (simulated outage, PAYMENTS_FAILURE_RATE=${failureRate}); nothing was charged`,
+      );
     }
   }
 
@@ -52,7 +55,10 @@ export function createProvider(options: ProviderOptions = {}): Provider {
     call,
     async authorize(paymentToken, signal) {
       await call(signal);
-      return { declineReason: paymentToken === DECLINED_TOKEN ? `the card issuer said no (test token ${DECLINED_TOKEN})` : undefined };
+      return {
+        declineReason:
+          paymentToken === DECLINED_TOKEN ? `the card issuer said no (test token ${DECLINED_TOKEN})` : undefined,
+      };
     },
   };
 }

@@ -12,5 +12,7 @@ export function stringifyWithCents(value: unknown): string {
 
 /** Items of a JSON column whose `unitPriceCents` was written by {@link stringifyWithCents}. */
 export function parseItemsWithCents<T extends { unitPriceCents: bigint }>(text: string): T[] {
-  return (JSON.parse(text) as (Omit<T, 'unitPriceCents'> & { unitPriceCents: string | number })[]).map((item) => ({ ...item, unitPriceCents: BigInt(item.unitPriceCents) }) as T);
+  return (JSON.parse(text) as (Omit<T, 'unitPriceCents'> & { unitPriceCents: string | number })[]).map(
+    (item) => ({ ...item, unitPriceCents: BigInt(item.unitPriceCents) }) as T,
+  );
 }

@@ -22,7 +22,11 @@ export type ServiceDatabase = Database.Database;
  * and a 5 s busy timeout so several processes may share one file (two
  * inventory instances do in the tests): writers then queue on SQLite's lock.
  */
-export function openDatabase(service: string, migrations: readonly string[], directory: string = dataDir()): ServiceDatabase {
+export function openDatabase(
+  service: string,
+  migrations: readonly string[],
+  directory: string = dataDir(),
+): ServiceDatabase {
   mkdirSync(directory, { recursive: true });
   const db = new Database(join(directory, `${service}.db`));
   db.pragma('journal_mode = WAL');

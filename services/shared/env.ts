@@ -13,7 +13,8 @@ export function envFraction(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`${name} must be a number from 0 to 1, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(value) || value < 0 || value > 1)
+    throw new Error(`${name} must be a number from 0 to 1, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -27,7 +28,8 @@ export function envRange(name: string, fallback: readonly [number, number]): rea
   const match = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(raw);
   const low = match ? Number(match[1]) : NaN;
   const high = match?.[2] === undefined ? low : Number(match[2]);
-  if (!match || high < low) throw new Error(`${name} must be milliseconds like "100" or "50-250", got ${JSON.stringify(raw)}`);
+  if (!match || high < low)
+    throw new Error(`${name} must be milliseconds like "100" or "50-250", got ${JSON.stringify(raw)}`);
   return [low, high];
 }
 

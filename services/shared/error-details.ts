@@ -29,21 +29,30 @@ export interface PreconditionViolation {
 }
 
 function detail(type: protobuf.Type, payload: Record<string, unknown>): ErrorDetail {
-  return { typeUrl: `${TYPE_URL_PREFIX}${type.fullName.slice(1)}`, value: type.encode(type.fromObject(payload)).finish() };
+  return {
+    typeUrl: `${TYPE_URL_PREFIX}${type.fullName.slice(1)}`,
+    value: type.encode(type.fromObject(payload)).finish(),
+  };
 }
 
 /** INVALID_ARGUMENT naming every bad field, with a google.rpc.BadRequest detail. */
 export function invalidArgument(violations: readonly FieldViolation[]): RpcError {
   const summary = violations.map((violation) => `${violation.field}: ${violation.description}`).join('; ');
   return new RpcError(Code.INVALID_ARGUMENT, `invalid request: ${summary}`, {
-    details: [detail(BadRequest, { fieldViolations: violations.map(({ field, description }) => ({ field, description })) })],
+    details: [
+      detail(BadRequest, { fieldViolations: violations.map(({ field, description }) => ({ field, description })) }),
+    ],
   });
 }
 
 /** FAILED_PRECONDITION with a google.rpc.PreconditionFailure detail. */
 export function failedPrecondition(message: string, violations: readonly PreconditionViolation[]): RpcError {
   return new RpcError(Code.FAILED_PRECONDITION, message, {
-    details: [detail(PreconditionFailure, { violations: violations.map(({ type, subject, description }) => ({ type, subject, description })) })],
+    details: [
+      detail(PreconditionFailure, {
+        violations: violations.map(({ type, subject, description }) => ({ type, subject, description })),
+      }),
+    ],
   });
 }
 

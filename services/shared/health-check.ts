@@ -13,7 +13,12 @@
 import { connectAmqp, RpcError } from 'warren';
 import { createMethodCaller } from 'warren/tooling';
 import { HEALTH_CHECK_PATH } from 'warren/protocol';
-import { CheckRequest, CheckResponse, CheckResponse_ServingStatus, checkResponse_ServingStatusToJSON } from '../../gen/warren/health/v1/health.js';
+import {
+  CheckRequest,
+  CheckResponse,
+  CheckResponse_ServingStatus,
+  checkResponse_ServingStatusToJSON,
+} from '../../gen/warren/health/v1/health.js';
 import { envInteger } from './env.js';
 
 const service = process.argv[2];
@@ -27,12 +32,22 @@ try {
   const transport = await connectAmqp({ connectionName: `health-check-${process.pid}` });
   try {
     const check = createMethodCaller(
-      { service, name: 'Check', path: HEALTH_CHECK_PATH, localName: 'check', idempotency: 'NO_SIDE_EFFECTS', requestType: CheckRequest, responseType: CheckResponse },
+      {
+        service,
+        name: 'Check',
+        path: HEALTH_CHECK_PATH,
+        localName: 'check',
+        idempotency: 'NO_SIDE_EFFECTS',
+        requestType: CheckRequest,
+        responseType: CheckResponse,
+      },
       transport,
     );
     const answer = (await check({ service }, { timeoutMs })) as CheckResponse;
     healthy = answer.status === CheckResponse_ServingStatus.SERVING_STATUS_SERVING;
-    process.stdout.write(`${service}: ${checkResponse_ServingStatusToJSON(answer.status)} (instance ${answer.instance})\n`);
+    process.stdout.write(
+      `${service}: ${checkResponse_ServingStatusToJSON(answer.status)} (instance ${answer.instance})\n`,
+    );
   } finally {
     await transport.close();
   }

@@ -46,7 +46,11 @@ describe('outbox', () => {
 
   it('publishes what a committed transaction added, with the id add() answered, then forgets it', async () => {
     const seen: { orderId: string; messageId: string }[] = [];
-    await events.subscribe(OrderCreated, (event, ctx) => void seen.push({ orderId: event.orderId, messageId: ctx.messageId }), { group: 'spec' });
+    await events.subscribe(
+      OrderCreated,
+      (event, ctx) => void seen.push({ orderId: event.orderId, messageId: ctx.messageId }),
+      { group: 'spec' },
+    );
     const messageId = db.transaction(() => {
       db.prepare("INSERT INTO things VALUES ('a')").run();
       return outbox.add(OrderCreated, { orderId: 'ord_a' });

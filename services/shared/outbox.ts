@@ -19,7 +19,17 @@
  * de-duplicate by message id.
  */
 import { randomUUID } from 'node:crypto';
-import { Code, currentContext, currentEvent, type EventBus, type EventInit, type EventType, type Logger, type Metadata, RpcError } from 'warren';
+import {
+  Code,
+  currentContext,
+  currentEvent,
+  type EventBus,
+  type EventInit,
+  type EventType,
+  type Logger,
+  type Metadata,
+  RpcError,
+} from 'warren';
 import { runInTraceContextOf, withActiveTraceContext } from 'warren/tooling';
 import type { ServiceDatabase } from './database.js';
 
@@ -92,10 +102,16 @@ export function createOutbox(options: OutboxOptions): Outbox {
 
   async function publishRow(row: OutboxRow): Promise<void> {
     const type = types.get(row.type);
-    if (!type) throw new RpcError(Code.INTERNAL, `outbox row ${row.seq} has type ${row.type}, which this service does not publish`);
+    if (!type)
+      throw new RpcError(
+        Code.INTERNAL,
+        `outbox row ${row.seq} has type ${row.type}, which this service does not publish`,
+      );
     const metadata = JSON.parse(row.metadata) as Metadata;
     // the publish continues the trace of the handler that added the row, not whatever runs the relay
-    await runInTraceContextOf(metadata, () => events.publish(type, type.decode(row.body), { messageId: row.message_id, metadata, parent: null }));
+    await runInTraceContextOf(metadata, () =>
+      events.publish(type, type.decode(row.body), { messageId: row.message_id, metadata, parent: null }),
+    );
   }
 
   async function pass(): Promise<void> {
@@ -115,7 +131,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
         if (Date.now() - lastWarning > 30_000) {
           lastWarning = Date.now();
           const reason = RpcError.from(failed.reason, Code.UNAVAILABLE);
-          logger.warn({ pending: pending(), code: reason.codeName, reason: reason.rawMessage }, 'outbox: events not published yet; kept and retried (is every subscriber group declared and the broker up?)');
+          logger.warn(
+            { pending: pending(), code: reason.codeName, reason: reason.rawMessage },
+            'outbox: events not published yet; kept and retried (is every subscriber group declared and the broker up?)',
+          );
         }
         return;
       }
@@ -152,7 +171,13 @@ export function createOutbox(options: OutboxOptions): Outbox {
       const messageId = randomUUID();
       // with tracing on, the active span's context is saved with the row (replacing the caller's traceparent)
       const metadata = withActiveTraceContext(currentContext()?.metadata ?? currentEvent()?.metadata ?? {});
-      insert.run(messageId, type.$type, Buffer.from(type.encode(type.fromPartial(message ?? {})).finish()), JSON.stringify(metadata), Date.now());
+      insert.run(
+        messageId,
+        type.$type,
+        Buffer.from(type.encode(type.fromPartial(message ?? {})).finish()),
+        JSON.stringify(metadata),
+        Date.now(),
+      );
       return messageId;
     },
     kick() {

@@ -18,7 +18,11 @@ describe('paging', () => {
   });
 
   it('refuses tokens it did not issue', () => {
-    for (const token of ['bogus', Buffer.from('{"before":-3}').toString('base64url'), Buffer.from('[]').toString('base64url')]) {
+    for (const token of [
+      'bogus',
+      Buffer.from('{"before":-3}').toString('base64url'),
+      Buffer.from('[]').toString('base64url'),
+    ]) {
       expect(() => readPage(10, token)).toThrow(RpcError);
     }
   });

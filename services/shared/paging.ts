@@ -23,18 +23,25 @@ export function readPage(pageSize: number, pageToken: string): Page {
   if (pageToken === '') return { size, before: Number.MAX_SAFE_INTEGER };
   try {
     const parsed = JSON.parse(Buffer.from(pageToken, 'base64url').toString('utf8')) as { before?: unknown };
-    if (Number.isSafeInteger(parsed.before) && (parsed.before as number) > 0) return { size, before: parsed.before as number };
+    if (Number.isSafeInteger(parsed.before) && (parsed.before as number) > 0)
+      return { size, before: parsed.before as number };
   } catch {
     // fall through to the error below
   }
-  throw new RpcError(Code.INVALID_ARGUMENT, 'page_token is not a token this service issued; pass next_page_token of the previous page');
+  throw new RpcError(
+    Code.INVALID_ARGUMENT,
+    'page_token is not a token this service issued; pass next_page_token of the previous page',
+  );
 }
 
 /**
  * Trims the `size + 1` rows a query fetched to one page, and the token of
  * the next page ('' on the last).
  */
-export function pageOf<R extends { seq: number }>(rows: readonly R[], page: Page): { rows: R[]; nextPageToken: string } {
+export function pageOf<R extends { seq: number }>(
+  rows: readonly R[],
+  page: Page,
+): { rows: R[]; nextPageToken: string } {
   if (rows.length <= page.size) return { rows: [...rows], nextPageToken: '' };
   const kept = rows.slice(0, page.size);
   const before = kept[kept.length - 1]!.seq;

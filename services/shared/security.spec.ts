@@ -5,8 +5,10 @@ import { brokerUser, serviceAccess, serviceBrokerUrl } from './security.js';
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
 describe('service identity and access settings', () => {
-  it('prefers the service\'s own URL, then AMQP_URL', () => {
-    expect(serviceBrokerUrl('orders', { ORDERS_AMQP_URL: 'amqp://orders:pw@h/v', AMQP_URL: 'amqp://guest:guest@h' })).toBe('amqp://orders:pw@h/v');
+  it("prefers the service's own URL, then AMQP_URL", () => {
+    expect(
+      serviceBrokerUrl('orders', { ORDERS_AMQP_URL: 'amqp://orders:pw@h/v', AMQP_URL: 'amqp://guest:guest@h' }),
+    ).toBe('amqp://orders:pw@h/v');
     expect(serviceBrokerUrl('orders', { AMQP_URL: 'amqp://guest:guest@h' })).toBe('amqp://guest:guest@h');
     expect(brokerUser('amqp://st-orders:pw@h/v')).toBe('st-orders');
     expect(brokerUser('amqp://h')).toBe('guest');

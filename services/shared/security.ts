@@ -23,7 +23,16 @@
  * `WARREN_USER_PREFIX` is the prefix of those users' names (`staging-` makes
  * `staging-orders` the caller `orders`), as `warren permissions --user-prefix`.
  */
-import { type AccessMode, type AccessPolicy, createAccessPolicy, createEventAccess, DEFAULT_AMQP_URL, type EventAccessPolicy, type Logger, ownBrokerUrl } from 'warren';
+import {
+  type AccessMode,
+  type AccessPolicy,
+  createAccessPolicy,
+  createEventAccess,
+  DEFAULT_AMQP_URL,
+  type EventAccessPolicy,
+  type Logger,
+  ownBrokerUrl,
+} from 'warren';
 
 /** Which users may publish the shop's events (the `(warren.access.v1.event)` options of proto/shop/orders/v1/events.proto). */
 export const SHOP_EVENT_PUBLISHERS: Readonly<Record<string, readonly string[]>> = { 'shop.orders.v1.*': ['orders'] };

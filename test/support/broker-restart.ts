@@ -3,14 +3,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AmqpTransport, Code, connectAmqp, createClient, createServer, type Server } from '../../core/index.js';
 import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
 import { CallLedger, type Outcome } from './call-ledger.js';
-import { expectNoAbortListeners, expectNoHandleLeak, expectTransportSettled, takeLeakProbe, type LeakProbe } from './leak-check.js';
+import {
+  expectNoAbortListeners,
+  expectNoHandleLeak,
+  expectTransportSettled,
+  takeLeakProbe,
+  type LeakProbe,
+} from './leak-check.js';
 import { testService, type TestServiceLedger } from '../../core/testing/test-service.js';
 import { startThrowawayBroker, type StopMode, type ThrowawayBroker } from './throwaway-broker.js';
 
 const QUEUE_TYPES = ['classic', 'quorum'] as const;
 type QueueType = (typeof QUEUE_TYPES)[number];
-const definitionOf = (queueType: QueueType) => ({ ...TestServiceDefinition, fullName: `warren.test.v1.Restart${queueType === 'classic' ? 'Classic' : 'Quorum'}Service` });
-const backlogOf = (queueType: QueueType) => ({ ...TestServiceDefinition, fullName: `warren.test.v1.Backlog${queueType === 'classic' ? 'Classic' : 'Quorum'}Service` });
+const definitionOf = (queueType: QueueType) => ({
+  ...TestServiceDefinition,
+  fullName: `warren.test.v1.Restart${queueType === 'classic' ? 'Classic' : 'Quorum'}Service`,
+});
+const backlogOf = (queueType: QueueType) => ({
+  ...TestServiceDefinition,
+  fullName: `warren.test.v1.Backlog${queueType === 'classic' ? 'Classic' : 'Quorum'}Service`,
+});
 /** Requests left waiting in a queue nobody consumes when the node goes away. */
 const BACKLOG = 5;
 const INSTANCES = ['a', 'b'] as const;
@@ -56,7 +68,10 @@ export function describeBrokerRestart({ mode, steadyMs = 1000 }: BrokerRestartOp
         for (const queueType of QUEUE_TYPES) {
           const { implementation, ledger } = testService(`${instance}-${queueType}`);
           ledgers.get(queueType)!.push(ledger);
-          const server = createServer({ transport, instance, queueType, prefetch: 32 }).add(definitionOf(queueType), implementation);
+          const server = createServer({ transport, instance, queueType, prefetch: 32 }).add(
+            definitionOf(queueType),
+            implementation,
+          );
           await server.start();
           servers.push(server);
         }
@@ -84,12 +99,19 @@ export function describeBrokerRestart({ mode, steadyMs = 1000 }: BrokerRestartOp
       const state: { phase: Phase } = { phase: 'before' };
       // a backlog: requests waiting in a durable queue with no consumer when the node goes away
       for (const queueType of QUEUE_TYPES) {
-        const parked = createServer({ transport: transports[0]!, instance: 'declare', queueType }).add(backlogOf(queueType), testService('declare').implementation);
+        const parked = createServer({ transport: transports[0]!, instance: 'declare', queueType }).add(
+          backlogOf(queueType),
+          testService('declare').implementation,
+        );
         await parked.start();
         await parked.close(); // the queue stays, with nobody consuming it
         const backlogClient = createClient(backlogOf(queueType), client, { retry: false });
         for (let i = 0; i < BACKLOG; i++) {
-          sent.push(calls.track(`${queueType}/backlog/before`, TIMEOUT_MS, () => backlogClient.increment({ counter: `backlog-${i}` }, { timeoutMs: TIMEOUT_MS, signal: caller.signal })));
+          sent.push(
+            calls.track(`${queueType}/backlog/before`, TIMEOUT_MS, () =>
+              backlogClient.increment({ counter: `backlog-${i}` }, { timeoutMs: TIMEOUT_MS, signal: caller.signal }),
+            ),
+          );
         }
       }
       let sending = true;
@@ -100,11 +122,19 @@ export function describeBrokerRestart({ mode, steadyMs = 1000 }: BrokerRestartOp
             const c = clients.get(queueType)!;
             const at: Phase = state.phase === 'stopping' && !client.connected ? 'down' : state.phase;
             n++;
-            sent.push(calls.track(`${queueType}/idempotent/${at}`, TIMEOUT_MS, () => c.sleep({ millis: 20 + (n % 40) }, { timeoutMs: TIMEOUT_MS, signal: caller.signal })));
+            sent.push(
+              calls.track(`${queueType}/idempotent/${at}`, TIMEOUT_MS, () =>
+                c.sleep({ millis: 20 + (n % 40) }, { timeoutMs: TIMEOUT_MS, signal: caller.signal }),
+              ),
+            );
             const counter = `${mode}-${n}`;
             unsafeCounters.set(n, { queueType, counter });
             n++;
-            sent.push(calls.track(`${queueType}/unsafe/${at}`, TIMEOUT_MS, () => c.increment({ counter, delayMs: 30 }, { timeoutMs: TIMEOUT_MS, signal: caller.signal })));
+            sent.push(
+              calls.track(`${queueType}/unsafe/${at}`, TIMEOUT_MS, () =>
+                c.increment({ counter, delayMs: 30 }, { timeoutMs: TIMEOUT_MS, signal: caller.signal }),
+              ),
+            );
           }
           await new Promise((resolve) => setTimeout(resolve, 25));
         }
@@ -118,7 +148,12 @@ export function describeBrokerRestart({ mode, steadyMs = 1000 }: BrokerRestartOp
           const now = Date.now();
           if (!client.connected && seen.clientDown === 0) seen.clientDown = now;
           if (seen.clientDown > 0 && client.connected && seen.clientUp === 0) seen.clientUp = now;
-          if (seen.clientDown > 0 && seen.serversUp === 0 && transports.slice(0, INSTANCES.length).every((t) => t.connected && t.stats().reconnections > 0)) seen.serversUp = now;
+          if (
+            seen.clientDown > 0 &&
+            seen.serversUp === 0 &&
+            transports.slice(0, INSTANCES.length).every((t) => t.connected && t.stats().reconnections > 0)
+          )
+            seen.serversUp = now;
           await new Promise((resolve) => setTimeout(resolve, 5));
         }
       })();
@@ -132,7 +167,8 @@ export function describeBrokerRestart({ mode, steadyMs = 1000 }: BrokerRestartOp
       state.phase = 'down';
       await broker.start();
       const brokerBackAt = Date.now();
-      while (client.stats().reconnections === reconnectionsBefore || seen.serversUp === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (client.stats().reconnections === reconnectionsBefore || seen.serversUp === 0)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       state.phase = 'after';
       await new Promise((resolve) => setTimeout(resolve, 1000));
       sending = false;
@@ -143,12 +179,16 @@ export function describeBrokerRestart({ mode, steadyMs = 1000 }: BrokerRestartOp
 
       // every call got exactly one typed outcome, none later than its deadline (+1 s)
       calls.expectComplete(1000);
-      const of = (queueType: QueueType, safety: string, at?: Phase) => outcomes.filter((o) => o.kind.startsWith(`${queueType}/${safety}/`) && (at === undefined || o.kind.endsWith(`/${at}`)));
+      const of = (queueType: QueueType, safety: string, at?: Phase) =>
+        outcomes.filter(
+          (o) => o.kind.startsWith(`${queueType}/${safety}/`) && (at === undefined || o.kind.endsWith(`/${at}`)),
+        );
       for (const queueType of QUEUE_TYPES) {
         // idempotent calls all succeed: those in flight are retried on the new connection, those made while it was down wait for it
         expect(of(queueType, 'idempotent').filter((o) => o.code !== Code.OK)).toEqual([]);
         // calls not yet sent when the connection dropped are published once it is back: none fails
-        for (const at of ['down', 'after'] as const) expect(of(queueType, 'unsafe', at).filter((o) => o.code !== Code.OK)).toEqual([]);
+        for (const at of ['down', 'after'] as const)
+          expect(of(queueType, 'unsafe', at).filter((o) => o.code !== Code.OK)).toEqual([]);
         // an unsafe call in flight either succeeded or failed UNAVAILABLE (may have run); never anything else
         expect(of(queueType, 'unsafe').filter((o) => o.code !== Code.OK && o.code !== Code.UNAVAILABLE)).toEqual([]);
         const serverLedgers = ledgers.get(queueType)!;
@@ -156,7 +196,8 @@ export function describeBrokerRestart({ mode, steadyMs = 1000 }: BrokerRestartOp
         expect(serverLedgers.flatMap((l) => l.started).filter((s) => s.remainingMs <= 0)).toEqual([]);
         // no unsafe request ran twice (each call has a counter of its own, counted across both instances)
         const runs = new Map<string, number>();
-        for (const ledger of serverLedgers) for (const [counter, value] of ledger.counters) runs.set(counter, (runs.get(counter) ?? 0) + value);
+        for (const ledger of serverLedgers)
+          for (const [counter, value] of ledger.counters) runs.set(counter, (runs.get(counter) ?? 0) + value);
         expect([...runs].filter(([, count]) => count > 1)).toEqual([]);
       }
 
@@ -168,7 +209,10 @@ export function describeBrokerRestart({ mode, steadyMs = 1000 }: BrokerRestartOp
       for (const queueType of QUEUE_TYPES) {
         const { implementation, ledger } = testService(`backlog-${queueType}`);
         backlogLedgers.set(queueType, ledger);
-        const server = createServer({ transport: transports[0]!, instance: 'backlog', queueType }).add(backlogOf(queueType), implementation);
+        const server = createServer({ transport: transports[0]!, instance: 'backlog', queueType }).add(
+          backlogOf(queueType),
+          implementation,
+        );
         await server.start();
         backlogServers.push(server);
       }
@@ -178,23 +222,31 @@ export function describeBrokerRestart({ mode, steadyMs = 1000 }: BrokerRestartOp
       for (const server of backlogServers) await server.close();
       // and they were acknowledged: nothing of the backlog is left in either queue
       const backlogLeft = async (): Promise<string[]> =>
-        (await broker.rabbitmqctl('list_queues', '--quiet', '--no-table-headers', 'name', 'messages')).split('\n').filter((line) => /^rpc\.warren\.test\.v1\.Backlog\w+Service\s+[1-9]/.test(line));
+        (await broker.rabbitmqctl('list_queues', '--quiet', '--no-table-headers', 'name', 'messages'))
+          .split('\n')
+          .filter((line) => /^rpc\.warren\.test\.v1\.Backlog\w+Service\s+[1-9]/.test(line));
       const ackedBy = Date.now() + 15_000;
       while ((await backlogLeft()).length > 0 && Date.now() < ackedBy) await pause(500);
       expect(await backlogLeft()).toEqual([]);
-      const backlogRan = { classic: backlogLedgers.get('classic')!.started.length, quorum: backlogLedgers.get('quorum')!.started.length };
+      const backlogRan = {
+        classic: backlogLedgers.get('classic')!.started.length,
+        quorum: backlogLedgers.get('quorum')!.started.length,
+      };
       expect(backlogRan).toEqual({ classic: 0, quorum: BACKLOG });
       expect([...backlogLedgers.values()].flatMap((l) => l.started).filter((s) => s.remainingMs <= 0)).toEqual([]);
 
       // both services still answer (every instance consuming again), after all of the above
       for (const [queueType, c] of clients) {
-        const replies = await Promise.all(Array.from({ length: 20 }, () => c.sleep({ millis: 20 }, { timeoutMs: 10_000 })));
+        const replies = await Promise.all(
+          Array.from({ length: 20 }, () => c.sleep({ millis: 20 }, { timeoutMs: 10_000 })),
+        );
         expect(new Set(replies.map((r) => r.instance))).toEqual(new Set(INSTANCES.map((i) => `${i}-${queueType}`)));
       }
 
       // nothing left behind on the live transports: no pending call, nobody waiting, one channel per consumer or requester
       await expectTransportSettled(client, { channels: 1 });
-      for (const transport of transports.slice(0, INSTANCES.length)) await expectTransportSettled(transport, { channels: QUEUE_TYPES.length });
+      for (const transport of transports.slice(0, INSTANCES.length))
+        await expectTransportSettled(transport, { channels: QUEUE_TYPES.length });
       expectNoAbortListeners(caller.signal);
 
       const unsafeRan = (queueType: QueueType, code: Code): number =>
@@ -210,13 +262,21 @@ export function describeBrokerRestart({ mode, steadyMs = 1000 }: BrokerRestartOp
         brokerDownMs: brokerBackAt - stoppedAt,
         recoverClientMs: seen.clientUp - brokerBackAt,
         recoverServersMs: seen.serversUp - brokerBackAt,
-        maxLatencyOfCallsSentWhileDownMs: Math.max(0, ...duringOutage.map((o) => o.settledAt - (o.deadline - TIMEOUT_MS))),
+        maxLatencyOfCallsSentWhileDownMs: Math.max(
+          0,
+          ...duringOutage.map((o) => o.settledAt - (o.deadline - TIMEOUT_MS)),
+        ),
         outcomes: calls.summary(),
-        unsafeUnavailableThatRan: { classic: unsafeRan('classic', Code.UNAVAILABLE), quorum: unsafeRan('quorum', Code.UNAVAILABLE) },
+        unsafeUnavailableThatRan: {
+          classic: unsafeRan('classic', Code.UNAVAILABLE),
+          quorum: unsafeRan('quorum', Code.UNAVAILABLE),
+        },
         backlogRunAfterRestart: backlogRan,
       };
       console.info(`broker restart (${mode}):`, JSON.stringify(report));
-      console.info(`queues after the ${mode} restart:\n${await broker.rabbitmqctl('list_queues', '--quiet', 'name', 'type', 'durable', 'messages', 'consumers')}`);
+      console.info(
+        `queues after the ${mode} restart:\n${await broker.rabbitmqctl('list_queues', '--quiet', 'name', 'type', 'durable', 'messages', 'consumers')}`,
+      );
     }, 300_000);
   });
 }

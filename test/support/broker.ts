@@ -48,7 +48,16 @@ export async function createVhost(prefix: string, baseUrl: string): Promise<Test
 
 /** Lists queues of a vhost with message and consumer counts. */
 export async function listQueues(vhost: string): Promise<{ name: string; messages: number; consumers: number }[]> {
-  const { stdout } = await run('rabbitmqctl', ['list_queues', '-p', vhost, '--quiet', '--no-table-headers', 'name', 'messages', 'consumers']);
+  const { stdout } = await run('rabbitmqctl', [
+    'list_queues',
+    '-p',
+    vhost,
+    '--quiet',
+    '--no-table-headers',
+    'name',
+    'messages',
+    'consumers',
+  ]);
   return stdout
     .trim()
     .split('\n')

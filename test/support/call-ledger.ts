@@ -25,7 +25,8 @@ export class CallLedger {
     const deadline = Date.now() + timeoutMs;
     return call().then(
       (value) => this.record({ id, kind, deadline, settledAt: Date.now(), code: 0, value }),
-      (error: unknown) => this.record({ id, kind, deadline, settledAt: Date.now(), code: error instanceof RpcError ? error.code : -1 }),
+      (error: unknown) =>
+        this.record({ id, kind, deadline, settledAt: Date.now(), code: error instanceof RpcError ? error.code : -1 }),
     );
   }
 

@@ -27,9 +27,19 @@ export interface CapturedProcess {
  * `memoryProbe` preloads test/support/memory-probe.mjs with `--expose-gc`,
  * so {@link CapturedProcess.memory} can measure the child after a GC.
  */
-export function startCaptured(script: string, env: Record<string, string>, options: { memoryProbe?: string } = {}): CapturedProcess {
-  const probeEnv = options.memoryProbe === undefined ? {} : { NODE_OPTIONS: `--expose-gc --import=${PROBE}`, MEMORY_PROBE_FILE: options.memoryProbe };
-  const child = spawn(process.execPath, ['--import', tsxLoader, '--conditions=warren-source', script], { env: { ...process.env, ...env, ...probeEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCaptured(
+  script: string,
+  env: Record<string, string>,
+  options: { memoryProbe?: string } = {},
+): CapturedProcess {
+  const probeEnv =
+    options.memoryProbe === undefined
+      ? {}
+      : { NODE_OPTIONS: `--expose-gc --import=${PROBE}`, MEMORY_PROBE_FILE: options.memoryProbe };
+  const child = spawn(process.execPath, ['--import', tsxLoader, '--conditions=warren-source', script], {
+    env: { ...process.env, ...env, ...probeEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   let running = true;
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -49,7 +59,8 @@ export function startCaptured(script: string, env: Record<string, string>, optio
       const until = Date.now() + timeoutMs;
       while (!pattern.test(output)) {
         if (!running) throw new Error(`child ${child.pid} exited before printing ${pattern}:\n${output.slice(-4000)}`);
-        if (Date.now() > until) throw new Error(`child ${child.pid} printed no ${pattern} within ${timeoutMs} ms:\n${output.slice(-4000)}`);
+        if (Date.now() > until)
+          throw new Error(`child ${child.pid} printed no ${pattern} within ${timeoutMs} ms:\n${output.slice(-4000)}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
@@ -61,10 +72,15 @@ export function startCaptured(script: string, env: Record<string, string>, optio
       const until = Date.now() + timeoutMs;
       for (;;) {
         if (existsSync(file)) {
-          const report = JSON.parse(readFileSync(file, 'utf8') || '{}') as { seq?: number; heapUsed: number; rss: number };
+          const report = JSON.parse(readFileSync(file, 'utf8') || '{}') as {
+            seq?: number;
+            heapUsed: number;
+            rss: number;
+          };
           if (report.seq === wanted) return { heapUsed: report.heapUsed, rss: report.rss };
         }
-        if (!running || Date.now() > until) throw new Error(`child ${child.pid} did not report its memory (probe ${wanted})`);
+        if (!running || Date.now() > until)
+          throw new Error(`child ${child.pid} did not report its memory (probe ${wanted})`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },

@@ -36,24 +36,60 @@ export async function createTestCertificates(): Promise<TestCertificates> {
   const dir = mkdtempSync(join(tmpdir(), 'warren-certs-'));
   const path = (name: string): string => join(dir, name);
   const openssl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
-  const key = (name: string): Promise<unknown> => openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', path(name));
+  const key = (name: string): Promise<unknown> =>
+    openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', path(name));
 
   const makeCa = async (name: string, subject: string): Promise<void> => {
     await key(`${name}.key`);
-    await openssl('req', '-x509', '-new', '-key', path(`${name}.key`), '-out', path(`${name}.pem`), '-days', '2', '-subj', subject,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+    await openssl(
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      path(`${name}.key`),
+      '-out',
+      path(`${name}.pem`),
+      '-days',
+      '2',
+      '-subj',
+      subject,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    );
   };
   const makeLeaf = async (name: string, ca: string, subject: string, extensions: string): Promise<void> => {
     await key(`${name}.key`);
     await openssl('req', '-new', '-key', path(`${name}.key`), '-out', path(`${name}.csr`), '-subj', subject);
     writeFileSync(path(`${name}.ext`), extensions);
-    await openssl('x509', '-req', '-in', path(`${name}.csr`), '-CA', path(`${ca}.pem`), '-CAkey', path(`${ca}.key`), '-CAcreateserial',
-      '-out', path(`${name}.pem`), '-days', '2', '-extfile', path(`${name}.ext`));
+    await openssl(
+      'x509',
+      '-req',
+      '-in',
+      path(`${name}.csr`),
+      '-CA',
+      path(`${ca}.pem`),
+      '-CAkey',
+      path(`${ca}.key`),
+      '-CAcreateserial',
+      '-out',
+      path(`${name}.pem`),
+      '-days',
+      '2',
+      '-extfile',
+      path(`${name}.ext`),
+    );
   };
 
   await makeCa('ca', '/CN=Warren Test CA');
   await makeCa('other-ca', '/CN=Unrelated Test CA');
-  await makeLeaf('server', 'ca', '/CN=localhost', 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  await makeLeaf(
+    'server',
+    'ca',
+    '/CN=localhost',
+    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n',
+  );
   const client = 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n';
   await makeLeaf('client', 'ca', '/CN=warren-test-client', client);
   await makeLeaf('other-client', 'other-ca', '/CN=warren-test-client', client);

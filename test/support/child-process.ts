@@ -56,7 +56,11 @@ export function runScript(script: string, env: Record<string, string>): ChildScr
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`child ${child.pid} printed no line matching ${pattern} within ${timeoutMs} ms; stderr: ${stderr}`));
+          reject(
+            new Error(
+              `child ${child.pid} printed no line matching ${pattern} within ${timeoutMs} ms; stderr: ${stderr}`,
+            ),
+          );
         }, timeoutMs);
         const onExit = (): void => {
           cleanup();
@@ -79,7 +83,11 @@ export function runScript(script: string, env: Record<string, string>): ChildScr
 export const testServerScript = fileURLToPath(new URL('./test-server-process.ts', import.meta.url));
 
 /** Starts the TestService server child (test/support/test-server-process.ts) and waits for `ready`. */
-export async function startTestServer(url: string, instance: string, extra: Record<string, string> = {}): Promise<ChildScript> {
+export async function startTestServer(
+  url: string,
+  instance: string,
+  extra: Record<string, string> = {},
+): Promise<ChildScript> {
   const child = runScript(testServerScript, { AMQP_URL: url, INSTANCE: instance, ...extra });
   await child.waitFor(/^ready /);
   return child;

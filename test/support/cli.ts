@@ -26,14 +26,22 @@ export interface CliProcess {
 }
 
 /** Starts `node --import tsx cli/bin.ts <args>` as a child process, with `input` on stdin (closed after). */
-export function startWarren(args: readonly string[], options: { env?: Record<string, string>; input?: string } = {}): CliProcess {
-  const child = spawn(process.execPath, ['--import', tsxLoader, '--conditions=warren-source', WARREN_BIN, ...args], { env: { ...process.env, ...options.env }, stdio: 'pipe' });
+export function startWarren(
+  args: readonly string[],
+  options: { env?: Record<string, string>; input?: string } = {},
+): CliProcess {
+  const child = spawn(process.execPath, ['--import', tsxLoader, '--conditions=warren-source', WARREN_BIN, ...args], {
+    env: { ...process.env, ...options.env },
+    stdio: 'pipe',
+  });
   const text = { stdout: '', stderr: '' };
   const listeners = new Set<() => void>();
-  const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer): void => {
-    text[stream] += chunk.toString();
-    for (const listener of [...listeners]) listener();
-  };
+  const collect =
+    (stream: 'stdout' | 'stderr') =>
+    (chunk: Buffer): void => {
+      text[stream] += chunk.toString();
+      for (const listener of [...listeners]) listener();
+    };
   child.stdout.on('data', collect('stdout'));
   child.stderr.on('data', collect('stderr'));
   const exited = new Promise<number | null>((resolve, reject) => {
@@ -60,7 +68,11 @@ export function startWarren(args: readonly string[], options: { env?: Record<str
         };
         const timer = setTimeout(() => {
           listeners.delete(check);
-          reject(new Error(`no ${pattern} on ${stream} within ${timeoutMs} ms; stdout: ${text.stdout}; stderr: ${text.stderr}`));
+          reject(
+            new Error(
+              `no ${pattern} on ${stream} within ${timeoutMs} ms; stdout: ${text.stdout}; stderr: ${text.stderr}`,
+            ),
+          );
         }, timeoutMs);
         listeners.add(check);
         check();
@@ -70,7 +82,10 @@ export function startWarren(args: readonly string[], options: { env?: Record<str
 }
 
 /** Runs `warren <args> (cli/bin.ts)` as a child process to completion, with `input` on stdin. */
-export async function runWarren(args: readonly string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<CliRun> {
+export async function runWarren(
+  args: readonly string[],
+  options: { env?: Record<string, string>; input?: string } = {},
+): Promise<CliRun> {
   const child = startWarren(args, options);
   const code = await child.exited;
   return { code, stdout: child.stdout(), stderr: child.stderr() };

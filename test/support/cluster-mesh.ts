@@ -27,13 +27,23 @@ export interface ClusterTransport {
  * that node (the random start pinned for the test); it fails over to the
  * others like any connection.
  */
-export async function connectToCluster(cluster: ThrowawayCluster, name: string, first?: ThrowawayBroker): Promise<ClusterTransport> {
+export async function connectToCluster(
+  cluster: ThrowawayCluster,
+  name: string,
+  first?: ThrowawayBroker,
+): Promise<ClusterTransport> {
   const logs: LogEntry[] = [];
   const urls = first ? [first.url, ...cluster.urls.filter((url) => url !== first.url)] : cluster.urls;
   const random = first ? vi.spyOn(Math, 'random').mockReturnValue(0) : undefined;
   let transport: AmqpTransport;
   try {
-    transport = await connectAmqp({ url: urls, queueType: 'quorum', connectionName: name, logger: createRecordingLogger(logs), heartbeatSeconds: 5 });
+    transport = await connectAmqp({
+      url: urls,
+      queueType: 'quorum',
+      connectionName: name,
+      logger: createRecordingLogger(logs),
+      heartbeatSeconds: 5,
+    });
   } finally {
     random?.mockRestore();
   }
@@ -85,11 +95,15 @@ export function startLoad(client: AmqpTransport, service: TestServiceLike, optio
       const phase = options.phase();
       let outcome: Promise<Outcome>;
       if (slot % 2 === 0) {
-        outcome = calls.track(`idempotent/${phase}`, options.timeoutMs, () => caller.sleep({ millis: 5 + (id % 20) }, { timeoutMs: options.timeoutMs, signal }));
+        outcome = calls.track(`idempotent/${phase}`, options.timeoutMs, () =>
+          caller.sleep({ millis: 5 + (id % 20) }, { timeoutMs: options.timeoutMs, signal }),
+        );
       } else {
         const counter = `${service.fullName}-${id}`;
         unsafeCounters.set(id, counter);
-        outcome = calls.track(`unsafe/${phase}`, options.timeoutMs, () => caller.increment({ counter }, { timeoutMs: options.timeoutMs, signal }));
+        outcome = calls.track(`unsafe/${phase}`, options.timeoutMs, () =>
+          caller.increment({ counter }, { timeoutMs: options.timeoutMs, signal }),
+        );
       }
       sent.push(outcome);
       const ended = await outcome;
@@ -115,7 +129,7 @@ export function outcomesByCode(outcomes: readonly Outcome[]): Record<string, Rec
   const table: Record<string, Record<string, number>> = {};
   for (const outcome of outcomes) {
     const row = (table[outcome.kind] ??= {});
-    const code = outcome.code === -1 ? 'untyped' : Code[outcome.code] ?? String(outcome.code);
+    const code = outcome.code === -1 ? 'untyped' : (Code[outcome.code] ?? String(outcome.code));
     row[code] = (row[code] ?? 0) + 1;
   }
   return table;
@@ -135,7 +149,11 @@ export function longestGap(successes: readonly number[], from: number, to: numbe
 }
 
 /** Polls `check` every 100 ms until it is true (a check that throws counts as false); fails with `what` after `timeoutMs`. */
-export async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -144,7 +162,10 @@ export async function eventually(check: () => Promise<boolean> | boolean, what: 
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -30,7 +30,10 @@ export class Rng {
     return out;
   }
   /** Printable ASCII. */
-  ascii(n: number, alphabet = ' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~'): string {
+  ascii(
+    n: number,
+    alphabet = ' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~',
+  ): string {
     let out = '';
     for (let i = 0; i < n; i++) out += alphabet[this.int(alphabet.length)];
     return out;
@@ -40,7 +43,16 @@ export class Rng {
     let out = '';
     for (let i = 0; i < n; i++) {
       const range = this.int(5);
-      const code = range === 0 ? this.int(0x80) : range === 1 ? 0x80 + this.int(0x780) : range === 2 ? 0x4e00 + this.int(0x5000) : range === 3 ? 0x1f300 + this.int(0x300) : 0xe000 + this.int(0x1000);
+      const code =
+        range === 0
+          ? this.int(0x80)
+          : range === 1
+            ? 0x80 + this.int(0x780)
+            : range === 2
+              ? 0x4e00 + this.int(0x5000)
+              : range === 3
+                ? 0x1f300 + this.int(0x300)
+                : 0xe000 + this.int(0x1000);
       out += String.fromCodePoint(code);
     }
     return out;
@@ -61,7 +73,21 @@ export function jsonValue(rng: Rng, depth = 4): unknown {
     case 0:
       return rng.pick([0, -0, 1.5, -1, 2 ** 53 + 2, 1e308, 5e-324, Number.MAX_SAFE_INTEGER, 4294967296, -2147483649]);
     case 1:
-      return rng.chance(0.5) ? rng.unicode(rng.int(40)) : rng.pick(['', 'NaN', 'Infinity', '-1', '1e999', '9'.repeat(40), 'THING_KIND_BOOK', '2026-01-01T00:00:00Z', '1.5s', 'AAAA', '__proto__']);
+      return rng.chance(0.5)
+        ? rng.unicode(rng.int(40))
+        : rng.pick([
+            '',
+            'NaN',
+            'Infinity',
+            '-1',
+            '1e999',
+            '9'.repeat(40),
+            'THING_KIND_BOOK',
+            '2026-01-01T00:00:00Z',
+            '1.5s',
+            'AAAA',
+            '__proto__',
+          ]);
     case 2:
       return rng.chance(0.5);
     case 3:
@@ -71,8 +97,32 @@ export function jsonValue(rng: Rng, depth = 4): unknown {
     case 5:
     case 6: {
       const object: Record<string, unknown> = {};
-      const keys = ['text', 'number', 'payload', 'tags', 'sentAt', 'sent_at', 'id', 'thing', 'kind', 'labels', 'readMask', 'pageSize', '__proto__', 'constructor', 'code', 'message', 'plainError'];
-      for (let i = rng.int(5); i > 0; i--) Object.defineProperty(object, rng.chance(0.8) ? rng.pick(keys) : rng.unicode(1 + rng.int(8)), { value: jsonValue(rng, depth - 1), enumerable: true, configurable: true, writable: true });
+      const keys = [
+        'text',
+        'number',
+        'payload',
+        'tags',
+        'sentAt',
+        'sent_at',
+        'id',
+        'thing',
+        'kind',
+        'labels',
+        'readMask',
+        'pageSize',
+        '__proto__',
+        'constructor',
+        'code',
+        'message',
+        'plainError',
+      ];
+      for (let i = rng.int(5); i > 0; i--)
+        Object.defineProperty(object, rng.chance(0.8) ? rng.pick(keys) : rng.unicode(1 + rng.int(8)), {
+          value: jsonValue(rng, depth - 1),
+          enumerable: true,
+          configurable: true,
+          writable: true,
+        });
       return object;
     }
     default:
@@ -82,10 +132,30 @@ export function jsonValue(rng: Rng, depth = 4): unknown {
 
 /** A request body: valid, nearly valid, or hostile. */
 export function httpBody(rng: Rng): { body: Buffer; kind: string } {
-  const kind = rng.pick(['valid', 'valid', 'json', 'json', 'json', 'deep-array', 'deep-object', 'huge-number', 'bad-utf8', 'bytes', 'protobuf', 'empty', 'big-string', 'nul']);
+  const kind = rng.pick([
+    'valid',
+    'valid',
+    'json',
+    'json',
+    'json',
+    'deep-array',
+    'deep-object',
+    'huge-number',
+    'bad-utf8',
+    'bytes',
+    'protobuf',
+    'empty',
+    'big-string',
+    'nul',
+  ]);
   switch (kind) {
     case 'valid':
-      return { kind, body: Buffer.from(JSON.stringify({ text: rng.unicode(rng.int(30)), number: String(rng.int(1e6)), tags: [rng.ascii(3)] })) };
+      return {
+        kind,
+        body: Buffer.from(
+          JSON.stringify({ text: rng.unicode(rng.int(30)), number: String(rng.int(1e6)), tags: [rng.ascii(3)] }),
+        ),
+      };
     case 'json':
       return { kind, body: Buffer.from(JSON.stringify(jsonValue(rng)) ?? 'null') };
     case 'deep-array': {
@@ -97,13 +167,32 @@ export function httpBody(rng: Rng): { body: Buffer; kind: string } {
       return { kind, body: Buffer.from(`${'{"text":'.repeat(depth)}1${'}'.repeat(depth)}`) };
     }
     case 'huge-number':
-      return { kind, body: Buffer.from(`{"number": ${rng.pick(['1e999', '-1e999', '9'.repeat(400), '0.' + '0'.repeat(400) + '1', '123456789012345678901234567890'])}, "text": ${rng.pick(['1e400', '"x"'])}}`) };
+      return {
+        kind,
+        body: Buffer.from(
+          `{"number": ${rng.pick(['1e999', '-1e999', '9'.repeat(400), '0.' + '0'.repeat(400) + '1', '123456789012345678901234567890'])}, "text": ${rng.pick(['1e400', '"x"'])}}`,
+        ),
+      };
     case 'bad-utf8':
-      return { kind, body: Buffer.concat([Buffer.from('{"text":"'), rng.bytes(1 + rng.int(20)).map((b) => b | 0x80), Buffer.from('"}')]) };
+      return {
+        kind,
+        body: Buffer.concat([
+          Buffer.from('{"text":"'),
+          rng.bytes(1 + rng.int(20)).map((b) => b | 0x80),
+          Buffer.from('"}'),
+        ]),
+      };
     case 'bytes':
       return { kind, body: rng.bytes(rng.int(300)) };
     case 'protobuf':
-      return { kind, body: Buffer.from(EchoRequest.encode(EchoRequest.fromPartial({ text: rng.unicode(10), number: rng.int(1000), tags: ['a'] })).finish()) };
+      return {
+        kind,
+        body: Buffer.from(
+          EchoRequest.encode(
+            EchoRequest.fromPartial({ text: rng.unicode(10), number: rng.int(1000), tags: ['a'] }),
+          ).finish(),
+        ),
+      };
     case 'empty':
       return { kind, body: Buffer.alloc(0) };
     case 'big-string':
@@ -134,7 +223,21 @@ export function contentType(rng: Rng): string | undefined {
 
 /** Gateway paths: real routes, near misses and junk. */
 export function httpPath(rng: Rng): string {
-  const segment = (): string => rng.pick([rng.ascii(1 + rng.int(10), 'abcxyz0189-_.~'), '%2F', '%ZZ', '%00', '%E2%82', '..', '.', '', encodeURIComponent(rng.unicode(3)), '*', ':cancel', 'a'.repeat(2000)]);
+  const segment = (): string =>
+    rng.pick([
+      rng.ascii(1 + rng.int(10), 'abcxyz0189-_.~'),
+      '%2F',
+      '%ZZ',
+      '%00',
+      '%E2%82',
+      '..',
+      '.',
+      '',
+      encodeURIComponent(rng.unicode(3)),
+      '*',
+      ':cancel',
+      'a'.repeat(2000),
+    ]);
   const path = rng.pick([
     () => '/rpc/warren.test.v1.TestService/Echo',
     () => '/rpc/warren.test.v1.TestService/Echo',
@@ -152,7 +255,11 @@ export function httpPath(rng: Rng): string {
     () => `//${segment()}`,
   ])();
   if (!rng.chance(0.3)) return path;
-  const query = Array.from({ length: 1 + rng.int(4) }, () => `${rng.pick(['page_size', 'pageSize', 'tags', 'filter.kind', 'filter.min_weight_grams', '__proto__.x', 'constructor.prototype.x', 'only_new', 'after_id', 'x', '', '%ZZ'])}=${rng.pick(['1', '-1', '1e999', 'THING_KIND_BOOK', 'true', '%ZZ', '', encodeURIComponent(rng.unicode(4)), '99999999999999999999999'])}`).join('&');
+  const query = Array.from(
+    { length: 1 + rng.int(4) },
+    () =>
+      `${rng.pick(['page_size', 'pageSize', 'tags', 'filter.kind', 'filter.min_weight_grams', '__proto__.x', 'constructor.prototype.x', 'only_new', 'after_id', 'x', '', '%ZZ'])}=${rng.pick(['1', '-1', '1e999', 'THING_KIND_BOOK', 'true', '%ZZ', '', encodeURIComponent(rng.unicode(4)), '99999999999999999999999'])}`,
+  ).join('&');
   return `${path}?${query}`;
 }
 
@@ -165,14 +272,67 @@ export function rawRequest(rng: Rng, apiKey: string): Buffer {
     () => Buffer.from(line(`GET /v1/stock HTTP/${rng.pick(['0.9', '2.0', '1.1x', '9'])}`) + line('Host: x') + '\r\n'),
     () => Buffer.from(line('GET /healthz HTTP/1.1') + line('Host: x') + line(`X-Fold: a`) + line(' folded') + '\r\n'),
     () => Buffer.from(line('GET /healthz HTTP/1.1') + line('Host: x') + line('No colon here') + '\r\n'),
-    () => Buffer.concat([Buffer.from(line('GET /healthz HTTP/1.1') + 'Host: x\r\nX-Nul: a'), Buffer.from([0]), Buffer.from('b\r\n\r\n')]),
-    () => Buffer.from(line('POST /rpc/warren.test.v1.TestService/Echo HTTP/1.1') + line('Host: x') + line(`x-api-key: ${apiKey}`) + line('Transfer-Encoding: chunked') + line('Content-Type: application/json') + '\r\n' + line(rng.pick(['ZZ', '-1', 'ffffffffffffffff', '2;ext=1'])) + '{}\r\n0\r\n\r\n'),
-    () => Buffer.from(line('POST /rpc/warren.test.v1.TestService/Echo HTTP/1.1') + line('Host: x') + line(`x-api-key: ${apiKey}`) + line('Content-Length: 2') + line('Transfer-Encoding: chunked') + '\r\n' + '0\r\n\r\n'),
-    () => Buffer.from(line('POST /rpc/warren.test.v1.TestService/Echo HTTP/1.1') + line('Host: x') + line(`x-api-key: ${apiKey}`) + line(`Content-Length: ${rng.pick(['-1', 'abc', '1, 2', '99999999999999999999'])}`) + '\r\n{}'),
-    () => Buffer.from(line('POST /rpc/warren.test.v1.TestService/Echo HTTP/1.1') + line('Host: x') + line(`x-api-key: ${apiKey}`) + line('Content-Length: 2') + line('Content-Length: 3') + '\r\n{}'),
+    () =>
+      Buffer.concat([
+        Buffer.from(line('GET /healthz HTTP/1.1') + 'Host: x\r\nX-Nul: a'),
+        Buffer.from([0]),
+        Buffer.from('b\r\n\r\n'),
+      ]),
+    () =>
+      Buffer.from(
+        line('POST /rpc/warren.test.v1.TestService/Echo HTTP/1.1') +
+          line('Host: x') +
+          line(`x-api-key: ${apiKey}`) +
+          line('Transfer-Encoding: chunked') +
+          line('Content-Type: application/json') +
+          '\r\n' +
+          line(rng.pick(['ZZ', '-1', 'ffffffffffffffff', '2;ext=1'])) +
+          '{}\r\n0\r\n\r\n',
+      ),
+    () =>
+      Buffer.from(
+        line('POST /rpc/warren.test.v1.TestService/Echo HTTP/1.1') +
+          line('Host: x') +
+          line(`x-api-key: ${apiKey}`) +
+          line('Content-Length: 2') +
+          line('Transfer-Encoding: chunked') +
+          '\r\n' +
+          '0\r\n\r\n',
+      ),
+    () =>
+      Buffer.from(
+        line('POST /rpc/warren.test.v1.TestService/Echo HTTP/1.1') +
+          line('Host: x') +
+          line(`x-api-key: ${apiKey}`) +
+          line(`Content-Length: ${rng.pick(['-1', 'abc', '1, 2', '99999999999999999999'])}`) +
+          '\r\n{}',
+      ),
+    () =>
+      Buffer.from(
+        line('POST /rpc/warren.test.v1.TestService/Echo HTTP/1.1') +
+          line('Host: x') +
+          line(`x-api-key: ${apiKey}`) +
+          line('Content-Length: 2') +
+          line('Content-Length: 3') +
+          '\r\n{}',
+      ),
     () => Buffer.from(line(`GET /${'a'.repeat(20_000)} HTTP/1.1`) + line('Host: x') + '\r\n'),
-    () => Buffer.from(line('GET /healthz HTTP/1.1') + line('Host: x') + Array.from({ length: 300 }, (_, i) => line(`x-h${i}: v`)).join('') + '\r\n'),
-    () => Buffer.from(line('GET /healthz HTTP/1.1') + line('Host: x') + '\r\n' + line('GET /readyz HTTP/1.1') + line('Host: x') + '\r\n'),
+    () =>
+      Buffer.from(
+        line('GET /healthz HTTP/1.1') +
+          line('Host: x') +
+          Array.from({ length: 300 }, (_, i) => line(`x-h${i}: v`)).join('') +
+          '\r\n',
+      ),
+    () =>
+      Buffer.from(
+        line('GET /healthz HTTP/1.1') +
+          line('Host: x') +
+          '\r\n' +
+          line('GET /readyz HTTP/1.1') +
+          line('Host: x') +
+          '\r\n',
+      ),
   ])();
 }
 
@@ -208,20 +368,30 @@ export function amqpRequest(rng: Rng, seq: number): FuzzedAmqpRequest {
   else if (deadline === 3) {
     headers['warren-deadline'] = now - 1 - rng.int(100_000);
     expect = 'none';
-  }
-  else if (deadline === 4) headers['warren-deadline'] = rng.pick(['soon', '', 'now+5', '1e20', ' 123', '0x10']);
+  } else if (deadline === 4) headers['warren-deadline'] = rng.pick(['soon', '', 'now+5', '1e20', ' 123', '0x10']);
   else if (deadline === 5) {
     headers['warren-deadline'] = rng.pick([0, -5, '0', '-5']);
     expect = 'none';
-  }
-  else if (deadline === 6) headers['warren-deadline'] = rng.pick([true, { a: 1 }, [1, 2], Buffer.from('123'), null]);
+  } else if (deadline === 6) headers['warren-deadline'] = rng.pick([true, { a: 1 }, [1, 2], Buffer.from('123'), null]);
   // (not Infinity: RabbitMQ 3.10 closes the publisher's connection with 541 on a non-finite double header)
-  else if (deadline === 7) headers['warren-deadline'] = rng.pick([now + 10_000.5, Number.MAX_SAFE_INTEGER, 1e300, Number.NaN]);
+  else if (deadline === 7)
+    headers['warren-deadline'] = rng.pick([now + 10_000.5, Number.MAX_SAFE_INTEGER, 1e300, Number.NaN]);
   else if (deadline === 8) headers['warren-deadline'] = now + 10_000;
 
   // metadata: odd keys and values of every AMQP type
   for (let i = rng.int(6); i > 0; i--) {
-    const key = rng.pick(['tenant-id', 'traceparent', 'auth-subject', 'x-custom', 'warren-status', 'warren-message', 'UPPER', token(rng, 12).toLowerCase(), rng.unicode(1 + rng.int(5)), 'k'.repeat(1 + rng.int(200))]);
+    const key = rng.pick([
+      'tenant-id',
+      'traceparent',
+      'auth-subject',
+      'x-custom',
+      'warren-status',
+      'warren-message',
+      'UPPER',
+      token(rng, 12).toLowerCase(),
+      rng.unicode(1 + rng.int(5)),
+      'k'.repeat(1 + rng.int(200)),
+    ]);
     headers[key] = rng.pick<() => unknown>([
       () => rng.unicode(rng.int(50)),
       () => rng.ascii(rng.int(3000)),
@@ -235,11 +405,33 @@ export function amqpRequest(rng: Rng, seq: number): FuzzedAmqpRequest {
     ])();
   }
 
-  const type = rng.pick([`${SERVICE}/Echo`, `${SERVICE}/Echo`, `${SERVICE}/Fail`, `${SERVICE}/Relay`, 'warren.health.v1.HealthService/Check', `${SERVICE}/Nope`, `${SERVICE}/`, '/Echo', '', undefined, rng.unicode(1 + rng.int(40))]);
+  const type = rng.pick([
+    `${SERVICE}/Echo`,
+    `${SERVICE}/Echo`,
+    `${SERVICE}/Fail`,
+    `${SERVICE}/Relay`,
+    'warren.health.v1.HealthService/Check',
+    `${SERVICE}/Nope`,
+    `${SERVICE}/`,
+    '/Echo',
+    '',
+    undefined,
+    rng.unicode(1 + rng.int(40)),
+  ]);
   const properties: Record<string, unknown> = {
     correlationId: `f${seq}-${rng.chance(0.5) ? rng.ascii(rng.int(60)) : rng.unicode(rng.int(20))}`,
     replyTo: 'amq.rabbitmq.reply-to',
-    contentType: rng.pick(['application/x-protobuf', 'application/x-protobuf', 'application/json', 'application/json; charset=utf-8', 'application/json; charset=latin1', 'text/plain', '', undefined, rng.ascii(1 + rng.int(100))]),
+    contentType: rng.pick([
+      'application/x-protobuf',
+      'application/x-protobuf',
+      'application/json',
+      'application/json; charset=utf-8',
+      'application/json; charset=latin1',
+      'text/plain',
+      '',
+      undefined,
+      rng.ascii(1 + rng.int(100)),
+    ]),
     headers,
   };
   if (type !== undefined) properties['type'] = type;
@@ -252,7 +444,13 @@ export function amqpRequest(rng: Rng, seq: number): FuzzedAmqpRequest {
   // reply addresses a server must never publish to, and missing ones
   const reply = rng.int(20);
   if (reply === 0) {
-    properties['replyTo'] = rng.pick(['victim-queue', '', 'amq.rabbitmq.reply-to.garbage', `amq.rabbitmq.reply-to.${rng.ascii(40, 'abcdefghijklmnopqrstuvwxyz0123456789+/=')}`, rng.unicode(10)]);
+    properties['replyTo'] = rng.pick([
+      'victim-queue',
+      '',
+      'amq.rabbitmq.reply-to.garbage',
+      `amq.rabbitmq.reply-to.${rng.ascii(40, 'abcdefghijklmnopqrstuvwxyz0123456789+/=')}`,
+      rng.unicode(10),
+    ]);
     expect = 'none';
   } else if (reply === 1) {
     delete properties['replyTo'];
@@ -278,10 +476,20 @@ export function amqpRequest(rng: Rng, seq: number): FuzzedAmqpRequest {
   }
 
   const body = rng.pick<() => Buffer>([
-    () => Buffer.from(EchoRequest.encode(EchoRequest.fromPartial({ text: rng.unicode(rng.int(30)), number: rng.int(1e6) })).finish()),
+    () =>
+      Buffer.from(
+        EchoRequest.encode(EchoRequest.fromPartial({ text: rng.unicode(rng.int(30)), number: rng.int(1e6) })).finish(),
+      ),
     () => rng.bytes(rng.int(2000)),
     () => Buffer.from(JSON.stringify(jsonValue(rng)) ?? 'null'),
-    () => Buffer.from(JSON.stringify({ text: rng.unicode(10), code: rng.pick([0, 3, 5, 13, 16, 17, 99, -1, 2 ** 31 - 1]), message: rng.unicode(20) })),
+    () =>
+      Buffer.from(
+        JSON.stringify({
+          text: rng.unicode(10),
+          code: rng.pick([0, 3, 5, 13, 16, 17, 99, -1, 2 ** 31 - 1]),
+          message: rng.unicode(20),
+        }),
+      ),
     () => Buffer.from(`${'['.repeat(50_000)}${']'.repeat(50_000)}`),
     () => Buffer.concat([Buffer.from('{"text":"'), rng.bytes(10).map((b) => b | 0x80), Buffer.from('"}')]),
     () => Buffer.alloc(0),

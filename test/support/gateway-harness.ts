@@ -1,6 +1,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { type AmqpTransport, connectAmqp, createServer, type Logger, type Server, type WireRequest } from '../../core/index.js';
+import {
+  type AmqpTransport,
+  connectAmqp,
+  createServer,
+  type Logger,
+  type Server,
+  type WireRequest,
+} from '../../core/index.js';
 import { loadProtos } from '../../core/tooling.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../gateway/create-gateway.js';
 import { RestTestServiceDefinition } from '../../gen/warren/test/v1/rest_test.js';
@@ -19,8 +26,12 @@ export interface LogEntry {
 }
 
 /** A Logger that keeps every line, so tests can check what was logged. */
-export function createRecordingLogger(entries: LogEntry[] = [], bindings: Record<string, unknown> = {}): Logger & { entries: LogEntry[] } {
-  const at = (level: LogEntry['level']) => (obj: object, msg?: string) => void entries.push({ level, msg: msg ?? '', fields: { ...bindings, ...obj } });
+export function createRecordingLogger(
+  entries: LogEntry[] = [],
+  bindings: Record<string, unknown> = {},
+): Logger & { entries: LogEntry[] } {
+  const at = (level: LogEntry['level']) => (obj: object, msg?: string) =>
+    void entries.push({ level, msg: msg ?? '', fields: { ...bindings, ...obj } });
   return {
     entries,
     debug: at('debug'),
@@ -91,7 +102,13 @@ export async function startGatewayHarness(
   const { transport, published } = countingTransport(gatewayTransport);
   const logger = createRecordingLogger();
   // every test method is reachable unless a suite narrows it (the gateway's own default is `@http` only)
-  const gateway = createGateway({ transport, protos: await loadProtos({ root: 'proto' }), logger, expose: ['*'], ...options.gateway });
+  const gateway = createGateway({
+    transport,
+    protos: await loadProtos({ root: 'proto' }),
+    logger,
+    expose: ['*'],
+    ...options.gateway,
+  });
   const { port } = await gateway.listen(0, '127.0.0.1');
   return {
     vhost,
@@ -102,7 +119,15 @@ export async function startGatewayHarness(
     gatewayTransport,
     connectionName,
     async killGatewayConnection() {
-      const { stdout } = await run('rabbitmqctl', ['list_connections', '-p', vhost.name, '--quiet', '--no-table-headers', 'pid', 'client_properties']);
+      const { stdout } = await run('rabbitmqctl', [
+        'list_connections',
+        '-p',
+        vhost.name,
+        '--quiet',
+        '--no-table-headers',
+        'pid',
+        'client_properties',
+      ]);
       const line = stdout.split('\n').find((l) => l.includes(connectionName));
       if (!line) throw new Error(`no broker connection named ${connectionName} in ${vhost.name}`);
       await run('rabbitmqctl', ['close_connection', line.trim().split(/\s+/)[0]!, 'test: simulated broker loss']);
@@ -130,8 +155,15 @@ export async function call(
   init: { body?: string | Uint8Array; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; headers: Headers; text: string; json: any; ms: number }> {
   const started = performance.now();
-  const headers = { ...(init.body !== undefined && typeof init.body === 'string' ? { 'content-type': 'application/json' } : {}), ...init.headers };
-  const response = await fetch(base + path, { method, headers, ...(init.body === undefined ? {} : { body: init.body }) });
+  const headers = {
+    ...(init.body !== undefined && typeof init.body === 'string' ? { 'content-type': 'application/json' } : {}),
+    ...init.headers,
+  };
+  const response = await fetch(base + path, {
+    method,
+    headers,
+    ...(init.body === undefined ? {} : { body: init.body }),
+  });
   const text = await response.text();
   let json: unknown;
   try {

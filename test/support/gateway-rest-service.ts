@@ -16,7 +16,8 @@ export function restTestService(): ServiceImplementation<typeof RestTestServiceD
       return { received: request, things: [] };
     },
     createThing(request) {
-      if (request.thing?.id === 'exists') throw new RpcError(Code.ALREADY_EXISTS, `thing ${request.thing.id} already exists`);
+      if (request.thing?.id === 'exists')
+        throw new RpcError(Code.ALREADY_EXISTS, `thing ${request.thing.id} already exists`);
       return { thing: request.thing, shelf: request.shelf };
     },
     updateThing(request) {

@@ -32,11 +32,30 @@ export interface BufCurlResult {
  * Runs `buf curl` with server reflection only (no local schema), HTTP/2 by
  * prior knowledge, in the given protocol.
  */
-export async function bufCurl(base: string, protocol: 'connect' | 'grpc' | 'grpcweb', method: string, body: unknown, extra: string[] = []): Promise<BufCurlResult> {
-  const args = ['curl', '--protocol', protocol, '--http2-prior-knowledge', ...extra, '-d', JSON.stringify(body), `${base}/${method}`];
+export async function bufCurl(
+  base: string,
+  protocol: 'connect' | 'grpc' | 'grpcweb',
+  method: string,
+  body: unknown,
+  extra: string[] = [],
+): Promise<BufCurlResult> {
+  const args = [
+    'curl',
+    '--protocol',
+    protocol,
+    '--http2-prior-knowledge',
+    ...extra,
+    '-d',
+    JSON.stringify(body),
+    `${base}/${method}`,
+  ];
   const { ok, stdout, stderr } = await run(BUF, args, { timeout: 60_000 }).then(
     (done) => ({ ok: true, stdout: done.stdout, stderr: done.stderr }),
-    (error: { stdout?: string; stderr?: string }) => ({ ok: false, stdout: error.stdout ?? '', stderr: error.stderr ?? '' }),
+    (error: { stdout?: string; stderr?: string }) => ({
+      ok: false,
+      stdout: error.stdout ?? '',
+      stderr: error.stderr ?? '',
+    }),
   );
   let json: unknown;
   try {
@@ -55,7 +74,13 @@ export function grpcJsClient(
   includeDirs: string[] = [join(root, 'proto'), GOOGLE_PROTOS],
   credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
 ): grpc.Client & Record<string, any> {
-  const definition = protoLoader.loadSync(file, { includeDirs, longs: String, enums: String, defaults: true, keepCase: false });
+  const definition = protoLoader.loadSync(file, {
+    includeDirs,
+    longs: String,
+    enums: String,
+    defaults: true,
+    keepCase: false,
+  });
   const loaded = grpc.loadPackageDefinition(definition);
   const Constructor = service.split('.').reduce<any>((scope, part) => scope[part], loaded) as typeof grpc.Client;
   return new Constructor(address, credentials) as grpc.Client & Record<string, any>;
@@ -65,7 +90,13 @@ export function grpcJsClient(
 export const GATEWAY_GRPC_PROTOS = join(root, 'gateway', 'protocols', 'proto');
 
 /** Promisified unary call of a grpc-js client; resolves the reply, the response headers and the status (trailers). */
-export function grpcUnary(client: any, method: string, request: unknown, metadata = new grpc.Metadata(), options: grpc.CallOptions = {}): Promise<{ reply: any; headers: grpc.Metadata; status: grpc.StatusObject }> {
+export function grpcUnary(
+  client: any,
+  method: string,
+  request: unknown,
+  metadata = new grpc.Metadata(),
+  options: grpc.CallOptions = {},
+): Promise<{ reply: any; headers: grpc.Metadata; status: grpc.StatusObject }> {
   return new Promise((resolve, reject) => {
     let headers = new grpc.Metadata();
     let reply: unknown;

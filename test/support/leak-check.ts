@@ -69,7 +69,10 @@ export interface SettledExpectation {
  * no publish waiting for a confirm, and (if given) exactly the channels it
  * should hold, so a reconnection left no stale channel open.
  */
-export async function expectTransportSettled(transport: AmqpTransport, expected: SettledExpectation = {}): Promise<void> {
+export async function expectTransportSettled(
+  transport: AmqpTransport,
+  expected: SettledExpectation = {},
+): Promise<void> {
   const snapshot = () => {
     const stats = transport.stats();
     return {
@@ -80,9 +83,16 @@ export async function expectTransportSettled(transport: AmqpTransport, expected:
       ...(expected.channels === undefined ? {} : { channels: stats.channels }),
     };
   };
-  const want = { connected: true, pending: 0, waitingForConnection: 0, pendingPublishes: 0, ...(expected.channels === undefined ? {} : { channels: expected.channels }) };
+  const want = {
+    connected: true,
+    pending: 0,
+    waitingForConnection: 0,
+    pendingPublishes: 0,
+    ...(expected.channels === undefined ? {} : { channels: expected.channels }),
+  };
   const end = Date.now() + (expected.settleMs ?? 5000);
-  while (JSON.stringify(snapshot()) !== JSON.stringify(want) && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (JSON.stringify(snapshot()) !== JSON.stringify(want) && Date.now() < end)
+    await new Promise((resolve) => setTimeout(resolve, 50));
   expect(snapshot(), `transport ${transport.url} did not settle`).toEqual(want);
 }
 

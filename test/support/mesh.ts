@@ -62,7 +62,10 @@ export interface Mesh {
 
 /** Starts the mesh and waits until every service is ready and the gateway listens. */
 export async function startMesh(label: string, options: MeshOptions): Promise<Mesh> {
-  const vhost: TestVhost = options.brokerUrl === undefined ? await createTestVhost(label) : { name: '/', url: options.brokerUrl, remove: async () => undefined };
+  const vhost: TestVhost =
+    options.brokerUrl === undefined
+      ? await createTestVhost(label)
+      : { name: '/', url: options.brokerUrl, remove: async () => undefined };
   const dataDir = mkdtempSync(join(tmpdir(), `warren-${label}-`));
   const catalogPath = join(dataDir, 'catalog.json');
   writeFileSync(catalogPath, JSON.stringify(options.catalog));
@@ -119,7 +122,14 @@ export async function startMesh(label: string, options: MeshOptions): Promise<Me
 
   try {
     await Promise.all(MESH_SERVICES.map((service) => start(service)));
-    const gateway = runScript(join(root, 'gateway', 'main.ts'), { ...common, PROTO_DIR: join(root, 'proto'), PORT: '0', HOST: '127.0.0.1', WARREN_LOG_LEVEL: 'info', ...options.gatewayEnv });
+    const gateway = runScript(join(root, 'gateway', 'main.ts'), {
+      ...common,
+      PROTO_DIR: join(root, 'proto'),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      WARREN_LOG_LEVEL: 'info',
+      ...options.gatewayEnv,
+    });
     processes.set('gateway', gateway);
     const listening = await gateway.waitFor(/"msg":"gateway listening"/, START_TIMEOUT_MS);
     base = `http://127.0.0.1:${(JSON.parse(listening) as { port: number }).port}`;
@@ -131,13 +141,20 @@ export async function startMesh(label: string, options: MeshOptions): Promise<Me
 }
 
 /** Polls `probe` every `intervalMs` until `done` says yes, or throws after `timeoutMs` with the last value seen. */
-export async function waitUntil<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000, intervalMs = 150): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+  intervalMs = 150,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
     last = await probe();
     if (done(last)) return last;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms; last seen ${JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not reached within ${timeoutMs} ms; last seen ${JSON.stringify(last)}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
@@ -148,7 +165,10 @@ export async function listAll(mesh: Mesh, path: string, field: string): Promise<
   let token = '';
   do {
     const separator = path.includes('?') ? '&' : '?';
-    const page = await mesh.request('GET', `${path}${separator}pageSize=100${token === '' ? '' : `&pageToken=${encodeURIComponent(token)}`}`);
+    const page = await mesh.request(
+      'GET',
+      `${path}${separator}pageSize=100${token === '' ? '' : `&pageToken=${encodeURIComponent(token)}`}`,
+    );
     if (page.status !== 200) throw new Error(`GET ${path}: ${page.status} ${JSON.stringify(page.json)}`);
     items.push(...((page.json[field] as any[] | undefined) ?? []));
     token = (page.json.nextPageToken as string | undefined) ?? '';
@@ -157,6 +177,11 @@ export async function listAll(mesh: Mesh, path: string, field: string): Promise<
 }
 
 /** A CreateOrder body. */
-export function orderBody(requestId: string, customerId: string, items: { sku: string; quantity: number }[], paymentToken = 'tok_visa'): Record<string, unknown> {
+export function orderBody(
+  requestId: string,
+  customerId: string,
+  items: { sku: string; quantity: number }[],
+  paymentToken = 'tok_visa',
+): Record<string, unknown> {
   return { requestId, customerId, items, paymentToken };
 }

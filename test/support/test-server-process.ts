@@ -8,7 +8,10 @@ import { TestServiceDefinition } from '../../gen/warren/test/v1/test.js';
 import { testService } from '../../core/testing/test-service.js';
 
 const instance = process.env['INSTANCE'] ?? `child-${process.pid}`;
-const transport = await connectAmqp({ connectionName: instance, heartbeatSeconds: Number(process.env['HEARTBEAT'] ?? 10) });
+const transport = await connectAmqp({
+  connectionName: instance,
+  heartbeatSeconds: Number(process.env['HEARTBEAT'] ?? 10),
+});
 const { implementation } = testService(instance, transport);
 const announced = new Proxy(implementation, {
   get(target, key: string) {

@@ -1,6 +1,16 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,13 +126,19 @@ async function createBroker(options: ThrowawayBrokerOptions): Promise<ThrowawayB
   const dir = mkdtempSync(join(tmpdir(), 'warren-broker-'));
   const [amqp, dist, spare] = await freePorts(3);
   const ports: ThrowawayBrokerPorts = { amqp: amqp!, dist: dist!, spare: spare! };
-  const extra = typeof options.extraConfig === 'function' ? options.extraConfig(ports, dir) : (options.extraConfig ?? []);
-  writeFileSync(join(dir, 'rabbitmq.conf'), [`listeners.tcp.local = 127.0.0.1:${ports.amqp}`, 'loopback_users.guest = true', ...extra, ''].join('\n'));
+  const extra =
+    typeof options.extraConfig === 'function' ? options.extraConfig(ports, dir) : (options.extraConfig ?? []);
+  writeFileSync(
+    join(dir, 'rabbitmq.conf'),
+    [`listeners.tcp.local = 127.0.0.1:${ports.amqp}`, 'loopback_users.guest = true', ...extra, ''].join('\n'),
+  );
   writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
   // our own env file, so /etc/rabbitmq/rabbitmq-env.conf (NODENAME=rabbit@localhost) is never read
   writeFileSync(join(dir, 'rabbitmq-env.conf'), 'ERL_EPMD_ADDRESS=127.0.0.1\n');
   // a private cookie: the CLI we run reaches only this node (or its cluster), never the shared one
-  writeFileSync(join(dir, '.erlang.cookie'), options.cookie ?? randomBytes(16).toString('hex').toUpperCase(), { mode: 0o400 });
+  writeFileSync(join(dir, '.erlang.cookie'), options.cookie ?? randomBytes(16).toString('hex').toUpperCase(), {
+    mode: 0o400,
+  });
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (!/^(RABBITMQ_|ERL_|NOTIFY_SOCKET$|RUNNING_UNDER_SYSTEMD$)/.test(key)) env[key] = value;
@@ -161,11 +177,18 @@ async function createBroker(options: ThrowawayBrokerOptions): Promise<ThrowawayB
 
   const rabbitmqctl = async (...args: string[]): Promise<string> => {
     try {
-      const { stdout } = await run(join(RABBITMQ_BIN, 'rabbitmqctl'), ['-n', nodeName, ...args], { env, cwd: dir, timeout: 60_000 });
+      const { stdout } = await run(join(RABBITMQ_BIN, 'rabbitmqctl'), ['-n', nodeName, ...args], {
+        env,
+        cwd: dir,
+        timeout: 60_000,
+      });
       return stdout;
     } catch (error) {
       const failed = error as Error & { stderr?: string; stdout?: string };
-      throw new Error(`rabbitmqctl ${args.join(' ')} on ${nodeName} failed: ${failed.stderr || failed.stdout || failed.message}`, { cause: error });
+      throw new Error(
+        `rabbitmqctl ${args.join(' ')} on ${nodeName} failed: ${failed.stderr || failed.stdout || failed.message}`,
+        { cause: error },
+      );
     }
   };
 
@@ -179,7 +202,12 @@ async function createBroker(options: ThrowawayBrokerOptions): Promise<ThrowawayB
 
   const spawnVm = (): void => {
     const out = openSync(join(dir, 'stdout.log'), 'a');
-    const child = spawn(join(RABBITMQ_BIN, 'rabbitmq-server'), [], { env, cwd: dir, stdio: ['ignore', out, out], detached: true });
+    const child = spawn(join(RABBITMQ_BIN, 'rabbitmq-server'), [], {
+      env,
+      cwd: dir,
+      stdio: ['ignore', out, out],
+      detached: true,
+    });
     closeSync(out);
     if (child.pid === undefined) throw new Error('could not spawn rabbitmq-server');
     pids.push(child.pid);
@@ -201,7 +229,10 @@ async function createBroker(options: ThrowawayBrokerOptions): Promise<ThrowawayB
         await connection.close();
         return;
       } catch {
-        if (Date.now() - startedAt > startTimeoutMs) throw new Error(`throwaway broker ${nodeName} did not accept AMQP within ${startTimeoutMs} ms:\n${logTail()}`);
+        if (Date.now() - startedAt > startTimeoutMs)
+          throw new Error(
+            `throwaway broker ${nodeName} did not accept AMQP within ${startTimeoutMs} ms:\n${logTail()}`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }
@@ -290,7 +321,11 @@ function startWatchdog(dir: string, nodeName: string, nodePidFile: string): Chil
     'sleep 1',
     `rm -rf "${dir}"`,
   ].join('\n');
-  const child = spawn('/bin/sh', ['-c', script], { stdio: 'ignore', detached: true, env: { ...process.env, [THROWAWAY_MARKER]: nodeName } });
+  const child = spawn('/bin/sh', ['-c', script], {
+    stdio: 'ignore',
+    detached: true,
+    env: { ...process.env, [THROWAWAY_MARKER]: nodeName },
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.unref();
   return Object.assign(child, { exited });
@@ -351,11 +386,15 @@ function descendantsOf(root: number): number[] {
 /** `count` distinct ports free on 127.0.0.1 right now. */
 async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
   );
   const ports = servers.map((server) => (server.address() as AddressInfo).port);
   await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));

@@ -83,7 +83,15 @@ export async function startThrowawayCluster(options: ThrowawayClusterOptions = {
     amqpUrl: nodes.map((node) => node.url).join(','),
     nodeOfUrl: (url) => nodes.find((node) => url.includes(`:${node.ports.amqp}`)),
     async leaderOf(queue, vhost = '/') {
-      const out = await firstRunning().rabbitmqctl('list_queues', '-p', vhost, '--quiet', '--no-table-headers', 'name', 'leader');
+      const out = await firstRunning().rabbitmqctl(
+        'list_queues',
+        '-p',
+        vhost,
+        '--quiet',
+        '--no-table-headers',
+        'name',
+        'leader',
+      );
       for (const line of out.trim().split('\n')) {
         const [name, leader] = line.trim().split(/\s+/);
         if (name === queue) return nodes.find((node) => node.nodeName === leader);

@@ -8,7 +8,14 @@ import { AmqpEventSubscription } from './event-subscription.js';
 import type { QueueType } from '../queue-type.js';
 import { isRefused, refusedBackoffMs } from '../refused-publish.js';
 import { ConfirmPublisher, wasNotSent } from './confirm-publisher.js';
-import { DEFAULT_PUBLISH_TIMEOUT_MS, type EventConsumer, type EventDeliveryHandler, type EventQueueSpec, type EventTransport, type WireEvent } from '../../event-transport.js';
+import {
+  DEFAULT_PUBLISH_TIMEOUT_MS,
+  type EventConsumer,
+  type EventDeliveryHandler,
+  type EventQueueSpec,
+  type EventTransport,
+  type WireEvent,
+} from '../../event-transport.js';
 import { EVENTS_EXCHANGE } from '../../protocol/event-names.js';
 import { remainingMs } from '../../protocol/deadline.js';
 
@@ -102,7 +109,11 @@ export function createAmqpEvents(source: ChannelSource, options: AmqpEventsOptio
       channel.on('error', (error: Error) => logger.warn({ err: error }, `${what} channel error`));
       return channel;
     } catch (error) {
-      throw RpcError.from(error, Code.UNAVAILABLE, `cannot open a channel for ${what}: the connection to the broker is lost`);
+      throw RpcError.from(
+        error,
+        Code.UNAVAILABLE,
+        `cannot open a channel for ${what}: the connection to the broker is lost`,
+      );
     }
   }
 
@@ -123,7 +134,11 @@ export function createAmqpEvents(source: ChannelSource, options: AmqpEventsOptio
           await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
         } catch (error) {
           await channel.close().catch(() => undefined);
-          throw RpcError.from(error, Code.UNAVAILABLE, `cannot declare ${EVENTS_EXCHANGE}: ${(error as Error).message}`);
+          throw RpcError.from(
+            error,
+            Code.UNAVAILABLE,
+            `cannot declare ${EVENTS_EXCHANGE}: ${(error as Error).message}`,
+          );
         }
         channel.on('close', () => {
           if (publisher === entry) publisher = undefined;
@@ -151,7 +166,11 @@ export function createAmqpEvents(source: ChannelSource, options: AmqpEventsOptio
     const what = `event ${event.type}`;
     const connection = options.connection;
     const blockedBy = connection?.blocked();
-    if (blockedBy !== undefined) throw new RpcError(Code.UNAVAILABLE, `${what} was not published: the broker is blocking publishers (${blockedBy}); try again later`);
+    if (blockedBy !== undefined)
+      throw new RpcError(
+        Code.UNAVAILABLE,
+        `${what} was not published: the broker is blocking publishers (${blockedBy}); try again later`,
+      );
     const properties = eventProperties(event, options.userId, mandatory);
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), remainingMs(deadline));
@@ -164,7 +183,10 @@ export function createAmqpEvents(source: ChannelSource, options: AmqpEventsOptio
             on = await connection.whenConnected(timeout.signal);
           } catch (error) {
             if (!timeout.signal.aborted) throw RpcError.from(error, Code.UNAVAILABLE, `${what} was not published`);
-            throw new RpcError(Code.UNAVAILABLE, `${what} was not published: no connection to the broker within the publish timeout`);
+            throw new RpcError(
+              Code.UNAVAILABLE,
+              `${what} was not published: no connection to the broker within the publish timeout`,
+            );
           }
         }
         let sent = false;
@@ -177,7 +199,13 @@ export function createAmqpEvents(source: ChannelSource, options: AmqpEventsOptio
         } catch (error) {
           // refused, so not enqueued: publish again on a fresh channel while a quorum queue may be failing over
           const backoff = refusedBackoffMs(attempt);
-          if (isRefused(error) && confirmed && !closing && !timeout.signal.aborted && Date.now() + backoff < refusedUntil) {
+          if (
+            isRefused(error) &&
+            confirmed &&
+            !closing &&
+            !timeout.signal.aborted &&
+            Date.now() + backoff < refusedUntil
+          ) {
             retirePublisher(confirmed);
             await pause(backoff, timeout.signal);
             continue;
@@ -187,7 +215,11 @@ export function createAmqpEvents(source: ChannelSource, options: AmqpEventsOptio
           // (e.g. no permission for the exchange, on a connection still up) is reported at once
           if (!connection || closing || !unsent || timeout.signal.aborted || connection.current() === on) throw error;
           const blocked = connection.blocked();
-          if (blocked !== undefined) throw new RpcError(Code.UNAVAILABLE, `${what} was not published: the broker is blocking publishers (${blocked}); try again later`);
+          if (blocked !== undefined)
+            throw new RpcError(
+              Code.UNAVAILABLE,
+              `${what} was not published: the broker is blocking publishers (${blocked}); try again later`,
+            );
           await pause(20, timeout.signal);
         }
       }
@@ -209,7 +241,11 @@ export function createAmqpEvents(source: ChannelSource, options: AmqpEventsOptio
     } catch (error) {
       await channel.close().catch(() => undefined);
       const replyCode = (error as { code?: unknown }).code;
-      throw RpcError.from(error, replyCode === 405 || replyCode === 406 ? Code.FAILED_PRECONDITION : Code.UNAVAILABLE, `cannot declare or consume ${subscription.queue}: ${(error as Error).message}`);
+      throw RpcError.from(
+        error,
+        replyCode === 405 || replyCode === 406 ? Code.FAILED_PRECONDITION : Code.UNAVAILABLE,
+        `cannot declare or consume ${subscription.queue}: ${(error as Error).message}`,
+      );
     }
   }
 
@@ -227,11 +263,21 @@ export function createAmqpEvents(source: ChannelSource, options: AmqpEventsOptio
   return {
     async publish(event: WireEvent, publishOptions) {
       assertOpen();
-      await publishWithin(event, publishOptions.mandatory, publishOptions.deadline ?? Date.now() + DEFAULT_PUBLISH_TIMEOUT_MS);
+      await publishWithin(
+        event,
+        publishOptions.mandatory,
+        publishOptions.deadline ?? Date.now() + DEFAULT_PUBLISH_TIMEOUT_MS,
+      );
     },
     async subscribe(spec: EventQueueSpec, handler: EventDeliveryHandler): Promise<EventConsumer> {
       assertOpen();
-      const subscription = new AmqpEventSubscription(spec, handler, logger.child({ group: spec.group }), options.userId, options.queueType);
+      const subscription = new AmqpEventSubscription(
+        spec,
+        handler,
+        logger.child({ group: spec.group }),
+        options.userId,
+        options.queueType,
+      );
       await setUp(subscription);
       subscriptions.add(subscription);
       return {
@@ -247,7 +293,9 @@ export function createAmqpEvents(source: ChannelSource, options: AmqpEventsOptio
       return withChannel(`dead letters of ${group}`, (confirmed) => listDeadLetters(confirmed.channel, group, limit));
     },
     replay(group, limit) {
-      return withChannel(`replay of ${group}`, (confirmed) => replayDeadLetters(confirmed, group, limit, options.userId));
+      return withChannel(`replay of ${group}`, (confirmed) =>
+        replayDeadLetters(confirmed, group, limit, options.userId),
+      );
     },
     stats() {
       return { pendingPublishes: publisher?.opened?.pendingCount ?? 0, subscriptions: subscriptions.size };
@@ -258,7 +306,12 @@ export function createAmqpEvents(source: ChannelSource, options: AmqpEventsOptio
       publisher = undefined;
       const results = await Promise.allSettled([...subscriptions].map(setUp));
       const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-      if (failed) throw RpcError.from(failed.reason, Code.UNAVAILABLE, 'could not set up every event subscription on the new connection');
+      if (failed)
+        throw RpcError.from(
+          failed.reason,
+          Code.UNAVAILABLE,
+          'could not set up every event subscription on the new connection',
+        );
     },
     async close() {
       if (closing) return;

@@ -32,7 +32,14 @@ describe('ConfirmPublisher with a publish timeout', () => {
   it('resolves on the confirm and leaves no abort listener', async () => {
     const { channel, confirms } = fakeChannel();
     const timeout = new AbortController();
-    const publishing = new ConfirmPublisher(channel).publish('x', 'k', new Uint8Array([1]), { messageId: 'a' }, 'event A', timeout.signal);
+    const publishing = new ConfirmPublisher(channel).publish(
+      'x',
+      'k',
+      new Uint8Array([1]),
+      { messageId: 'a' },
+      'event A',
+      timeout.signal,
+    );
     confirms[0]!(null);
     await publishing;
     expect(getEventListeners(timeout.signal, 'abort')).toHaveLength(0);

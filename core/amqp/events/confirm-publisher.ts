@@ -53,12 +53,27 @@ export class ConfirmPublisher {
    * Publishes and resolves on the broker's confirm. `what` names the target
    * in errors; `signal` (optional) bounds the whole publish, see the class.
    */
-  async publish(exchange: string, routingKey: string, body: Uint8Array, options: Options.Publish, what: string, signal?: AbortSignal): Promise<void> {
+  async publish(
+    exchange: string,
+    routingKey: string,
+    body: Uint8Array,
+    options: Options.Publish,
+    what: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const key = String(options.messageId ?? '');
     for (;;) {
       const earlier = this.pending.get(key);
-      if (earlier) await bounded(earlier.done.catch(() => undefined), signal, () => notSent(what, 'the broker did not confirm an earlier publish with the same id in time'));
-      else if (this.drained) await bounded(this.drained, signal, () => notSent(what, 'the channel stayed full (back-pressure) until the publish timeout'));
+      if (earlier)
+        await bounded(
+          earlier.done.catch(() => undefined),
+          signal,
+          () => notSent(what, 'the broker did not confirm an earlier publish with the same id in time'),
+        );
+      else if (this.drained)
+        await bounded(this.drained, signal, () =>
+          notSent(what, 'the channel stayed full (back-pressure) until the publish timeout'),
+        );
       else break;
     }
     if (this.closed) throw notSent(what, 'its channel closed with the connection to the broker');
@@ -78,11 +93,20 @@ export class ConfirmPublisher {
       const content = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
       const ok = this.channel.publish(exchange, routingKey, content, options, (error: unknown) => {
         if (error) {
-          settle(error instanceof Error && error.message === 'message nacked'
-            ? markRefused(new RpcError(Code.RESOURCE_EXHAUSTED, `the broker refused ${what} (queue full or broker overloaded)`))
-            : lost(what));
+          settle(
+            error instanceof Error && error.message === 'message nacked'
+              ? markRefused(
+                  new RpcError(Code.RESOURCE_EXHAUSTED, `the broker refused ${what} (queue full or broker overloaded)`),
+                )
+              : lost(what),
+          );
         } else if (entry.returned) {
-          settle(new RpcError(Code.FAILED_PRECONDITION, `no queue is bound for ${what} (NO_ROUTE): nothing would receive it`));
+          settle(
+            new RpcError(
+              Code.FAILED_PRECONDITION,
+              `no queue is bound for ${what} (NO_ROUTE): nothing would receive it`,
+            ),
+          );
         } else {
           settle(null);
         }
@@ -94,13 +118,24 @@ export class ConfirmPublisher {
           this.drained = undefined;
         };
         // events.once rejects on 'error', which comes before 'close': either way stop waiting.
-        this.drained = Promise.race([once(this.channel, 'drain', { signal: stop.signal }), once(this.channel, 'close', { signal: stop.signal })]).then(reset, reset);
+        this.drained = Promise.race([
+          once(this.channel, 'drain', { signal: stop.signal }),
+          once(this.channel, 'close', { signal: stop.signal }),
+        ]).then(reset, reset);
       }
     } catch (error) {
       settle(markNotSent(RpcError.from(error, Code.UNAVAILABLE, `could not publish ${what}: the channel is closed`)));
     }
     // the entry stays until the confirm (or the channel's close) settles it; the caller stops waiting at the timeout
-    return bounded(entry.done, signal, () => new RpcError(Code.DEADLINE_EXCEEDED, `the broker did not confirm ${what} before the publish timeout; it may or may not have been delivered (publish again with the same messageId)`));
+    return bounded(
+      entry.done,
+      signal,
+      () =>
+        new RpcError(
+          Code.DEADLINE_EXCEEDED,
+          `the broker did not confirm ${what} before the publish timeout; it may or may not have been delivered (publish again with the same messageId)`,
+        ),
+    );
   }
 
   /** Waits for pending confirms (bounded by the channel), then closes the channel. */
@@ -152,5 +187,8 @@ function bounded<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAbor
 }
 
 function lost(what: string): RpcError {
-  return new RpcError(Code.UNAVAILABLE, `the connection to the broker was lost before it confirmed ${what}; it may or may not have been delivered (publish again with the same messageId)`);
+  return new RpcError(
+    Code.UNAVAILABLE,
+    `the connection to the broker was lost before it confirmed ${what}; it may or may not have been delivered (publish again with the same messageId)`,
+  );
 }

@@ -34,7 +34,12 @@ export async function listDeadLetters(channel: Channel, group: string, limit: nu
  * publisher's identity only when that is the group's own user
  * (core/amqp/identity.ts): replay with the group's credentials.
  */
-export async function replayDeadLetters(publisher: ConfirmPublisher, group: string, limit: number, ownUser?: string): Promise<ReplayResult> {
+export async function replayDeadLetters(
+  publisher: ConfirmPublisher,
+  group: string,
+  limit: number,
+  ownUser?: string,
+): Promise<ReplayResult> {
   const { channel } = publisher;
   const queue = groupDeadLetterQueue(group);
   const todo = Math.min(await messageCount(channel, group), limit);
@@ -46,11 +51,23 @@ export async function replayDeadLetters(publisher: ConfirmPublisher, group: stri
     const target = deadLetterOrigin(message) ?? groupQueue(group);
     const publisherId = messageIdentity(message.properties, ownUser);
     try {
-      await publisher.publish('', target, message.content, relayIdentity(republishProperties(message, replayHeaders(), true), publisherId, ownUser), `the replay to ${target}`);
+      await publisher.publish(
+        '',
+        target,
+        message.content,
+        relayIdentity(republishProperties(message, replayHeaders(), true), publisherId, ownUser),
+        `the replay to ${target}`,
+      );
       replayed++;
     } catch (error) {
       if (!(error instanceof RpcError) || error.code !== Code.FAILED_PRECONDITION) throw error;
-      await publisher.publish('', queue, message.content, relayIdentity(republishProperties(message, {}, true), publisherId, ownUser), `a dead letter back to ${queue}`);
+      await publisher.publish(
+        '',
+        queue,
+        message.content,
+        relayIdentity(republishProperties(message, {}, true), publisherId, ownUser),
+        `a dead letter back to ${queue}`,
+      );
       kept++;
     }
     channel.ack(message);
@@ -63,7 +80,12 @@ async function messageCount(channel: Channel, group: string): Promise<number> {
   try {
     return (await channel.checkQueue(queue)).messageCount;
   } catch (error) {
-    if ((error as { code?: unknown }).code !== 404) throw RpcError.from(error, Code.UNAVAILABLE, `could not check ${queue}`);
-    throw new RpcError(Code.NOT_FOUND, `no dead-letter queue ${queue}: no subscriber of group ${group} has declared it`, { cause: error });
+    if ((error as { code?: unknown }).code !== 404)
+      throw RpcError.from(error, Code.UNAVAILABLE, `could not check ${queue}`);
+    throw new RpcError(
+      Code.NOT_FOUND,
+      `no dead-letter queue ${queue}: no subscriber of group ${group} has declared it`,
+      { cause: error },
+    );
   }
 }

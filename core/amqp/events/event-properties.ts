@@ -3,7 +3,15 @@ import { parseContentType, PROTOBUF } from '../../protocol/content-type.js';
 import { metadataFromHeaders } from '../../protocol/metadata.js';
 import { messageIdentity } from '../identity.js';
 import type { DeadLetter, EventDelivery, WireEvent } from '../../event-transport.js';
-import { ATTEMPTS_HEADER, DEAD_AT_HEADER, DEAD_QUEUE_HEADER, DEATH_REASON_HEADER, LAST_ERROR_HEADER, PUBLISHED_AT_HEADER, readHeaderNumber } from '../../protocol/headers.js';
+import {
+  ATTEMPTS_HEADER,
+  DEAD_AT_HEADER,
+  DEAD_QUEUE_HEADER,
+  DEATH_REASON_HEADER,
+  LAST_ERROR_HEADER,
+  PUBLISHED_AT_HEADER,
+  readHeaderNumber,
+} from '../../protocol/headers.js';
 
 /**
  * AMQP properties of a published event: persistent, `message_id`, `timestamp`
@@ -70,7 +78,11 @@ export function deadLetterOrigin(message: Message): string | undefined {
  * bookkeeping; Warren's retry and death headers are replaced by `headers`
  * (`undefined` values remove a header).
  */
-export function republishProperties(message: Message, headers: Record<string, unknown>, mandatory: boolean): Options.Publish {
+export function republishProperties(
+  message: Message,
+  headers: Record<string, unknown>,
+  mandatory: boolean,
+): Options.Publish {
   const properties: MessageProperties = message.properties;
   const kept: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(headersOf(message))) {
@@ -87,7 +99,8 @@ export function republishProperties(message: Message, headers: Record<string, un
   if (properties.messageId !== undefined) result.messageId = properties.messageId as string;
   if (properties.timestamp !== undefined) result.timestamp = properties.timestamp as number;
   if (properties.appId !== undefined) result.appId = properties.appId as string;
-  result.type = typeof properties.type === 'string' && properties.type !== '' ? properties.type : message.fields.routingKey;
+  result.type =
+    typeof properties.type === 'string' && properties.type !== '' ? properties.type : message.fields.routingKey;
   if (properties.correlationId !== undefined) result.correlationId = properties.correlationId as string;
   if (properties.priority !== undefined) result.priority = properties.priority as number;
   return result;
@@ -100,12 +113,23 @@ export function retryHeaders(attempts: number, reason: string): Record<string, u
 
 /** Headers of a dead letter. */
 export function deadLetterHeaders(attempts: number, reason: string, queue: string): Record<string, unknown> {
-  return { [ATTEMPTS_HEADER]: attempts, [DEATH_REASON_HEADER]: reason, [DEAD_QUEUE_HEADER]: queue, [DEAD_AT_HEADER]: Date.now() };
+  return {
+    [ATTEMPTS_HEADER]: attempts,
+    [DEATH_REASON_HEADER]: reason,
+    [DEAD_QUEUE_HEADER]: queue,
+    [DEAD_AT_HEADER]: Date.now(),
+  };
 }
 
 /** Headers of a replayed event: a fresh attempt count, no death record. */
 export function replayHeaders(): Record<string, unknown> {
-  return { [ATTEMPTS_HEADER]: undefined, [LAST_ERROR_HEADER]: undefined, [DEATH_REASON_HEADER]: undefined, [DEAD_QUEUE_HEADER]: undefined, [DEAD_AT_HEADER]: undefined };
+  return {
+    [ATTEMPTS_HEADER]: undefined,
+    [LAST_ERROR_HEADER]: undefined,
+    [DEATH_REASON_HEADER]: undefined,
+    [DEAD_QUEUE_HEADER]: undefined,
+    [DEAD_AT_HEADER]: undefined,
+  };
 }
 
 function readEvent(message: Message, contentType: WireEvent['contentType']): WireEvent {
@@ -132,4 +156,3 @@ function textOf(value: unknown): string | undefined {
   if (Buffer.isBuffer(value)) return value.toString('utf8');
   return undefined;
 }
-

@@ -66,21 +66,33 @@ export class AmqpEventSubscription implements EventConsumer {
       this.current = undefined;
       await previous.channel.close().catch(() => undefined);
     }
-    const attachment: Attachment = { channel, publisher: new ConfirmPublisher(channel), delays: new Map(), consumerTag: undefined };
+    const attachment: Attachment = {
+      channel,
+      publisher: new ConfirmPublisher(channel),
+      delays: new Map(),
+      consumerTag: undefined,
+    };
     channel.on('error', (error: Error) => this.logger.warn({ err: error, queue: this.queue }, 'event channel error'));
     channel.on('close', () => {
       if (this.current !== attachment) return;
       this.current = undefined;
-      if (!this.closed) this.logger.warn({ queue: this.queue }, 'event channel closed; consuming again once the transport reattaches');
+      if (!this.closed)
+        this.logger.warn({ queue: this.queue }, 'event channel closed; consuming again once the transport reattaches');
     });
     await channel.prefetch(this.spec.prefetch);
     await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
-    if (this.spec.broadcast) await channel.assertQueue(this.queue, { durable: false, exclusive: true, autoDelete: true });
+    if (this.spec.broadcast)
+      await channel.assertQueue(this.queue, { durable: false, exclusive: true, autoDelete: true });
     else await channel.assertQueue(this.queue, { durable: true, arguments: durableQueueArguments(this.queueType) });
-    await channel.assertQueue(groupDeadLetterQueue(this.spec.group), { durable: true, arguments: durableQueueArguments(this.queueType) });
+    await channel.assertQueue(groupDeadLetterQueue(this.spec.group), {
+      durable: true,
+      arguments: durableQueueArguments(this.queueType),
+    });
     for (const pattern of this.patterns) await channel.bindQueue(this.queue, EVENTS_EXCHANGE, pattern);
     this.current = attachment;
-    const { consumerTag } = await channel.consume(this.queue, (message) => this.onMessage(attachment, message), { noAck: false });
+    const { consumerTag } = await channel.consume(this.queue, (message) => this.onMessage(attachment, message), {
+      noAck: false,
+    });
     attachment.consumerTag = consumerTag;
   }
 
@@ -93,7 +105,8 @@ export class AmqpEventSubscription implements EventConsumer {
     if (this.closed) return;
     this.closed = true;
     const attachment = this.current;
-    if (attachment?.consumerTag !== undefined) await attachment.channel.cancel(attachment.consumerTag).catch(() => undefined);
+    if (attachment?.consumerTag !== undefined)
+      await attachment.channel.cancel(attachment.consumerTag).catch(() => undefined);
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
     this.current = undefined;
     if (attachment) await attachment.publisher.close();
@@ -106,9 +119,18 @@ export class AmqpEventSubscription implements EventConsumer {
     }
     const delivery = readEventDelivery(message, this.queue, this.ownUser);
     const done = this.handler(delivery)
-      .catch((error: unknown): EventOutcome => ({ kind: 'dead', attempts: delivery.attempts + 1, reason: describeFailure(error) }))
+      .catch((error: unknown): EventOutcome => ({
+        kind: 'dead',
+        attempts: delivery.attempts + 1,
+        reason: describeFailure(error),
+      }))
       .then((outcome) => this.settle(attachment, message, outcome))
-      .catch((error: unknown) => this.logger.warn({ err: error, queue: this.queue, messageId: delivery.event.messageId }, 'could not settle an event; the broker will redeliver it'))
+      .catch((error: unknown) =>
+        this.logger.warn(
+          { err: error, queue: this.queue, messageId: delivery.event.messageId },
+          'could not settle an event; the broker will redeliver it',
+        ),
+      )
       .finally(() => this.inFlight.delete(done));
     this.inFlight.add(done);
   }
@@ -122,18 +144,41 @@ export class AmqpEventSubscription implements EventConsumer {
     try {
       if (outcome.kind === 'retry') {
         await this.declareDelay(attachment, outcome.delayMs);
-        const properties = this.relay(message, republishProperties(message, retryHeaders(outcome.attempts, outcome.reason), true));
-        await publisher.publish(delayQueue(outcome.delayMs), this.queue, message.content, properties, `the retry of an event from ${this.queue}`);
+        const properties = this.relay(
+          message,
+          republishProperties(message, retryHeaders(outcome.attempts, outcome.reason), true),
+        );
+        await publisher.publish(
+          delayQueue(outcome.delayMs),
+          this.queue,
+          message.content,
+          properties,
+          `the retry of an event from ${this.queue}`,
+        );
       } else {
         const dead = groupDeadLetterQueue(this.spec.group);
-        const properties = this.relay(message, republishProperties(message, deadLetterHeaders(outcome.attempts, outcome.reason, this.queue), true));
+        const properties = this.relay(
+          message,
+          republishProperties(message, deadLetterHeaders(outcome.attempts, outcome.reason, this.queue), true),
+        );
         await publisher.publish('', dead, message.content, properties, `a dead letter to ${dead}`);
-        this.logger.warn({ queue: this.queue, messageId: message.properties.messageId, attempts: outcome.attempts, reason: outcome.reason }, 'event dead-lettered');
+        this.logger.warn(
+          {
+            queue: this.queue,
+            messageId: message.properties.messageId,
+            attempts: outcome.attempts,
+            reason: outcome.reason,
+          },
+          'event dead-lettered',
+        );
       }
     } catch (error) {
       if (publisher.isClosed) throw error; // unacked: the broker redelivers it
       attachment.delays.clear(); // a declaration may have gone (queue deleted): declare again next time
-      this.logger.error({ err: error, queue: this.queue }, `could not move an event (${outcome.kind}); it goes back to its queue in ${MOVE_FAILURE_PAUSE_MS} ms`);
+      this.logger.error(
+        { err: error, queue: this.queue },
+        `could not move an event (${outcome.kind}); it goes back to its queue in ${MOVE_FAILURE_PAUSE_MS} ms`,
+      );
       await new Promise((resolve) => setTimeout(resolve, MOVE_FAILURE_PAUSE_MS));
       channel.nack(message, false, true);
       return;

@@ -3,14 +3,24 @@ import { describe, expect, it } from 'vitest';
 import { readRpcDeadLetter } from './dead-letter-reader.js';
 
 function message(properties: Record<string, unknown>, headers: Record<string, unknown>): GetMessage {
-  return { content: Buffer.from('body'), fields: {} as GetMessage['fields'], properties: { ...properties, headers } as unknown as GetMessage['properties'] };
+  return {
+    content: Buffer.from('body'),
+    fields: {} as GetMessage['fields'],
+    properties: { ...properties, headers } as unknown as GetMessage['properties'],
+  };
 }
 
 describe('readRpcDeadLetter', () => {
   it('reads what a server recorded when it took the request out of service', () => {
     const letter = readRpcDeadLetter(
       message(
-        { type: 'shop.v1.Orders/Create', messageId: 'm-1', correlationId: 'c-1', contentType: 'application/json', timestamp: 1_700_000_000 },
+        {
+          type: 'shop.v1.Orders/Create',
+          messageId: 'm-1',
+          correlationId: 'c-1',
+          contentType: 'application/json',
+          timestamp: 1_700_000_000,
+        },
         {
           'warren-deadline': 1_700_000_010_000n,
           'warren-dead-reason': 'delivered 6 times',
@@ -46,6 +56,13 @@ describe('readRpcDeadLetter', () => {
   it('falls back to the correlation id, and leaves out what was not sent', () => {
     const letter = readRpcDeadLetter(message({ correlationId: 'c-2' }, {}));
     expect(letter).toMatchObject({ messageId: 'c-2', method: '', reason: '(no reason recorded)' });
-    expect([letter.caller, letter.deliveries, letter.deadAt, letter.sentAt, letter.deadline, letter.contentType]).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+    expect([
+      letter.caller,
+      letter.deliveries,
+      letter.deadAt,
+      letter.sentAt,
+      letter.deadline,
+      letter.contentType,
+    ]).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
   });
 });

@@ -1,6 +1,14 @@
 import type { Channel, GetMessage } from 'amqplib';
 import { metadataFromHeaders, type Metadata } from '../../protocol/metadata.js';
-import { CALLER_HEADER, DEAD_AT_HEADER, DEAD_REASON_HEADER, DEADLINE_HEADER, DELIVERIES_HEADER, readHeaderNumber, readHeaderText } from '../../protocol/headers.js';
+import {
+  CALLER_HEADER,
+  DEAD_AT_HEADER,
+  DEAD_REASON_HEADER,
+  DEADLINE_HEADER,
+  DELIVERIES_HEADER,
+  readHeaderNumber,
+  readHeaderText,
+} from '../../protocol/headers.js';
 
 /**
  * A poison request as a server parked it in `rpc.<service>.dead`
@@ -79,7 +87,11 @@ export interface HoldOptions {
 }
 
 /** Fetches dead letters oldest first, holding them; `channel` is the caller's and is closed by `release`. */
-export async function holdRpcDeadLetters(channel: Channel, queue: string, options: HoldOptions): Promise<HeldDeadLetters> {
+export async function holdRpcDeadLetters(
+  channel: Channel,
+  queue: string,
+  options: HoldOptions,
+): Promise<HeldDeadLetters> {
   const letters: RpcDeadLetter[] = [];
   const messages = new Map<RpcDeadLetter, GetMessage>();
   try {
@@ -107,5 +119,3 @@ export async function holdRpcDeadLetters(channel: Channel, queue: string, option
     },
   };
 }
-
-

@@ -13,6 +13,11 @@ describe('reply queues', () => {
   });
 
   it('live and die with their connection, on its node (exclusive classic, never durable)', () => {
-    expect(REPLY_QUEUE_OPTIONS).toMatchObject({ exclusive: true, autoDelete: true, durable: false, arguments: { 'x-queue-type': 'classic' } });
+    expect(REPLY_QUEUE_OPTIONS).toMatchObject({
+      exclusive: true,
+      autoDelete: true,
+      durable: false,
+      arguments: { 'x-queue-type': 'classic' },
+    });
   });
 });

@@ -20,16 +20,37 @@ import { replyProperties } from '../wire-properties.js';
  * that cannot be written does this return false, and the caller nacks the
  * delivery. The channel is not harmed by either failure: nothing was sent.
  */
-export function sendReply(channel: Channel, replyTo: string, reply: WireReply, request: ConsumeMessage, ownUser: string | undefined, logger: Logger): boolean {
+export function sendReply(
+  channel: Channel,
+  replyTo: string,
+  reply: WireReply,
+  request: ConsumeMessage,
+  ownUser: string | undefined,
+  logger: Logger,
+): boolean {
   const correlationId = request.properties.correlationId as string | undefined;
   try {
-    channel.publish('', replyTo, Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength), replyProperties(reply, correlationId, ownUser));
+    channel.publish(
+      '',
+      replyTo,
+      Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength),
+      replyProperties(reply, correlationId, ownUser),
+    );
     return true;
   } catch (error) {
-    logger.error({ err: error, type: request.properties.type, status: reply.status }, 'reply could not be encoded; INTERNAL sent instead');
+    logger.error(
+      { err: error, type: request.properties.type, status: reply.status },
+      'reply could not be encoded; INTERNAL sent instead',
+    );
   }
   try {
-    const fallback = errorToReply(new RpcError(Code.INTERNAL, 'the server could not encode its reply (metadata or message too large or of a type AMQP cannot carry)'), reply.contentType);
+    const fallback = errorToReply(
+      new RpcError(
+        Code.INTERNAL,
+        'the server could not encode its reply (metadata or message too large or of a type AMQP cannot carry)',
+      ),
+      reply.contentType,
+    );
     channel.publish('', replyTo, Buffer.from(fallback.body), replyProperties(fallback, correlationId, ownUser));
     return true;
   } catch (error) {

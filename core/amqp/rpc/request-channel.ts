@@ -85,11 +85,25 @@ export class RequestChannel {
   }
 
   /** Opens the channel, declares its reply queue (core/amqp/rpc/reply-queue.ts) and starts consuming replies. */
-  static async open(channel: ConfirmChannel, userId: string | undefined, logger: Logger, serverUsers?: ServerUsers): Promise<RequestChannel> {
+  static async open(
+    channel: ConfirmChannel,
+    userId: string | undefined,
+    logger: Logger,
+    serverUsers?: ServerUsers,
+  ): Promise<RequestChannel> {
     const requests = new RequestChannel(channel, userId, logger, newReplyQueueName(), serverUsers);
     channel.on('return', (message: Message) => requests.onReturn(message));
     channel.on('error', (error: Error) => logger.warn({ err: error }, 'request channel error'));
-    channel.on('close', () => requests.fail(markConnectionLoss(new RpcError(Code.UNAVAILABLE, 'connection to the broker was lost before the reply came; the request may or may not have been processed'))));
+    channel.on('close', () =>
+      requests.fail(
+        markConnectionLoss(
+          new RpcError(
+            Code.UNAVAILABLE,
+            'connection to the broker was lost before the reply came; the request may or may not have been processed',
+          ),
+        ),
+      ),
+    );
     // exclusive: only this connection can consume it (or declare it again); auto-delete: gone with the connection
     await channel.assertQueue(requests.replyQueue, REPLY_QUEUE_OPTIONS);
     await channel.consume(requests.replyQueue, (message) => requests.onReply(message), { noAck: true });
@@ -106,16 +120,39 @@ export class RequestChannel {
     if (this.closedReason) return Promise.reject(this.closedReason);
     const correlationId = this.correlationIds.next();
     return new Promise<WireReply>((resolve, reject) => {
-      this.pending.set(correlationId, new Pending(request.service, correlationId, this.pending, signal, resolve, reject));
+      this.pending.set(
+        correlationId,
+        new Pending(request.service, correlationId, this.pending, signal, resolve, reject),
+      );
       try {
-        this.channel.publish('', serviceQueue(request.service), Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength), requestProperties(request, correlationId, this.userId, this.replyQueue), (error: unknown) => {
-          // A nack means the broker refused it (full queue); a channel closing also fails confirms, and
-          // then `fail()` answers UNAVAILABLE first: look again once the close has been handled.
-          if (error) setImmediate(() => this.settle(correlationId, markRefused(new RpcError(Code.RESOURCE_EXHAUSTED, `the broker refused the request to ${request.service} (queue full or broker overloaded)`))));
-        });
+        this.channel.publish(
+          '',
+          serviceQueue(request.service),
+          Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength),
+          requestProperties(request, correlationId, this.userId, this.replyQueue),
+          (error: unknown) => {
+            // A nack means the broker refused it (full queue); a channel closing also fails confirms, and
+            // then `fail()` answers UNAVAILABLE first: look again once the close has been handled.
+            if (error)
+              setImmediate(() =>
+                this.settle(
+                  correlationId,
+                  markRefused(
+                    new RpcError(
+                      Code.RESOURCE_EXHAUSTED,
+                      `the broker refused the request to ${request.service} (queue full or broker overloaded)`,
+                    ),
+                  ),
+                ),
+              );
+          },
+        );
         this.wrote();
       } catch (error) {
-        this.settle(correlationId, RpcError.from(error, Code.UNAVAILABLE, `could not publish the request to ${request.service}`));
+        this.settle(
+          correlationId,
+          RpcError.from(error, Code.UNAVAILABLE, `could not publish the request to ${request.service}`),
+        );
       }
     });
   }
@@ -162,7 +199,13 @@ export class RequestChannel {
     const correlationId = message.properties.correlationId as string | undefined;
     const pending = correlationId === undefined ? undefined : this.pending.get(correlationId);
     if (!pending) return;
-    this.settle(correlationId!, new RpcError(Code.UNAVAILABLE, `no queue is bound for service ${pending.service} (${(message.fields as { replyText?: string }).replyText ?? "NO_ROUTE"}); is any server of it running?`));
+    this.settle(
+      correlationId!,
+      new RpcError(
+        Code.UNAVAILABLE,
+        `no queue is bound for service ${pending.service} (${(message.fields as { replyText?: string }).replyText ?? 'NO_ROUTE'}); is any server of it running?`,
+      ),
+    );
   }
 
   private onReply(message: ConsumeMessage | null): void {
@@ -182,7 +225,12 @@ export class RequestChannel {
     if (expected !== undefined && message.properties.userId !== expected) {
       const actual = message.properties.userId as string | undefined;
       this.logger.warn({ service: pending.service, expected, actual }, 'reply from an unexpected broker user refused');
-      pending.reject(new RpcError(Code.UNAUTHENTICATED, `the reply from ${pending.service} did not come from broker user "${expected}" (${actual === undefined ? 'it carried no user_id' : `it came from "${actual}"`}); it was refused`));
+      pending.reject(
+        new RpcError(
+          Code.UNAUTHENTICATED,
+          `the reply from ${pending.service} did not come from broker user "${expected}" (${actual === undefined ? 'it carried no user_id' : `it came from "${actual}"`}); it was refused`,
+        ),
+      );
       return;
     }
     pending.resolve(readReply(message));

@@ -50,17 +50,32 @@ function fakeChannel(failPublish: (options: Options.Publish) => boolean = () => 
       if (allUpTo) for (let t = 1; t <= tag; t++) recorded.acked.add(t);
       else recorded.acked.add(tag);
     },
-    nack: (message: ConsumeMessage, _allUpTo?: boolean, requeue?: boolean) => recorded.nacked.push({ tag: message.fields.deliveryTag, requeue: requeue !== false }),
+    nack: (message: ConsumeMessage, _allUpTo?: boolean, requeue?: boolean) =>
+      recorded.nacked.push({ tag: message.fields.deliveryTag, requeue: requeue !== false }),
     cancel: async () => undefined,
     close: async () => {
       emitter.emit('close');
     },
   };
-  const push = (overrides: { headers?: Record<string, unknown>; replyTo?: string | undefined; redelivered?: boolean; userId?: string } = {}): number => {
+  const push = (
+    overrides: {
+      headers?: Record<string, unknown>;
+      replyTo?: string | undefined;
+      redelivered?: boolean;
+      userId?: string;
+    } = {},
+  ): number => {
     highest++;
     const message = {
       content: Buffer.from([]),
-      fields: { deliveryTag: highest, redelivered: overrides.redelivered ?? false, exchange: '', routingKey: `rpc.${SERVICE}`, consumerTag: 'ctag-1', deliveryCount: undefined },
+      fields: {
+        deliveryTag: highest,
+        redelivered: overrides.redelivered ?? false,
+        exchange: '',
+        routingKey: `rpc.${SERVICE}`,
+        consumerTag: 'ctag-1',
+        deliveryCount: undefined,
+      },
       properties: {
         type: `${SERVICE}/Say`,
         contentType: 'application/x-protobuf',
@@ -77,7 +92,13 @@ function fakeChannel(failPublish: (options: Options.Publish) => boolean = () => 
   return { channel: channel as unknown as Channel, recorded, push };
 }
 
-const ok = (metadata: Record<string, string> = {}): WireReply => ({ status: Code.OK, message: '', contentType: 'application/x-protobuf', body: new Uint8Array(), metadata });
+const ok = (metadata: Record<string, string> = {}): WireReply => ({
+  status: Code.OK,
+  message: '',
+  contentType: 'application/x-protobuf',
+  body: new Uint8Array(),
+  metadata,
+});
 /** Lets the handler's promise settle and the ack batch flush (it flushes on process.nextTick). */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -142,7 +163,13 @@ describe('consumeService (fake channel): poison requests', () => {
   it('dead-letters a request past maxDeliveries (quorum count), answers INTERNAL and acks, without running it', async () => {
     const { channel, recorded, push } = fakeChannel();
     let ran = 0;
-    await consumeService(channel, SERVICE, { prefetch: 8, queueType: 'quorum', maxDeliveries: 5 }, async () => (ran++, ok()), quiet);
+    await consumeService(
+      channel,
+      SERVICE,
+      { prefetch: 8, queueType: 'quorum', maxDeliveries: 5 },
+      async () => (ran++, ok()),
+      quiet,
+    );
     const tag = push({ redelivered: true, headers: { 'x-delivery-count': 5 } });
     await settle();
     expect(ran).toBe(0);
@@ -166,14 +193,19 @@ describe('consumeService (fake channel): poison requests', () => {
     expect(recorded.acked.has(tag)).toBe(true);
   });
 
-  it("ignores a warren-deliveries count the caller wrote itself: the request runs", async () => {
+  it('ignores a warren-deliveries count the caller wrote itself: the request runs', async () => {
     const { channel, recorded, push } = fakeChannel();
     const seen: Delivery[] = [];
-    await consumeService(channel, SERVICE, { prefetch: 8, userId: 'svc-echo' }, async (delivery) => (seen.push(delivery), ok()), quiet);
+    await consumeService(
+      channel,
+      SERVICE,
+      { prefetch: 8, userId: 'svc-echo' },
+      async (delivery) => (seen.push(delivery), ok()),
+      quiet,
+    );
     push({ userId: 'someone-else', headers: { [DELIVERIES_HEADER]: 9 } });
     await settle();
     expect(seen).toHaveLength(1);
     expect(recorded.sentToQueue).toEqual([]);
   });
 });
-

@@ -6,11 +6,23 @@ import { Code } from '../../protocol/code.js';
 import { PROTOBUF } from '../../protocol/content-type.js';
 import { errorToReply } from '../../protocol/reply-error.js';
 import { RpcError } from '../../protocol/rpc-error.js';
-import { serviceDeadLetterQueue, isReplyAddress, serviceQueue, serviceQueueArguments, type ServiceQueueOptions } from '../../protocol/rpc-names.js';
+import {
+  serviceDeadLetterQueue,
+  isReplyAddress,
+  serviceQueue,
+  serviceQueueArguments,
+  type ServiceQueueOptions,
+} from '../../protocol/rpc-names.js';
 import { AckBatcher, batchWrites } from '../write-batching.js';
 import { messageIdentity, relayIdentity } from '../identity.js';
 import { deliveriesOf, readDelivery, replyProperties } from '../wire-properties.js';
-import { CALLER_HEADER, DEAD_AT_HEADER, DEAD_REASON_HEADER, DEADLINE_HEADER, DELIVERIES_HEADER } from '../../protocol/headers.js';
+import {
+  CALLER_HEADER,
+  DEAD_AT_HEADER,
+  DEAD_REASON_HEADER,
+  DEADLINE_HEADER,
+  DELIVERIES_HEADER,
+} from '../../protocol/headers.js';
 import { durableQueueArguments } from '../queue-type.js';
 import { sendReply } from './reply-sender.js';
 
@@ -72,10 +84,16 @@ export async function consumeService(
   try {
     await channel.assertQueue(queue, { durable: true, arguments: serviceQueueArguments(options) });
   } catch (error) {
-    throw new Error(`cannot declare ${queue}: ${(error as Error).message} (another instance declared it with other arguments?)`, { cause: error });
+    throw new Error(
+      `cannot declare ${queue}: ${(error as Error).message} (another instance declared it with other arguments?)`,
+      { cause: error },
+    );
   }
   const deadQueue = serviceDeadLetterQueue(service);
-  await channel.assertQueue(deadQueue, { durable: true, arguments: durableQueueArguments(options.queueType ?? 'classic') });
+  await channel.assertQueue(deadQueue, {
+    durable: true,
+    arguments: durableQueueArguments(options.queueType ?? 'classic'),
+  });
   const maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
   const quorum = options.queueType === 'quorum';
   const ownUser = options.userId;
@@ -86,28 +104,74 @@ export async function consumeService(
     const caller = messageIdentity(properties, ownUser);
     if (deliveries > maxDeliveries) {
       const reason = `delivered ${deliveries} times; every instance that took it stopped before answering`;
-      logger.error({ queue, type: properties.type, messageId: properties.messageId, deliveries }, 'poison request dead-lettered');
-      channel.sendToQueue(deadQueue, message.content, relayIdentity(copyProperties(message, { persistent: true, headers: { ...properties.headers, ...callerHeader(caller), [DEAD_REASON_HEADER]: reason, [DELIVERIES_HEADER]: deliveries, [DEAD_AT_HEADER]: Date.now() } }), caller, ownUser));
+      logger.error(
+        { queue, type: properties.type, messageId: properties.messageId, deliveries },
+        'poison request dead-lettered',
+      );
+      channel.sendToQueue(
+        deadQueue,
+        message.content,
+        relayIdentity(
+          copyProperties(message, {
+            persistent: true,
+            headers: {
+              ...properties.headers,
+              ...callerHeader(caller),
+              [DEAD_REASON_HEADER]: reason,
+              [DELIVERIES_HEADER]: deliveries,
+              [DEAD_AT_HEADER]: Date.now(),
+            },
+          }),
+          caller,
+          ownUser,
+        ),
+      );
       const contentType = properties.contentType === 'application/json' ? 'application/json' : PROTOBUF;
-      const reply = errorToReply(new RpcError(Code.INTERNAL, `request ${String(properties.type)} was taken out of service: ${reason}`), contentType);
+      const reply = errorToReply(
+        new RpcError(Code.INTERNAL, `request ${String(properties.type)} was taken out of service: ${reason}`),
+        contentType,
+      );
       // acked before the reply: a reply_to that makes the broker drop the connection (RabbitMQ 3.10
       // does for a forged direct reply-to token) must not bring the request back forever
       channel.ack(message);
-      channel.publish('', replyTo, Buffer.from(reply.body), replyProperties(reply, properties.correlationId as string | undefined, ownUser));
+      channel.publish(
+        '',
+        replyTo,
+        Buffer.from(reply.body),
+        replyProperties(reply, properties.correlationId as string | undefined, ownUser),
+      );
       return true;
     }
     if (!quorum && message.fields.redelivered) {
       // classic queues do not count deliveries: re-queue a copy that carries the count, then ack the original
       const sentDeadline = Number(properties.headers?.[DEADLINE_HEADER]);
-      const expiration = String(Math.max(1, Number.isFinite(sentDeadline) ? Math.ceil(sentDeadline - Date.now()) : 10_000));
-      channel.publish('', queue, message.content, relayIdentity(copyProperties(message, { expiration, headers: { ...properties.headers, ...callerHeader(caller), [DELIVERIES_HEADER]: deliveries } }), caller, ownUser));
+      const expiration = String(
+        Math.max(1, Number.isFinite(sentDeadline) ? Math.ceil(sentDeadline - Date.now()) : 10_000),
+      );
+      channel.publish(
+        '',
+        queue,
+        message.content,
+        relayIdentity(
+          copyProperties(message, {
+            expiration,
+            headers: { ...properties.headers, ...callerHeader(caller), [DELIVERIES_HEADER]: deliveries },
+          }),
+          caller,
+          ownUser,
+        ),
+      );
       channel.ack(message);
       return true;
     }
     return false;
   };
   const wrote = batchWrites(channel);
-  const acks = new AckBatcher(channel, () => open, (error) => logger.warn({ err: error, queue }, 'could not acknowledge; the broker will redeliver the request'));
+  const acks = new AckBatcher(
+    channel,
+    () => open,
+    (error) => logger.warn({ err: error, queue }, 'could not acknowledge; the broker will redeliver the request'),
+  );
 
   const onMessage = (message: ConsumeMessage | null): void => {
     if (message === null) {
@@ -117,7 +181,12 @@ export async function consumeService(
     }
     const replyTo = message.properties.replyTo as string | undefined;
     if (!replyTo || !isReplyAddress(replyTo)) {
-      logger.warn({ queue, replyTo, type: message.properties.type }, replyTo ? 'request names a reply_to that is not a reply address; dropped without running' : 'request without reply_to; dropped without running');
+      logger.warn(
+        { queue, replyTo, type: message.properties.type },
+        replyTo
+          ? 'request names a reply_to that is not a reply address; dropped without running'
+          : 'request without reply_to; dropped without running',
+      );
       channel.ack(message);
       return;
     }
@@ -127,7 +196,9 @@ export async function consumeService(
     inFlight++;
     // One reaction per request (no catch/finally chain): replying and acking
     // cannot throw past it, and the in-flight count drops exactly once.
-    handler(withIdentity(readDelivery(service, message, deliveries), messageIdentity(message.properties, ownUser))).then(
+    handler(
+      withIdentity(readDelivery(service, message, deliveries), messageIdentity(message.properties, ownUser)),
+    ).then(
       (reply) => {
         try {
           if (!open) return;
@@ -145,7 +216,10 @@ export async function consumeService(
           logger.error({ err: error, queue }, 'dispatcher failed; request acknowledged without a reply');
           if (open) acks.ack(message);
         } catch (ackError) {
-          logger.warn({ err: ackError, queue }, 'could not reply or acknowledge; the broker will redeliver the request');
+          logger.warn(
+            { err: ackError, queue },
+            'could not reply or acknowledge; the broker will redeliver the request',
+          );
         } finally {
           settled();
         }

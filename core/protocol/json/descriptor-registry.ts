@@ -1,4 +1,11 @@
-import { createFileRegistry, createRegistry, fromBinary, type DescMessage, type FileRegistry, type Registry } from '@bufbuild/protobuf';
+import {
+  createFileRegistry,
+  createRegistry,
+  fromBinary,
+  type DescMessage,
+  type FileRegistry,
+  type Registry,
+} from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { fileDescriptorSet as ownDescriptorSet } from '../../../gen/descriptor-set.js';
 

@@ -31,7 +31,10 @@ export function jsonCodecOf<T>(type: MessageType<T>): ProtoJsonCodec<T> {
       `application/json is not available for ${typeof typeName === 'string' ? typeName : 'this message type'}: its descriptor is not registered (registerFileDescriptorSet with the generated descriptor-set.ts; ts-proto needs outputTypeAnnotations)`,
     );
   }
-  codec = createProtoJsonCodec(desc, registry, { encode: (message: T) => type.encode(message).finish(), decode: (bytes) => type.decode(bytes) });
+  codec = createProtoJsonCodec(desc, registry, {
+    encode: (message: T) => type.encode(message).finish(),
+    decode: (bytes) => type.decode(bytes),
+  });
   codecs.set(type, codec as ProtoJsonCodec<unknown>);
   return codec;
 }

@@ -1,4 +1,12 @@
-import { fromJson, ScalarType, type DescEnum, type DescField, type DescMessage, type JsonValue, type Registry } from '@bufbuild/protobuf';
+import {
+  fromJson,
+  ScalarType,
+  type DescEnum,
+  type DescField,
+  type DescMessage,
+  type JsonValue,
+  type Registry,
+} from '@bufbuild/protobuf';
 import { isLosslessNumber } from 'lossless-json';
 import { INTEGER_RANGES, integerOfText, isJsonNumberText } from './number-text.js';
 
@@ -30,7 +38,13 @@ export class JsonFieldError extends Error {
 }
 
 /** Checks and canonicalises `json` as a message of type `desc` (see {@link JsonFieldError}). */
-export function normalizeMessage(desc: DescMessage, json: unknown, registry: Registry, path = '', rejectUnknown = false): JsonValue {
+export function normalizeMessage(
+  desc: DescMessage,
+  json: unknown,
+  registry: Registry,
+  path = '',
+  rejectUnknown = false,
+): JsonValue {
   switch (desc.typeName) {
     case 'google.protobuf.Any':
       return normalizeAny(json, registry, path);
@@ -43,7 +57,8 @@ export function normalizeMessage(desc: DescMessage, json: unknown, registry: Reg
     default:
       break;
   }
-  if (WRAPPERS.has(desc.typeName) && json !== null) return checkedLeaf(desc, normalizeScalar(desc.fields[0]!.scalar!, json, path || 'the body'), registry, path);
+  if (WRAPPERS.has(desc.typeName) && json !== null)
+    return checkedLeaf(desc, normalizeScalar(desc.fields[0]!.scalar!, json, path || 'the body'), registry, path);
   if (LEAVES.has(desc.typeName) && json !== null) return checkedLeaf(desc, plain(json), registry, path);
   if (!isObject(json)) return plain(json);
   const out: Record<string, JsonValue> = {};
@@ -81,7 +96,15 @@ function normalizeField(field: DescField, value: unknown, registry: Registry, pa
       for (const [key, item] of Object.entries(value)) {
         const at = `${path}[${JSON.stringify(key)}]`;
         const canonicalKey = normalizeMapKey(field.mapKey, key, at);
-        setOwn(out, canonicalKey, field.mapKind === 'scalar' ? normalizeScalar(field.scalar, item, at) : field.mapKind === 'enum' ? normalizeEnum(field.enum, item, at) : normalizeMessage(field.message, item, registry, at));
+        setOwn(
+          out,
+          canonicalKey,
+          field.mapKind === 'scalar'
+            ? normalizeScalar(field.scalar, item, at)
+            : field.mapKind === 'enum'
+              ? normalizeEnum(field.enum, item, at)
+              : normalizeMessage(field.message, item, registry, at),
+        );
       }
       return out;
     }
@@ -97,15 +120,18 @@ function normalizeScalar(type: ScalarType, value: unknown, path: string): JsonVa
     if (text !== undefined && SHORT_INTEGER.test(text)) {
       // fast path: at most 15 digits, exact as a double
       const number = Number(text) || 0;
-      if (number < range[2] || number > range[3]) throw new JsonFieldError(path, `${shown(value)} is out of range for ${name}`);
+      if (number < range[2] || number > range[3])
+        throw new JsonFieldError(path, `${shown(value)} is out of range for ${name}`);
       return name.endsWith('64') ? String(number) : number;
     }
     const integer = integerOf(value, path, name);
     if (integer === undefined) return plain(value);
-    if (integer < range[0] || integer > range[1]) throw new JsonFieldError(path, `${shown(value)} is out of range for ${name}`);
+    if (integer < range[0] || integer > range[1])
+      throw new JsonFieldError(path, `${shown(value)} is out of range for ${name}`);
     return name.endsWith('64') ? integer.toString() : Number(integer);
   }
-  if (type === ScalarType.DOUBLE || type === ScalarType.FLOAT) return normalizeFloat(value, path, type === ScalarType.FLOAT);
+  if (type === ScalarType.DOUBLE || type === ScalarType.FLOAT)
+    return normalizeFloat(value, path, type === ScalarType.FLOAT);
   return plain(value);
 }
 
@@ -115,11 +141,16 @@ function integerOf(value: unknown, path: string, name: string): bigint | undefin
   else if (typeof value === 'string') text = value;
   else if (typeof value === 'number') {
     // a number handed over by code (not parsed from text): only a safe integer is known to be what was meant
-    if (!Number.isSafeInteger(value)) throw new JsonFieldError(path, `${shown(value)} is not a valid ${name} (${Number.isInteger(value) ? 'beyond 2^53 as a JavaScript number: pass it as a decimal string' : 'not an integer'})`);
+    if (!Number.isSafeInteger(value))
+      throw new JsonFieldError(
+        path,
+        `${shown(value)} is not a valid ${name} (${Number.isInteger(value) ? 'beyond 2^53 as a JavaScript number: pass it as a decimal string' : 'not an integer'})`,
+      );
     return BigInt(value);
   } else return undefined; // a wrong type: @bufbuild/protobuf names it
   const integer = integerOfText(text);
-  if (typeof integer === 'string') throw new JsonFieldError(path, `${shown(value)} is not a valid ${name} (${integer})`);
+  if (typeof integer === 'string')
+    throw new JsonFieldError(path, `${shown(value)} is not a valid ${name} (${integer})`);
   return integer;
 }
 
@@ -133,7 +164,11 @@ function normalizeFloat(value: unknown, path: string, single: boolean): JsonValu
   else if (typeof value === 'number') number = value;
   else if (typeof value === 'string') {
     if (SPECIAL_FLOATS.has(value)) return value;
-    if (!isJsonNumberText(value)) throw new JsonFieldError(path, `${shown(value)} is not a valid ${single ? 'float' : 'double'} (not a decimal number, "NaN", "Infinity" or "-Infinity")`);
+    if (!isJsonNumberText(value))
+      throw new JsonFieldError(
+        path,
+        `${shown(value)} is not a valid ${single ? 'float' : 'double'} (not a decimal number, "NaN", "Infinity" or "-Infinity")`,
+      );
     number = Number(value);
   } else return plain(value);
   if (!Number.isFinite(number) || (single && Math.abs(number) > FLOAT_MAX)) {
@@ -145,7 +180,8 @@ function normalizeFloat(value: unknown, path: string, single: boolean): JsonValu
 /** Enums: a known name or any int32 number (proto3 enums are open). */
 function normalizeEnum(desc: DescEnum, value: unknown, path: string): JsonValue {
   if (typeof value === 'string') {
-    if (!desc.values.some((known) => known.name === value)) throw new JsonFieldError(path, `${shown(value)} is not a value of ${desc.typeName}`);
+    if (!desc.values.some((known) => known.name === value))
+      throw new JsonFieldError(path, `${shown(value)} is not a value of ${desc.typeName}`);
     return value;
   }
   if (!isLosslessNumber(value) && typeof value !== 'number') return plain(value);
@@ -161,8 +197,10 @@ function normalizeMapKey(type: ScalarType, key: string, path: string): string {
   const range = INTEGER_RANGES[name];
   if (!range) return key; // string keys as they are; bool keys are checked by @bufbuild/protobuf
   const integer = integerOfText(key);
-  if (typeof integer === 'string' || /[.eE]/.test(key)) throw new JsonFieldError(path, `map key ${JSON.stringify(key)} is not a valid ${name} (a decimal integer)`);
-  if (integer < range[0] || integer > range[1]) throw new JsonFieldError(path, `map key ${JSON.stringify(key)} is out of range for ${name}`);
+  if (typeof integer === 'string' || /[.eE]/.test(key))
+    throw new JsonFieldError(path, `map key ${JSON.stringify(key)} is not a valid ${name} (a decimal integer)`);
+  if (integer < range[0] || integer > range[1])
+    throw new JsonFieldError(path, `map key ${JSON.stringify(key)} is out of range for ${name}`);
   return integer.toString();
 }
 
@@ -170,7 +208,8 @@ function normalizeMapKey(type: ScalarType, key: string, path: string): string {
 function normalizeValue(value: unknown, path: string): JsonValue {
   if (isLosslessNumber(value) || typeof value === 'number') {
     const number = Number(isLosslessNumber(value) ? value.value : value);
-    if (!Number.isFinite(number)) throw new JsonFieldError(path, `${shown(value)} is out of range for a google.protobuf.Value number (a double)`);
+    if (!Number.isFinite(number))
+      throw new JsonFieldError(path, `${shown(value)} is out of range for a google.protobuf.Value number (a double)`);
     return number;
   }
   if (Array.isArray(value)) return value.map((item, i) => normalizeValue(item, `${path}[${i}]`));
@@ -216,14 +255,33 @@ function checkedLeaf(desc: DescMessage, json: JsonValue, registry: Registry, pat
     fromJson(desc, json, { registry });
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
-    throw new JsonFieldError(path || 'the body', `${shown(json)} is not a valid ${desc.typeName} (${text.replace(/^cannot decode [^:]*: /, '')})`);
+    throw new JsonFieldError(
+      path || 'the body',
+      `${shown(json)} is not a valid ${desc.typeName} (${text.replace(/^cannot decode [^:]*: /, '')})`,
+    );
   }
   return json;
 }
 
 const LEAVES = new Set(['Timestamp', 'Duration', 'FieldMask', 'Empty'].map((name) => `google.protobuf.${name}`));
-const WRAPPERS = new Set(['DoubleValue', 'FloatValue', 'Int64Value', 'UInt64Value', 'Int32Value', 'UInt32Value', 'BoolValue', 'StringValue', 'BytesValue'].map((name) => `google.protobuf.${name}`));
-const SPECIAL_JSON = new Set(['Any', 'Timestamp', 'Duration', 'FieldMask', 'Struct', 'Value', 'ListValue', 'Empty'].map((name) => `google.protobuf.${name}`));
+const WRAPPERS = new Set(
+  [
+    'DoubleValue',
+    'FloatValue',
+    'Int64Value',
+    'UInt64Value',
+    'Int32Value',
+    'UInt32Value',
+    'BoolValue',
+    'StringValue',
+    'BytesValue',
+  ].map((name) => `google.protobuf.${name}`),
+);
+const SPECIAL_JSON = new Set(
+  ['Any', 'Timestamp', 'Duration', 'FieldMask', 'Struct', 'Value', 'ListValue', 'Empty'].map(
+    (name) => `google.protobuf.${name}`,
+  ),
+);
 
 const SCALAR_NAMES: Record<ScalarType, string> = {
   [ScalarType.DOUBLE]: 'double',

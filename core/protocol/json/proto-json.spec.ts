@@ -5,8 +5,10 @@ import { Code } from '../code.js';
 import { decodeMessage, encodeMessage } from '../content-type.js';
 import { RpcError } from '../rpc-error.js';
 
-const read = (type: typeof Thing | typeof ListThingsRequest | typeof ChargeRequest, text: string): unknown => decodeMessage(type as typeof Thing, Buffer.from(text), 'application/json', 'request');
-const write = (type: typeof Thing, message: unknown): string => Buffer.from(encodeMessage(type, message, 'application/json')).toString();
+const read = (type: typeof Thing | typeof ListThingsRequest | typeof ChargeRequest, text: string): unknown =>
+  decodeMessage(type as typeof Thing, Buffer.from(text), 'application/json', 'request');
+const write = (type: typeof Thing, message: unknown): string =>
+  Buffer.from(encodeMessage(type, message, 'application/json')).toString();
 
 describe('proto3 JSON (descriptor-driven, numbers read from their text)', () => {
   it.each([
@@ -95,7 +97,10 @@ describe('proto3 JSON (descriptor-driven, numbers read from their text)', () => 
   });
 
   it('writes float specials and zero-valued wrappers', () => {
-    expect(JSON.parse(write(Thing, Thing.fromPartial({ score: -Infinity, priority: 0 })))).toEqual({ score: '-Infinity', priority: 0 });
+    expect(JSON.parse(write(Thing, Thing.fromPartial({ score: -Infinity, priority: 0 })))).toEqual({
+      score: '-Infinity',
+      priority: 0,
+    });
   });
 });
 

@@ -1,4 +1,12 @@
-import { fromBinary, fromJson, toBinary, toJson, type DescMessage, type JsonValue, type Registry } from '@bufbuild/protobuf';
+import {
+  fromBinary,
+  fromJson,
+  toBinary,
+  toJson,
+  type DescMessage,
+  type JsonValue,
+  type Registry,
+} from '@bufbuild/protobuf';
 import { Code } from '../code.js';
 import { RpcError } from '../rpc-error.js';
 import { diagnoseMessage, JsonFieldError, normalizeMessage } from './normalize-json.js';
@@ -37,14 +45,22 @@ export interface BinaryCodec<T> {
  * `unknownFields`: `ignore` (default: the RPC wire, so an older server serves a newer caller) or
  * `reject` (the spec's default for parsers: the gateway and CLI, where a typo should not pass unseen).
  */
-export function createProtoJsonCodec<T>(desc: DescMessage, registry: Registry, binary: BinaryCodec<T>, unknownFields: 'ignore' | 'reject' = 'ignore'): ProtoJsonCodec<T> {
+export function createProtoJsonCodec<T>(
+  desc: DescMessage,
+  registry: Registry,
+  binary: BinaryCodec<T>,
+  unknownFields: 'ignore' | 'reject' = 'ignore',
+): ProtoJsonCodec<T> {
   // unknown fields never get here (normalize-json.ts drops them), so an unknown enum name is refused, not ignored
   const options = { registry, ignoreUnknownFields: false } as const;
   return {
     typeName: desc.typeName,
     read(json) {
       if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-        throw new RpcError(Code.INVALID_ARGUMENT, `must be a JSON object, got ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}`);
+        throw new RpcError(
+          Code.INVALID_ARGUMENT,
+          `must be a JSON object, got ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}`,
+        );
       }
       let message;
       try {
