@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Code } from '../core/index.js';
+import { brokerUrls } from '../core/tooling.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { planCommands, type PermissionsPlan, type PlannedCommand } from './permissions-plan.js';
 
@@ -156,11 +157,26 @@ export function urlVariable(user: string): string {
 
 /** `baseUrl` with the user's credentials and the vhost. */
 export function userUrl(baseUrl: string, vhost: string, user: string, password: string): string {
-  const url = new URL(baseUrl);
-  url.username = encodeURIComponent(user);
-  url.password = encodeURIComponent(password);
-  url.pathname = `/${encodeURIComponent(vhost)}`;
-  return url.toString();
+  // a cluster's node list (AMQP_URL's comma-separated form) gets the user on every node
+  return brokerUrls(baseUrl)
+    .map((node) => {
+      const url = new URL(node);
+      url.username = encodeURIComponent(user);
+      url.password = encodeURIComponent(password);
+      url.pathname = `/${encodeURIComponent(vhost)}`;
+      return url.toString();
+    })
+    .join(',');
+}
+
+/** The vhost of a broker URL, or of a cluster's first node (`/` when it names none or cannot be read). */
+export function vhostOf(url: string): string {
+  try {
+    const path = new URL(brokerUrls(url)[0] ?? url).pathname;
+    return path === '' || path === '/' ? '/' : decodeURIComponent(path.slice(1));
+  } catch {
+    return '/';
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import type { PermissionsApplyInput, PermissionsPlanInput } from './permissions-
 import { loadContracts } from './contracts.js';
 import { CliError, ExitCode, inputError } from './exit-codes.js';
 import { formatTable, type Output } from './output.js';
-import { applyPlan, createRabbitmqctl, envFileText, urlVariable } from './permissions-apply.js';
+import { applyPlan, createRabbitmqctl, envFileText, urlVariable, vhostOf } from './permissions-apply.js';
 import { isUserPrefix, readPermissionsConfig, USER_NAME } from './permissions-config.js';
 import { contractAccess, planCommands, planPermissions, shellLine, type PermissionsPlan } from './permissions-plan.js';
 
@@ -39,14 +39,6 @@ async function plan(
 }
 
 /** The vhost of a broker URL (`/` when it names none). */
-function vhostOf(url: string): string {
-  try {
-    const path = new URL(url).pathname;
-    return path === '' || path === '/' ? '/' : decodeURIComponent(path.slice(1));
-  } catch {
-    return '/';
-  }
-}
 
 function showPlan(out: Output, result: PermissionsPlan): void {
   out.line(`Broker permissions for vhost ${result.vhost}:`);

@@ -20,7 +20,7 @@ import { envFileText, generatePassword } from '../cli/permissions-apply.js';
 import { readPermissionsConfig } from '../cli/permissions-config.js';
 import { contractAccess, planPermissions } from '../cli/permissions-plan.js';
 import { EVENTS_EXCHANGE } from '../core/protocol/index.js';
-import { vhostOf } from './provision-users.js';
+import { vhostOf } from '../cli/permissions-apply.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const api = (process.env['RABBITMQ_API'] ?? 'http://rabbitmq:15672').replace(/\/$/, '');

@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import { loadContracts } from '../cli/contracts.js';
-import { applyPlan, createRabbitmqctl, userUrl } from '../cli/permissions-apply.js';
+import { applyPlan, createRabbitmqctl, userUrl, vhostOf } from '../cli/permissions-apply.js';
 import { readPermissionsConfig } from '../cli/permissions-config.js';
 import { contractAccess, planPermissions } from '../cli/permissions-plan.js';
 
@@ -19,12 +19,6 @@ export interface ProvisionedUsers {
   readonly urls: ReadonlyMap<string, string>;
   readonly configPath: string;
   readonly userPrefix: string;
-}
-
-/** The vhost of a broker URL (`/` when it names none). */
-export function vhostOf(url: string): string {
-  const path = new URL(url).pathname;
-  return path === '' || path === '/' ? '/' : decodeURIComponent(path.slice(1));
 }
 
 /**

@@ -146,10 +146,10 @@ describe('gateway errors and limits', () => {
 
     it.each([
       ['{"text": ', 'not valid JSON'],
-      ['[1, 2]', 'EchoRequest: expected object'],
-      ['"text"', 'EchoRequest: expected object'],
-      ['{"number": "twelve"}', 'EchoRequest.number'],
-      ['{"number": 1.5}', 'EchoRequest.number'],
+      ['[1, 2]', 'EchoRequest: must be a JSON object, got an array'],
+      ['"text"', 'EchoRequest: must be a JSON object, got string'],
+      ['{"number": "twelve"}', 'number: "twelve" is not a valid int64'],
+      ['{"number": 1.5}', 'number: 1.5 is not a valid int64'],
       ['{"text": 5}', 'EchoRequest.text'],
       ['{"tags": "a"}', 'EchoRequest.tags'],
       ['{"payload": "***"}', 'EchoRequest.payload'],
@@ -169,7 +169,9 @@ describe('gateway errors and limits', () => {
         body: '{"thing":{"kind":"THING_KIND_SOFA"}}',
       });
       expect(badEnum.status).toBe(400);
-      expect(badEnum.json.message).toContain('Thing.kind');
+      expect(badEnum.json.message).toContain(
+        'thing.kind: "THING_KIND_SOFA" is not a value of warren.test.v1.ThingKind',
+      );
       const array = await call(h.base, 'POST', '/v1/shelves/s/things', { body: '[]' });
       expect(array.status).toBe(400);
       expect(array.json.message).toContain('JSON object');

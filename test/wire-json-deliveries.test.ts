@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestVhost, listQueues, type TestVhost } from './support/broker.js';
@@ -10,6 +11,8 @@ describe('a real server: caller-written warren-deliveries, and proto3 JSON bodie
   let connection: amqp.ChannelModel;
   let channel: amqp.Channel;
   const replies = new Map<string, (message: amqp.ConsumeMessage) => void>();
+  // protocol 2 (PROTOCOL.md "Versions"): replies come to an exclusive warren.reply.<random> queue of the caller's own
+  const replyQueue = `warren.reply.${randomBytes(16).toString('hex')}`;
 
   beforeAll(async () => {
     vhost = await createTestVhost('wire-json');
@@ -17,8 +20,9 @@ describe('a real server: caller-written warren-deliveries, and proto3 JSON bodie
     await server.waitFor(/^ready /);
     connection = await amqp.connect(vhost.url);
     channel = await connection.createChannel();
+    await channel.assertQueue(replyQueue, { exclusive: true, autoDelete: true, durable: false });
     await channel.consume(
-      'amq.rabbitmq.reply-to',
+      replyQueue,
       (message) => message && replies.get(message.properties.correlationId as string)?.(message),
       { noAck: true },
     );
@@ -39,13 +43,14 @@ describe('a real server: caller-written warren-deliveries, and proto3 JSON bodie
   ): Promise<{ status: number; body: string }> => {
     const correlationId = `c-${next++}`;
     const reply = new Promise<amqp.ConsumeMessage>((resolve) => replies.set(correlationId, resolve));
-    channel.publish('warren.rpc', 'warren.test.v1.TestService', Buffer.from(body), {
+    // protocol 2: through the default exchange, straight to the service queue
+    channel.publish('', 'rpc.warren.test.v1.TestService', Buffer.from(body), {
       type: `warren.test.v1.TestService/${method}`,
       correlationId,
-      replyTo: 'amq.rabbitmq.reply-to',
+      replyTo: replyQueue,
       contentType: 'application/json',
       expiration: '10000',
-      headers: { 'warren-deadline': Date.now() + 10_000, ...headers },
+      headers: { 'warren-deadline': Date.now() + 10_000, 'warren-protocol': 2, ...headers },
     });
     return reply.then((message) => ({
       status: Number(message.properties.headers?.['warren-status']),

@@ -68,12 +68,19 @@ export function normalizeMessage(
       if (rejectUnknown) throw new JsonFieldError(join(path, key), `unknown field of ${desc.typeName}`);
       continue; // unknown: ignored
     }
-    setOwn(out, key, normalizeField(field, value, registry, join(path, key)));
+    setOwn(out, key, normalizeField(field, value, registry, join(path, key), rejectUnknown));
   }
   return out;
 }
 
-function normalizeField(field: DescField, value: unknown, registry: Registry, path: string): JsonValue {
+// `rejectUnknown` holds at every depth: a typo in a nested message is as much a typo as one at the top
+function normalizeField(
+  field: DescField,
+  value: unknown,
+  registry: Registry,
+  path: string,
+  rejectUnknown: boolean,
+): JsonValue {
   if (value === null) return null;
   switch (field.fieldKind) {
     case 'scalar':
@@ -81,14 +88,14 @@ function normalizeField(field: DescField, value: unknown, registry: Registry, pa
     case 'enum':
       return normalizeEnum(field.enum, value, path);
     case 'message':
-      return normalizeMessage(field.message, value, registry, path);
+      return normalizeMessage(field.message, value, registry, path, rejectUnknown);
     case 'list':
       if (!Array.isArray(value)) return plain(value);
       return value.map((item, i) => {
         const at = `${path}[${i}]`;
         if (field.listKind === 'scalar') return normalizeScalar(field.scalar, item, at);
         if (field.listKind === 'enum') return normalizeEnum(field.enum, item, at);
-        return normalizeMessage(field.message, item, registry, at);
+        return normalizeMessage(field.message, item, registry, at, rejectUnknown);
       });
     case 'map': {
       if (!isObject(value)) return plain(value);
@@ -103,7 +110,7 @@ function normalizeField(field: DescField, value: unknown, registry: Registry, pa
             ? normalizeScalar(field.scalar, item, at)
             : field.mapKind === 'enum'
               ? normalizeEnum(field.enum, item, at)
-              : normalizeMessage(field.message, item, registry, at),
+              : normalizeMessage(field.message, item, registry, at, rejectUnknown),
         );
       }
       return out;

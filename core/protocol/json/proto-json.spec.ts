@@ -113,3 +113,33 @@ function refusal(run: () => unknown): RpcError {
   }
   throw new Error('expected a refusal');
 }
+
+describe('unknown fields when the reader refuses them (the gateway and the CLI)', () => {
+  it('refuses them at every depth, a nested `__proto__` key included, naming the path', async () => {
+    const { createProtoJsonCodec } = await import('./proto-json.js');
+    const { descriptorRegistry } = await import('./descriptor-registry.js');
+    const registry = descriptorRegistry();
+    const desc = registry.getMessage('warren.test.v1.CreateThingRequest')!;
+    const codec = createProtoJsonCodec(
+      desc,
+      registry,
+      { encode: () => new Uint8Array(), decode: () => ({}) },
+      'reject',
+    );
+    for (const [json, path] of [
+      [{ thing: { colour: 'red' } }, 'thing.colour'],
+      [JSON.parse('{"thing": {"__proto__": {"polluted": "yes"}}}'), 'thing.__proto__'],
+    ] as const) {
+      let error: unknown;
+      try {
+        codec.read(json);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(RpcError);
+      expect((error as RpcError).code).toBe(Code.INVALID_ARGUMENT);
+      expect((error as RpcError).rawMessage).toContain(`${path}: unknown field`);
+    }
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+});
