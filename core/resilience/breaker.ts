@@ -84,18 +84,15 @@ export function createBreaker(name: string, options: BreakerOptions, logger: Log
   changed('closed', false);
   breaker.on('open', () => {
     openedAt = Date.now();
-    logger.warn(
-      { dependency: name, state: 'open', resetTimeoutMs },
-      `circuit breaker for ${name} opened: calls fail fast`,
-    );
+    logger.warn({ service: name, state: 'open', resetTimeoutMs }, `circuit breaker opened: calls to ${name} fail fast`);
     changed('open', true);
   });
   breaker.on('halfOpen', () => {
-    logger.info({ dependency: name, state: 'half-open' }, `circuit breaker for ${name} half-open: one trial call`);
+    logger.info({ service: name, state: 'half-open' }, `circuit breaker half-open: one trial call to ${name}`);
     changed('half-open', true);
   });
   breaker.on('close', () => {
-    logger.info({ dependency: name, state: 'closed' }, `circuit breaker for ${name} closed: calls flow again`);
+    logger.info({ service: name, state: 'closed' }, `circuit breaker closed: calls to ${name} flow again`);
     changed('closed', true);
   });
   const created: Breaker = {

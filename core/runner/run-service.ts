@@ -98,7 +98,7 @@ export async function runService(options: RunServiceOptions): Promise<void> {
     prefetch: envInteger('PREFETCH', 64, { min: 1, max: 10_000 }),
     ...(access.server ? { access: access.server } : {}),
   });
-  if (access.describe) logger.info(access.describe, `${name} access control`);
+  if (access.describe) logger.info(access.describe, `${name} connects as broker user (access control as logged)`);
   const hooks: (() => unknown)[] = [() => tracing.shutdown()];
   let stopping = false;
 
