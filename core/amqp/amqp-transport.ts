@@ -290,17 +290,22 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
       return consumer;
     },
     async consumers(service: string) {
-      // a passive declare on a side channel of its own (a missing queue closes that channel, not the caller's)
-      try {
-        const channel = await transport.openChannel(AbortSignal.timeout(2_000));
+      // only to explain a call that already failed: never while the broker blocks us (a blocked connection opens no
+      // channel), and never longer than CONSUMERS_LOOK_MS (the caller's rejection waits for this answer)
+      if (manager.blocked !== undefined || manager.current === undefined) return undefined;
+      const look = AbortSignal.timeout(CONSUMERS_LOOK_MS);
+      const counted = (async () => {
+        const channel = await transport.openChannel(look);
         try {
           return (await channel.checkQueue(serviceQueue(service))).consumerCount;
         } finally {
           await channel.close().catch(() => undefined);
         }
-      } catch {
-        return undefined;
-      }
+      })().catch(() => undefined);
+      const gaveUp = new Promise<undefined>((resolve) =>
+        look.addEventListener('abort', () => resolve(undefined), { once: true }),
+      );
+      return Promise.race([counted, gaveUp]);
     },
     async openChannel(signal = new AbortController().signal) {
       if (closing) throw new RpcError(Code.UNAVAILABLE, 'transport is closed');
@@ -341,6 +346,9 @@ export async function connectAmqp(options: AmqpTransportOptions = {}): Promise<A
   };
   return transport;
 }
+
+/** Longest look at a queue's consumers when explaining a failed call (`Transport.consumers`). */
+const CONSUMERS_LOOK_MS = 500;
 
 /** Channels open on a connection, from amqplib's channel table (amqplib 0.10 to 2.x); 0 when unknown. */
 function openChannels(model: ChannelModel | undefined): number {
